@@ -1,0 +1,1 @@
+"""Icons, exercise pictures, templates and sounds shipped with Stride Clinic."""

@@ -1,0 +1,1 @@
+"""Qt user interface of Stride Clinic: thin widgets that call into :mod:`app`."""
