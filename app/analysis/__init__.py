@@ -1,0 +1,1 @@
+"""Gait analysis: keypoint tracks, automatic foot-contact detection and gait metrics."""

@@ -1,0 +1,43 @@
+"""Shared test set-up: offscreen Qt, a private data folder per test, the shared sample data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--headed", action="store_true", help="show Qt windows instead of offscreen")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--headed"):
+        os.environ["QT_QPA_PLATFORM"] = os.environ.get("STRIDE_HEADED_PLATFORM", "xcb")
+
+
+@pytest.fixture(autouse=True)
+def _private_data_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own empty data folder; the user's real data is never touched."""
+    home = tmp_path_factory.mktemp("stride_home")
+    monkeypatch.setenv("STRIDE_CLINIC_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def data_home(_private_data_home: Path) -> Path:
+    return _private_data_home
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The folder of real sample recordings (../shared/data); tests skip when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"sample data folder not found: {SHARED_DATA}")
+    return SHARED_DATA
