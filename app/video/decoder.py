@@ -1,0 +1,173 @@
+"""PyAV decoding primitives: frame conversion, a sequential reader and a frame-exact seeker.
+
+Why PyAV and not ``cv2.VideoCapture``: PyAV gives every frame's presentation timestamp, so a
+frame is identified by its pts (frame-exact by construction), and seeking lands on a keyframe
+we then decode forward from until the wanted pts. ``CAP_PROP_POS_FRAMES`` seeking converts the
+index to a time and can land on the wrong frame for B-frame/long-GOP streams; the benchmark
+(``benchmarks/stepping.py``) measures both. Neither class here is thread-safe: each thread
+owns its own instance (or guards it with a lock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import av
+import numpy as np
+
+from app.video.errors import CorruptVideo, VideoError
+from app.video.probe import FrameIndex, open_container, video_stream
+
+# A seek lands on a keyframe at most one GOP before the target; phones write GOPs of up to
+# ~1 s (240 frames at 240 fps). Beyond this many decoded frames a seek is declared failed.
+MAX_FRAMES_PER_SEEK = 4000
+# Decode forward instead of seeking when the target is at most this far ahead.
+FORWARD_READ_LIMIT = 48
+
+
+def frame_to_rgb(frame: av.VideoFrame, rotation: int) -> np.ndarray:
+    """RGB uint8 HxWx3, C-contiguous, turned for display (``rotation`` degrees CCW)."""
+    rgb = frame.to_ndarray(format="rgb24")
+    k = (rotation // 90) % 4
+    if k:
+        rgb = np.ascontiguousarray(np.rot90(rgb, k=k))
+    return rgb
+
+
+def _translate(exc: Exception, path: Path, frames: int = 0) -> VideoError:
+    return CorruptVideo(path=path, detail=str(exc), frames_readable=frames)
+
+
+class SequentialReader:
+    """Decode a whole clip from its first frame, yielding ``(index, pts, rgb)``.
+
+    Frame indices come from counting decoded frames, so they are exact by construction.
+    A damaged tail ends the iteration early (``error`` then holds the cause) instead of raising.
+    """
+
+    def __init__(self, path: str | Path, rotation: int) -> None:
+        self.path = Path(path)
+        self.rotation = rotation
+        self.error: VideoError | None = None
+        self._container = open_container(self.path)
+        self._stream = video_stream(self._container, self.path)
+        # Frame + slice threads: best throughput for a front-to-back pass.
+        self._stream.thread_type = "AUTO"
+
+    def frames(self, max_frames: int) -> Iterator[tuple[int, int | None, np.ndarray]]:
+        n = 0
+        try:
+            for frame in self._container.decode(self._stream):
+                if n >= max_frames:
+                    break
+                yield n, frame.pts, frame_to_rgb(frame, self.rotation)
+                n += 1
+        except (av.error.FFmpegError, OSError, ValueError) as exc:
+            self.error = _translate(exc, self.path, n)
+
+    def close(self) -> None:
+        self._container.close()
+
+
+class SeekDecoder:
+    """Random access to frame ``n`` by pts: keyframe seek, then decode forward to the pts.
+
+    Consecutive forward requests continue decoding without seeking, so stepping forward
+    through a not-yet-cached region costs one decode per frame, not one GOP.
+    """
+
+    def __init__(self, path: str | Path, index: FrameIndex, rotation: int) -> None:
+        self.path = Path(path)
+        self.index = index
+        self.rotation = rotation
+        self._container = open_container(self.path)
+        self._stream = video_stream(self._container, self.path)
+        # Slice threads only: frame threading delays output after each seek.
+        self._stream.thread_type = "SLICE"
+        self._pts_to_index = {int(p): i for i, p in enumerate(index.pts)}
+        self._iter: Iterator[av.VideoFrame] | None = None
+        self._next = -1  # index of the frame the open iterator yields next, -1 = unknown
+
+    def set_index(self, index: FrameIndex) -> None:
+        """Adopt a corrected index (the sequential pass found different timestamps)."""
+        self.index = index
+        self._pts_to_index = {int(p): i for i, p in enumerate(index.pts)}
+        self._iter, self._next = None, -1
+
+    def decode(self, n: int, keep_from: int | None = None) -> dict[int, np.ndarray]:
+        """Return ``{n: rgb}`` plus frames ``keep_from..n-1`` met on the way (for caching)."""
+        if self.index.synthetic:
+            return self._decode_by_count(n, keep_from)
+        lo = n if keep_from is None else min(keep_from, n)
+        if self._iter is not None and 0 <= n - self._next <= FORWARD_READ_LIMIT:
+            got = self._read_forward(n, lo)
+            if n in got:
+                return got
+        target = int(self.index.pts[n])
+        keys = self.index.keyframe_pts
+        k = int(np.searchsorted(keys, target, side="right")) - 1
+        for attempt in range(4):
+            seek_pts = int(keys[max(0, k - attempt)]) if len(keys) else int(self.index.pts[0])
+            try:
+                self._container.seek(seek_pts, stream=self._stream, backward=True)
+            except av.error.FFmpegError as exc:
+                raise _translate(exc, self.path) from exc
+            self._iter = iter(self._container.decode(self._stream))
+            self._next = -1
+            got = self._read_forward(n, lo)
+            if n in got:
+                return got
+            if attempt >= 1:
+                # Keyframe flags may lie (open GOP): fall back to the very start of the file.
+                keys = self.index.pts[:1]
+                k = 0
+        raise CorruptVideo(
+            f"Frame {n + 1} of this video cannot be decoded: the file is damaged there.",
+            path=self.path,
+            frames_readable=n,
+        )
+
+    def _read_forward(self, n: int, lo: int) -> dict[int, np.ndarray]:
+        out: dict[int, np.ndarray] = {}
+        assert self._iter is not None
+        try:
+            for _ in range(MAX_FRAMES_PER_SEEK):
+                frame = next(self._iter)
+                idx = self._pts_to_index.get(frame.pts if frame.pts is not None else -1, -1)
+                if idx < 0:
+                    continue  # a frame the index does not know (e.g. before an edit list start)
+                self._next = idx + 1
+                if idx > n:
+                    return out  # overshot: the seek landed after the target
+                if idx >= lo:
+                    out[idx] = frame_to_rgb(frame, self.rotation)
+                if idx == n:
+                    return out
+        except StopIteration:
+            self._iter, self._next = None, -1
+        except (av.error.FFmpegError, OSError, ValueError):
+            self._iter, self._next = None, -1
+        return out
+
+    def _decode_by_count(self, n: int, keep_from: int | None) -> dict[int, np.ndarray]:
+        """No usable timestamps: count frames from the start (slow but exact)."""
+        lo = n if keep_from is None else min(keep_from, n)
+        try:
+            self._container.seek(0, stream=self._stream, backward=True)
+        except av.error.FFmpegError:
+            pass
+        out: dict[int, np.ndarray] = {}
+        try:
+            for i, frame in enumerate(self._container.decode(self._stream)):
+                if i >= lo:
+                    out[i] = frame_to_rgb(frame, self.rotation)
+                if i >= n:
+                    return out
+        except (av.error.FFmpegError, OSError, ValueError) as exc:
+            raise _translate(exc, self.path, len(out)) from exc
+        raise CorruptVideo(path=self.path, frames_readable=n)
+
+    def close(self) -> None:
+        self._iter = None
+        self._container.close()

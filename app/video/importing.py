@@ -1,0 +1,145 @@
+"""Copy a recording into the clinic's data folder safely (the original is never modified).
+
+The copy is validated before (probe + first frame decodes) and after (the copy probes the
+same), written to a hidden temporary file in the destination folder and renamed into place
+only when complete, so a crash or a full disk never leaves a half-written video behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import threading
+import unicodedata
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.video.errors import Cancelled, DiskFull, VideoError, VideoNotFound
+from app.video.probe import VideoInfo, probe
+
+CHUNK = 4 * 1024 * 1024
+# Keep this much free after the copy: the database and OS need room too.
+SAFETY_MARGIN = 64 * 1024 * 1024
+
+CancelCheck = Callable[[], bool] | threading.Event
+
+
+@dataclass(frozen=True)
+class ImportedVideo:
+    """Result of :func:`import_video`."""
+
+    path: Path
+    """Where the copy lives inside the data folder."""
+    original_path: Path
+    size_bytes: int
+    sha256: str
+    info: VideoInfo
+
+
+def free_space_bytes(folder: Path) -> int:
+    """Free bytes on the drive holding ``folder`` (separate function so tests can fake it)."""
+    return shutil.disk_usage(folder).free
+
+
+def _cancelled(cancel: CancelCheck | None) -> bool:
+    if cancel is None:
+        return False
+    if isinstance(cancel, threading.Event):
+        return cancel.is_set()
+    return bool(cancel())
+
+
+def unique_destination(dest_dir: Path, name: str) -> Path:
+    """``dest_dir/name``, or ``name (2).ext``, ``name (3).ext``... if taken."""
+    # NFC so the same accented name typed on macOS and Windows compares equal.
+    name = unicodedata.normalize("NFC", Path(name).name) or "video"
+    stem, suffix = Path(name).stem, Path(name).suffix
+    candidate = dest_dir / name
+    k = 2
+    while candidate.exists():
+        candidate = dest_dir / f"{stem} ({k}){suffix}"
+        k += 1
+    return candidate
+
+
+def import_video(
+    src_path: str | Path,
+    dest_dir: str | Path,
+    *,
+    progress: Callable[[float], None] | None = None,
+    cancel: CancelCheck | None = None,
+) -> ImportedVideo:
+    """Copy ``src_path`` into ``dest_dir`` atomically and return what was imported.
+
+    ``progress(fraction)`` is called while copying; ``cancel`` is a ``threading.Event`` or a
+    callable returning True to stop (raises :class:`Cancelled`, nothing is left behind).
+    Raises :class:`VideoError` subclasses: the source is missing or not a usable video
+    (checked before copying), :class:`DiskFull` when the copy would not fit.
+    """
+    src = Path(src_path)
+    if not src.is_file():
+        raise VideoNotFound(path=src)
+    info = probe(src)  # refuse non-videos before spending time and disk on them
+    dest = Path(dest_dir)
+    dest.mkdir(parents=True, exist_ok=True)
+    size = src.stat().st_size
+    free = free_space_bytes(dest)
+    if free < size + SAFETY_MARGIN:
+        raise DiskFull(
+            f"There is not enough free disk space to import this video: it needs "
+            f"{(size + SAFETY_MARGIN) / 1e6:.0f} MB and only {free / 1e6:.0f} MB are free. "
+            "Free some space or choose another data folder.",
+            path=src,
+        )
+    tmp = dest / f".{uuid.uuid4().hex}.importing"
+    digest = hashlib.sha256()
+    try:
+        copied = 0
+        with src.open("rb") as fin, tmp.open("wb") as fout:
+            while chunk := fin.read(CHUNK):
+                if _cancelled(cancel):
+                    raise Cancelled("The video import was cancelled.", path=src)
+                fout.write(chunk)
+                digest.update(chunk)
+                copied += len(chunk)
+                if progress is not None:
+                    progress(min(1.0, copied / max(1, size)))
+            fout.flush()
+            os.fsync(fout.fileno())
+        if copied != size:
+            raise VideoError(
+                "The video changed while it was being copied. Try the import again.", path=src
+            )
+        final = unique_destination(dest, src.name)
+        os.replace(tmp, final)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if getattr(exc, "errno", None) == 28:  # ENOSPC despite the check (another writer)
+            raise DiskFull(path=src, detail=str(exc)) from exc
+        raise VideoError(
+            "The video could not be copied into the data folder.", path=src, detail=str(exc)
+        ) from exc
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    try:
+        copy_info = probe(final)
+    except VideoError:
+        with contextlib.suppress(OSError):
+            final.unlink()
+        raise
+    if copy_info.frame_count != info.frame_count:
+        with contextlib.suppress(OSError):
+            final.unlink()
+        raise VideoError("The copied video differs from the original. Try again.", path=src)
+    if progress is not None:
+        progress(1.0)
+    return ImportedVideo(
+        path=final, original_path=src, size_bytes=size, sha256=digest.hexdigest(), info=copy_info
+    )

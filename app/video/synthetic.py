@@ -1,0 +1,140 @@
+"""Synthetic test clips whose frames carry their own index, for tests and benchmarks.
+
+Each frame has a binary "stamp" (a row of black/white blocks, most significant bit first)
+across its top band, so a decoded image can be checked for *which* frame it is, whatever
+route the decoder took to reach it. The rest of the picture moves and changes every frame
+so that codecs have real work to do (a flat picture would make stepping unrealistically cheap).
+"""
+
+from __future__ import annotations
+
+import functools
+
+from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+STAMP_BITS = 16
+
+
+@functools.lru_cache(maxsize=4)
+def _grids(width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.int32)
+    # A fixed fine texture (like skin, fabric, treadmill belt) so compressed sizes are realistic.
+    texture = np.random.default_rng(1234).integers(0, 40, size=(height, width), dtype=np.int32)
+    return yy, xx, texture
+
+
+def stamp_frame(index: int, width: int, height: int, *, bits: int = STAMP_BITS) -> np.ndarray:
+    """Return an RGB uint8 image (height x width x 3) that encodes ``index`` in its top band."""
+    yy, xx, texture = _grids(width, height)
+    # Moving diagonal gradient, a drifting texture and a bouncing disc: every frame differs.
+    tex = np.roll(texture, shift=2 * index, axis=1)
+    img = np.empty((height, width, 3), dtype=np.uint8)
+    img[..., 0] = (xx + 3 * index + tex) % 256
+    img[..., 1] = (yy * 2 + 5 * index) % 256
+    img[..., 2] = ((xx + yy) // 2 + 7 * index + tex) % 256
+    cx = int((index * 7) % max(width, 1))
+    cy = height // 2 + int((height // 4) * np.sin(index / 5.0))
+    rad = max(2, min(width, height) // 8)
+    y0, y1 = max(0, cy - rad), min(height, cy + rad)
+    x0, x1 = max(0, cx - rad), min(width, cx + rad)
+    disc = (xx[y0:y1, x0:x1] - cx) ** 2 + (yy[y0:y1, x0:x1] - cy) ** 2 < rad * rad
+    img[y0:y1, x0:x1][disc] = (255, 255, 255)
+    band = max(4, height // 8)
+    block = width // bits
+    img[:band] = 0
+    for bit in range(bits):
+        if (index >> (bits - 1 - bit)) & 1:
+            img[:band, bit * block : (bit + 1) * block] = 255
+    return img
+
+
+def read_stamp(img: np.ndarray, *, bits: int = STAMP_BITS) -> int:
+    """Decode the index stamped by :func:`stamp_frame` from an RGB image (unrotated)."""
+    height, width = img.shape[:2]
+    band = max(4, height // 8)
+    block = width // bits
+    value = 0
+    for bit in range(bits):
+        # Sample the centre of each block so codec ringing at block edges does not matter.
+        y0, y1 = band // 4, max(band // 4 + 1, 3 * band // 4)
+        x0 = bit * block + block // 4
+        x1 = max(x0 + 1, bit * block + 3 * block // 4)
+        on = float(img[y0:y1, x0:x1].mean()) > 127.0
+        value = (value << 1) | int(on)
+    return value
+
+
+def write_clip(
+    path: str | Path,
+    *,
+    n_frames: int = 60,
+    width: int = 320,
+    height: int = 240,
+    fps: int | Fraction = 30,
+    codec: str = "libx264",
+    gop: int = 250,
+    pix_fmt: str | None = None,
+    pts: Sequence[int] | None = None,
+    time_base: Fraction | None = None,
+    rotation: int | None = None,
+    container_metadata: dict[str, str] | None = None,
+    options: dict[str, str] | None = None,
+    bframes: bool = True,
+) -> Path:
+    """Write a stamped clip with PyAV and return its path.
+
+    ``pts`` (with ``time_base``) sets explicit presentation timestamps, which makes a
+    variable-frame-rate clip. ``rotation`` writes display-matrix rotation metadata the way
+    phones do. ``container_metadata`` adds global tags (e.g. ``com.android.capture.fps``).
+    """
+    path = Path(path)
+    fmt_pix = pix_fmt or ("yuvj420p" if codec == "mjpeg" else "yuv420p")
+    container_options: dict[str, str] = {}
+    if container_metadata and path.suffix.lower() in (".mp4", ".mov", ".m4v"):
+        # Arbitrary keys (as Android writes them) need the 'mdta' metadata box.
+        container_options["movflags"] = "use_metadata_tags"
+    with av.open(str(path), mode="w", container_options=container_options) as out:
+        if container_metadata:
+            out.metadata.update(container_metadata)
+        stream = out.add_stream(codec, rate=fps)
+        stream.width = width
+        stream.height = height
+        stream.pix_fmt = fmt_pix
+        opts = dict(options or {})
+        if codec in ("libx264", "libx265"):
+            stream.codec_context.gop_size = gop
+            opts.setdefault("preset", "ultrafast")
+            if codec == "libx264":
+                # Phones write long GOPs without periodic scene-cut keyframes.
+                opts.setdefault("x264-params", f"keyint={gop}:min-keyint={gop}:scenecut=0")
+                if bframes:
+                    opts.setdefault("bframes", "2")
+            else:
+                opts.setdefault("x265-params", f"keyint={gop}:min-keyint={gop}:log-level=error")
+        if codec == "mjpeg":
+            stream.codec_context.qmin = 2
+            stream.codec_context.qmax = 4
+        stream.codec_context.options = opts
+        if time_base is not None:
+            # The encoder rebases frame pts to its own time base: keep it fine-grained too,
+            # or irregular timestamps would round onto each other.
+            stream.codec_context.time_base = time_base
+            stream.time_base = time_base
+        if rotation is not None:
+            stream.set_display_rotation(rotation)
+        for i in range(n_frames):
+            frame = av.VideoFrame.from_ndarray(stamp_frame(i, width, height), format="rgb24")
+            frame = frame.reformat(format=fmt_pix)
+            if pts is not None:
+                frame.pts = int(pts[i])
+                frame.time_base = time_base or stream.time_base
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path
