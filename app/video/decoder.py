@@ -10,6 +10,7 @@ owns its own instance (or guards it with a lock).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -153,10 +154,8 @@ class SeekDecoder:
     def _decode_by_count(self, n: int, keep_from: int | None) -> dict[int, np.ndarray]:
         """No usable timestamps: count frames from the start (slow but exact)."""
         lo = n if keep_from is None else min(keep_from, n)
-        try:
+        with contextlib.suppress(av.error.FFmpegError):
             self._container.seek(0, stream=self._stream, backward=True)
-        except av.error.FFmpegError:
-            pass
         out: dict[int, np.ndarray] = {}
         try:
             for i, frame in enumerate(self._container.decode(self._stream)):

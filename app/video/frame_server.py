@@ -22,6 +22,7 @@ drawing on them.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -408,10 +409,8 @@ class FrameServer:
             if ev is not None:
                 ev.set()
             for cb in listeners:
-                try:
+                with contextlib.suppress(Exception):  # a listener bug must not kill decoding
                     cb(n)
-                except Exception:  # a listener bug must not kill decoding
-                    pass
 
     def _produce(self, n: int) -> None:
         if n in self._lru:

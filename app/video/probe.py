@@ -20,6 +20,7 @@ frames were *captured* per real second, when the file says so:
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -298,10 +299,8 @@ def _first_frame_facts(
     container: av.container.InputContainer, stream: av.video.VideoStream, p: Path, first_pts: int
 ) -> tuple[int, int, int]:
     """Decode the first frame: proves the codec works and gives rotation and coded size."""
-    try:
+    with contextlib.suppress(av.error.FFmpegError):
         container.seek(first_pts, stream=stream, backward=True)
-    except av.error.FFmpegError:
-        pass
     try:
         # Bounded by the file: decode() ends at end of file even if no frame ever comes out.
         for frame in container.decode(stream):

@@ -9,7 +9,6 @@ so that codecs have real work to do (a flat picture would make stepping unrealis
 from __future__ import annotations
 
 import functools
-
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
