@@ -1,0 +1,450 @@
+"""Automatic initial-contact and toe-off detection from a side-view keypoint track.
+
+Independent of the pose model. The pipeline, all in relative units (leg length ``L``, step
+period ``P``) so that nothing depends on image size, frame rate or the sample recordings:
+
+1. Pelvis frame and scale: hip centre, leg length (hip-ankle, near full extension), direction of
+   travel from where the toes point.
+2. Step period from signals that do not care which leg is which (inter-foot distance, front-foot
+   reach, pelvis bounce), by autocorrelation: pose models swap legs, so peaks of a per-label
+   signal double-count steps.
+3. One candidate per step at the peak of the *front* foot's forward reach (Zeni 2008 on
+   ``max(left, right)``), at least 0.55 P apart.
+4. Each candidate's foot is followed by continuity of position (not by its label) and the
+   contact is placed where the foot's lowest point stops descending: a hinge (descending line
+   then flat) fitted to the foot clearance. Zeni's peak itself fires early, most in overstriders;
+   the hinge is where the foot reaches the belt (cf. Leitch 2011: heel deceleration plus hallux
+   height). Toe-off is the mirror: where the lowest point leaves its stance level.
+5. Sides by alternation: consecutive contacts alternate feet (gaps of about 2 P keep parity), and
+   the labels only vote which of the two alternating classes is left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.analysis.errors import AnalysisError
+from app.analysis.events import EventSource, EventType, Foot, FootEvent
+from app.analysis.keypoints import JOINTS, KeypointTrack
+from app.analysis.periodicity import estimate_step_period, fill_gaps, moving_average
+
+HIP, KNEE, ANKLE, HEEL, TOE = (JOINTS.index(j) for j in ("hip", "knee", "ankle", "heel", "toe"))
+
+#: Points below this pose confidence count as missing.
+MIN_CONFIDENCE = 0.3
+#: Contacts per side for a stable mean (Dingenen 2018).
+MIN_CONTACTS_PER_SIDE = 7
+#: Horizontal foot excursion (fraction of leg length) below which the view is not a side view.
+MIN_SIDE_EXCURSION = 0.25
+
+
+@dataclass
+class ContactResult:
+    """Detected events (sorted by time) and what the detector noticed on the way."""
+
+    events: list[FootEvent]
+    direction: str  # "left" or "right": direction of travel in the image
+    step_period_s: float
+    periodicity: float
+    fps: float
+    leg_length: float
+    warnings: list[str] = field(default_factory=list)
+
+    def initial_contacts(self, foot: Foot | None = None) -> list[FootEvent]:
+        return [
+            e
+            for e in self.events
+            if e.type is EventType.INITIAL_CONTACT and (foot is None or e.foot is foot)
+        ]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "direction": self.direction,
+            "step_period_s": round(self.step_period_s, 5),
+            "periodicity": round(self.periodicity, 3),
+            "events": [e.to_json() for e in self.events],
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass
+class _Prepared:
+    xy: np.ndarray  # (N, 2, 5, 2) smoothed, low-confidence points NaN
+    conf: np.ndarray  # (N, 2, 5)
+    hip: np.ndarray  # (N, 2) pelvis centre
+    leg: float
+    d: float  # +1 travelling to image right, -1 left
+    fps: float
+
+
+def _prepare(track: KeypointTrack, min_conf: float) -> _Prepared:
+    track.validate()
+    fps = track.fps
+    xy = track.masked(min_conf)
+    n = track.n_frames
+    valid_frame = np.isfinite(xy[:, :, HIP, 0]).any(axis=1) & np.isfinite(
+        xy[:, :, [HEEL, TOE, ANKLE], 0]
+    ).any(axis=(1, 2))
+    if valid_frame.sum() < max(10, 0.5 * n):
+        raise AnalysisError(
+            f"A person's legs were found in only {valid_frame.sum()} of {n} frames. Film the "
+            "runner from the side with the whole body, hips to feet, in view and well lit."
+        )
+    # Light smoothing over ~20 ms: removes pose jitter at high frame rates, none at 30 fps.
+    k = max(1, int(round(0.02 * fps)))
+    if k > 1:
+        xy = np.stack(
+            [
+                np.apply_along_axis(moving_average, 0, xy[:, s, j, c], k)
+                for s in range(2)
+                for j in range(len(JOINTS))
+                for c in range(2)
+            ],
+            axis=1,
+        ).reshape(n, 2, len(JOINTS), 2)
+    with np.errstate(all="ignore"):
+        hip = np.nanmean(xy[:, :, HIP, :], axis=1)
+        legs = np.linalg.norm(xy[:, :, HIP, :] - xy[:, :, ANKLE, :], axis=-1)
+    if not np.isfinite(legs).any():
+        raise AnalysisError("Hips and ankles are never seen together; the legs are not in view.")
+    leg = float(np.nanpercentile(legs, 90))
+    toe_ahead = xy[:, :, TOE, 0] - xy[:, :, HEEL, 0]
+    if not np.isfinite(toe_ahead).any():
+        raise AnalysisError("Heels and toes are never seen; the feet must be in view.")
+    med = float(np.nanmedian(toe_ahead))
+    foot_x = np.nanmean(xy[:, :, [HEEL, TOE], 0], axis=2) - hip[:, [0]]
+    excursion = float(np.nanpercentile(foot_x, 97) - np.nanpercentile(foot_x, 3)) / leg
+    if excursion < MIN_SIDE_EXCURSION or abs(med) < 0.05 * leg:
+        raise AnalysisError(
+            "The feet hardly move forwards and backwards in the picture "
+            f"({100 * excursion:.0f} % of leg length): this looks like a front or rear view. "
+            "Film from the side, camera at right angles to the treadmill."
+        )
+    return _Prepared(xy, track.conf, hip, leg, 1.0 if med > 0 else -1.0, fps)
+
+
+def _foot_centre(p: _Prepared) -> np.ndarray:
+    """(N, 2, 2) foot centre per label: mean of heel and toe, else the ankle."""
+    with np.errstate(all="ignore"):
+        c = np.nanmean(p.xy[:, :, [HEEL, TOE], :], axis=2)
+    return np.where(np.isfinite(c), c, p.xy[:, :, ANKLE, :])
+
+
+def _follow(
+    p: _Prepared, centre: np.ndarray, start: int, side: int, lo: int, hi: int
+) -> np.ndarray:
+    """Label index per frame in [lo, hi) that carries the physical foot seen as ``side`` at ``start``.
+
+    Chooses at each frame the label nearest to the position predicted from the last two frames;
+    -1 where neither label is within a quarter leg of the prediction (foot lost).
+    """
+    n = len(centre)
+    lo, hi = max(0, lo), min(n, hi)
+    out = np.full(hi - lo, -1, dtype=int)
+    for direction in (1, -1):
+        pos = centre[start, side].copy()
+        vel = np.zeros(2)
+        rng = range(start, hi) if direction == 1 else range(start, lo - 1, -1)
+        for i in rng:
+            pred = pos + vel
+            d = np.linalg.norm(centre[i] - pred, axis=1)
+            d = np.where(np.isfinite(d), d, np.inf)
+            best = int(np.argmin(d))
+            if d[best] <= 0.25 * p.leg:
+                out[i - lo] = best
+                new = centre[i, best]
+                vel = 0.5 * vel + 0.5 * (new - pos)
+                pos = new
+            else:
+                pos = pred
+    return out
+
+
+def _hinge(t: np.ndarray, c: np.ndarray, rising: bool) -> tuple[float, float]:
+    """Fit flat-then-rising (or falling-then-flat) to (t, c); return (hinge time, rms residual)."""
+    ok = np.isfinite(c)
+    t, c = t[ok], c[ok]
+    if len(t) < 4:
+        return float("nan"), float("inf")
+    best = (float("nan"), float("inf"))
+    dt = np.median(np.diff(t))
+    for tau in np.arange(t[1], t[-2] + 1e-9, dt / 10):
+        ramp = np.maximum(t - tau, 0.0) if rising else np.maximum(tau - t, 0.0)
+        a = np.column_stack([np.ones_like(t), ramp])
+        coef, *_ = np.linalg.lstsq(a, c, rcond=None)
+        if coef[1] <= 0:
+            continue
+        res = float(np.sqrt(np.mean((a @ coef - c) ** 2)))
+        if res < best[1]:
+            best = (float(tau), res)
+    return best
+
+
+def _clearance(p: _Prepared, labels: np.ndarray, lo: int, stance: slice) -> np.ndarray:
+    """Lowest-point height above its own stance level (in leg lengths) of a followed foot."""
+    n = len(labels)
+    hz = np.full((n, 2), np.nan)
+    for k, lab in enumerate(labels):
+        if lab >= 0:
+            hz[k] = p.xy[lo + k, lab, [HEEL, TOE], 1]
+    # Image y points down; each point's ground level is its lowest position in stance, so heel
+    # and toe keypoints at different heights above the sole (markers, shoes) are both zeroed.
+    seg = hz[stance]
+    if not np.isfinite(seg).any(axis=0).all():
+        ground = np.nanmax(hz, axis=0) if np.isfinite(hz).any() else np.array([np.nan, np.nan])
+    else:
+        ground = np.nanpercentile(seg, 95, axis=0)
+    with np.errstate(all="ignore"):
+        return np.nanmin((ground - hz) / p.leg, axis=1)
+
+
+def _first_peak(a: np.ndarray, lo: int, hi: int) -> float:
+    """Sub-frame index of the first local maximum in a[lo:hi] reaching 30 % of the window's
+    highest; NaN if none is positive."""
+    lo, hi = max(1, lo), min(len(a) - 1, hi)
+    if hi - lo < 2 or not np.isfinite(a[lo:hi]).any():
+        return float("nan")
+    top = float(np.nanmax(a[lo:hi]))
+    if top <= 0:
+        return float("nan")
+    for i in range(lo, hi):
+        if a[i] >= 0.3 * top and a[i] >= a[i - 1] and a[i] >= a[i + 1]:
+            d = a[i - 1] - 2 * a[i] + a[i + 1]
+            return i + (
+                float(np.clip(0.5 * (a[i - 1] - a[i + 1]) / d, -0.5, 0.5)) if d < 0 else 0.0
+            )
+    return float("nan")
+
+
+def _landing(
+    p: _Prepared, labels: np.ndarray, lo: int, rel: int, pf: float, c: np.ndarray
+) -> float:
+    """Initial contact (absolute sub-frame index) of the followed foot near its reach peak ``rel``.
+
+    The first part of the foot to hit the belt stops descending abruptly: the first marked peak
+    of upward acceleration of heel or toe (Leitch 2011 uses the heel's for rearfoot strikers)
+    after the forward-reach peak, whichever comes first, provided the foot is low by then.
+    """
+    n = len(labels)
+    ys = np.full((n, 2), np.nan)
+    for k, lab in enumerate(labels):
+        if lab >= 0:
+            ys[k] = p.xy[lo + k, lab, [HEEL, TOE], 1]
+    times = []
+    a0, a1 = rel - 1, rel + max(int(0.45 * pf), 4)
+    for j in range(2):
+        if np.isfinite(ys[:, j]).sum() < 4:
+            continue
+        # Image y points down, so upward acceleration is minus the second difference.
+        acc = -np.gradient(np.gradient(fill_gaps(ys[:, j])))
+        acc[~np.isfinite(ys[:, j])] = np.nan
+        t = _first_peak(acc, a0, a1)
+        if np.isfinite(t) and np.nan_to_num(np.interp(t, np.arange(n), c), nan=1.0) <= 0.08:
+            times.append(t)
+    return float(min(times)) + lo if times else float("nan")
+
+
+def _peaks(x: np.ndarray, distance: int, prominence: float) -> np.ndarray:
+    from scipy.signal import find_peaks
+
+    idx, _ = find_peaks(x, distance=max(1, distance), prominence=prominence)
+    return idx
+
+
+def detect_contacts(track: KeypointTrack, *, min_conf: float = MIN_CONFIDENCE) -> ContactResult:
+    """Find initial contacts and toe-offs of both feet in a side-view track.
+
+    Raises :class:`AnalysisError` when the input cannot give trustworthy contacts (no person,
+    not a side view, no regular stepping, too short); lesser problems become ``warnings``.
+    """
+    p = _prepare(track, min_conf)
+    n, fps, leg = track.n_frames, p.fps, p.leg
+    centre = _foot_centre(p)
+    with np.errstate(all="ignore"):
+        u = p.d * (centre[:, :, 0] - p.hip[:, [0]]) / leg  # forward of the pelvis, leg lengths
+        front = np.nanmax(u, axis=1)
+        gap = np.abs(u[:, 0] - u[:, 1])
+    bounce = p.hip[:, 1] / leg
+    period, strength = estimate_step_period([gap, front, bounce], fps, [1.0, 1.0, 0.5])
+    if not np.isfinite(period) or strength < 0.15:
+        raise AnalysisError(
+            "No regular stepping was found in the leg movement. Check that the clip shows one "
+            "person running or walking steadily, seen from the side."
+        )
+    pf = period * fps  # step period in frames
+    if n < 3.5 * pf:
+        raise AnalysisError(
+            f"The clip is too short: {track.duration_s:.1f} s holds only about {n / pf:.0f} steps. "
+            f"Record at least {MIN_CONTACTS_PER_SIDE * 2 * period + 1:.0f} s of steady running."
+        )
+    warnings: list[str] = []
+
+    smooth = moving_average(fill_gaps(front), max(1, int(round(0.08 * pf))))
+    spread = np.nanpercentile(front, 95) - np.nanpercentile(front, 5)
+    cands = [
+        int(i)
+        for i in _peaks(smooth, int(0.55 * pf), 0.15 * spread)
+        if np.isfinite(front[max(0, i - 1) : i + 2]).any()
+    ]
+    tol = 0.04  # clearance (leg lengths) that surely means "still in the air"; hinge refines it
+    found: list[dict[str, float]] = []
+    for pk in cands:
+        side = int(np.nanargmax(u[pk]))
+        lo, hi = pk - int(0.4 * pf) - 4, pk + int(1.8 * pf) + 4
+        labels = _follow(p, centre, pk, side, lo, hi)
+        lo = max(0, lo)
+        rel = pk - lo
+        st = slice(rel + int(0.1 * pf), rel + max(int(0.6 * pf), int(0.1 * pf) + 3))
+        c = _clearance(p, labels, lo, st)
+        idx = np.arange(len(c)) + lo
+        t_ic = _landing(p, labels, lo, rel, pf, c)
+        if not np.isfinite(t_ic):
+            continue
+        w0, w1 = max(3, int(0.2 * pf)), max(4, int(0.25 * pf))
+        res_ic = float(np.nan_to_num(np.interp(t_ic - lo, np.arange(len(c)), c), nan=tol))
+        ic_rel = int(round(t_ic)) - lo
+        lab = labels[ic_rel] if 0 <= ic_rel < len(labels) and labels[ic_rel] >= 0 else side
+        # Toe-off: the lowest point leaves its stance level (search 0.25-1.7 P after contact).
+        t_to, res_to = float("nan"), float("inf")
+        j_start = ic_rel + max(2, int(0.25 * pf))
+        j_end = min(len(c), ic_rel + int(1.7 * pf))
+        above = np.nonzero(np.nan_to_num(c[j_start:j_end], nan=-np.inf) > tol)[0]
+        if len(above):
+            j0 = j_start + int(above[0])
+            a2, b2 = max(ic_rel + 1, j0 - w1), min(len(c), j0 + w0 + 1)
+            t_to, res_to = _hinge(idx[a2:b2].astype(float), c[a2:b2], rising=True)
+        # Confidence: keypoint confidence of the followed foot, fit quality, continuity.
+        near = slice(max(0, ic_rel - 2), ic_rel + 3)
+        labs = labels[near]
+        kp_conf = float(
+            np.mean(
+                [
+                    p.conf[lo + near.start + k, max(lb, 0), [HEEL, TOE]].mean()
+                    for k, lb in enumerate(labs)
+                ]
+            )
+            if len(labs)
+            else 0.0
+        )
+        fit = float(np.exp(-res_ic / tol))
+        followed = (
+            float(np.mean(labels[: min(len(labels), ic_rel + 1)] >= 0)) if ic_rel >= 0 else 0.0
+        )
+        found.append(
+            {"t": t_ic, "to": t_to, "label": float(lab), "conf": kp_conf * fit * (0.5 + 0.5 * followed),
+             "to_conf": kp_conf * float(np.exp(-res_to / tol)) if np.isfinite(t_to) else 0.0}
+        )  # fmt: skip
+
+    # One contact per step: merge candidates closer than half a step (keep the more confident).
+    found.sort(key=lambda e: e["t"])
+    merged: list[dict[str, float]] = []
+    for e in found:
+        if merged and e["t"] - merged[-1]["t"] < 0.5 * pf:
+            if e["conf"] > merged[-1]["conf"]:
+                merged[-1] = e
+            continue
+        merged.append(e)
+    if len(merged) < 4:
+        raise AnalysisError(
+            f"Only {len(merged)} foot contacts could be found. Make sure both feet and the belt "
+            "are in view for the whole clip and the runner is filmed from the side."
+        )
+
+    # Alternation: step index from the gaps (a hidden contact leaves a gap of about 2 P).
+    steps = [0]
+    for prev, cur in zip(merged[:-1], merged[1:], strict=True):
+        steps.append(steps[-1] + max(1, int(round((cur["t"] - prev["t"]) / pf))))
+    missing = steps[-1] - (len(merged) - 1)
+    votes = np.zeros((2, 2))
+    for e, k in zip(merged, steps, strict=True):
+        votes[k % 2, int(e["label"])] += max(e["conf"], 1e-3)
+    straight = votes[0, 0] + votes[1, 1]
+    crossed = votes[0, 1] + votes[1, 0]
+    parity_to_side = (0, 1) if straight >= crossed else (1, 0)
+    agreement = max(straight, crossed) / max(straight + crossed, 1e-9)
+    if agreement < 0.75:
+        warnings.append(
+            "Left and right legs could not be told apart reliably (the pose model mixes them up "
+            "in this clip); contacts alternate correctly, but check which side is which."
+        )
+    if missing > 0:
+        warnings.append(
+            f"{missing} contact(s) could not be found (a foot was hidden or not tracked); "
+            "they were left out, not guessed. Add them by hand if needed."
+        )
+
+    events = _to_events(track, merged, steps, parity_to_side, agreement)
+    for foot in Foot:
+        count = sum(1 for e in events if e.foot is foot and e.type is EventType.INITIAL_CONTACT)
+        if count < MIN_CONTACTS_PER_SIDE:
+            warnings.append(
+                f"Only {count} {foot.value} foot contacts; at least {MIN_CONTACTS_PER_SIDE} per "
+                "side are needed for a stable mean (Dingenen 2018). Record a longer clip."
+            )
+    cadence = 60.0 / period
+    if not 140.0 <= cadence <= 200.0:
+        warnings.append(
+            f"The step rate ({cadence:.0f} steps/min) is outside the usual running range "
+            "(140-200). If this is running, check the capture frame rate (slow-motion files)."
+        )
+    warnings += _input_warnings(track, p)
+    return ContactResult(
+        events, "right" if p.d > 0 else "left", float(period), strength, fps, leg, warnings
+    )
+
+
+def _to_events(
+    track: KeypointTrack,
+    merged: list[dict[str, float]],
+    steps: list[int],
+    parity_to_side: tuple[int, int],
+    agreement: float,
+) -> list[FootEvent]:
+    """FootEvents at sub-frame times (``frame`` is the nearest frame)."""
+    frames = np.arange(track.n_frames, dtype=float)
+    t0 = float(track.times[0])
+    out: list[FootEvent] = []
+    side_conf = min(1.0, 0.5 + agreement) if agreement < 1 else 1.0
+    for e, k in zip(merged, steps, strict=True):
+        foot = Foot.LEFT if parity_to_side[k % 2] == 0 else Foot.RIGHT
+        for kind, key, ckey in (
+            (EventType.INITIAL_CONTACT, "t", "conf"),
+            (EventType.TOE_OFF, "to", "to_conf"),
+        ):
+            f = e[key]
+            if not np.isfinite(f) or f < 0 or f > track.n_frames - 1:
+                continue
+            out.append(
+                FootEvent(
+                    foot, kind, int(round(f)), float(np.interp(f, frames, track.times) - t0),
+                    EventSource.AUTOMATIC, float(np.clip(e[ckey] * side_conf, 0.0, 1.0)),
+                )
+            )  # fmt: skip
+    out.sort(key=lambda ev: ev.time_s)
+    return out
+
+
+def _input_warnings(track: KeypointTrack, p: _Prepared) -> list[str]:
+    warnings = []
+    feet = np.isfinite(p.xy[:, :, [HEEL, TOE], 0]).any(axis=(1, 2))
+    lost = 1.0 - float(feet.mean())
+    width = track.meta.get("width")
+    if isinstance(width, (int, float)) and width > 0:
+        x = track.xy[:, :, [HEEL, TOE], 0]
+        with np.errstate(invalid="ignore"):
+            outside = ((x < 0) | (x > width)).any(axis=(1, 2))
+        lost = max(lost, float(outside.mean()))
+    if lost > 0.05:
+        warnings.append(
+            f"The feet were out of view or not found in {100 * lost:.0f} % of the frames; "
+            "keep the runner centred with the feet and belt in the picture."
+        )
+    jumps = track.meta.get("jumps")
+    if isinstance(jumps, int) and jumps > 0:
+        warnings.append(
+            f"The detected person jumped position {jumps} time(s): there may be a second person "
+            "in view. Film the runner alone in the picture."
+        )
+    return warnings
