@@ -1,0 +1,184 @@
+"""Metronome widget (offscreen, no sound device on the test machine)."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QIODevice, QObject
+
+from app.prescription.metronome import MetronomeStream, detect_onsets
+from ui.metronome_widget import (
+    AudioBackend,
+    AudioUnavailable,
+    MetronomeDevice,
+    MetronomeWidget,
+    probe_audio,
+)
+
+SR = 44100
+
+
+class FakeBackend(AudioBackend):
+    """Plays nothing; reports whatever position the test sets and can fail on demand."""
+
+    instances: list[FakeBackend] = []
+
+    def __init__(self, sr: int, parent: QObject | None = None):
+        super().__init__(parent)
+        self.sr = sr
+        self.position = 0
+        self.device: QIODevice | None = None
+        self.stopped = False
+        FakeBackend.instances.append(self)
+
+    def start(self, device: QIODevice) -> None:
+        self.device = device
+
+    def stop(self) -> None:
+        self.stopped = True
+
+    def played_samples(self) -> int:
+        return self.position
+
+    def pull(self, n_samples: int) -> bytes:
+        assert self.device is not None
+        data = bytes(self.device.read(n_samples * 2))
+        self.position += n_samples
+        return data
+
+
+@pytest.fixture
+def fake_widget(qtbot):
+    FakeBackend.instances.clear()
+    w = MetronomeWidget(audio_factory=lambda sr, parent: FakeBackend(sr, parent), bpm=120)
+    qtbot.addWidget(w)
+    yield w
+    w.stop()
+
+
+def test_no_sound_device_says_so_and_visual_beat_advances(qtbot) -> None:
+    w = MetronomeWidget(bpm=240)  # real Qt audio path: this machine has no usable output
+    qtbot.addWidget(w)
+    w.resize(400, 400)
+    w.show()
+    if probe_audio() is None:
+        pytest.skip("this machine has a sound device")
+    assert "Visual beat only" in w.status_text()
+    w.start()
+    assert w.is_running() and not w.audio_active()
+    assert "Visual beat only" in w.status_text()
+    # 240 bpm: a beat every 250 ms from the clock
+    qtbot.waitUntil(lambda: w.current_beat() >= 2, timeout=3000)
+    w.stop()
+    assert not w.is_running()
+
+
+def test_clock_mode_beats_follow_elapsed_time(qtbot) -> None:
+    def unavailable(sr, parent):
+        raise AudioUnavailable("No sound device found.")
+
+    w = MetronomeWidget(audio_factory=unavailable, bpm=200)
+    qtbot.addWidget(w)
+    beats: list[int] = []
+    w.beat.connect(lambda n, accent: beats.append(n))
+    with qtbot.waitSignal(w.started, timeout=1000):
+        w.start()
+    assert "No sound device found" in w.status_text()
+    qtbot.waitUntil(lambda: w.current_beat() >= 3, timeout=3000)
+    assert beats[0] == 0 and beats == sorted(beats)
+    w.set_bpm(201)  # live change in clock mode keeps running
+    n = w.current_beat()
+    qtbot.waitUntil(lambda: w.current_beat() >= n + 2, timeout=3000)
+    with qtbot.waitSignal(w.stopped, timeout=1000):
+        w.close()
+    assert not w._timer.isActive()
+
+
+def test_visual_beat_follows_audio_position_not_a_timer(qtbot, fake_widget) -> None:
+    w = fake_widget
+    w.set_accent_every(2)
+    w.start()
+    assert w.audio_active() and w.status_text() == ""
+    backend = FakeBackend.instances[-1]
+    # the device generates the click stream: 120 bpm -> beats every 22050 samples
+    data = np.frombuffer(backend.pull(SR * 2), dtype="<i2")
+    onsets = np.rint(detect_onsets(data, SR) * SR).astype(int)
+    assert np.abs(onsets - np.array([0, 22050, 44100, 66150])).max() < SR / 1000
+    backend.position = 0
+    w._tick()
+    assert w.current_beat() == 0
+    backend.position = 22049
+    w._tick()
+    assert w.current_beat() == 0  # nothing played past the next beat yet: no flash
+    backend.position = 22050
+    w._tick()
+    assert w.current_beat() == 1
+    backend.position = 44100 + 10
+    with qtbot.waitSignal(w.beat, timeout=1000) as sig:
+        w._tick()
+    assert sig.args == [2, True]
+
+
+def test_plus_minus_buttons_change_tempo_live(qtbot, fake_widget) -> None:
+    w = fake_widget
+    w.start()
+    backend = FakeBackend.instances[-1]
+    backend.pull(30000)  # last beat played at 22050
+    with qtbot.waitSignal(w.bpm_changed, timeout=1000) as sig:
+        w._plus.click()
+    assert sig.args == [121] and w.bpm() == 121
+    w._minus.click()
+    w._minus.click()
+    assert w.bpm() == 119
+    # the next beat is one new interval after the last beat
+    nb = w._stream.next_beat()
+    assert nb.sample == 22050 + round(SR * 60 / 119)
+
+
+def test_device_failure_falls_back_to_visual_beat(qtbot, fake_widget) -> None:
+    w = fake_widget
+    w.start()
+    backend = FakeBackend.instances[-1]
+    backend.pull(SR)
+    with qtbot.waitSignal(w.audio_status_changed, timeout=1000):
+        backend.failed.emit("The sound device stopped working.")
+    assert backend.stopped and not w.audio_active() and w.is_running()
+    assert "stopped working" in w.status_text() and "Visual beat only" in w.status_text()
+    n = w.current_beat()
+    qtbot.waitUntil(lambda: w.current_beat() >= n + 1, timeout=3000)
+
+
+def test_stop_stops_backend_and_timer(qtbot, fake_widget) -> None:
+    w = fake_widget
+    w.start()
+    backend = FakeBackend.instances[-1]
+    w._start_btn.click()  # the Start button toggles to Stop
+    assert backend.stopped and not w.is_running() and not w._timer.isActive()
+    assert w._start_btn.text() == "Start"
+    w._start_btn.click()
+    assert w.is_running() and w._start_btn.text() == "Stop"
+
+
+def test_volume_and_accent_reach_the_stream(qtbot, fake_widget) -> None:
+    w = fake_widget
+    w.start()
+    w.set_volume(0.25)
+    w.set_accent_every(4)
+    assert w._stream.volume == 0.25 and w._stream.accent_every == 4
+    w.set_volume(0)
+    backend = FakeBackend.instances[-1]
+    backend.pull(100)  # flush
+    assert not np.frombuffer(backend.pull(SR), dtype="<i2").any()
+
+
+def test_device_reads_consecutive_blocks() -> None:
+    stream = MetronomeStream(150, SR)
+    dev = MetronomeDevice(stream, threading.Lock())
+    assert dev.open(QIODevice.OpenModeFlag.ReadOnly)
+    assert dev.isSequential() and dev.bytesAvailable() > 0
+    chunks = [bytes(dev.read(k)) for k in (2, 1000, 4410, 88200)]
+    got = np.frombuffer(b"".join(chunks), dtype="<i2")
+    assert np.array_equal(got, MetronomeStream(150, SR).read(len(got)))
+    dev.close()
