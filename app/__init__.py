@@ -9,7 +9,9 @@ from importlib.metadata import PackageNotFoundError, version
 
 try:
     __version__ = version("stride-clinic")
-except PackageNotFoundError:  # running from a source tree without installation (e.g. a frozen bundle)
+except (
+    PackageNotFoundError
+):  # running from a source tree without installation (e.g. a frozen bundle)
     __version__ = "0.1.0"
 
 APP_NAME = "Stride Clinic"

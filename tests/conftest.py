@@ -23,7 +23,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _private_data_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def _private_data_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Every test gets its own empty data folder; the user's real data is never touched."""
     home = tmp_path_factory.mktemp("stride_home")
     monkeypatch.setenv("STRIDE_CLINIC_HOME", str(home))

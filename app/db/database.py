@@ -1,0 +1,171 @@
+"""Opening the clinic database: engine set-up, migrations, integrity and version checks."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class DatabaseError(Exception):
+    """The database cannot be used. ``message`` tells the clinician what happened and what to do."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class DatabaseTooNew(DatabaseError):
+    pass
+
+
+class DatabaseCorrupt(DatabaseError):
+    pass
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head() or ""
+
+
+def all_revisions() -> list[str]:
+    """Every revision from the first to the head, oldest first."""
+    script = ScriptDirectory.from_config(_alembic_config())
+    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA busy_timeout = 5000")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = FULL")  # a committed edit survives power loss
+        cur.close()
+
+
+class Database:
+    """A migrated, checked database. Use :meth:`session` for units of work."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A transaction: committed on success, rolled back on any error."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def upgrade(self, revision: str = "head") -> None:
+        cfg = _alembic_config()
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+
+    def downgrade(self, revision: str) -> None:
+        cfg = _alembic_config()
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, revision)
+
+    def quick_check(self) -> str:
+        """SQLite's integrity check; returns "ok" or the first problem found."""
+        if not self.is_sqlite:
+            return "ok"
+        with self.engine.connect() as conn:
+            return str(conn.exec_driver_sql("PRAGMA quick_check").scalar())
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(url: str, *, migrate: bool = True) -> Database:
+    """Open (and create or migrate) the database at ``url``.
+
+    Raises :class:`DatabaseCorrupt` for an unreadable file and :class:`DatabaseTooNew` for a
+    database written by a newer Stride Clinic; in both cases nothing is modified.
+    """
+    engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite"))
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    db = Database(engine)
+    where = url.removeprefix("sqlite:///")
+    try:
+        check = db.quick_check()
+        if check != "ok":
+            raise DatabaseCorrupt(
+                f"The database {where} failed its integrity check ({check}). It has not been "
+                "changed. Restore the latest backup (File ▸ Restore backup) or contact support."
+            )
+        current = db.current_revision()
+    except (sa_exc.DatabaseError, sqlite3.DatabaseError) as exc:
+        engine.dispose()
+        raise DatabaseCorrupt(
+            f"The file {where} is not a readable Stride Clinic database ({exc.orig if hasattr(exc, 'orig') else exc}). "
+            "It has not been changed. Restore a backup, or move the file away to start a new "
+            "database."
+        ) from exc
+    known = set(all_revisions())
+    if current is not None and current not in known:
+        engine.dispose()
+        raise DatabaseTooNew(
+            f"The database {where} was written by a newer version of Stride Clinic "
+            f"(schema {current}). Install the newer version to open it; it has not been changed."
+        )
+    if current is None and inspect(engine).get_table_names():
+        tables = set(inspect(engine).get_table_names())
+        if "patient" not in tables:
+            engine.dispose()
+            raise DatabaseCorrupt(
+                f"The file {where} is an SQLite database, but not one of Stride Clinic's. "
+                "It has not been changed."
+            )
+    if migrate and current != head_revision():
+        try:
+            db.upgrade()
+        except sa_exc.SQLAlchemyError as exc:
+            engine.dispose()
+            raise DatabaseError(
+                f"Updating the database {where} to this version failed ({exc}). The update was "
+                "rolled back; the database is as it was."
+            ) from exc
+    return db
+
+
+def check_connection(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))

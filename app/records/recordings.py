@@ -1,0 +1,170 @@
+"""Recordings of a visit and the foot events marked on them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app.analysis.events import EventSource, EventType, Foot, FootEvent
+from app.db.models import FootEventRecord, Overlay, Recording, Visit
+from app.records.validation import ValidationError
+
+
+def add_recording(
+    session: Session,
+    visit_id: int,
+    *,
+    video_path: str,
+    original_name: str | None = None,
+    view: str = "side",
+    container_fps: float | None = None,
+    capture_fps: float | None = None,
+    frame_count: int | None = None,
+    width: int | None = None,
+    height: int | None = None,
+) -> Recording:
+    if session.get(Visit, visit_id) is None:
+        raise ValidationError("visit_id", "This visit no longer exists.")
+    rec = Recording(
+        visit_id=visit_id,
+        video_path=video_path,
+        original_name=original_name,
+        view=view,
+        container_fps=container_fps,
+        capture_fps=capture_fps,
+        frame_count=frame_count,
+        width=width,
+        height=height,
+    )
+    session.add(rec)
+    session.flush()
+    return rec
+
+
+def set_capture_fps(session: Session, recording_id: int, fps: float) -> None:
+    if not (1.0 <= fps <= 2000.0):
+        raise ValidationError(
+            "capture_fps", f"A capture rate of {fps:g} frames/s is not plausible (1–2000)."
+        )
+    rec = session.get(Recording, recording_id)
+    if rec is None:
+        raise ValidationError("id", "This recording no longer exists.")
+    rec.capture_fps = float(fps)
+
+
+def set_calibration(
+    session: Session, recording_id: int, cm_per_px: float | None, detail: dict | None = None
+) -> None:
+    rec = session.get(Recording, recording_id)
+    if rec is None:
+        raise ValidationError("id", "This recording no longer exists.")
+    rec.cm_per_px = cm_per_px
+    rec.calibration = detail
+
+
+def resolve_video(rec: Recording, videos_root: Path) -> Path:
+    path = Path(rec.video_path)
+    return path if path.is_absolute() else videos_root / path
+
+
+def recordings_of(session: Session, visit_id: int) -> list[Recording]:
+    return list(
+        session.scalars(
+            select(Recording).where(Recording.visit_id == visit_id).order_by(Recording.id)
+        )
+    )
+
+
+# --- foot events -------------------------------------------------------------------------------
+
+
+def _to_event(row: FootEventRecord, fps: float) -> FootEvent:
+    return FootEvent(
+        foot=Foot(row.foot),
+        type=EventType(row.type),
+        frame=row.frame,
+        time_s=row.frame / fps,
+        source=EventSource(row.source),
+        confidence=row.confidence,
+    )
+
+
+def events_of(session: Session, recording_id: int, fps: float) -> list[FootEvent]:
+    rows = session.scalars(
+        select(FootEventRecord)
+        .where(FootEventRecord.recording_id == recording_id)
+        .order_by(FootEventRecord.frame)
+    )
+    return [_to_event(r, fps) for r in rows]
+
+
+def replace_events(session: Session, recording_id: int, events: Iterable[FootEvent]) -> None:
+    """Make the stored events of a recording exactly ``events`` (used by autosave and undo)."""
+    session.execute(delete(FootEventRecord).where(FootEventRecord.recording_id == recording_id))
+    seen: set[tuple[int, str, str]] = set()
+    for ev in events:
+        key = (ev.frame, ev.foot.value, ev.type.value)
+        if key in seen:
+            continue
+        seen.add(key)
+        session.add(
+            FootEventRecord(
+                recording_id=recording_id,
+                frame=int(ev.frame),
+                foot=ev.foot.value,
+                type=ev.type.value,
+                source=ev.source.value,
+                confidence=float(ev.confidence),
+            )
+        )
+    session.flush()
+
+
+def merge_automatic(
+    existing: list[FootEvent], proposals: list[FootEvent], *, min_gap_frames: int = 2
+) -> list[FootEvent]:
+    """Combine a detector's proposals with the current events without touching manual ones.
+
+    Old automatic events are replaced; a proposal within ``min_gap_frames`` of a manual event of
+    the same foot and type is dropped (the clinician's mark wins).
+    """
+    manual = [e for e in existing if e.source is EventSource.MANUAL]
+    kept = list(manual)
+    for p in proposals:
+        clash = any(
+            m.foot is p.foot and m.type is p.type and abs(m.frame - p.frame) <= min_gap_frames
+            for m in manual
+        )
+        if not clash:
+            kept.append(p)
+    return sorted(kept, key=lambda e: (e.frame, e.foot.value, e.type.value))
+
+
+# --- overlays ----------------------------------------------------------------------------------
+
+
+def overlays_of(session: Session, recording_id: int) -> list[Overlay]:
+    return list(
+        session.scalars(
+            select(Overlay).where(Overlay.recording_id == recording_id).order_by(Overlay.id)
+        )
+    )
+
+
+def replace_overlays(session: Session, recording_id: int, overlays: Iterable[dict]) -> None:
+    session.execute(delete(Overlay).where(Overlay.recording_id == recording_id))
+    for o in overlays:
+        session.add(
+            Overlay(
+                recording_id=recording_id,
+                frame=int(o["frame"]),
+                kind=str(o["kind"]),
+                points=[[float(x), float(y)] for x, y in o["points"]],
+                value=o.get("value"),
+                label=o.get("label"),
+            )
+        )
+    session.flush()

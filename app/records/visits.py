@@ -1,0 +1,135 @@
+"""Visits (sessions): one treadmill assessment of one patient on one day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.models import Clinician, Patient, Visit
+from app.records.validation import (
+    INCLINE_RANGE_PCT,
+    SPEED_RANGE_KMH,
+    ValidationError,
+    optional_number,
+    optional_score,
+    parse_date,
+)
+
+
+@dataclass
+class VisitData:
+    visit_date: dt.date | str | None = None
+    clinician_id: int | None = None
+    treadmill_speed_kmh: float | str | None = None
+    incline_pct: float | str | None = None
+    shoes: str | None = None
+    pain_now: int | str | None = None
+    pain_worst_24h: int | str | None = None
+    pain_running: int | str | None = None
+    notes: str | None = None
+
+    @classmethod
+    def from_visit(cls, v: Visit) -> VisitData:
+        return cls(
+            visit_date=v.visit_date,
+            clinician_id=v.clinician_id,
+            treadmill_speed_kmh=v.treadmill_speed_kmh,
+            incline_pct=v.incline_pct,
+            shoes=v.shoes,
+            pain_now=v.pain_now,
+            pain_worst_24h=v.pain_worst_24h,
+            pain_running=v.pain_running,
+            notes=v.notes,
+        )
+
+
+def _validated(session: Session, data: VisitData) -> dict[str, object]:
+    date = parse_date(data.visit_date, "visit_date") if data.visit_date else dt.date.today()
+    if data.clinician_id is not None and session.get(Clinician, data.clinician_id) is None:
+        raise ValidationError("clinician_id", "The chosen clinician does not exist.")
+    return {
+        "visit_date": date,
+        "clinician_id": data.clinician_id,
+        "treadmill_speed_kmh": optional_number(
+            data.treadmill_speed_kmh,
+            "treadmill_speed_kmh",
+            "Treadmill speed",
+            SPEED_RANGE_KMH,
+            "km/h",
+        ),
+        "incline_pct": optional_number(
+            data.incline_pct, "incline_pct", "Incline", INCLINE_RANGE_PCT, "%"
+        ),
+        "shoes": (data.shoes or "").strip() or None,
+        "pain_now": optional_score(data.pain_now, "pain_now", "Pain now"),
+        "pain_worst_24h": optional_score(
+            data.pain_worst_24h, "pain_worst_24h", "Worst pain in 24 h"
+        ),
+        "pain_running": optional_score(data.pain_running, "pain_running", "Pain during running"),
+        "notes": (data.notes or "").strip() or None,
+    }
+
+
+def create_visit(session: Session, patient_id: int, data: VisitData) -> Visit:
+    if session.get(Patient, patient_id) is None:
+        raise ValidationError("patient_id", "This patient no longer exists.")
+    visit = Visit(patient_id=patient_id, **_validated(session, data))
+    session.add(visit)
+    session.flush()
+    return visit
+
+
+def update_visit(
+    session: Session, visit_id: int, data: VisitData, *, expected_version: int | None = None
+) -> Visit:
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        raise ValidationError("id", "This visit no longer exists.")
+    if expected_version is not None and visit.version != expected_version:
+        raise ValidationError(
+            "version",
+            "This visit was changed on another workstation since you opened it. Reopen it and "
+            "make your change again.",
+        )
+    for key, value in _validated(session, data).items():
+        setattr(visit, key, value)
+    session.flush()
+    return visit
+
+
+def delete_visit(session: Session, visit_id: int, videos_root: Path | None = None) -> list[Path]:
+    """Delete a visit and its records; returns its video files for the caller to remove after commit."""
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        return []
+    files = []
+    if videos_root is not None:
+        for rec in visit.recordings:
+            p = Path(rec.video_path)
+            files.append(p if p.is_absolute() else videos_root / p)
+    session.delete(visit)
+    session.flush()
+    return files
+
+
+def visits_of(session: Session, patient_id: int) -> list[Visit]:
+    stmt = select(Visit).where(Visit.patient_id == patient_id).order_by(Visit.visit_date, Visit.id)
+    return list(session.scalars(stmt))
+
+
+def clinicians(session: Session) -> list[Clinician]:
+    return list(session.scalars(select(Clinician).where(Clinician.active).order_by(Clinician.name)))
+
+
+def ensure_clinician(session: Session, name: str) -> Clinician:
+    found = session.scalars(select(Clinician).where(Clinician.name == name)).first()
+    if found:
+        return found
+    clinician = Clinician(name=name)
+    session.add(clinician)
+    session.flush()
+    return clinician

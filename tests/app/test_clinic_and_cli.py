@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import __version__
+from app.cli import main
+from app.clinic import open_clinic
+from app.paths import DataFolder, DataFolderError
+from app.records.patients import list_patients
+from app.settings import Settings
+
+
+def test_data_folder_is_owner_only(data_home: Path) -> None:
+    clinic = open_clinic()
+    mode = stat.S_IMODE(os.stat(clinic.folder.root).st_mode)
+    assert mode == 0o700
+    assert clinic.folder.root == data_home
+    assert clinic.folder.database.exists()
+    clinic.close()
+
+
+def test_demo_uses_a_separate_database(data_home: Path) -> None:
+    real = open_clinic()
+    real.close()
+    demo = open_clinic(demo=True)
+    with demo.db.session() as s:
+        assert len(list_patients(s)) >= 5
+    demo.close()
+    assert demo.folder.root != real.folder.root
+    real = open_clinic()
+    with real.db.session() as s:
+        assert list_patients(s) == []
+    real.close()
+    again = open_clinic(demo=True)  # second start does not duplicate the demo patients
+    with again.db.session() as s:
+        assert len(list_patients(s)) == len(list_patients(s))
+        n = len(list_patients(s))
+    again.close()
+    assert n == 6
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+def test_read_only_data_folder_is_explained(tmp_path: Path) -> None:
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    with pytest.raises(DataFolderError) as err:
+        DataFolder(ro / "sub").ensure()
+    assert "cannot create" in err.value.message
+
+
+def test_unwritable_data_folder_is_explained(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*_a, **_k):
+        raise OSError(28, "No space left on device")
+
+    folder = DataFolder(tmp_path / "full")
+    monkeypatch.setattr("builtins.open", refuse)
+    with pytest.raises(DataFolderError) as err:
+        folder.ensure()
+    assert "not writable" in err.value.message and "No space left" in err.value.message
+
+
+def test_settings_round_trip_and_bad_file(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    s = Settings(clinic_name="Physio Nord", video_memory_budget_mb=800)
+    s.save(path)
+    assert Settings.load(path).clinic_name == "Physio Nord"
+    path.write_text("{ not json", encoding="utf-8")
+    assert Settings.load(path) == Settings()
+
+
+def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert __version__ in capsys.readouterr().out
+
+
+def test_console_script_runs(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("stride-clinic")
+    if not exe.exists():
+        pytest.skip("console script not installed")
+    out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0
+    assert "stride-clinic" in out.stdout

@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.clinic import open_clinic
+from app.db.models import Patient
+from app.records.patients import (
+    PatientData,
+    create_patient,
+    delete_patient,
+    find_duplicates,
+    list_patients,
+    remove_media,
+    search_patients,
+    update_patient,
+)
+from app.records.validation import ValidationError, name_key
+from app.records.visits import VisitData, create_visit
+
+
+@pytest.fixture
+def clinic():
+    c = open_clinic()
+    yield c
+    c.close()
+
+
+def test_name_key_folds_case_and_accents() -> None:
+    assert name_key("  María José  NÚÑEZ ") == "maria jose nunez"
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        (PatientData(full_name="   "), "full_name"),
+        (PatientData(full_name="A", date_of_birth="1985-02-30"), "date_of_birth"),
+        (PatientData(full_name="A", date_of_birth="23/04/1985"), "date_of_birth"),
+        (PatientData(full_name="A", date_of_birth="2999-01-01"), "date_of_birth"),
+        (PatientData(full_name="A", height_cm="20"), "height_cm"),
+        (PatientData(full_name="A", height_cm="300"), "height_cm"),
+        (PatientData(full_name="A", height_cm="tall"), "height_cm"),
+        (PatientData(full_name="A", height_cm="nan"), "height_cm"),
+        (PatientData(full_name="A", height_cm=170, leg_length_cm=150), "leg_length_cm"),
+        (PatientData(full_name="A", sex="robot"), "sex"),
+    ],
+)
+def test_bad_patient_input_is_refused_with_a_field(clinic, data: PatientData, field: str) -> None:
+    with clinic.db.session() as s, pytest.raises(ValidationError) as err:
+        create_patient(s, data)
+    assert err.value.field == field
+    assert err.value.message
+
+
+def test_decimal_comma_is_accepted(clinic) -> None:
+    with clinic.db.session() as s:
+        p = create_patient(s, PatientData(full_name="Jan Kowalski", height_cm="181,5"))
+        assert p.height_cm == 181.5
+
+
+def test_duplicates_are_detected_and_can_be_confirmed(clinic) -> None:
+    data = PatientData(full_name="José Núñez", date_of_birth="1980-01-01")
+    with clinic.db.session() as s:
+        create_patient(s, data)
+    with clinic.db.session() as s:
+        assert find_duplicates(s, PatientData(full_name="jose nunez", date_of_birth="1980-01-01"))
+        assert not find_duplicates(
+            s, PatientData(full_name="jose nunez", date_of_birth="1990-01-01")
+        )
+        with pytest.raises(ValidationError):
+            create_patient(s, data)
+    with clinic.db.session() as s:
+        create_patient(s, data, allow_duplicate=True)
+    with clinic.db.session() as s:
+        assert len(list_patients(s)) == 2
+
+
+def test_non_ascii_names_round_trip_and_search(clinic) -> None:
+    names = ["山田 花子", "Ørjan Ødegård", "Zoë Ångström", "Мария Иванова"]
+    with clinic.db.session() as s:
+        for n in names:
+            create_patient(s, PatientData(full_name=n))
+    with clinic.db.session() as s:
+        rows = list_patients(s)
+    assert sorted(r.full_name for r in rows) == sorted(names)
+    assert [r.full_name for r in search_patients(rows, "angst")] == ["Zoë Ångström"]
+    assert [r.full_name for r in search_patients(rows, "花子")] == ["山田 花子"]
+    assert [r.full_name for r in search_patients(rows, "мария")] == ["Мария Иванова"]
+
+
+def test_stale_edit_is_refused(clinic) -> None:
+    with clinic.db.session() as s:
+        pid = create_patient(s, PatientData(full_name="Ann Lee")).id
+    with clinic.db.session() as s:
+        update_patient(s, pid, PatientData(full_name="Ann Lee-Smith"), expected_version=1)
+    with clinic.db.session() as s, pytest.raises(ValidationError) as err:
+        update_patient(s, pid, PatientData(full_name="Ann Other"), expected_version=1)
+    assert "another workstation" in err.value.message
+    with clinic.db.session() as s:
+        assert s.get(Patient, pid).full_name == "Ann Lee-Smith"
+
+
+def test_concurrent_sessions_cannot_silently_overwrite(clinic) -> None:
+    with clinic.db.session() as s:
+        pid = create_patient(s, PatientData(full_name="Bo Ek")).id
+    s1 = clinic.db._sessions()
+    s2 = clinic.db._sessions()
+    p1, p2 = s1.get(Patient, pid), s2.get(Patient, pid)
+    p1.notes = "first"
+    s1.commit()
+    p2.notes = "second"
+    with pytest.raises(StaleDataError):
+        s2.commit()
+    s1.close()
+    s2.close()
+
+
+def test_delete_patient_removes_records_and_files(clinic) -> None:
+    with clinic.db.session() as s:
+        pid = create_patient(s, PatientData(full_name="Del Me")).id
+        create_visit(s, pid, VisitData(visit_date="2026-01-01"))
+    media = clinic.folder.patient_media(pid)
+    media.mkdir(parents=True)
+    (media / "clip.mp4").write_bytes(b"x")
+    with clinic.db.session() as s:
+        folders = delete_patient(s, pid, clinic.videos_root)
+    assert remove_media(folders) == []
+    assert not media.exists()
+    with clinic.db.session() as s:
+        assert list_patients(s) == []
+
+
+def test_visit_validation(clinic) -> None:
+    with clinic.db.session() as s:
+        pid = create_patient(s, PatientData(full_name="V Test")).id
+    for bad, field in [
+        (VisitData(visit_date="2026-13-01"), "visit_date"),
+        (VisitData(treadmill_speed_kmh="-3"), "treadmill_speed_kmh"),
+        (VisitData(treadmill_speed_kmh="200"), "treadmill_speed_kmh"),
+        (VisitData(pain_now="11"), "pain_now"),
+        (VisitData(pain_running="4.5"), "pain_running"),
+    ]:
+        with clinic.db.session() as s, pytest.raises(ValidationError) as err:
+            create_visit(s, pid, bad)
+        assert err.value.field == field
+
+
+def test_media_folder_is_per_patient(clinic) -> None:
+    assert clinic.folder.patient_media(12).name == "patient_000012"
+    assert isinstance(clinic.folder.patient_media(12), Path)

@@ -1,0 +1,97 @@
+"""A clinician's first minutes: create a patient, add a visit, search, delete — through the window."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.records.patients import list_patients
+from ui.dialogs import PatientDialog, VisitDialog
+
+
+@pytest.fixture
+def fill_dialogs(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Replace modal exec() by filling the form and pressing Save, as a clinician would."""
+    answers: dict[str, dict[str, str]] = {}
+
+    def fake_exec(self) -> int:  # type: ignore[no-untyped-def]
+        values = answers["patient" if isinstance(self, PatientDialog) else "visit"]
+        for name, value in values.items():
+            self.fields[name].setText(value)  # type: ignore[attr-defined]
+        self._try_accept()
+        return int(self.result())
+
+    monkeypatch.setattr(PatientDialog, "exec", fake_exec)
+    monkeypatch.setattr(VisitDialog, "exec", fake_exec)
+    return answers
+
+
+def test_create_visit_search_delete(qtbot, main_window, clinic, fill_dialogs, monkeypatch) -> None:
+    w = main_window
+    fill_dialogs["patient"] = {
+        "full_name": "Ingrid Sørensen",
+        "date_of_birth": "1988-06-01",
+        "height_cm": "171",
+    }
+    w.new_patient()
+    assert w.patient_list.model.rowCount() == 1
+    assert w.current_patient_id() is not None
+    assert w.patient_view.name.text() == "Ingrid Sørensen"
+
+    fill_dialogs["patient"] = {"full_name": "Lars Berg"}
+    w.new_patient()
+    assert w.patient_list.model.rowCount() == 2
+
+    w.patient_list.search.setText("sorensen")
+    assert w.patient_list.proxy.rowCount() == 1
+    assert w.patient_view.name.text() == "Ingrid Sørensen"
+
+    fill_dialogs["visit"] = {
+        "visit_date": "2026-11-20",
+        "treadmill_speed_kmh": "10",
+        "pain_running": "4",
+    }
+    w.new_visit()
+    assert w.patient_view.visits.rowCount() == 1
+    assert w.patient_view.visits.item(0, 3).text() == "4/10"
+
+    bad = {"visit_date": "2026-11-21", "pain_running": "14"}
+    fill_dialogs["visit"] = bad
+    w.new_visit()  # refused: stays one visit, nothing crashes
+    assert w.patient_view.visits.rowCount() == 1
+
+    monkeypatch.setattr(w.actions, "confirm_delete_patient", lambda *_: False)
+    w.delete_patient(w.current_patient_id())
+    with clinic.db.session() as s:
+        assert len(list_patients(s)) == 2  # cancelled: nothing deleted
+
+    monkeypatch.setattr(w.actions, "confirm_delete_patient", lambda *_: True)
+    w.delete_patient(w.current_patient_id())
+    with clinic.db.session() as s:
+        names = [r.full_name for r in list_patients(s)]
+    assert names == ["Lars Berg"]
+    w.patient_list.search.clear()
+    assert w.patient_list.model.rowCount() == 1
+
+
+def test_geometry_is_remembered(qtbot, clinic) -> None:
+    from ui.main_window import MainWindow
+
+    w = MainWindow(clinic)
+    qtbot.addWidget(w)
+    w.resize(701, 503)  # within the offscreen screen, which clamps restored geometry
+    w.show()
+    size = (w.width(), w.height())
+    assert size != (1360, 860)
+    w.close()
+    w2 = MainWindow(clinic)
+    qtbot.addWidget(w2)
+    assert (w2.width(), w2.height()) == size
+
+
+def test_demo_window_shows_demo_patients(qtbot, demo_clinic) -> None:
+    from ui.main_window import MainWindow
+
+    w = MainWindow(demo_clinic)
+    qtbot.addWidget(w)
+    assert "DEMO" in w.windowTitle()
+    assert w.patient_list.model.rowCount() == 6

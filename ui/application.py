@@ -1,0 +1,56 @@
+"""Start-up of the desktop program: QApplication, start-up checks, the main window."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app import APP_NAME, __version__
+from app.clinic import Clinic, open_clinic
+from app.db.database import DatabaseError
+from app.paths import DataFolderError
+from resources import resource_path
+
+ORG = "StrideClinic"
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    QCoreApplication.setOrganizationName(ORG)
+    QCoreApplication.setApplicationName("Stride Clinic")
+    QCoreApplication.setApplicationVersion(__version__)
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    icon = resource_path("icons/stride-clinic.svg")
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
+    return app  # type: ignore[return-value]
+
+
+def open_clinic_or_explain(*, demo: bool) -> Clinic | None:
+    """Open the clinic; on failure show why and what to do (nothing is changed on disk)."""
+    try:
+        return open_clinic(demo=demo)
+    except (DataFolderError, DatabaseError) as exc:
+        QMessageBox.critical(None, f"{APP_NAME} cannot start", exc.message)
+        print(f"stride-clinic: {exc.message}", file=sys.stderr)
+        return None
+
+
+def run_gui(*, demo: bool = False) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    app = make_application()
+    clinic = open_clinic_or_explain(demo=demo)
+    if clinic is None:
+        return 1
+    from ui.main_window import MainWindow
+
+    window = MainWindow(clinic)
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        clinic.close()

@@ -1,0 +1,209 @@
+"""Patient and visit actions of the main window: load, create, edit, delete (with confirmation)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+from sqlalchemy import select
+
+from app.db.models import Patient, Recording, Visit
+from app.records import patients as patient_records
+from app.records import visits as visit_records
+from app.records.patients import PatientData
+from app.records.validation import ValidationError
+from app.records.visits import VisitData
+from ui.dialogs import PatientDialog, VisitDialog
+from ui.patient_view import PatientSummary, VisitSummary
+
+if TYPE_CHECKING:
+    from app.clinic import Clinic
+
+
+def _age(dob: dt.date | None) -> str:
+    if dob is None:
+        return "age unknown"
+    t = dt.date.today()
+    return f"{t.year - dob.year - ((t.month, t.day) < (dob.month, dob.day))} years"
+
+
+class PatientActions:
+    """Talks to the database for the main window; every change is one committed transaction."""
+
+    def __init__(self, clinic: Clinic, parent: QWidget) -> None:
+        self.clinic = clinic
+        self.parent = parent
+
+    # --- reading -----------------------------------------------------------------------------
+    def rows(self) -> list[patient_records.PatientRow]:
+        with self.clinic.db.session() as s:
+            return patient_records.list_patients(s)
+
+    def summary(self, patient_id: int) -> PatientSummary | None:
+        with self.clinic.db.session() as s:
+            p = s.get(Patient, patient_id)
+            if p is None:
+                return None
+            bits = [_age(p.date_of_birth), p.sex if p.sex != "unspecified" else ""]
+            if p.height_cm:
+                bits.append(f"{p.height_cm:g} cm")
+            if p.leg_length_cm:
+                bits.append(f"leg {p.leg_length_cm:g} cm")
+            if p.date_of_birth:
+                bits.append(f"born {p.date_of_birth.isoformat()}")
+            rec_counts: dict[int, int] = {}
+            for vid in s.scalars(
+                select(Recording.visit_id).join(Visit).where(Visit.patient_id == patient_id)
+            ):
+                rec_counts[vid] = rec_counts.get(vid, 0) + 1
+            visits = [
+                VisitSummary(
+                    id=v.id,
+                    date=v.visit_date,
+                    clinician=v.clinician.name if v.clinician else "",
+                    speed_kmh=v.treadmill_speed_kmh,
+                    pain_running=v.pain_running,
+                    recordings=rec_counts.get(v.id, 0),
+                    notes=v.notes or "",
+                )
+                for v in p.visits
+            ]
+            return PatientSummary(
+                id=p.id,
+                full_name=p.full_name,
+                details=" · ".join(b for b in bits if b),
+                complaint=p.complaint or "",
+                visits=visits,
+            )
+
+    # --- patients ------------------------------------------------------------------------------
+    def create_patient(self) -> int | None:
+        dialog = PatientDialog(parent=self.parent)
+        created: list[int] = []
+
+        def save(data: PatientData) -> None:
+            with self.clinic.db.session() as s:
+                allow = False
+                dups = patient_records.find_duplicates(s, data)
+                if dups:
+                    answer = QMessageBox.question(
+                        dialog,
+                        "Possible duplicate",
+                        f"A patient named {dups[0].full_name} "
+                        f"({dups[0].date_of_birth or 'birth date unknown'}) already exists.\n\n"
+                        "Is this a different person? Choose No to go back and open the existing record instead.",
+                    )
+                    if answer != QMessageBox.StandardButton.Yes:
+                        raise ValidationError(
+                            "full_name", "Not saved: this patient already exists."
+                        )
+                    allow = True
+                created.append(patient_records.create_patient(s, data, allow_duplicate=allow).id)
+
+        dialog.check = save
+        return created[0] if dialog.exec() and created else None
+
+    def edit_patient(self, patient_id: int) -> bool:
+        with self.clinic.db.session() as s:
+            p = s.get(Patient, patient_id)
+            if p is None:
+                return False
+            data, version = PatientData.from_patient(p), p.version
+        dialog = PatientDialog(data, parent=self.parent)
+
+        def save(new: PatientData) -> None:
+            with self.clinic.db.session() as s:
+                patient_records.update_patient(s, patient_id, new, expected_version=version)
+
+        dialog.check = save
+        return bool(dialog.exec())
+
+    def delete_patient(self, patient_id: int) -> bool:
+        with self.clinic.db.session() as s:
+            p = s.get(Patient, patient_id)
+            if p is None:
+                return False
+            name, n_visits = p.full_name, len(p.visits)
+        if not self.confirm_delete_patient(name, n_visits):
+            return False
+        with self.clinic.db.session() as s:
+            folders = patient_records.delete_patient(s, patient_id, self.clinic.videos_root)
+        problems = patient_records.remove_media(folders)
+        if problems:
+            QMessageBox.warning(
+                self.parent,
+                "Some files were not removed",
+                "The patient's record was deleted, but these files could not be removed:\n"
+                + "\n".join(problems),
+            )
+        return True
+
+    def confirm_delete_patient(self, name: str, n_visits: int) -> bool:
+        """Ask before deleting; the safe choice (Cancel) is the default."""
+        box = QMessageBox(self.parent)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Delete patient")
+        box.setText(f"Delete {name} and everything recorded for them?")
+        box.setInformativeText(
+            f"This removes {n_visits} visit(s), all their videos, markings, prescriptions and home "
+            "programs from this computer. It cannot be undone (backups are kept as they are)."
+        )
+        delete = box.addButton("Delete patient", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is delete
+
+    def confirm_delete_visit(self) -> bool:
+        answer = QMessageBox.question(
+            self.parent,
+            "Delete visit",
+            "Delete this visit with its recordings, markings and prescriptions? This cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    # --- visits ----------------------------------------------------------------------------
+    def _clinicians(self) -> list[tuple[int, str]]:
+        with self.clinic.db.session() as s:
+            return [(c.id, c.name) for c in visit_records.clinicians(s)]
+
+    def create_visit(self, patient_id: int) -> int | None:
+        clinicians = self._clinicians()
+        dialog = VisitDialog(None, clinicians, parent=self.parent)
+        if clinicians:
+            dialog.clinician.setCurrentIndex(1)
+        created: list[int] = []
+
+        def save(data: VisitData) -> None:
+            with self.clinic.db.session() as s:
+                created.append(visit_records.create_visit(s, patient_id, data).id)
+
+        dialog.check = save
+        return created[0] if dialog.exec() and created else None
+
+    def edit_visit(self, visit_id: int) -> bool:
+        with self.clinic.db.session() as s:
+            v = s.get(Visit, visit_id)
+            if v is None:
+                return False
+            data, version = VisitData.from_visit(v), v.version
+        dialog = VisitDialog(data, self._clinicians(), parent=self.parent)
+
+        def save(new: VisitData) -> None:
+            with self.clinic.db.session() as s:
+                visit_records.update_visit(s, visit_id, new, expected_version=version)
+
+        dialog.check = save
+        return bool(dialog.exec())
+
+    def delete_visit(self, visit_id: int) -> bool:
+        if not self.confirm_delete_visit():
+            return False
+        with self.clinic.db.session() as s:
+            files = visit_records.delete_visit(s, visit_id, self.clinic.videos_root)
+        for f in files:
+            f.unlink(missing_ok=True)
+        return True

@@ -1,0 +1,239 @@
+"""The patient list: instant, accent-insensitive search over every patient of the clinic."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.records.patients import PatientRow
+from app.records.validation import name_key
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def _age(dob: dt.date | None) -> str:
+    if dob is None:
+        return ""
+    today = dt.date.today()
+    return str(today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day)))
+
+
+class PatientTableModel(QAbstractTableModel):
+    HEADERS = ("Name", "Age", "Last visit", "Complaint")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[PatientRow] = []
+
+    def set_rows(self, rows: list[PatientRow]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ):  # type: ignore[no-untyped-def]
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):  # type: ignore[no-untyped-def]
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            col = index.column()
+            if col == 0:
+                return row.full_name
+            if col == 1:
+                return _age(row.date_of_birth)
+            if col == 2:
+                return row.last_visit.isoformat() if row.last_visit else "—"
+            return row.complaint
+        if role == Qt.ItemDataRole.UserRole:
+            return row.id
+        if role == Qt.ItemDataRole.ToolTipRole:
+            dob = row.date_of_birth.isoformat() if row.date_of_birth else "unknown"
+            return f"{row.full_name}\nBorn {dob} · {row.visit_count} visit(s)\n{row.complaint}"
+        return None
+
+    def row_for_id(self, patient_id: int) -> int:
+        for i, r in enumerate(self.rows):
+            if r.id == patient_id:
+                return i
+        return -1
+
+
+class PatientFilter(QSortFilterProxyModel):
+    """Every typed word must occur in the name (accents and case ignored)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._words: list[str] = []
+
+    def set_text(self, text: str) -> None:
+        if hasattr(self, "beginFilterChange"):  # Qt >= 6.10
+            self.beginFilterChange()
+            self._words = name_key(text).split()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:  # pragma: no cover - older Qt
+            self._words = name_key(text).split()
+            self.invalidateRowsFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
+        if not self._words:
+            return True
+        key = self.sourceModel().rows[source_row].name_key  # type: ignore[attr-defined]
+        return all(w in key for w in self._words)
+
+
+class PatientListPanel(QWidget):
+    patient_selected = Signal(object)  # int | None
+    new_requested = Signal()
+    edit_requested = Signal(int)
+    delete_requested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = PatientTableModel()
+        self.proxy = PatientFilter()
+        self.proxy.setSourceModel(self.model)
+
+        self.search = QLineEdit(placeholderText="Search patients by name…")
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName("Search patients")
+        self.search.textChanged.connect(self._on_search)
+
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
+        self.table.setColumnHidden(3, True)
+        self.table.selectionModel().currentRowChanged.connect(self._on_current)
+        self.table.doubleClicked.connect(lambda _i: self._emit_edit())
+
+        self.count_label = QLabel()
+        self.count_label.setObjectName("muted")
+
+        new_btn = QPushButton("New patient…")
+        new_btn.clicked.connect(self.new_requested)
+        self.edit_btn = QPushButton("Edit…")
+        self.edit_btn.clicked.connect(self._emit_edit)
+        self.delete_btn = QPushButton("Delete…")
+        self.delete_btn.clicked.connect(self._emit_delete)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(new_btn)
+        buttons.addWidget(self.edit_btn)
+        buttons.addWidget(self.delete_btn)
+        buttons.addStretch(1)
+
+        title = QLabel("Patients")
+        title.setObjectName("sectionTitle")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(title)
+        layout.addWidget(self.search)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.count_label)
+        layout.addLayout(buttons)
+        self._update_buttons()
+
+    # --- public --------------------------------------------------------------------------
+    def set_rows(self, rows: list[PatientRow], *, select_id: int | None = None) -> None:
+        keep = select_id if select_id is not None else self.current_id()
+        self.model.set_rows(rows)
+        self._update_count()
+        if keep is not None:
+            self.select(keep)
+        else:
+            self._update_buttons()
+
+    def select(self, patient_id: int) -> bool:
+        row = self.model.row_for_id(patient_id)
+        if row < 0:
+            return False
+        proxy_index = self.proxy.mapFromSource(self.model.index(row, 0))
+        if not proxy_index.isValid():
+            self.search.clear()
+            proxy_index = self.proxy.mapFromSource(self.model.index(row, 0))
+        self.table.setCurrentIndex(proxy_index)
+        self.table.scrollTo(proxy_index)
+        return True
+
+    def current_id(self) -> int | None:
+        index = self.table.currentIndex()
+        if not index.isValid():
+            return None
+        return int(self.proxy.data(index, Qt.ItemDataRole.UserRole))
+
+    # --- internals -----------------------------------------------------------------------
+    def _on_search(self, text: str) -> None:
+        self.proxy.set_text(text)
+        self._update_count()
+        if self.proxy.rowCount() == 1:
+            self.table.setCurrentIndex(self.proxy.index(0, 0))
+
+    def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self._update_buttons()
+        self.patient_selected.emit(self.current_id())
+
+    def _update_count(self) -> None:
+        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        if total == 0:
+            self.count_label.setText("No patients yet. Create the first one with “New patient…”.")
+        elif shown == total:
+            self.count_label.setText(f"{total} patient{'s' if total != 1 else ''}")
+        elif shown == 0:
+            self.count_label.setText(f"No patient matches “{self.search.text()}”.")
+        else:
+            self.count_label.setText(f"{shown} of {total} patients")
+
+    def _update_buttons(self) -> None:
+        has = self.current_id() is not None
+        self.edit_btn.setEnabled(has)
+        self.delete_btn.setEnabled(has)
+
+    def _emit_edit(self) -> None:
+        pid = self.current_id()
+        if pid is not None:
+            self.edit_requested.emit(pid)
+
+    def _emit_delete(self) -> None:
+        pid = self.current_id()
+        if pid is not None:
+            self.delete_requested.emit(pid)

@@ -1,0 +1,177 @@
+"""The selected patient: summary and visits, with the visit's recordings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+@dataclass
+class VisitSummary:
+    id: int
+    date: dt.date
+    clinician: str
+    speed_kmh: float | None
+    pain_running: int | None
+    recordings: int
+    notes: str = ""
+
+
+@dataclass
+class PatientSummary:
+    id: int
+    full_name: str
+    details: str
+    complaint: str
+    visits: list[VisitSummary] = field(default_factory=list)
+
+
+class PatientView(QWidget):
+    """Header with the patient's details, then the list of visits (newest first)."""
+
+    visit_selected = Signal(object)  # int | None
+    new_visit_requested = Signal()
+    edit_visit_requested = Signal(int)
+    delete_visit_requested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.name = QLabel()
+        self.name.setObjectName("patientName")
+        self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details = QLabel()
+        self.details.setObjectName("muted")
+        self.complaint = QLabel()
+        self.complaint.setWordWrap(True)
+
+        self.visits = QTableWidget(0, 5)
+        self.visits.setHorizontalHeaderLabels(
+            ["Date", "Clinician", "Speed", "Pain running", "Videos"]
+        )
+        self.visits.verticalHeader().hide()
+        self.visits.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.visits.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.visits.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.visits.setAlternatingRowColors(True)
+        h = self.visits.horizontalHeader()
+        h.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        h.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.visits.currentCellChanged.connect(self._on_visit_changed)
+        self.visits.cellDoubleClicked.connect(lambda *_: self._emit(self.edit_visit_requested))
+
+        self.visit_notes = QLabel()
+        self.visit_notes.setWordWrap(True)
+        self.visit_notes.setObjectName("muted")
+
+        self.new_btn = QPushButton("New visit…")
+        self.new_btn.clicked.connect(self.new_visit_requested)
+        self.edit_btn = QPushButton("Edit visit…")
+        self.edit_btn.clicked.connect(lambda: self._emit(self.edit_visit_requested))
+        self.del_btn = QPushButton("Delete visit…")
+        self.del_btn.clicked.connect(lambda: self._emit(self.delete_visit_requested))
+        buttons = QHBoxLayout()
+        for b in (self.new_btn, self.edit_btn, self.del_btn):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+
+        self.empty = QLabel("Select a patient on the left, or create a new one.")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setObjectName("placeholder")
+
+        self.body = QWidget()
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addWidget(self.name)
+        body.addWidget(self.details)
+        body.addWidget(self.complaint)
+        visits_title = QLabel("Visits")
+        visits_title.setObjectName("sectionTitle")
+        body.addSpacing(8)
+        body.addWidget(visits_title)
+        body.addWidget(self.visits, 1)
+        body.addWidget(self.visit_notes)
+        body.addLayout(buttons)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 8)
+        layout.addWidget(self.empty, 1)
+        layout.addWidget(self.body, 1)
+        self.summary: PatientSummary | None = None
+        self.show_patient(None)
+
+    def show_patient(
+        self, summary: PatientSummary | None, *, select_visit: int | None = None
+    ) -> None:
+        keep = select_visit if select_visit is not None else self.current_visit_id()
+        self.summary = summary
+        self.empty.setVisible(summary is None)
+        self.body.setVisible(summary is not None)
+        self.visits.setRowCount(0)
+        if summary is None:
+            self.visit_selected.emit(None)
+            return
+        self.name.setText(summary.full_name)
+        self.details.setText(summary.details)
+        self.complaint.setText(summary.complaint or "No complaint recorded.")
+        visits = sorted(summary.visits, key=lambda v: (v.date, v.id), reverse=True)
+        self.visits.setRowCount(len(visits))
+        target_row = 0
+        for row, v in enumerate(visits):
+            cells = [
+                v.date.isoformat(),
+                v.clinician or "—",
+                f"{v.speed_kmh:g} km/h" if v.speed_kmh is not None else "—",
+                f"{v.pain_running}/10" if v.pain_running is not None else "—",
+                str(v.recordings),
+            ]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, v.id)
+                if v.notes:
+                    item.setToolTip(v.notes)
+                self.visits.setItem(row, col, item)
+            if v.id == keep:
+                target_row = row
+        if visits:
+            self.visits.setCurrentCell(target_row, 0)
+        self._update()
+
+    def current_visit_id(self) -> int | None:
+        item = (
+            self.visits.item(self.visits.currentRow(), 0) if self.visits.currentRow() >= 0 else None
+        )
+        return int(item.data(Qt.ItemDataRole.UserRole)) if item else None
+
+    def _on_visit_changed(self, *_args: int) -> None:
+        self._update()
+        self.visit_selected.emit(self.current_visit_id())
+
+    def _update(self) -> None:
+        vid = self.current_visit_id()
+        self.edit_btn.setEnabled(vid is not None)
+        self.del_btn.setEnabled(vid is not None)
+        notes = ""
+        if self.summary and vid is not None:
+            v = next((x for x in self.summary.visits if x.id == vid), None)
+            notes = v.notes if v else ""
+        self.visit_notes.setText(notes)
+        if self.summary is not None and not self.summary.visits:
+            self.visit_notes.setText("No visits yet. Start with “New visit…”.")
+
+    def _emit(self, signal: Signal) -> None:  # type: ignore[valid-type]
+        vid = self.current_visit_id()
+        if vid is not None:
+            signal.emit(vid)  # type: ignore[attr-defined]
