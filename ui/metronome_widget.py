@@ -13,6 +13,7 @@ playing, it falls back to the clock with a message.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Callable
 
@@ -31,6 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.prescription.metronome import DEFAULT_SAMPLE_RATE, MetronomeStream
+
+_log = logging.getLogger(__name__)
 
 FLASH_SECONDS = 0.15
 POLL_MS = 15  # display rate; the beat itself is timed by the sample position, not this timer
@@ -92,7 +95,8 @@ def probe_audio() -> str | None:
     try:
         from PySide6.QtMultimedia import QMediaDevices
     except ImportError as e:  # e.g. libpulse missing on a Linux machine
-        return f"Sound output is not available on this computer ({e})."
+        _log.warning("Qt Multimedia unavailable: %s", e)
+        return "Sound output is not available on this computer."
     if QMediaDevices.defaultAudioOutput().isNull():
         return "No sound device found."
     return None
@@ -295,6 +299,13 @@ class MetronomeWidget(QWidget):
     def set_volume(self, volume: float) -> None:
         self._volume.setValue(int(round(max(0.0, min(1.0, volume)) * 100)))
 
+    def volume(self) -> float:
+        return self._volume.value() / 100
+
+    def accent_every(self) -> int:
+        """Accent every N beats (0: none)."""
+        return int(self._accent.currentData())
+
     def set_accent_every(self, n: int) -> None:
         idx = self._accent.findData(int(n))
         if idx < 0:
@@ -323,6 +334,7 @@ class MetronomeWidget(QWidget):
             self.bpm(), self._sr, int(self._accent.currentData()), self._volume.value() / 100
         )
         self._last_beat = -1
+        backend: AudioBackend | None = None
         try:
             backend = self._factory(self._sr, self)
             self._device = MetronomeDevice(self._stream, self._lock, self)
@@ -332,6 +344,8 @@ class MetronomeWidget(QWidget):
             self._backend = backend
             self._set_status("")
         except AudioUnavailable as e:
+            if backend is not None:  # created but could not start
+                backend.deleteLater()
             self._close_device()
             self._start_clock(0)
             self._set_status(f"{e} Visual beat only.")

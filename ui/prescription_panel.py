@@ -1,0 +1,650 @@
+"""Cadence prescription panel for the selected visit.
+
+Receives plain data through :meth:`PrescriptionPanel.set_context`, lets the clinician choose the
+increase and edit the plan (every default carries its source in a tooltip), shows guard-rail
+warnings live (never blocking) and the follow-up against a previous target, embeds the
+metronome, exports metronome audio in the background, and emits ``prescription_saved(dict)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QThread, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.prescription.metronome import ExportCancelled, MetronomeError, export
+from app.prescription.plan import (
+    SOURCE_DOSE,
+    SOURCE_FADING_SPLIT,
+    SOURCE_METRONOME,
+    CadencePlan,
+    FeedbackPhase,
+    PatientWording,
+    PracticeDose,
+    build_plan,
+    default_feedback_schedule,
+)
+from app.prescription.rules import (
+    PRESET_PERCENTS,
+    SOURCE_CONTACTS,
+    SOURCE_PROGRESSION,
+    SOURCE_SANITY,
+    SOURCE_TARGET,
+    Baseline,
+    FollowUp,
+    PrescriptionError,
+    PrescriptionSettings,
+    assess_follow_up,
+    baseline_from_measurement,
+    baseline_typed,
+    prescribe,
+)
+from ui.metronome_widget import AudioFactory, MetronomeWidget
+
+WARN_STYLE = "QLabel { background: #fff3cd; color: #664d03; padding: 6px; border-radius: 4px; }"
+ERROR_STYLE = "QLabel { background: #f8d7da; color: #58151c; padding: 6px; border-radius: 4px; }"
+INFO_STYLE = "QLabel { background: #e7f1ff; color: #052c65; padding: 6px; border-radius: 4px; }"
+ROUNDING_NOTE = "Rounded to whole steps per minute, halves upwards (178.5 → 179)."
+
+
+class ExportThread(QThread):
+    """Writes a metronome file off the GUI thread; cancel with ``requestInterruption()``."""
+
+    progress = Signal(int)
+    succeeded = Signal(str)
+    failed = Signal(str)
+
+    def __init__(
+        self, path: str, bpm: int, minutes: float, accent_every: int, volume: float, parent=None
+    ):
+        super().__init__(parent)
+        self._args = (path, bpm, minutes, accent_every, volume)
+
+    def run(self) -> None:
+        path, bpm, minutes, accent, volume = self._args
+        try:
+            out = export(
+                path,
+                bpm,
+                minutes,
+                accent_every=accent,
+                volume=volume,
+                progress=lambda f: self.progress.emit(int(f * 100)),
+                cancelled=self.isInterruptionRequested,
+            )
+        except ExportCancelled:
+            self.failed.emit("Export cancelled.")
+        except MetronomeError as e:
+            self.failed.emit(str(e))
+        except Exception as e:  # never let a worker die silently
+            self.failed.emit(f"The export failed: {e}")
+        else:
+            self.succeeded.emit(str(out))
+
+
+class PrescriptionPanel(QWidget):
+    """Prescription for one visit: target, plan, dose, fading, wording, metronome."""
+
+    prescription_saved = Signal(dict)
+    export_progress = Signal(int)
+    export_finished = Signal(str)
+    export_failed = Signal(str)
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        settings: PrescriptionSettings | None = None,
+        audio_factory: AudioFactory | None = None,
+    ):
+        super().__init__(parent)
+        self._settings = settings or PrescriptionSettings()
+        self._measured: tuple[float, tuple[int, int] | None] | None = None
+        self._speed: float | None = None
+        self._previous_target: int | None = None
+        self._sd: float | None = None
+        self._fps: float | None = None
+        self._follow_up: FollowUp | None = None
+        self._plan: CadencePlan | None = None
+        self._export: ExportThread | None = None
+        self._loading = False
+        self._saved_when: dict[float, str] = {}
+
+        self.metronome = MetronomeWidget(self, audio_factory=audio_factory)
+        left = QVBoxLayout()
+        left.addWidget(self._build_baseline_box())
+        left.addWidget(self._build_target_box())
+        self.error_label = self._note(ERROR_STYLE)
+        self.warnings_label = self._note(WARN_STYLE)
+        self.follow_up_label = self._note(INFO_STYLE)
+        left.addWidget(self.error_label)
+        left.addWidget(self.warnings_label)
+        left.addWidget(self.follow_up_label)
+        mbox = QGroupBox("Metronome (practice in the clinic)", self)
+        mbox.setToolTip(SOURCE_METRONOME)
+        QVBoxLayout(mbox).addWidget(self.metronome)
+        left.addWidget(mbox, 1)
+
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self._build_plan_tab(), "Plan and dose")
+        self.tabs.addTab(self._build_feedback_tab(), "Faded feedback")
+        self.tabs.addTab(self._build_wording_tab(), "Patient wording")
+
+        self.export_button = QPushButton("Export metronome audio…", self)
+        self.export_button.clicked.connect(self._choose_export_file)
+        self.export_bar = QProgressBar(self)
+        self.export_bar.setRange(0, 100)
+        self.export_bar.hide()
+        self.export_status = QLabel(self)
+        self.export_status.setWordWrap(True)
+        self.save_button = QPushButton("Save prescription", self)
+        self.save_button.setDefault(True)
+        self.save_button.setMinimumHeight(36)
+        self.save_button.clicked.connect(self.save)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.export_button)
+        bottom.addWidget(self.export_bar, 1)
+        bottom.addWidget(self.export_status, 2)
+        bottom.addStretch()
+        bottom.addWidget(self.save_button)
+
+        right = QVBoxLayout()
+        right.addWidget(self.tabs, 1)
+        right.addLayout(bottom)
+        top = QHBoxLayout(self)
+        top.setSpacing(16)
+        top.addLayout(left, 2)
+        top.addLayout(right, 3)
+        self._recompute()
+
+    # -- building ---------------------------------------------------------------------------------
+    def _note(self, style: str) -> QLabel:
+        label = QLabel(self)
+        label.setWordWrap(True)
+        label.setStyleSheet(style)
+        label.hide()
+        return label
+
+    def _build_baseline_box(self) -> QGroupBox:
+        box = QGroupBox("Baseline cadence", self)
+        form = QFormLayout(box)
+        self.baseline_edit = QLineEdit(self)
+        self.baseline_edit.setPlaceholderText("e.g. 165 (from video or the runner's watch)")
+        self.baseline_edit.setToolTip(f"Steps per minute. {SOURCE_CONTACTS}. {SOURCE_SANITY}.")
+        self.baseline_edit.textChanged.connect(self._on_baseline_edited)
+        self.baseline_source = QLabel("typed in", self)
+        self.speed_label = QLabel("—", self)
+        self.speed_label.setToolTip(
+            "For context: cadence rises only ~3 spm for +15 % speed (Eur J Sport Sci 2019)"
+        )
+        form.addRow("Baseline (spm)", self.baseline_edit)
+        form.addRow("Source", self.baseline_source)
+        form.addRow("Treadmill speed", self.speed_label)
+        return box
+
+    def _build_target_box(self) -> QGroupBox:
+        box = QGroupBox("Target cadence", self)
+        box.setToolTip(SOURCE_TARGET)
+        v = QVBoxLayout(box)
+        row = QHBoxLayout()
+        self.percent_group = QButtonGroup(self)
+        self.preset_buttons: dict[float, QRadioButton] = {}
+        for i, p in enumerate(PRESET_PERCENTS):
+            b = QRadioButton(f"+{p:g} %", self)
+            b.setToolTip(SOURCE_PROGRESSION if p > 5 else SOURCE_TARGET)
+            self.percent_group.addButton(b, i)
+            self.preset_buttons[p] = b
+            row.addWidget(b)
+        self.custom_button = QRadioButton("Custom", self)
+        self.percent_group.addButton(self.custom_button, len(PRESET_PERCENTS))
+        self.custom_spin = QDoubleSpinBox(self)
+        self.custom_spin.setRange(-50.0, 50.0)
+        self.custom_spin.setDecimals(1)
+        self.custom_spin.setSingleStep(0.5)
+        self.custom_spin.setSuffix(" %")
+        self.custom_spin.setValue(6.0)
+        self.custom_spin.setToolTip(
+            "Any increase; 5–10 % is the studied range (" + SOURCE_TARGET + ")"
+        )
+        row.addWidget(self.custom_button)
+        row.addWidget(self.custom_spin)
+        row.addStretch()
+        self.preset_buttons[5.0].setChecked(True)
+        self.percent_group.idToggled.connect(lambda _i, on: on and self._recompute())
+        self.custom_spin.valueChanged.connect(self._on_custom_changed)
+        self.target_label = QLabel("—", self)
+        f = self.target_label.font()
+        f.setPointSizeF(f.pointSizeF() * 1.8)
+        f.setBold(True)
+        self.target_label.setFont(f)
+        self.target_label.setToolTip(
+            ROUNDING_NOTE + " Metronome beats per minute = target steps per minute."
+        )
+        v.addLayout(row)
+        v.addWidget(self.target_label)
+        return box
+
+    def _build_plan_tab(self) -> QWidget:
+        w = QWidget(self)
+        v = QVBoxLayout(w)
+        v.addWidget(QLabel("Progression steps (edit the “when” column if needed)", w))
+        self.steps_table = QTableWidget(0, 3, w)
+        self.steps_table.setHorizontalHeaderLabels(["Increase", "Target (spm)", "When"])
+        self.steps_table.verticalHeader().hide()
+        self.steps_table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.steps_table.setToolTip(SOURCE_PROGRESSION)
+        self.steps_table.setEditTriggers(QAbstractItemView.EditTrigger.AllEditTriggers)
+        self.steps_table.setMaximumHeight(150)
+        v.addWidget(self.steps_table)
+        dose_box = QGroupBox("Practice dose with the metronome", w)
+        dose_box.setToolTip(SOURCE_DOSE)
+        form = QFormLayout(dose_box)
+        d = PracticeDose()
+        self.runs_min = self._spin(1, 14, d.runs_per_week_min)
+        self.runs_max = self._spin(1, 14, d.runs_per_week_max)
+        self.weeks = self._spin(1, 52, d.weeks)
+        self.minutes = self._spin(1, 240, d.minutes_max, " min")
+        runs = QHBoxLayout()
+        runs.addWidget(self.runs_min)
+        runs.addWidget(QLabel("to", w))
+        runs.addWidget(self.runs_max)
+        runs.addStretch()
+        form.addRow("Runs per week", runs)
+        form.addRow("For (weeks)", self.weeks)
+        form.addRow("Up to", self.minutes)
+        v.addWidget(dose_box)
+        preview_box = QGroupBox("Home program preview", w)
+        self.preview_label = QLabel(preview_box)
+        self.preview_label.setWordWrap(True)
+        self.preview_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.preview_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        QVBoxLayout(preview_box).addWidget(self.preview_label)
+        v.addWidget(preview_box, 1)
+        for spin in (self.runs_min, self.runs_max, self.weeks, self.minutes):
+            spin.valueChanged.connect(self._update_preview)
+        self.steps_table.itemChanged.connect(self._update_preview)
+        return w
+
+    def _update_preview(self, *_args: object) -> None:
+        if self._loading or self._plan is None or not hasattr(self, "costs_edit"):
+            self.preview_label.setText("")
+            return
+        plan = self.current_plan()
+        self.preview_label.setText("\n".join(plan.home_program_lines()) if plan else "")
+
+    def _spin(self, lo: int, hi: int, value: int, suffix: str = "") -> QSpinBox:
+        s = QSpinBox(self)
+        s.setRange(lo, hi)
+        s.setValue(value)
+        s.setSuffix(suffix)
+        s.setMinimumWidth(90)
+        s.setMaximumWidth(120)
+        s.setToolTip(SOURCE_DOSE)
+        return s
+
+    def _build_feedback_tab(self) -> QWidget:
+        w = QWidget(self)
+        v = QVBoxLayout(w)
+        v.addWidget(QLabel("When to use the metronome as feedback fades (editable)", w))
+        self.feedback_table = QTableWidget(0, 2, w)
+        self.feedback_table.setHorizontalHeaderLabels(["Sessions", "Metronome use"])
+        self.feedback_table.verticalHeader().hide()
+        self.feedback_table.horizontalHeader().setSectionResizeMode(
+            1, QHeaderView.ResizeMode.Stretch
+        )
+        v.addWidget(self.feedback_table, 1)
+        self.feedback_table.itemChanged.connect(self._update_preview)
+        note = QLabel("Source: " + SOURCE_FADING_SPLIT + ".", w)
+        note.setWordWrap(True)
+        note.setStyleSheet("color: #555;")
+        v.addWidget(note)
+        self._phases: list[FeedbackPhase] = default_feedback_schedule()
+        self._fill_feedback(self._phases)
+        return w
+
+    def _build_wording_tab(self) -> QWidget:
+        w = QWidget(self)
+        form = QFormLayout(w)
+        wording = PatientWording()
+        self.cues_edit = QPlainTextEdit(w)
+        self.cues_edit.setToolTip(wording.cues_source)
+        self.costs_edit = QPlainTextEdit(w)
+        self.costs_edit.setToolTip(wording.costs_source)
+        form.addRow("Cues (one per line)", self.cues_edit)
+        form.addRow("What to expect", self.costs_edit)
+        self.cues_edit.textChanged.connect(self._update_preview)
+        self.costs_edit.textChanged.connect(self._update_preview)
+        self._set_wording(wording)
+        return w
+
+    # -- context ----------------------------------------------------------------------------------
+    def set_context(
+        self,
+        baseline_spm: float | None,
+        contacts_per_side: tuple[int, int] | None,
+        treadmill_speed_kmh: float | None,
+        previous_target: int | None,
+        existing: dict | None,
+        *,
+        baseline_sd_spm: float | None = None,
+        frame_rate_hz: float | None = None,
+    ) -> None:
+        """Show the selected visit: measured baseline, speed, previous target, saved prescription."""
+        self._loading = True
+        try:
+            self._measured = (
+                (float(baseline_spm), contacts_per_side) if baseline_spm is not None else None
+            )
+            self._speed = treadmill_speed_kmh
+            self._previous_target = previous_target
+            self._sd, self._fps = baseline_sd_spm, frame_rate_hz
+            self.speed_label.setText(
+                "—" if treadmill_speed_kmh is None else f"{treadmill_speed_kmh:g} km/h"
+            )
+            self._saved_when = {}
+            plan: CadencePlan | None = None
+            load_error = ""
+            if existing:
+                try:
+                    plan = CadencePlan.from_dict(existing)
+                except PrescriptionError as e:
+                    load_error = str(e)
+            if plan is not None:
+                self._load_plan(plan)
+            else:
+                self.baseline_edit.setText("" if baseline_spm is None else f"{baseline_spm:.1f}")
+                self.preset_buttons[5.0].setChecked(True)
+                self._phases = default_feedback_schedule()
+                self._fill_feedback(self._phases)
+                self._set_dose(PracticeDose())
+                self._set_wording(PatientWording())
+        finally:
+            self._loading = False
+        self._recompute()
+        if load_error:
+            self._show(self.error_label, load_error + " A new prescription was started.")
+
+    def _load_plan(self, plan: CadencePlan) -> None:
+        self.baseline_edit.setText(f"{plan.baseline_spm:g}")
+        preset = next(
+            (b for p, b in self.preset_buttons.items() if abs(p - plan.percent) < 1e-9), None
+        )
+        if preset is not None and not plan.custom:
+            preset.setChecked(True)
+        else:
+            self.custom_spin.setValue(plan.percent)
+            self.custom_button.setChecked(True)
+        self._set_dose(plan.dose)
+        self._phases = plan.feedback
+        self._fill_feedback(plan.feedback)
+        self._set_wording(plan.wording)
+        self._saved_when = {s.percent: s.when for s in plan.steps}
+
+    def _set_dose(self, d: PracticeDose) -> None:
+        self.runs_min.setValue(d.runs_per_week_min)
+        self.runs_max.setValue(d.runs_per_week_max)
+        self.weeks.setValue(d.weeks)
+        self.minutes.setValue(d.minutes_max)
+
+    def _set_wording(self, w: PatientWording) -> None:
+        self.cues_edit.setPlainText("\n".join(w.cues))
+        self.costs_edit.setPlainText("\n".join(w.costs))
+
+    def _fill_feedback(self, phases: list[FeedbackPhase]) -> None:
+        t = self.feedback_table
+        t.blockSignals(True)
+        t.setRowCount(len(phases))
+        for r, ph in enumerate(phases):
+            a = QTableWidgetItem(ph.sessions_text)
+            a.setFlags(a.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            b = QTableWidgetItem(ph.metronome_use)
+            for item in (a, b):
+                item.setToolTip(ph.source)
+            t.setItem(r, 0, a)
+            t.setItem(r, 1, b)
+        t.resizeColumnToContents(0)
+        t.blockSignals(False)
+
+    # -- computing ---------------------------------------------------------------------------------
+    def _on_baseline_edited(self, _text: str) -> None:
+        if not self._loading:
+            self._recompute()
+
+    def _on_custom_changed(self, _v: float) -> None:
+        if not self._loading:
+            self.custom_button.setChecked(True)
+            self._recompute()
+
+    def _baseline(self) -> Baseline:
+        text = self.baseline_edit.text()
+        if self._measured is not None:
+            spm, contacts = self._measured
+            try:
+                typed = float(text.strip().replace(",", "."))
+            except ValueError:
+                typed = None
+            # still the measured value (as displayed): keep its contact count for the warnings
+            if typed is not None and abs(typed - round(spm, 1)) < 1e-6:
+                return baseline_from_measurement(spm, contacts) if contacts else baseline_typed(spm)
+        return baseline_typed(text)
+
+    def _percent(self) -> float:
+        if self.custom_button.isChecked():
+            return float(self.custom_spin.value())
+        for p, b in self.preset_buttons.items():
+            if b.isChecked():
+                return p
+        return PRESET_PERCENTS[0]
+
+    def _show(self, label: QLabel, text: str) -> None:
+        label.setText(text)
+        label.setVisible(bool(text))
+
+    def _recompute(self) -> None:
+        if self._loading:
+            return
+        self._follow_up = None
+        self._show(self.error_label, "")
+        try:
+            baseline = self._baseline()
+            pr = prescribe(baseline, self._percent(), settings=self._settings)
+        except PrescriptionError as e:
+            self._plan = None
+            self.target_label.setText("Target: —")
+            self.baseline_source.setText("")
+            self._show(self.error_label, str(e) if self.baseline_edit.text().strip() else "")
+            self._show(self.warnings_label, "")
+            self._update_follow_up()
+            self.save_button.setEnabled(False)
+            self.steps_table.setRowCount(0)
+            self._update_preview()
+            return
+        self.baseline_source.setText(baseline.source_text)
+        self._update_follow_up()
+        self._plan = build_plan(pr, follow_up=self._follow_up, treadmill_speed_kmh=self._speed)
+        for s in self._plan.steps:
+            s.when = self._saved_when.get(s.percent, s.when)
+        self.target_label.setText(f"Target: {pr.target_spm} spm  ({pr.percent:+.1f} %)")
+        self._show(self.warnings_label, "\n".join("⚠ " + w.message for w in pr.warnings))
+        self._fill_steps()
+        self.metronome.set_bpm(pr.target_spm)
+        self.save_button.setEnabled(True)
+
+    def _update_follow_up(self) -> None:
+        if self._previous_target is None or self._measured is None:
+            self._show(self.follow_up_label, "")
+            return
+        spm, contacts = self._measured
+        try:
+            self._follow_up = assess_follow_up(
+                self._previous_target,
+                spm,
+                sd_spm=self._sd,
+                n_contacts=sum(contacts) if contacts else None,
+                frame_rate_hz=self._fps,
+                settings=self._settings,
+            )
+        except PrescriptionError as e:
+            self._show(self.follow_up_label, f"Follow-up: {e}")
+            return
+        text = "Follow-up: " + self._follow_up.message
+        if self._sd is None and self._fps is None:
+            text += f" (±{self._settings.default_tolerance_spm:g} spm tolerance is a clinical heuristic.)"
+        self._show(self.follow_up_label, text)
+
+    def _fill_steps(self) -> None:
+        assert self._plan is not None
+        t = self.steps_table
+        t.blockSignals(True)
+        t.setRowCount(len(self._plan.steps))
+        for r, s in enumerate(self._plan.steps):
+            items = [
+                QTableWidgetItem(f"+{s.percent:g} %"),
+                QTableWidgetItem(str(s.target_spm)),
+                QTableWidgetItem(s.when),
+            ]
+            for c, item in enumerate(items):
+                item.setToolTip(s.source)
+                if c < 2:
+                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                t.setItem(r, c, item)
+        t.resizeColumnsToContents()
+        t.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        t.blockSignals(False)
+        self._update_preview()
+
+    # -- reading the edits ---------------------------------------------------------------------------
+    def current_plan(self) -> CadencePlan | None:
+        """The plan as currently shown, with the clinician's edits; None if the input is invalid."""
+        if self._plan is None:
+            return None
+        plan = self._plan
+        for r, s in enumerate(plan.steps):
+            item = self.steps_table.item(r, 2)
+            if item is not None:
+                s.when = item.text()
+        plan.dose = PracticeDose(
+            self.runs_min.value(), self.runs_max.value(), self.weeks.value(), self.minutes.value()
+        )
+        phases = []
+        for r, ph in enumerate(self._phases):
+            item = self.feedback_table.item(r, 1)
+            phases.append(
+                FeedbackPhase(
+                    ph.first_session,
+                    ph.last_session,
+                    item.text() if item else ph.metronome_use,
+                    ph.source,
+                )
+            )
+        plan.feedback = phases
+        lines = lambda e: [x.strip() for x in e.toPlainText().splitlines() if x.strip()]  # noqa: E731
+        plan.wording = PatientWording(cues=lines(self.cues_edit), costs=lines(self.costs_edit))
+        return plan
+
+    def warnings(self) -> list[str]:
+        return [w["message"] for w in self._plan.warnings] if self._plan else []
+
+    def save(self) -> dict | None:
+        """Validate and emit ``prescription_saved``; returns the dict, or None (error shown)."""
+        plan = self.current_plan()
+        if plan is None:
+            self._show(
+                self.error_label, self.error_label.text() or "Enter the baseline cadence first."
+            )
+            return None
+        try:
+            plan.dose.validate()
+        except PrescriptionError as e:
+            self._show(self.error_label, str(e))
+            return None
+        data = plan.to_dict()
+        data["home_program"] = plan.home_program_lines()
+        self.prescription_saved.emit(data)
+        return data
+
+    # -- export -------------------------------------------------------------------------------------
+    def _choose_export_file(self) -> None:
+        bpm = self.metronome.bpm()
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Export metronome audio",
+            str(Path.home() / f"metronome-{bpm}spm.m4a"),
+            "AAC audio (*.m4a);;MP3 audio (*.mp3);;WAV audio (*.wav)",
+        )
+        if path:
+            self.start_export(path)
+
+    def export_running(self) -> bool:
+        return self._export is not None and self._export.isRunning()
+
+    def start_export(self, path: str | Path, minutes: float | None = None) -> None:
+        """Export the metronome at the current tempo in the background (length: dose minutes)."""
+        if self.export_running():
+            return
+        mins = float(minutes if minutes is not None else self.minutes.value())
+        m = self.metronome
+        self._export = ExportThread(str(path), m.bpm(), mins, m.accent_every(), m.volume(), self)
+        self._export.progress.connect(self.export_bar.setValue)
+        self._export.progress.connect(self.export_progress)
+        self._export.succeeded.connect(self._export_ok)
+        self._export.failed.connect(self._export_failed)
+        self.export_bar.setValue(0)
+        self.export_bar.show()
+        self.export_button.setEnabled(False)
+        self.export_status.setText("Exporting…")
+        self._export.start()
+
+    def cancel_export(self) -> None:
+        if self._export is not None:
+            self._export.requestInterruption()
+            self._export.wait()
+            self._export = None
+
+    def _export_done(self) -> None:
+        if self._export is not None:
+            self._export.wait()
+            self._export = None
+        self.export_bar.hide()
+        self.export_button.setEnabled(True)
+
+    def _export_ok(self, path: str) -> None:
+        self._export_done()
+        self.export_status.setText(f"Saved {Path(path).name}")
+        self.export_finished.emit(path)
+
+    def _export_failed(self, message: str) -> None:
+        self._export_done()
+        self.export_status.setText(message)
+        self.export_failed.emit(message)
+
+    def shutdown(self) -> None:
+        """Stop the metronome and any export (also done on close)."""
+        self.cancel_export()
+        self.metronome.stop()
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.shutdown()
+        super().closeEvent(event)
