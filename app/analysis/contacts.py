@@ -21,6 +21,7 @@ period ``P``) so that nothing depends on image size, frame rate or the sample re
 
 from __future__ import annotations
 
+import warnings as _warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -200,9 +201,9 @@ def _clearance(p: _Prepared, labels: np.ndarray, lo: int, stance: slice) -> np.n
         return np.nanmin((ground - hz) / p.leg, axis=1)
 
 
-def _first_peak(a: np.ndarray, lo: int, hi: int) -> float:
+def _first_peak(a: np.ndarray, lo: int, hi: int, low: np.ndarray) -> float:
     """Sub-frame index of the first local maximum in a[lo:hi] reaching 30 % of the window's
-    highest; NaN if none is positive."""
+    highest where ``low`` (foot near the ground) holds; NaN if none."""
     lo, hi = max(1, lo), min(len(a) - 1, hi)
     if hi - lo < 2 or not np.isfinite(a[lo:hi]).any():
         return float("nan")
@@ -210,7 +211,7 @@ def _first_peak(a: np.ndarray, lo: int, hi: int) -> float:
     if top <= 0:
         return float("nan")
     for i in range(lo, hi):
-        if a[i] >= 0.3 * top and a[i] >= a[i - 1] and a[i] >= a[i + 1]:
+        if a[i] >= 0.3 * top and a[i] >= a[i - 1] and a[i] >= a[i + 1] and low[i]:
             d = a[i - 1] - 2 * a[i] + a[i + 1]
             return i + (
                 float(np.clip(0.5 * (a[i - 1] - a[i + 1]) / d, -0.5, 0.5)) if d < 0 else 0.0
@@ -220,7 +221,7 @@ def _first_peak(a: np.ndarray, lo: int, hi: int) -> float:
 
 def _landing(
     p: _Prepared, labels: np.ndarray, lo: int, rel: int, pf: float, c: np.ndarray
-) -> float:
+) -> tuple[float, bool]:
     """Initial contact (absolute sub-frame index) of the followed foot near its reach peak ``rel``.
 
     The first part of the foot to hit the belt stops descending abruptly: the first marked peak
@@ -240,10 +241,15 @@ def _landing(
         # Image y points down, so upward acceleration is minus the second difference.
         acc = -np.gradient(np.gradient(fill_gaps(ys[:, j])))
         acc[~np.isfinite(ys[:, j])] = np.nan
-        t = _first_peak(acc, a0, a1)
-        if np.isfinite(t) and np.nan_to_num(np.interp(t, np.arange(n), c), nan=1.0) <= 0.08:
+        t = _first_peak(acc, a0, a1, np.nan_to_num(c, nan=1.0) <= 0.08)
+        if np.isfinite(t):
             times.append(t)
-    return float(min(times)) + lo if times else float("nan")
+    if times:
+        return float(min(times)) + lo, True
+    # No clear deceleration (noisy or coarse track): fall back to the first frame where the foot
+    # is down, flagged so its confidence is lowered.
+    down = np.nonzero(np.nan_to_num(c[max(0, a0) : a1], nan=1.0) <= 0.04)[0]
+    return (float(max(0, a0) + down[0] + lo), False) if len(down) else (float("nan"), False)
 
 
 def _peaks(x: np.ndarray, distance: int, prominence: float) -> np.ndarray:
@@ -259,6 +265,13 @@ def detect_contacts(track: KeypointTrack, *, min_conf: float = MIN_CONFIDENCE) -
     Raises :class:`AnalysisError` when the input cannot give trustworthy contacts (no person,
     not a side view, no regular stepping, too short); lesser problems become ``warnings``.
     """
+    with _warnings.catch_warnings():
+        # All-NaN windows (a hidden foot) are expected and handled; numpy's warnings are noise.
+        _warnings.simplefilter("ignore", RuntimeWarning)
+        return _detect(track, min_conf)
+
+
+def _detect(track: KeypointTrack, min_conf: float) -> ContactResult:
     p = _prepare(track, min_conf)
     n, fps, leg = track.n_frames, p.fps, p.leg
     centre = _foot_centre(p)
@@ -299,7 +312,7 @@ def detect_contacts(track: KeypointTrack, *, min_conf: float = MIN_CONFIDENCE) -
         st = slice(rel + int(0.1 * pf), rel + max(int(0.6 * pf), int(0.1 * pf) + 3))
         c = _clearance(p, labels, lo, st)
         idx = np.arange(len(c)) + lo
-        t_ic = _landing(p, labels, lo, rel, pf, c)
+        t_ic, sharp = _landing(p, labels, lo, rel, pf, c)
         if not np.isfinite(t_ic):
             continue
         w0, w1 = max(3, int(0.2 * pf)), max(4, int(0.25 * pf))
@@ -328,7 +341,7 @@ def detect_contacts(track: KeypointTrack, *, min_conf: float = MIN_CONFIDENCE) -
             if len(labs)
             else 0.0
         )
-        fit = float(np.exp(-res_ic / tol))
+        fit = float(np.exp(-res_ic / tol)) * (1.0 if sharp else 0.5)
         followed = (
             float(np.mean(labels[: min(len(labels), ic_rel + 1)] >= 0)) if ic_rel >= 0 else 0.0
         )

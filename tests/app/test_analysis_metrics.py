@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.analysis.events import EventType, Foot, FootEvent
+from app.analysis.keypoints import KeypointTrack
+from app.analysis.metrics import (
+    landing_metrics,
+    strike_pattern,
+    symmetry_index,
+    temporal_metrics,
+)
+
+IC, TO = EventType.INITIAL_CONTACT, EventType.TOE_OFF
+
+
+def _events(n_steps: int, step: float, contact: float) -> list[FootEvent]:
+    ev = []
+    for k in range(n_steps):
+        foot = Foot.LEFT if k % 2 == 0 else Foot.RIGHT
+        ev.append(FootEvent(foot, IC, k * 10, k * step))
+        ev.append(FootEvent(foot, TO, k * 10 + 5, k * step + contact))
+    return ev
+
+
+def test_cadence_contact_flight_duty() -> None:
+    tm = temporal_metrics(_events(16, 0.4, 0.25))
+    assert tm.cadence_spm == pytest.approx(150.0)  # 60 * 15 / 6.0
+    assert tm.contact_time_s["left"].mean == pytest.approx(0.25)
+    assert tm.flight_time_s["right"].mean == pytest.approx(0.15)
+    assert tm.duty_factor["left"].mean == pytest.approx(0.25 / 0.8)
+    assert tm.step_time_s["right"].mean == pytest.approx(0.4)
+    assert tm.contacts == {"left": 8, "right": 8}
+    assert tm.warnings == []
+
+
+def test_missing_contact_keeps_cadence_and_warns_few_contacts() -> None:
+    ev = [e for e in _events(10, 0.4, 0.25) if e.frame != 40]  # drop one contact
+    tm = temporal_metrics(ev)
+    assert tm.cadence_spm == pytest.approx(150.0)
+    assert tm.steps == 9
+    assert any("at least 7" in w for w in tm.warnings)
+
+
+def test_asymmetric_step_time_symmetry_index() -> None:
+    ev = []
+    t = 0.0
+    for k in range(20):
+        foot = Foot.LEFT if k % 2 == 0 else Foot.RIGHT
+        ev.append(FootEvent(foot, IC, k, t))
+        t += 0.42 if foot is Foot.LEFT else 0.38  # the step ending on the right lasts 0.42 s
+    tm = temporal_metrics(ev)
+    assert tm.step_time_s["right"].mean == pytest.approx(0.42)
+    assert tm.step_time_s["left"].mean == pytest.approx(0.38)
+    assert tm.symmetry_pct["step_time"] == pytest.approx(100 * (0.38 - 0.42) / 0.40)
+    assert symmetry_index(1.0, 1.0) == 0.0
+
+
+def test_strike_pattern_thresholds() -> None:
+    assert strike_pattern(10.0) == "rearfoot"
+    assert strike_pattern(7.4) == "midfoot"
+    assert strike_pattern(0.0) == "midfoot"
+    assert strike_pattern(-1.0) == "forefoot"
+
+
+def test_landing_metrics_hand_computed() -> None:
+    # One frame, runner travelling right. Left leg landing ahead; right leg behind.
+    xy = np.zeros((2, 2, 5, 2))
+    # left: hip (0,0), knee (30, 40) straight below-forward, ankle (40, 80), heel (35, 90), toe (55, 80)
+    left = [(0, 0), (30, 40), (40, 80), (35, 90), (55, 80)]
+    right = [(0, 0), (-20, 40), (-40, 70), (-50, 60), (-30, 65)]
+    for f in range(2):
+        xy[f, 0] = left
+        xy[f, 1] = right
+    track = KeypointTrack(np.array([0.0, 0.01]), xy)
+    ev = [FootEvent(Foot.LEFT, IC, 0, 0.0)]
+    lm = landing_metrics(ev, track, "right", standing_foot_angle_deg=0.0)
+    row = lm.per_step[0]
+    leg = np.hypot(40, 80)
+    assert row["overstride"] == pytest.approx(100 * 35 / leg, abs=1e-2)
+    assert row["shank_angle_deg"] == pytest.approx(np.degrees(np.arctan2(10, 40)), abs=1e-2)
+    hip_knee, ankle_knee = np.array([-30, -40]), np.array([10, 40])
+    ang = np.degrees(np.arccos(hip_knee @ ankle_knee / np.hypot(30, 40) / np.hypot(10, 40)))
+    assert row["knee_flexion_deg"] == pytest.approx(180 - ang, abs=1e-2)
+    assert row["foot_strike_angle_deg"] == pytest.approx(np.degrees(np.arctan2(10, 20)), abs=1e-2)
+    assert row["foot_strike_pattern"] == "rearfoot"
+    # Mirrored (travelling left) gives the same numbers.
+    xy_m = xy.copy()
+    xy_m[..., 0] *= -1
+    lm2 = landing_metrics(ev, KeypointTrack(np.array([0.0, 0.01]), xy_m), "left",
+                          standing_foot_angle_deg=0.0)  # fmt: skip
+    assert lm2.per_step[0]["shank_angle_deg"] == pytest.approx(row["shank_angle_deg"])
+    assert lm2.per_step[0]["overstride"] == pytest.approx(row["overstride"])
+    # With a calibration the overstride is in cm.
+    lm3 = landing_metrics(ev, track, "right", cm_per_px=0.5, standing_foot_angle_deg=0.0)
+    assert lm3.per_step[0]["overstride"] == pytest.approx(17.5)
+    assert "overstride_cm" in lm3.to_json()
+    assert lm.shank_angle_deg["left"].sdd == (2.2, 4.8)
