@@ -15,6 +15,7 @@ from app.prescription.metronome import (
     beat_timing_error,
     detect_onsets,
     export,
+    measure_file_timing,
     read_audio,
     render,
 )
@@ -186,3 +187,12 @@ def test_export_to_a_folder_name_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "d.wav").mkdir()
     with pytest.raises(MetronomeError, match="folder"):
         export(tmp_path / "d.wav", 170, 1)
+
+
+def test_measure_file_timing_reports_grid_error(tmp_path: Path) -> None:
+    path = export(tmp_path / "t.wav", 172, 1.0)
+    m = measure_file_timing(path, 172)
+    assert m["n_onsets"] == 172 and m["missing_beats"] == 0
+    assert m["max_abs_ms"] < 1.0 and m["spread_ms"] < 1000 / SR + 1e-9
+    # against a wrong tempo the same file must fail the 1 ms target
+    assert measure_file_timing(path, 171)["max_abs_ms"] > 1.0
