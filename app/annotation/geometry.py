@@ -1,0 +1,131 @@
+"""Measurement maths for points clicked on a video frame (pure Python, no Qt).
+
+All points are in *image* coordinates: x grows to the right, y grows **down** (pixel rows).
+The clinical formulas in ``shared/docs/clinical.md`` are written with y up, so the functions
+here flip y where the sign matters. ``direction`` is the runner's direction of travel in the
+image: ``+1`` when the runner faces image-right, ``-1`` when facing image-left.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+Point = Sequence[float]
+
+# A calibration segment shorter than this many pixels gives a scale error above ~10 % from a
+# one-pixel click error alone: ask for longer marks instead of silently measuring badly.
+MIN_CALIBRATION_PX = 10.0
+# The reference object lies in the runner's plane on a treadmill: anything outside this range
+# is a typing error (e.g. metres or millimetres entered as centimetres).
+MIN_CALIBRATION_CM = 1.0
+MAX_CALIBRATION_CM = 500.0
+
+
+class GeometryError(ValueError):
+    """A measurement cannot be made; ``str(error)`` tells the clinician why in plain words."""
+
+
+def _xy(p: Point, name: str) -> tuple[float, float]:
+    try:
+        x, y = float(p[0]), float(p[1])
+    except (TypeError, ValueError, IndexError) as exc:
+        raise GeometryError(f"The {name} point is missing or not a pair of numbers.") from exc
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise GeometryError(f"The {name} point is not on the frame (no valid position).")
+    return x, y
+
+
+def distance_px(p: Point, q: Point) -> float:
+    """Straight-line distance between two points, in pixels."""
+    (px, py), (qx, qy) = _xy(p, "first"), _xy(q, "second")
+    return math.hypot(qx - px, qy - py)
+
+
+def angle_deg(a: Point, b: Point, c: Point) -> float:
+    """The angle a-b-c at vertex ``b``, in degrees (0 to 180).
+
+    Raises :class:`GeometryError` when ``a`` or ``c`` coincides with ``b`` (no direction).
+    """
+    (ax, ay), (bx, by), (cx, cy) = _xy(a, "first"), _xy(b, "middle"), _xy(c, "last")
+    ux, uy, vx, vy = ax - bx, ay - by, cx - bx, cy - by
+    if math.hypot(ux, uy) == 0.0 or math.hypot(vx, vy) == 0.0:
+        raise GeometryError(
+            "Two of the points are in the same place, so there is no angle: "
+            "click the three points apart."
+        )
+    # atan2 of cross and dot is accurate near 0 and 180 degrees, unlike acos of the dot product.
+    return math.degrees(math.atan2(abs(ux * vy - uy * vx), ux * vx + uy * vy))
+
+
+def knee_flexion_deg(hip: Point, knee: Point, ankle: Point) -> float:
+    """Knee flexion: 180 minus the hip-knee-ankle angle (0 = straight leg)."""
+    return 180.0 - angle_deg(hip, knee, ankle)
+
+
+def shank_angle_deg(knee: Point, ankle: Point, direction: int) -> float:
+    """Shank (tibia) angle to the vertical, in degrees (-180 to 180).
+
+    Positive when the ankle is ahead of the knee in the direction of travel (the overstriding
+    side), 0 for a vertical shank. Clinical formula ``atan2(x_ankle - x_knee, y_knee - y_ankle)``
+    with x forward and y up; here forward x is ``direction * x_image`` and up y is ``-y_image``.
+    """
+    if direction not in (1, -1):
+        raise GeometryError("The running direction must be +1 (facing right) or -1 (facing left).")
+    (kx, ky), (ax, ay) = _xy(knee, "knee"), _xy(ankle, "ankle")
+    if kx == ax and ky == ay:
+        raise GeometryError("The knee and ankle points are in the same place: click them apart.")
+    return math.degrees(math.atan2(direction * (ax - kx), ay - ky))
+
+
+def segment_angle_to_vertical_deg(p: Point, q: Point) -> float:
+    """Unsigned angle between the line through ``p`` and ``q`` and the vertical (0 to 90 deg).
+
+    0 for a vertical segment, 90 for a horizontal one, whichever end is clicked first.
+    """
+    (px, py), (qx, qy) = _xy(p, "first"), _xy(q, "second")
+    dx, dy = abs(qx - px), abs(qy - py)
+    if dx == 0.0 and dy == 0.0:
+        raise GeometryError("The two points are in the same place: click them apart.")
+    return math.degrees(math.atan2(dx, dy))
+
+
+def calibrate(p: Point, q: Point, known_cm: float) -> float:
+    """Scale in centimetres per pixel from a segment of known real length.
+
+    ``p`` and ``q`` are the ends of an object of ``known_cm`` centimetres lying in the runner's
+    plane (e.g. a marked stick on the treadmill side). Raises :class:`GeometryError` for a
+    too-short segment or an implausible length.
+    """
+    try:
+        cm = float(known_cm)
+    except (TypeError, ValueError) as exc:
+        raise GeometryError("The known length must be a number of centimetres.") from exc
+    if not math.isfinite(cm) or cm <= 0.0:
+        raise GeometryError("The known length must be more than 0 cm.")
+    if cm < MIN_CALIBRATION_CM or cm > MAX_CALIBRATION_CM:
+        raise GeometryError(
+            f"A known length of {cm:g} cm is not plausible for a treadmill calibration "
+            f"(use an object between {MIN_CALIBRATION_CM:g} and {MAX_CALIBRATION_CM:g} cm). "
+            "Was it entered in metres or millimetres?"
+        )
+    length = distance_px(p, q)
+    if length == 0.0:
+        raise GeometryError("The two calibration points are in the same place: click both ends.")
+    if length < MIN_CALIBRATION_PX:
+        raise GeometryError(
+            f"The calibration marks are only {length:.1f} pixels apart: zoom in and click the "
+            "two ends of a longer object so the scale is accurate."
+        )
+    return cm / length
+
+
+def distance_cm(p: Point, q: Point, cm_per_px: float) -> float:
+    """Distance between two points in centimetres, using a scale from :func:`calibrate`."""
+    try:
+        scale = float(cm_per_px)
+    except (TypeError, ValueError) as exc:
+        raise GeometryError("The calibration scale is not a number: calibrate again.") from exc
+    if not math.isfinite(scale) or scale <= 0.0:
+        raise GeometryError("There is no valid calibration: calibrate with a known length first.")
+    return distance_px(p, q) * scale
