@@ -17,7 +17,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QElapsedTimer, QIODevice, QObject, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QElapsedTimer, QIODevice, QObject, QRectF, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import (
     QComboBox,
@@ -31,7 +31,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.prescription.metronome import DEFAULT_SAMPLE_RATE, MetronomeStream
+from app.prescription.metronome import (
+    DEFAULT_SAMPLE_RATE,
+    ExportCancelled,
+    MetronomeError,
+    MetronomeStream,
+    export,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -460,3 +466,38 @@ class MetronomeWidget(QWidget):
         if self._stream is not None:
             with self._lock:
                 self._stream.set_accent_every(int(self._accent.currentData()))
+
+
+class ExportThread(QThread):
+    """Writes a metronome file off the GUI thread; cancel with ``requestInterruption()``."""
+
+    progress = Signal(int)
+    succeeded = Signal(str)
+    failed = Signal(str)
+
+    def __init__(
+        self, path: str, bpm: int, minutes: float, accent_every: int, volume: float, parent=None
+    ):
+        super().__init__(parent)
+        self._args = (path, bpm, minutes, accent_every, volume)
+
+    def run(self) -> None:
+        path, bpm, minutes, accent, volume = self._args
+        try:
+            out = export(
+                path,
+                bpm,
+                minutes,
+                accent_every=accent,
+                volume=volume,
+                progress=lambda f: self.progress.emit(int(f * 100)),
+                cancelled=self.isInterruptionRequested,
+            )
+        except ExportCancelled:
+            self.failed.emit("Export cancelled.")
+        except MetronomeError as e:
+            self.failed.emit(str(e))
+        except Exception as e:  # never let a worker die silently
+            self.failed.emit(f"The export failed: {e}")
+        else:
+            self.succeeded.emit(str(out))

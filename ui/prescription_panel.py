@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QThread, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.prescription.metronome import ExportCancelled, MetronomeError, export
 from app.prescription.plan import (
     SOURCE_DOSE,
     SOURCE_FADING_SPLIT,
@@ -61,47 +60,12 @@ from app.prescription.rules import (
     baseline_typed,
     prescribe,
 )
-from ui.metronome_widget import AudioFactory, MetronomeWidget
+from ui.metronome_widget import AudioFactory, ExportThread, MetronomeWidget
 
 WARN_STYLE = "QLabel { background: #fff3cd; color: #664d03; padding: 6px; border-radius: 4px; }"
 ERROR_STYLE = "QLabel { background: #f8d7da; color: #58151c; padding: 6px; border-radius: 4px; }"
 INFO_STYLE = "QLabel { background: #e7f1ff; color: #052c65; padding: 6px; border-radius: 4px; }"
 ROUNDING_NOTE = "Rounded to whole steps per minute, halves upwards (178.5 → 179)."
-
-
-class ExportThread(QThread):
-    """Writes a metronome file off the GUI thread; cancel with ``requestInterruption()``."""
-
-    progress = Signal(int)
-    succeeded = Signal(str)
-    failed = Signal(str)
-
-    def __init__(
-        self, path: str, bpm: int, minutes: float, accent_every: int, volume: float, parent=None
-    ):
-        super().__init__(parent)
-        self._args = (path, bpm, minutes, accent_every, volume)
-
-    def run(self) -> None:
-        path, bpm, minutes, accent, volume = self._args
-        try:
-            out = export(
-                path,
-                bpm,
-                minutes,
-                accent_every=accent,
-                volume=volume,
-                progress=lambda f: self.progress.emit(int(f * 100)),
-                cancelled=self.isInterruptionRequested,
-            )
-        except ExportCancelled:
-            self.failed.emit("Export cancelled.")
-        except MetronomeError as e:
-            self.failed.emit(str(e))
-        except Exception as e:  # never let a worker die silently
-            self.failed.emit(f"The export failed: {e}")
-        else:
-            self.succeeded.emit(str(out))
 
 
 class PrescriptionPanel(QWidget):
