@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -39,7 +40,9 @@ DEFAULT_BUDGET_MB = 1500
 JPEG_QUALITY = 95
 # Share of the budget kept for decoded RGB frames when the store is JPEG.
 LRU_SHARE = 0.3
-LRU_MAX_FRAMES = 96
+LRU_MAX_FRAMES = 40  # 8 steps ahead + 2 behind at any stride, with room to spare
+# Decoder buffers (frame threads hold several pictures) and transient arrays, in frames.
+OVERHEAD_FRAMES = 12
 PREFETCH_AHEAD = 8  # steps ahead in the direction of travel
 PREFETCH_BEHIND = 2  # steps the other way (clinicians overshoot and come back)
 
@@ -160,12 +163,14 @@ class FrameServer:
         self.capture_fps = capture_fps if capture_fps else self.info.capture_fps_guess
         self.memory_budget_bytes = int(memory_budget_mb * 1024 * 1024)
         frame_bytes = self.info.width * self.info.height * 3
-        raw_total = frame_bytes * self.info.frame_count
-        raw = raw_total <= 0.85 * self.memory_budget_bytes
-        lru_bytes = 0 if raw else int(LRU_SHARE * self.memory_budget_bytes)
-        self._lru = _LRU(lru_bytes, frame_bytes) if not raw else _LRU(0, frame_bytes)
+        # The budget covers the caches plus what decoding itself holds, so RSS growth stays
+        # within it (measured by the benchmark's peak_rss_mb).
+        usable = max(0, self.memory_budget_bytes - OVERHEAD_FRAMES * frame_bytes)
+        raw = frame_bytes * self.info.frame_count <= usable
+        lru_bytes = 0 if raw else int(LRU_SHARE * usable)
+        self._lru = _LRU(lru_bytes, frame_bytes)
         lru_bytes = 0 if raw else self._lru.capacity * frame_bytes
-        self._store = _Store(self.memory_budget_bytes - lru_bytes, raw, jpeg_quality)
+        self._store = _Store(max(0, usable - lru_bytes), raw, jpeg_quality)
         self.warnings: list[str] = list(self.info.warnings)
         self.build_state = "building" if build_cache else "off"
         self.build_error: VideoError | None = None
@@ -219,11 +224,13 @@ class FrameServer:
         done = pending or self._request(n)
         if not done.wait(timeout):
             raise TimeoutError(f"frame {n} not decoded within {timeout} s")
+        with self._lock:
+            err = self._errors.pop(n, None)
+        if err is not None:
+            raise err
         rgb = self._lru.get(n)
-        if rgb is None:
-            with self._lock:
-                err = self._errors.pop(n, None)
-            raise err or VideoError(f"Frame {n + 1} could not be decoded.", path=self.path)
+        if rgb is None:  # evicted again already (tiny budget): produce it here
+            rgb = self._produce(n)
         return rgb
 
     def try_get(self, index: int) -> np.ndarray | None:
@@ -231,13 +238,15 @@ class FrameServer:
         n = self._check(index)
         self._note_request(n)
         rgb = self._lru.get(n)
+        if rgb is None and self._store.raw:
+            rgb = self._store.get(n)  # raw store: a dictionary lookup, no decoding
         if rgb is None:
             self._request(n)
         return rgb
 
     def is_ready(self, index: int) -> bool:
         """True when :meth:`try_get` would return the frame without waiting."""
-        return index in self._lru
+        return index in self._lru or (self._store.raw and index in self._store)
 
     def pts_s(self, index: int) -> float:
         """Presentation time of frame ``index`` in seconds since the first frame (playback)."""
@@ -412,14 +421,15 @@ class FrameServer:
                 with contextlib.suppress(Exception):  # a listener bug must not kill decoding
                     cb(n)
 
-    def _produce(self, n: int) -> None:
-        if n in self._lru:
-            return
+    def _produce(self, n: int) -> np.ndarray:
+        cached = self._lru.get(n)
+        if cached is not None:
+            return cached
         rgb = self._store.get(n)
         if rgb is None:
             with self._seek_lock:
                 if self._stop.is_set():
-                    return
+                    raise VideoError("This video has been closed.", path=self.path)
                 got = self._seeker.decode(n, keep_from=n - PREFETCH_BEHIND * 4)
             for i in sorted(got):
                 self._store.put(i, got[i])
@@ -428,10 +438,15 @@ class FrameServer:
                 rgb = got[n]
                 rgb.flags.writeable = False
         self._lru.put(n, rgb)
+        return rgb
 
     def _build_loop(self) -> None:
         reader: SequentialReader | None = None
         seen: list[int | None] = []
+        # JPEG encoding runs on a second thread so decode and encode overlap (2 cores: the
+        # full pass takes ~half the time). At most a few frames wait, which bounds memory.
+        encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="video-encode")
+        pending: deque[Future[bool]] = deque()
         try:
             reader = SequentialReader(self.path, self.info.rotation)
             total = self.frame_count
@@ -440,14 +455,19 @@ class FrameServer:
                     self.build_state = "cancelled"
                     return
                 seen.append(pts)
-                if not self._store.put(n, rgb):
-                    self.build_state = "budget_exhausted"
-                    self.warnings.append(
-                        f"Memory budget reached after {n} frames: later frames load more slowly."
-                    )
-                    return
+                pending.append(encoder.submit(self._store.put, n, rgb))
+                while len(pending) > 3 or (pending and pending[0].done()):
+                    if not pending.popleft().result():
+                        self.build_state = "budget_exhausted"
+                        self.warnings.append(
+                            f"Memory budget reached after {len(self._store)} frames: later "
+                            "frames load more slowly."
+                        )
+                        return
                 if self._progress_cb is not None and (n % 16 == 0 or n == total - 1):
-                    self._progress_cb(min(1.0, (n + 1) / max(1, total)))
+                    self._progress_cb(min(1.0, len(self._store) / max(1, total)))
+            while pending:
+                pending.popleft().result()
             self._reconcile(seen, reader.error)
             self.build_state = "complete" if not reader.error else "truncated"
         except VideoError as exc:
@@ -456,6 +476,7 @@ class FrameServer:
             self.build_error = VideoError(path=self.path, detail=repr(exc))
             self.build_state = "failed"
         finally:
+            encoder.shutdown(wait=True, cancel_futures=True)
             if reader is not None:
                 reader.close()
             self._build_done.set()

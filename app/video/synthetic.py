@@ -84,6 +84,7 @@ def write_clip(
     container_metadata: dict[str, str] | None = None,
     options: dict[str, str] | None = None,
     bframes: bool = True,
+    container_options: dict[str, str] | None = None,
 ) -> Path:
     """Write a stamped clip with PyAV and return its path.
 
@@ -93,10 +94,11 @@ def write_clip(
     """
     path = Path(path)
     fmt_pix = pix_fmt or ("yuvj420p" if codec == "mjpeg" else "yuv420p")
-    container_options: dict[str, str] = {}
+    container_options = dict(container_options or {})
     if container_metadata and path.suffix.lower() in (".mp4", ".mov", ".m4v"):
         # Arbitrary keys (as Android writes them) need the 'mdta' metadata box.
-        container_options["movflags"] = "use_metadata_tags"
+        flags = container_options.get("movflags", "")
+        container_options["movflags"] = (flags + "+use_metadata_tags").lstrip("+")
     with av.open(str(path), mode="w", container_options=container_options) as out:
         if container_metadata:
             out.metadata.update(container_metadata)
