@@ -98,6 +98,7 @@ def main() -> None:
             "produced": produced,
             "written": result.written,
             "dropped": result.dropped,
+            "camera_missed": result.camera_missed,
             "cpu_percent": round(cpu, 1),
             "readback_frames": frames,
             "timestamps_match": bool(sidecar_ok and pts_ok),

@@ -119,7 +119,8 @@ class SyntheticSource(CameraSource):
 
     ``actual_fps`` makes a camera that lies: it advertises ``fps`` but delivers at
     ``actual_fps``. If the reader falls more than ``max_lag_frames`` behind, frames are skipped
-    (as a camera driver's small buffer would overrun); ``produced`` counts every frame the
+    (as a camera driver's buffer ring would overrun; 10 buffers, as :class:`OpenCVCameraSource`
+    requests from V4L2); ``produced`` counts every frame the
     camera made, delivered or not.
     """
 
@@ -141,7 +142,7 @@ class SyntheticSource(CameraSource):
         pool_size: int = 12,
         quality: int = 85,
         realtime: bool = True,
-        max_lag_frames: int = 4,
+        max_lag_frames: int = 10,
         clock: Callable[[], int] = clock_ns,
         name: str | None = None,
     ) -> None:
@@ -406,6 +407,9 @@ class OpenCVCameraSource(CameraSource):
             cap.set(cv2.CAP_PROP_FRAME_HEIGHT, fmt.height)
         # Unknown modes: ask for a high rate; the driver settles on the nearest it offers.
         cap.set(cv2.CAP_PROP_FPS, fmt.fps if fmt is not None else 240)
+        # More driver buffers ride out short stalls (a busy CPU) without losing frames; V4L2
+        # allows up to 10, other backends ignore the request.
+        cap.set(cv2.CAP_PROP_BUFFERSIZE, 10)
         self._compressed = False
         if want_mjpeg and self.backend == cv2.CAP_V4L2:
             # Hand back the camera's JPEG bytes instead of decoding them (V4L2 backend only).

@@ -1,0 +1,605 @@
+"""Capture panel: pick a camera and format, square it to the belt, record into the session.
+
+The engine lives in :mod:`app.capture` (threads, files, faults). This widget only polls it on
+one display timer (~30 Hz): the newest preview frame, the live statistics and the recorder's
+state. No signal is sent per frame. ``recording_finished(path, capture_fps)`` is emitted when
+the clinician presses "Review now"; the lead opens the file in the annotation panel.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.capture import (
+    CameraFormat,
+    CameraSource,
+    CaptureError,
+    FileSource,
+    PreviewFrame,
+    Recorder,
+    RecorderState,
+    RecordingResult,
+    SyntheticSource,
+    list_devices,
+    open_device,
+)
+from app.capture.sources import OpenCVCameraSource
+
+DEV_ENV = "STRIDE_CLINIC_DEV_SOURCES"
+SETTINGS_CAMERA = "capture/last_camera"
+SETTINGS_FORMAT = "capture/last_format"
+SETTINGS_VIDEO = "capture/dev_video"
+DISPLAY_HZ = 30
+
+
+@dataclass
+class CameraChoice:
+    """One entry of the camera picker."""
+
+    key: str
+    label: str
+    make: Callable[[], CameraSource | None]  # None: the user cancelled (file dialog)
+
+
+class PreviewView(QWidget):
+    """Paints the preview image with squaring aids: a vertical centre line, a level line the
+    clinician can drag onto the belt edge, and the format / frame-rate text."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumSize(480, 270)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.image: QImage | None = None
+        self.info = ""
+        self.badge = ""
+        self.placeholder = "No picture"
+        self.level = 0.78  # fraction of the picture height; dragged onto the belt
+        self.setToolTip(
+            "Drag the yellow line onto the treadmill belt to check the camera is level."
+        )
+
+    def set_frame(self, frame: PreviewFrame | None) -> None:
+        if frame is None:
+            self.image = None
+        else:
+            img = frame.image
+            h, w = img.shape[:2]
+            # Copy: the QImage must not outlive the numpy buffer it points to.
+            self.image = QImage(
+                img.data, w, h, int(img.strides[0]), QImage.Format.Format_BGR888
+            ).copy()
+        self.update()
+
+    def _target(self) -> tuple[float, float, float, float]:
+        if self.image is None or self.image.width() == 0:
+            return 0.0, 0.0, float(self.width()), float(self.height())
+        scale = min(self.width() / self.image.width(), self.height() / self.image.height())
+        w, h = self.image.width() * scale, self.image.height() * scale
+        return (self.width() - w) / 2, (self.height() - h) / 2, w, h
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        self._drag(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self._drag(event)
+
+    def _drag(self, event: QMouseEvent) -> None:
+        _x, y, _w, h = self._target()
+        if h > 0:
+            self.level = min(0.98, max(0.02, (event.position().y() - y) / h))
+            self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor("#1b1f23"))
+        if self.image is None:
+            p.setPen(QColor("#aab4bc"))
+            f = p.font()
+            f.setPointSize(12)
+            p.setFont(f)
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
+            return
+        x, y, w, h = self._target()
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        p.drawImage(QRectF(x, y, w, h), self.image)
+        pen = QPen(QColor(80, 220, 255, 200), 1.5, Qt.PenStyle.DashLine)
+        p.setPen(pen)
+        p.drawLine(QPointF(x + w / 2, y), QPointF(x + w / 2, y + h))
+        p.setPen(QPen(QColor(255, 214, 0, 220), 2))
+        ly = y + h * self.level
+        p.drawLine(QPointF(x, ly), QPointF(x + w, ly))
+        font = QFont(p.font())
+        font.setPointSize(10)
+        p.setFont(font)
+        if self.info:
+            rect = p.fontMetrics().boundingRect(self.info).adjusted(-6, -3, 6, 3)
+            # Bottom-left: the top of the picture often carries the camera's own time stamp.
+            rect.moveBottomLeft(QPointF(x + 8, y + h - 8).toPoint())
+            p.fillRect(rect, QColor(0, 0, 0, 150))
+            p.setPen(QColor("white"))
+            p.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.info)
+        if self.badge:
+            font.setBold(True)
+            p.setFont(font)
+            rect = p.fontMetrics().boundingRect(self.badge).adjusted(-8, -4, 8, 4)
+            rect.moveTopRight(QPointF(x + w - 8, y + 8).toPoint())
+            p.fillRect(
+                rect, QColor(200, 30, 45, 220) if "REC" in self.badge else QColor(31, 111, 139, 220)
+            )
+            p.setPen(QColor("white"))
+            p.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.badge)
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
+
+
+class CapturePanel(QWidget):
+    """Camera picker, live preview with squaring aids, recording controls and live statistics.
+
+    ``developer_sources`` (or the environment variable ``STRIDE_CLINIC_DEV_SOURCES=1``) adds the
+    synthetic test camera and "video file as camera" to the picker. ``recorder_options`` are
+    passed to :class:`app.capture.Recorder` (e.g. ``min_free_bytes``).
+    """
+
+    #: The clinician pressed "Review now": path of the recording, measured capture fps.
+    recording_finished = Signal(str, float)
+
+    def __init__(self, parent: QWidget | None = None, *, developer_sources: bool = False,
+                 recorder_options: Mapping[str, Any] | None = None) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.developer_sources = developer_sources or os.environ.get(DEV_ENV) == "1"
+        self.recorder_options = dict(recorder_options or {})
+        self.recorder: Recorder | None = None
+        self.destination: Path | None = None
+        self.destination_label = ""
+        self.last_result: RecordingResult | None = None
+        self._choices: list[CameraChoice] = []
+        self._shown_index = -1
+        self._was_recording = False
+        self._build()
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000 // DISPLAY_HZ)
+        self._timer.timeout.connect(self._poll)
+        self.refresh_cameras()
+        self.set_destination(None, "")
+        self._timer.start()
+
+    # ------------------------------------------------------------------ layout
+
+    def _build(self) -> None:
+        self.preview = PreviewView()
+        self.camera_combo = QComboBox()
+        self.camera_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.camera_combo.setMinimumContentsLength(18)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setToolTip("Look again for connected cameras")
+        self.format_combo = QComboBox()
+        self.format_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.format_combo.setMinimumContentsLength(18)
+        self.state_label = QLabel()
+        self.state_label.setObjectName("warning")
+        self.state_label.setWordWrap(True)
+        self.retry_button = QPushButton("Retry")
+        cam_row = QHBoxLayout()
+        cam_row.addWidget(self.camera_combo, 1)
+        cam_row.addWidget(self.refresh_button)
+        camera_box = QGroupBox("Camera")
+        cam = QVBoxLayout(camera_box)
+        cam.addLayout(cam_row)
+        cam.addWidget(QLabel("Picture size and speed:"))
+        cam.addWidget(self.format_combo)
+        cam.addWidget(self.state_label)
+        cam.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignLeft)
+
+        self.destination_label_widget = QLabel()
+        self.destination_label_widget.setWordWrap(True)
+        self.record_button = QPushButton("●  Record")
+        self.record_button.setMinimumHeight(40)
+        bold = self.record_button.font()
+        bold.setPointSize(bold.pointSize() + 2)
+        bold.setBold(True)
+        self.record_button.setFont(bold)
+        self.timer_label = QLabel("00:00")
+        timer_font = QFont(self.timer_label.font())
+        timer_font.setPointSize(20)
+        timer_font.setBold(True)
+        self.timer_label.setFont(timer_font)
+        self.timer_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.size_value = QLabel("–")
+        self.captured_value = QLabel("–")
+        self.written_value = QLabel("–")
+        self.dropped_value = QLabel("–")
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
+        form.addRow("File size", self.size_value)
+        form.addRow("Frames captured", self.captured_value)
+        form.addRow("Frames saved", self.written_value)
+        form.addRow("Frames dropped", self.dropped_value)
+        self.result_label = QLabel()
+        self.result_label.setWordWrap(True)
+        self.result_label.hide()
+        self.review_button = QPushButton("Review now")
+        self.review_button.setEnabled(False)
+        self.review_button.setToolTip("Open the last recording to mark heel strikes")
+        rec_box = QGroupBox("Recording")
+        rec = QVBoxLayout(rec_box)
+        rec.addWidget(self.destination_label_widget)
+        rec.addWidget(self.record_button)
+        rec.addWidget(self.timer_label)
+        rec.addLayout(form)
+        rec.addWidget(self.result_label)
+        rec.addWidget(self.review_button)
+
+        self.delay_check = QCheckBox("Delayed view")
+        self.delay_check.setToolTip("Show the runner a few seconds late, e.g. to watch yourself")
+        self.delay_spin = QDoubleSpinBox()
+        self.delay_spin.setRange(0.5, 30.0)
+        self.delay_spin.setSingleStep(0.5)
+        self.delay_spin.setDecimals(1)
+        self.delay_spin.setValue(5.0)
+        self.delay_spin.setSuffix(" s")
+        view_box = QGroupBox("View")
+        view = QHBoxLayout(view_box)
+        view.addWidget(self.delay_check)
+        view.addWidget(self.delay_spin)
+        view.addStretch(1)
+
+        side = QVBoxLayout()
+        side.addWidget(camera_box)
+        side.addWidget(rec_box)
+        side.addWidget(view_box)
+        side.addStretch(1)
+        side_widget = QWidget()
+        side_widget.setLayout(side)
+        side_widget.setFixedWidth(320)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.preview, 1)
+        layout.addWidget(side_widget)
+
+        self.camera_combo.activated.connect(self._camera_chosen)
+        self.format_combo.activated.connect(self._format_chosen)
+        self.refresh_button.clicked.connect(self.refresh_cameras)
+        self.retry_button.clicked.connect(self.retry)
+        self.record_button.clicked.connect(self.toggle_recording)
+        self.review_button.clicked.connect(self._review)
+        self.delay_check.toggled.connect(self._delay_changed)
+        self.delay_spin.valueChanged.connect(self._delay_changed)
+
+    # ------------------------------------------------------------------ public API
+
+    def set_destination(self, folder: Path | None, label: str) -> None:
+        """Where recordings go (the session folder); ``None`` disables recording."""
+        self.destination = Path(folder) if folder is not None else None
+        self.destination_label = label
+        if folder is None:
+            self.destination_label_widget.setText("Select a patient and visit to record.")
+        else:
+            self.destination_label_widget.setText(f"Saving to: {label or folder}")
+        # Warning look only when recording is impossible (a stylesheet-free toggle: switching
+        # object names at run time leaves stale padding behind).
+        self.destination_label_widget.setStyleSheet(
+            "color: #8a5300; background: #fff4e0; border: 1px solid #f0c36d; "
+            "border-radius: 4px; padding: 4px 8px;"
+            if folder is None
+            else "color: #5b6770;"
+        )
+        self._update_buttons()
+
+    def shutdown(self) -> None:
+        """Stop the display timer and every capture thread (a recording is kept)."""
+        self._timer.stop()
+        if self.recorder is not None:
+            self.recorder.close()
+            self._take_result()
+            self.recorder = None
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        self.shutdown()
+        super().closeEvent(event)
+
+    # ------------------------------------------------------------------ cameras
+
+    def _real_cameras(self) -> list[CameraChoice]:
+        choices = []
+        for info in list_devices():
+            choices.append(CameraChoice(info.key, info.name, lambda i=info: open_device(i)))
+        if not choices and not sys.platform.startswith("linux"):
+            # OpenCV gives no names on Windows/macOS; Qt lists them in the same order.
+            try:
+                from PySide6.QtMultimedia import QMediaDevices
+
+                for n, dev in enumerate(QMediaDevices.videoInputs()):
+                    name = dev.description()
+                    choices.append(CameraChoice(f"camera:{n}:{name}", name,
+                                                lambda n=n, name=name: OpenCVCameraSource(n, name=name)))  # fmt: skip
+            except Exception:  # noqa: S110 - no multimedia backend: just no names
+                pass
+        return choices
+
+    def _dev_cameras(self) -> list[CameraChoice]:
+        return [
+            CameraChoice(
+                "dev:synthetic", "Test camera (synthetic)", lambda: SyntheticSource(1280, 720, 120)
+            ),  # fmt: skip
+            CameraChoice("dev:file", "Video file as camera…", self._choose_video),
+        ]
+
+    def _choose_video(self) -> CameraSource | None:
+        start = str(QSettings().value(SETTINGS_VIDEO, "") or "")
+        path, _ = QFileDialog.getOpenFileName(self, "Video to play as a camera", start,
+                                              "Videos (*.mp4 *.mkv *.avi *.mov)")  # fmt: skip
+        if not path:
+            return None
+        QSettings().setValue(SETTINGS_VIDEO, path)
+        return FileSource(path)
+
+    def refresh_cameras(self) -> None:
+        """Rescan cameras and reopen the remembered (or first) one."""
+        if self.recorder is not None and self.recorder.is_recording:
+            return
+        self._choices = self._real_cameras()
+        if self.developer_sources:
+            self._choices += self._dev_cameras()
+        self.camera_combo.clear()
+        for c in self._choices:
+            self.camera_combo.addItem(c.label, c.key)
+        if not self._choices:
+            self.camera_combo.addItem("No camera found")
+            self._close_recorder()
+            self.preview.set_frame(None)
+            self._show_state(
+                "No camera was found. Check that the camera is plugged in and switched on, "
+                "then press Retry.",
+                retry=True,
+            )
+            return
+        saved = str(QSettings().value(SETTINGS_CAMERA, "") or "")
+        keys = [c.key for c in self._choices]
+        row = keys.index(saved) if saved in keys else 0
+        if self._choices[row].key == "dev:file" and len(keys) > 1:
+            row = 0  # never pop a file dialog unasked
+        self.camera_combo.setCurrentIndex(row)
+        self._open_choice(row, None)
+
+    def select_camera(self, key: str) -> bool:
+        """Pick the camera with ``key`` (as stored in settings); False if not listed."""
+        keys = [c.key for c in self._choices]
+        if key not in keys:
+            return False
+        self.camera_combo.setCurrentIndex(keys.index(key))
+        self._camera_chosen(keys.index(key))
+        return True
+
+    def select_format(self, fmt: CameraFormat | None) -> None:
+        """Pick a format (None: automatic) and reopen the camera in it."""
+        i = self.format_combo.findText(fmt.label()) if fmt else 0
+        if i >= 0:
+            self.format_combo.setCurrentIndex(i)
+            self._format_chosen(i)
+
+    def retry(self) -> None:
+        """Rescan and reopen the chosen camera (after "busy", "unplugged", …)."""
+        self.refresh_cameras()
+
+    def _camera_chosen(self, row: int) -> None:
+        if 0 <= row < len(self._choices):
+            QSettings().setValue(SETTINGS_CAMERA, self._choices[row].key)
+            QSettings().remove(SETTINGS_FORMAT)
+            self._open_choice(row, None)
+
+    def _format_chosen(self, i: int) -> None:
+        fmt = self.format_combo.itemData(i)
+        QSettings().setValue(SETTINGS_FORMAT, fmt.label() if fmt else "")
+        self._reopen(fmt)
+
+    def _open_choice(self, row: int, fmt: CameraFormat | None) -> None:
+        self._close_recorder()
+        try:
+            source = self._choices[row].make()
+        except CaptureError as exc:
+            self._show_state(exc.message, retry=True)
+            return
+        if source is None:
+            self._show_state("No video file chosen.", retry=True)
+            return
+        self._source = source
+        try:
+            formats = source.formats()
+        except CaptureError as exc:
+            self._show_state(exc.message, retry=True)
+            return
+        self.format_combo.clear()
+        self.format_combo.addItem("Automatic (highest frame rate)", None)
+        for f in sorted(formats, key=lambda f: (-f.fps, -f.width * f.height)):
+            self.format_combo.addItem(f.label(), f)
+        saved = str(QSettings().value(SETTINGS_FORMAT, "") or "")
+        i = self.format_combo.findText(saved) if saved else -1
+        if fmt is None and i > 0:
+            fmt = self.format_combo.itemData(i)
+        self.format_combo.setCurrentIndex(
+            max(0, self.format_combo.findText(fmt.label())) if fmt else 0
+        )
+        self._start_recorder(source, fmt)
+
+    def _reopen(self, fmt: CameraFormat | None) -> None:
+        source = getattr(self, "_source", None)
+        if source is not None:
+            self._close_recorder()
+            self._start_recorder(source, fmt)
+
+    def _start_recorder(self, source: CameraSource, fmt: CameraFormat | None) -> None:
+        self.recorder = Recorder(source, fmt, **self.recorder_options)
+        self.recorder.start()
+        self._delay_changed()
+        self._shown_index = -1
+        self._show_state("Starting the camera…", retry=False)
+
+    def _close_recorder(self) -> None:
+        if self.recorder is not None:
+            self.recorder.close()
+            self._take_result()
+            self.recorder = None
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ recording
+
+    def toggle_recording(self) -> None:
+        """Start recording into the destination, or stop the running recording."""
+        rec = self.recorder
+        if rec is None:
+            return
+        if rec.is_recording:
+            rec.request_stop_recording()
+            self.record_button.setEnabled(False)  # re-enabled when the file is finished
+            return
+        if self.destination is None:
+            return
+        try:
+            rec.start_recording(self.destination)
+        except CaptureError as exc:
+            self._show_result(exc.message, ok=False)
+            return
+        self.last_result = None
+        self._was_recording = True
+        self.result_label.hide()
+        self.review_button.setEnabled(False)
+        self._update_buttons()
+
+    def _take_result(self) -> None:
+        rec = self.recorder
+        if rec is None or not self._was_recording or rec.is_recording:
+            return
+        self._was_recording = False
+        result = rec.last_result
+        if result is None:
+            return
+        self.last_result = result
+        minutes, seconds = divmod(int(result.duration_s), 60)
+        text = result.message
+        if result.written:
+            text += f" {result.written} frames, {minutes:02d}:{seconds:02d}, {result.measured_fps:.1f} fps measured."
+        if result.dropped:
+            text += f" {result.dropped} frames were dropped."
+        self._show_result(text, ok=not result.ended_early and not result.dropped)
+        self.review_button.setEnabled(result.written > 0 and result.path.exists())
+
+    def _review(self) -> None:
+        r = self.last_result
+        if r is not None and r.written:
+            self.recording_finished.emit(str(r.path), float(r.measured_fps or r.requested_fps))
+
+    def _delay_changed(self, *_: object) -> None:
+        self.delay_spin.setEnabled(self.delay_check.isChecked())
+        if self.recorder is not None:
+            self.recorder.set_delay(
+                self.delay_spin.value() if self.delay_check.isChecked() else None
+            )
+        self._shown_index = -1
+
+    # ------------------------------------------------------------------ display
+
+    def _show_state(self, text: str, *, retry: bool) -> None:
+        self.state_label.setText(text)
+        self.state_label.setVisible(bool(text))
+        self.retry_button.setVisible(retry)
+        self.preview.placeholder = text or "No picture"
+        self.preview.update()
+
+    def _show_result(self, text: str, *, ok: bool) -> None:
+        self.result_label.setText(text)
+        self.result_label.setObjectName("muted" if ok else "warning")
+        self.result_label.style().unpolish(self.result_label)
+        self.result_label.style().polish(self.result_label)
+        self.result_label.show()
+
+    def _update_buttons(self) -> None:
+        rec = self.recorder
+        recording = rec is not None and rec.is_recording
+        live = rec is not None and rec.state in (RecorderState.LIVE, RecorderState.RECORDING)
+        self.record_button.setText("■  Stop" if recording else "●  Record")
+        self.record_button.setEnabled(recording or (live and self.destination is not None))
+        for w in (self.camera_combo, self.format_combo, self.refresh_button):
+            w.setEnabled(not recording)
+
+    def _poll(self) -> None:
+        """Display timer: newest preview frame, statistics, state. Runs at ~30 Hz."""
+        rec = self.recorder
+        if rec is None:
+            return
+        if rec.state is RecorderState.ERROR and rec.error is not None:
+            self._show_state(rec.error.message, retry=True)
+        elif rec.state is RecorderState.OPENING:
+            self._show_state("Starting the camera…", retry=False)
+        else:
+            self._show_state("", retry=False)
+        delayed = self.delay_check.isChecked()
+        frame = rec.delayed_preview() if delayed else rec.latest_preview()
+        if rec.state is RecorderState.ERROR:
+            frame = None
+        if frame is None:
+            if self.preview.image is not None or self._shown_index != -2:
+                self.preview.set_frame(None)
+                self._shown_index = -2
+            if delayed and rec.state is RecorderState.LIVE:
+                self.preview.placeholder = (
+                    f"Delayed view: collecting {self.delay_spin.value():g} s of video…"
+                )
+        elif frame.index != self._shown_index:
+            self._shown_index = frame.index
+            self.preview.set_frame(frame)
+        stats = rec.stats()
+        fmt = stats.format
+        if fmt is not None:
+            self.preview.info = (
+                f"{fmt.width}×{fmt.height}   requested {fmt.fps:g} fps   "
+                f"measured {stats.measured_fps:.1f} fps"
+            )
+        badge = "● REC" if stats.recording else ""
+        if delayed:
+            badge = (badge + "   " if badge else "") + f"DELAYED {self.delay_spin.value():g} s"
+        self.preview.badge = badge
+        if stats.recording:
+            m, s = divmod(int(stats.elapsed_s), 60)
+            self.timer_label.setText(f"{m:02d}:{s:02d}")
+            self.size_value.setText(_mb(stats.file_bytes))
+            self.captured_value.setText(str(stats.captured))
+            self.written_value.setText(str(stats.written))
+            self.dropped_value.setText(str(stats.dropped))
+        elif self._was_recording:
+            self._take_result()
+            if self.last_result is not None:
+                r = self.last_result
+                self.captured_value.setText(str(r.captured))
+                self.written_value.setText(str(r.written))
+                self.dropped_value.setText(str(r.dropped))
+                if r.path.exists():
+                    self.size_value.setText(_mb(r.path.stat().st_size))
+        self._update_buttons()
