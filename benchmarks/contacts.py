@@ -14,6 +14,7 @@ import json
 import sys
 import tempfile
 import time
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -155,6 +156,7 @@ def make_1080p60(src: Path, dst: Path, frames: int = 180) -> None:
         for frame in inp.decode(video=0):
             big = frame.reformat(width=1080, height=1920, format="yuv420p")
             for _ in range(2):
+                big.pts, big.time_base = n, Fraction(1, 60)  # each source frame twice: 60 fps
                 for packet in stream.encode(big):
                     out.mux(packet)
                 n += 1

@@ -234,12 +234,15 @@ def _landing(
         if lab >= 0:
             ys[k] = p.xy[lo + k, lab, [HEEL, TOE], 1]
     times = []
-    a0, a1 = rel - 1, rel + max(int(0.45 * pf), 4)
+    a0, a1 = rel - int(round(0.01 * p.fps)), rel + max(int(0.45 * pf), 4)
     for j in range(2):
         if np.isfinite(ys[:, j]).sum() < 4:
             continue
         # Image y points down, so upward acceleration is minus the second difference.
-        acc = -np.gradient(np.gradient(fill_gaps(ys[:, j])))
+        # Three-point second difference: the narrowest, so coarse frame rates are not delayed.
+        yy = fill_gaps(ys[:, j])
+        acc = np.zeros_like(yy)
+        acc[1:-1] = -(yy[2:] - 2 * yy[1:-1] + yy[:-2])
         acc[~np.isfinite(ys[:, j])] = np.nan
         t = _first_peak(acc, a0, a1, np.nan_to_num(c, nan=1.0) <= 0.08)
         if np.isfinite(t):

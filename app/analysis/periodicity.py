@@ -23,9 +23,10 @@ def fill_gaps(x: np.ndarray) -> np.ndarray:
 
 def moving_average(x: np.ndarray, n: int) -> np.ndarray:
     """Centred moving average over ``n`` samples (NaN-aware, same length)."""
-    if n <= 1:
-        return np.asarray(x, float).copy()
     x = np.asarray(x, float)
+    n = min(n, len(x))  # np.convolve "same" returns the longer length otherwise
+    if n <= 1:
+        return x.copy()
     ok = np.isfinite(x)
     kernel = np.ones(n)
     num = np.convolve(np.where(ok, x, 0.0), kernel, mode="same")

@@ -24,7 +24,7 @@ def load_trial(
     if seconds is not None:
         n = int(np.searchsorted(track.times, seconds))
         track = track.slice(0, n)
-        keep = truth["toe_off_time_s"] < track.times[-1]
+        keep = truth["strike_time_s"] < track.times[-1]
         truth = {k: v[keep] for k, v in truth.items()}
     return track, truth
 
