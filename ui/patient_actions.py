@@ -6,16 +6,16 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QMessageBox, QWidget
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from app.db.models import Patient, Recording, Visit
+from app.db.models import FootEventRecord, Patient, Recording, Visit
 from app.records import patients as patient_records
 from app.records import visits as visit_records
 from app.records.patients import PatientData
 from app.records.validation import ValidationError
 from app.records.visits import VisitData
 from ui.dialogs import PatientDialog, VisitDialog
-from ui.patient_view import PatientSummary, VisitSummary
+from ui.patient_view import PatientSummary, RecordingSummary, VisitSummary
 
 if TYPE_CHECKING:
     from app.clinic import Clinic
@@ -52,11 +52,27 @@ class PatientActions:
                 bits.append(f"leg {p.leg_length_cm:g} cm")
             if p.date_of_birth:
                 bits.append(f"born {p.date_of_birth.isoformat()}")
-            rec_counts: dict[int, int] = {}
-            for vid in s.scalars(
-                select(Recording.visit_id).join(Visit).where(Visit.patient_id == patient_id)
-            ):
-                rec_counts[vid] = rec_counts.get(vid, 0) + 1
+            recs: dict[int, list[RecordingSummary]] = {}
+            contact_counts = dict(
+                s.execute(
+                    select(FootEventRecord.recording_id, func.count(FootEventRecord.id))
+                    .join(Recording)
+                    .join(Visit)
+                    .where(Visit.patient_id == patient_id, FootEventRecord.type == "initial_contact")
+                    .group_by(FootEventRecord.recording_id)
+                ).all()
+            )
+            for r in s.scalars(select(Recording).join(Visit).where(Visit.patient_id == patient_id).order_by(Recording.id)):
+                recs.setdefault(r.visit_id, []).append(
+                    RecordingSummary(
+                        id=r.id,
+                        name=r.original_name or r.video_path,
+                        view=r.view,
+                        capture_fps=r.capture_fps,
+                        frames=r.frame_count,
+                        contacts=int(contact_counts.get(r.id, 0)),
+                    )
+                )
             visits = [
                 VisitSummary(
                     id=v.id,
@@ -64,7 +80,7 @@ class PatientActions:
                     clinician=v.clinician.name if v.clinician else "",
                     speed_kmh=v.treadmill_speed_kmh,
                     pain_running=v.pain_running,
-                    recordings=rec_counts.get(v.id, 0),
+                    recordings=recs.get(v.id, []),
                     notes=v.notes or "",
                 )
                 for v in p.visits

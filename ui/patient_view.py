@@ -11,6 +11,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -20,13 +22,23 @@ from PySide6.QtWidgets import (
 
 
 @dataclass
+class RecordingSummary:
+    id: int
+    name: str
+    view: str
+    capture_fps: float | None
+    frames: int | None
+    contacts: int
+
+
+@dataclass
 class VisitSummary:
     id: int
     date: dt.date
     clinician: str
     speed_kmh: float | None
     pain_running: int | None
-    recordings: int
+    recordings: list[RecordingSummary] = field(default_factory=list)
     notes: str = ""
 
 
@@ -46,6 +58,8 @@ class PatientView(QWidget):
     new_visit_requested = Signal()
     edit_visit_requested = Signal(int)
     delete_visit_requested = Signal(int)
+    import_video_requested = Signal(int)  # visit id
+    open_recording_requested = Signal(int)  # recording id
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -87,6 +101,21 @@ class PatientView(QWidget):
             buttons.addWidget(b)
         buttons.addStretch(1)
 
+        self.recordings = QListWidget()
+        self.recordings.setMaximumHeight(140)
+        self.recordings.itemDoubleClicked.connect(lambda _i: self._open_recording())
+        self.recordings.currentRowChanged.connect(lambda _r: self._update_recording_buttons())
+        self.import_btn = QPushButton("Import video…")
+        self.import_btn.setToolTip("Copy a video file into this visit (the original is left untouched)")
+        self.import_btn.clicked.connect(lambda: self._emit(self.import_video_requested))
+        self.open_btn = QPushButton("Open for marking")
+        self.open_btn.setToolTip("Step through the video and mark heel strikes and toe-offs")
+        self.open_btn.clicked.connect(self._open_recording)
+        rec_buttons = QHBoxLayout()
+        rec_buttons.addWidget(self.import_btn)
+        rec_buttons.addWidget(self.open_btn)
+        rec_buttons.addStretch(1)
+
         self.empty = QLabel("Select a patient on the left, or create a new one.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setObjectName("placeholder")
@@ -104,6 +133,12 @@ class PatientView(QWidget):
         body.addWidget(self.visits, 1)
         body.addWidget(self.visit_notes)
         body.addLayout(buttons)
+        rec_title = QLabel("Recordings of this visit")
+        rec_title.setObjectName("sectionTitle")
+        body.addSpacing(8)
+        body.addWidget(rec_title)
+        body.addWidget(self.recordings)
+        body.addLayout(rec_buttons)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
@@ -135,7 +170,7 @@ class PatientView(QWidget):
                 v.clinician or "—",
                 f"{v.speed_kmh:g} km/h" if v.speed_kmh is not None else "—",
                 f"{v.pain_running}/10" if v.pain_running is not None else "—",
-                str(v.recordings),
+                str(len(v.recordings)),
             ]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -170,6 +205,38 @@ class PatientView(QWidget):
         self.visit_notes.setText(notes)
         if self.summary is not None and not self.summary.visits:
             self.visit_notes.setText("No visits yet. Start with “New visit…”.")
+        self.recordings.clear()
+        visit = self._visit(vid)
+        if visit is not None:
+            for r in visit.recordings:
+                fps = f"{r.capture_fps:g} fps" if r.capture_fps else "fps unknown"
+                frames = f"{r.frames} frames" if r.frames else ""
+                marked = f"{r.contacts} contacts marked" if r.contacts else "not marked yet"
+                item = QListWidgetItem(f"{r.name}   ·   {r.view} view · {fps} · {frames} · {marked}")
+                item.setData(Qt.ItemDataRole.UserRole, r.id)
+                self.recordings.addItem(item)
+            if visit.recordings:
+                self.recordings.setCurrentRow(len(visit.recordings) - 1)
+        self.recordings.setEnabled(visit is not None)
+        self.import_btn.setEnabled(visit is not None)
+        self._update_recording_buttons()
+
+    def _visit(self, vid: int | None) -> VisitSummary | None:
+        if self.summary is None or vid is None:
+            return None
+        return next((x for x in self.summary.visits if x.id == vid), None)
+
+    def current_recording_id(self) -> int | None:
+        item = self.recordings.currentItem()
+        return int(item.data(Qt.ItemDataRole.UserRole)) if item else None
+
+    def _update_recording_buttons(self) -> None:
+        self.open_btn.setEnabled(self.current_recording_id() is not None)
+
+    def _open_recording(self) -> None:
+        rid = self.current_recording_id()
+        if rid is not None:
+            self.open_recording_requested.emit(rid)
 
     def _emit(self, signal: Signal) -> None:  # type: ignore[valid-type]
         vid = self.current_visit_id()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -11,6 +12,9 @@ from sqlalchemy.orm import Session
 from app.analysis.events import EventSource, EventType, Foot, FootEvent
 from app.db.models import FootEventRecord, Overlay, Recording, Visit
 from app.records.validation import ValidationError
+
+if TYPE_CHECKING:
+    from app.db.database import Database
 
 
 def add_recording(
@@ -168,3 +172,76 @@ def replace_overlays(session: Session, recording_id: int, overlays: Iterable[dic
             )
         )
     session.flush()
+
+
+# --- importing ---------------------------------------------------------------------------------
+
+def import_recording(
+    db: Database,
+    videos_root: Path,
+    visit_id: int,
+    source: Path,
+    *,
+    view: str = "side",
+    capture_fps: float | None = None,
+    progress: Callable[[float], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> int:
+    """Copy ``source`` into the patient's media folder and record it on the visit.
+
+    The original file is never modified. If the database write fails, the copy is removed, so
+    no orphan files remain. Returns the new recording's id. Raises ``app.video.VideoError`` for
+    unusable files and :class:`ValidationError` when the visit is gone.
+    """
+    from app.video import import_video
+
+    with db.session() as s:
+        visit = s.get(Visit, visit_id)
+        if visit is None:
+            raise ValidationError("visit_id", "This visit no longer exists.")
+        patient_id = visit.patient_id
+    folder = videos_root / f"patient_{patient_id:06d}" / f"visit_{visit_id:06d}"
+    folder.mkdir(parents=True, exist_ok=True)
+    imported = import_video(source, folder, progress=progress, cancel=cancel)
+    info = imported.info
+    try:
+        with db.session() as s:
+            rec = add_recording(
+                s,
+                visit_id,
+                video_path=str(imported.path.relative_to(videos_root)),
+                original_name=source.name,
+                view=view,
+                container_fps=info.container_fps,
+                capture_fps=capture_fps or info.capture_fps_guess or info.container_fps,
+                frame_count=info.frame_count,
+                width=info.width,
+                height=info.height,
+            )
+            return rec.id
+    except BaseException:
+        imported.path.unlink(missing_ok=True)
+        raise
+
+
+def add_existing_file(
+    db: Database, videos_root: Path, visit_id: int, path: Path, *, capture_fps: float | None, view: str = "side"
+) -> int:
+    """Record a file already inside the data folder (e.g. a fresh camera recording)."""
+    from app.video import probe
+
+    info = probe(path)
+    rel = path.relative_to(videos_root) if path.is_relative_to(videos_root) else path
+    with db.session() as s:
+        return add_recording(
+            s,
+            visit_id,
+            video_path=str(rel),
+            original_name=path.name,
+            view=view,
+            container_fps=info.container_fps,
+            capture_fps=capture_fps or info.capture_fps_guess or info.container_fps,
+            frame_count=info.frame_count,
+            width=info.width,
+            height=info.height,
+        ).id

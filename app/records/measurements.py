@@ -1,0 +1,117 @@
+"""What a visit measured (from its marked recordings) and what was prescribed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.analysis.events import EventType, Foot, FootEvent
+from app.analysis.metrics import TemporalMetrics, temporal_metrics
+from app.db.models import Prescription, Recording, Visit
+from app.records.recordings import events_of
+from app.records.validation import ValidationError
+
+
+@dataclass
+class VisitMeasurement:
+    """Temporal metrics of the visit's best-marked side-view recording."""
+
+    recording_id: int
+    metrics: TemporalMetrics
+    contacts_per_side: tuple[int, int]
+    capture_fps: float | None
+
+    @property
+    def cadence_spm(self) -> float | None:
+        return self.metrics.cadence_spm
+
+    @property
+    def cadence_sd_spm(self) -> float | None:
+        """Spread of cadence from step-to-step variation: 60 / step time, SD by the delta method."""
+        st = [self.metrics.step_time_s[f.value] for f in Foot]
+        means = [s.mean for s in st if s.mean]
+        sds = [s.sd for s in st if s.sd is not None]
+        if not means or not sds or self.cadence_spm is None:
+            return None
+        mean_step = sum(means) / len(means)
+        sd_step = (sum(x * x for x in sds) / len(sds)) ** 0.5
+        return 60.0 * sd_step / (mean_step * mean_step)
+
+
+def recording_events(session: Session, rec: Recording) -> list[FootEvent]:
+    return events_of(session, rec.id, rec.capture_fps or rec.container_fps or 30.0)
+
+
+def visit_measurement(session: Session, visit_id: int) -> VisitMeasurement | None:
+    """Metrics from the recording of this visit with the most initial contacts, or None."""
+    best: VisitMeasurement | None = None
+    best_n = 0
+    for rec in session.scalars(select(Recording).where(Recording.visit_id == visit_id).order_by(Recording.id)):
+        events = recording_events(session, rec)
+        ics = [e for e in events if e.type is EventType.INITIAL_CONTACT]
+        if len(ics) < 2 or len(ics) <= best_n:
+            continue
+        m = temporal_metrics(events)
+        if m.cadence_spm is None:
+            continue
+        best_n = len(ics)
+        best = VisitMeasurement(
+            rec.id, m, (m.contacts.get("left", 0), m.contacts.get("right", 0)), rec.capture_fps
+        )
+    return best
+
+
+def save_prescription(session: Session, visit_id: int, plan: dict[str, Any]) -> Prescription:
+    """Store a prescription (the plan's JSON) with the visit; earlier ones are kept as history."""
+    if session.get(Visit, visit_id) is None:
+        raise ValidationError("visit_id", "This visit no longer exists.")
+    try:
+        target = int(plan["target_spm"])
+    except (KeyError, TypeError, ValueError):
+        raise ValidationError("target_spm", "The prescription has no target cadence.") from None
+    p = Prescription(
+        visit_id=visit_id,
+        baseline_spm=plan.get("baseline_spm"),
+        baseline_source=plan.get("baseline_source"),
+        target_spm=target,
+        increase_pct=plan.get("percent"),
+        plan=plan,
+    )
+    session.add(p)
+    session.flush()
+    return p
+
+
+def latest_prescription(session: Session, visit_id: int) -> Prescription | None:
+    stmt = select(Prescription).where(Prescription.visit_id == visit_id).order_by(Prescription.id.desc())
+    return session.scalars(stmt).first()
+
+
+def previous_prescription(session: Session, visit_id: int) -> Prescription | None:
+    """The newest prescription of an earlier visit of the same patient (for the follow-up)."""
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        return None
+    stmt = (
+        select(Prescription)
+        .join(Visit)
+        .where(
+            Visit.patient_id == visit.patient_id,
+            (Visit.visit_date < visit.visit_date) | ((Visit.visit_date == visit.visit_date) & (Visit.id < visit.id)),
+        )
+        .order_by(Visit.visit_date.desc(), Prescription.id.desc())
+    )
+    return session.scalars(stmt).first()
+
+
+def current_prescription_for_patient(session: Session, patient_id: int) -> Prescription | None:
+    stmt = (
+        select(Prescription)
+        .join(Visit)
+        .where(Visit.patient_id == patient_id)
+        .order_by(Visit.visit_date.desc(), Prescription.id.desc())
+    )
+    return session.scalars(stmt).first()

@@ -1,0 +1,133 @@
+"""Running long work off the GUI thread with a progress bar and a cancel button.
+
+``app`` code stays plain: a long job is a function ``fn(progress, cancelled)`` where
+``progress(fraction)`` may be called from any thread and ``cancelled()`` is polled to stop early
+(the Orange/Anki pattern). This module runs it on a QThread, forwards progress to the GUI at a
+bounded rate, and delivers the result or the error on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+Job = Callable[[Callable[[float], None], Callable[[], bool]], Any]
+
+
+class _Worker(QThread):
+    succeeded = Signal(object)
+    failed = Signal(object, str)  # exception, formatted traceback
+
+    def __init__(self, job: Job, cancel: threading.Event) -> None:
+        super().__init__()
+        self._job = job
+        self._cancel = cancel
+        self.fraction = 0.0
+
+    def _progress(self, fraction: float) -> None:
+        self.fraction = max(0.0, min(1.0, float(fraction)))
+
+    def run(self) -> None:
+        try:
+            result = self._job(self._progress, self._cancel.is_set)
+        except BaseException as exc:  # delivered to the GUI, never lost in a thread
+            self.failed.emit(exc, traceback.format_exc())
+        else:
+            self.succeeded.emit(result)
+
+
+class BackgroundTask(QObject):
+    """One background job with an optional progress dialog; keep a reference while it runs."""
+
+    finished = Signal(object)
+    failed = Signal(object)
+    cancelled = Signal()
+
+    def __init__(
+        self,
+        job: Job,
+        *,
+        parent: QWidget | None = None,
+        title: str = "Working…",
+        label: str = "",
+        show_dialog: bool = True,
+    ) -> None:
+        super().__init__(parent)
+        self._cancel = threading.Event()
+        self._worker = _Worker(job, self._cancel)
+        self._worker.succeeded.connect(self._on_success, Qt.ConnectionType.QueuedConnection)
+        self._worker.failed.connect(self._on_failure, Qt.ConnectionType.QueuedConnection)
+        self._dialog: QProgressDialog | None = None
+        self.started_at = 0.0
+        if show_dialog:
+            d = QProgressDialog(label or title, "Cancel", 0, 1000, parent)
+            d.setWindowTitle(title)
+            d.setWindowModality(Qt.WindowModality.WindowModal)
+            d.setMinimumDuration(300)
+            d.setAutoClose(False)
+            d.setAutoReset(False)
+            d.canceled.connect(self.cancel)
+            self._dialog = d
+        self._timer = QTimer(self)
+        self._timer.setInterval(50)  # progress reaches the GUI at 20 Hz, never per item
+        self._timer.timeout.connect(self._poll)
+
+    def start(self) -> BackgroundTask:
+        self.started_at = time.monotonic()
+        self._worker.start()
+        self._timer.start()
+        return self
+
+    def cancel(self) -> None:
+        self._cancel.set()
+        if self._dialog is not None:
+            self._dialog.setLabelText("Cancelling…")
+
+    def is_running(self) -> bool:
+        return self._worker.isRunning()
+
+    def wait(self, ms: int = 30000) -> bool:
+        return self._worker.wait(ms)
+
+    def _poll(self) -> None:
+        if self._dialog is not None:
+            self._dialog.setValue(int(self._worker.fraction * 1000))
+
+    def _close(self) -> None:
+        self._timer.stop()
+        self._worker.wait()
+        if self._dialog is not None:
+            self._dialog.close()
+            self._dialog.deleteLater()
+            self._dialog = None
+
+    def _on_success(self, result: object) -> None:
+        self._close()
+        if self._cancel.is_set():
+            self.cancelled.emit()
+        else:
+            self.finished.emit(result)
+
+    def _on_failure(self, exc: BaseException, tb: str) -> None:
+        self._close()
+        if self._cancel.is_set() and type(exc).__name__ == "Cancelled":
+            self.cancelled.emit()
+            return
+        exc.__traceback_text__ = tb  # type: ignore[attr-defined]
+        self.failed.emit(exc)
+
+
+def user_message(exc: BaseException) -> str:
+    """The clinician-facing text of an error from ``app`` (their exceptions carry ``message``)."""
+    msg = getattr(exc, "message", None)
+    if isinstance(msg, str) and msg:
+        return msg
+    if type(exc).__module__.startswith("app.") and str(exc):
+        return str(exc)  # app's own errors are written for clinicians
+    return f"An unexpected problem occurred ({type(exc).__name__}: {exc}). Nothing saved has been lost."
