@@ -260,6 +260,11 @@ class FrameServer:
         """
         n = self._check(index)
         fps = self.info.container_fps
+        if fps is None:
+            # Timestamps that imply an absurd rate are not trusted either: ask for the rate.
+            if not self.capture_fps:
+                raise AbsurdFrameRate(path=self.path)
+            return n / self.capture_fps
         if self._index.synthetic:
             rate = self.capture_fps or fps
             if not rate:
@@ -269,7 +274,7 @@ class FrameServer:
 
     def times_s(self) -> np.ndarray:
         """Real time of every frame (vectorised :meth:`time_s`)."""
-        if self._index.synthetic:
+        if self._index.synthetic or self.info.container_fps is None:
             rate = self.capture_fps or self.info.container_fps
             if not rate:
                 raise AbsurdFrameRate(path=self.path)

@@ -257,8 +257,13 @@ def _scan(container: av.container.InputContainer, p: Path) -> tuple[VideoInfo, F
         len(diffs) > 2 and not synthetic and (diffs.max() - diffs.min()) > 0.25 * np.median(diffs)
     )
 
-    # Truncation: fewer frames than the header promises (AVI/MKV/MP4 with a complete header).
+    # Truncation: fewer frames than the header promises (AVI/MKV/MP4 with a complete header),
+    # or the timestamps stop well before the duration the header announces (Matroska).
     is_truncated = bool(read_error) or (header_frames > 0 and len(pts) < header_frames - 1)
+    announced = _announced_duration(container, stream)
+    if announced and len(pts) > 1 and not synthetic and container_fps:
+        covered = float((pts[-1] - pts[0]) * tb) + 1.0 / container_fps
+        is_truncated = is_truncated or announced - covered > max(3.0 / container_fps, 0.1)
     if is_truncated:
         warnings.append(
             f"The video is incomplete: {len(pts)} frames could be read"
@@ -293,6 +298,18 @@ def _scan(container: av.container.InputContainer, p: Path) -> tuple[VideoInfo, F
         warnings=tuple(warnings),
     )
     return info, FrameIndex(pts=pts, time_base=tb, keyframe_pts=keys, synthetic=synthetic)
+
+
+def _announced_duration(
+    container: av.container.InputContainer, stream: av.video.VideoStream
+) -> float | None:
+    """Duration the header announces for the video, in seconds, if it is trustworthy."""
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration and not container.streams.audio:
+        # The container's duration covers all streams: only use it for silent files.
+        return container.duration / 1_000_000
+    return None
 
 
 def _first_frame_facts(
