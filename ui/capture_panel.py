@@ -120,7 +120,10 @@ class PreviewView(QWidget):
             f = p.font()
             f.setPointSize(12)
             p.setFont(f)
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
+            box = self.rect().adjusted(40, 20, -40, -20)
+            p.drawText(
+                box, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.placeholder
+            )
             return
         x, y, w, h = self._target()
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
@@ -178,6 +181,7 @@ class CapturePanel(QWidget):
         self.destination_label = ""
         self.last_result: RecordingResult | None = None
         self._choices: list[CameraChoice] = []
+        self._extra: list[CameraChoice] = []
         self._shown_index = -1
         self._was_recording = False
         self._build()
@@ -367,7 +371,7 @@ class CapturePanel(QWidget):
             return
         self._choices = self._real_cameras()
         if self.developer_sources:
-            self._choices += self._dev_cameras()
+            self._choices += self._dev_cameras() + self._extra
         self.camera_combo.clear()
         for c in self._choices:
             self.camera_combo.addItem(c.label, c.key)
@@ -388,6 +392,11 @@ class CapturePanel(QWidget):
             row = 0  # never pop a file dialog unasked
         self.camera_combo.setCurrentIndex(row)
         self._open_choice(row, None)
+
+    def add_developer_source(self, key: str, label: str, make: Callable[[], CameraSource]) -> None:
+        """List another developer camera (e.g. a fake one in tests); shown in developer mode."""
+        self._extra.append(CameraChoice(key, label, make))
+        self.refresh_cameras()
 
     def select_camera(self, key: str) -> bool:
         """Pick the camera with ``key`` (as stored in settings); False if not listed."""

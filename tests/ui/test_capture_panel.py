@@ -91,3 +91,55 @@ def test_delayed_view_and_remembered_camera(qtbot, panel: CapturePanel) -> None:
     qtbot.addWidget(again)
     assert again.camera_combo.currentData() == "dev:synthetic"  # remembered per workstation
     again.shutdown()
+
+
+def test_missing_real_camera_shows_message_and_retry(qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from app.capture import DeviceInfo
+
+    monkeypatch.setattr(
+        "ui.capture_panel.list_devices",
+        lambda: [DeviceInfo(63, "Sports cam 240", "/nonexistent/video63")],
+    )
+    w = CapturePanel()
+    qtbot.addWidget(w)
+    assert w.camera_combo.currentText() == "Sports cam 240"
+    qtbot.waitUntil(lambda: "No camera was found" in w.state_label.text(), timeout=5000)
+    assert not w.retry_button.isHidden() and not w.record_button.isEnabled()
+    qtbot.mouseClick(w.retry_button, Qt.MouseButton.LeftButton)  # still missing: same message
+    qtbot.waitUntil(lambda: "No camera was found" in w.state_label.text(), timeout=5000)
+    w.shutdown()
+
+
+def test_unplug_during_recording_keeps_file(qtbot, panel: CapturePanel, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from app.capture import SyntheticSource
+    from app.capture.fakes import UnpluggedSource
+
+    panel.add_developer_source(
+        "dev:unplug", "Unplugging camera",
+        lambda: UnpluggedSource(SyntheticSource(320, 240, 100), after_frames=150),
+    )  # fmt: skip
+    assert panel.select_camera("dev:unplug")
+    panel.set_destination(tmp_path, "session")
+    qtbot.waitUntil(panel.record_button.isEnabled, timeout=5000)
+    panel.toggle_recording()
+    qtbot.waitUntil(lambda: panel.review_button.isEnabled(), timeout=5000)
+    assert "camera stopped sending pictures" in panel.result_label.text()
+    assert "unplugged" in panel.state_label.text() and not panel.retry_button.isHidden()
+    assert panel.last_result.written > 0 and panel.last_result.path.exists()
+    assert panel.camera_combo.isEnabled()
+
+
+def test_disk_full_refuses_to_start(qtbot, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("ui.capture_panel.list_devices", lambda: [])
+    w = CapturePanel(
+        developer_sources=True,
+        recorder_options={"min_free_bytes": 500 * 1024**2, "free_space": lambda _p: 10**8},
+    )
+    qtbot.addWidget(w)
+    w.select_format(SMALL)
+    w.set_destination(tmp_path, "session")
+    qtbot.waitUntil(w.record_button.isEnabled, timeout=5000)
+    w.toggle_recording()
+    assert "GB is free" in w.result_label.text() and not w.result_label.isHidden()
+    assert w.record_button.text().endswith("Record")
+    w.shutdown()
