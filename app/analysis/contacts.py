@@ -22,13 +22,13 @@ period ``P``) so that nothing depends on image size, frame rate or the sample re
 from __future__ import annotations
 
 import warnings as _warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from app.analysis.errors import AnalysisError
 from app.analysis.events import EventSource, EventType, Foot, FootEvent
-from app.analysis.keypoints import JOINTS, KeypointTrack
+from app.analysis.keypoints import JOINTS, KeypointTrack, jump_frames
 from app.analysis.periodicity import estimate_step_period, fill_gaps, moving_average
 
 HIP, KNEE, ANKLE, HEEL, TOE = (JOINTS.index(j) for j in ("hip", "knee", "ankle", "heel", "toe"))
@@ -271,7 +271,26 @@ def detect_contacts(track: KeypointTrack, *, min_conf: float = MIN_CONFIDENCE) -
     with _warnings.catch_warnings():
         # All-NaN windows (a hidden foot) are expected and handled; numpy's warnings are noise.
         _warnings.simplefilter("ignore", RuntimeWarning)
-        return _detect(track, min_conf)
+        jumps = jump_frames(track)
+        if len(jumps) == 0:
+            return _detect(track, min_conf)
+        # Someone else took over the detector: analyse the longest stretch between jumps.
+        edges = [0, *[int(j) for j in jumps], track.n_frames]
+        a, b = max(zip(edges[:-1], edges[1:], strict=True), key=lambda e: e[1] - e[0])
+        note = (
+            f"The detected person jumped position {len(jumps)} time(s): there may be a second "
+            "person in view. Film the runner alone in the picture."
+        )
+        try:
+            res = _detect(track.slice(a, b), min_conf)
+        except AnalysisError as exc:
+            raise AnalysisError(f"{exc} {note}") from exc
+        shift = float(track.times[a] - track.times[0])
+        res.events = [replace(e, frame=e.frame + a, time_s=e.time_s + shift) for e in res.events]
+        res.warnings.append(
+            f"{note} Only frames {a}-{b - 1} (one person throughout) were analysed."
+        )
+        return res
 
 
 def _detect(track: KeypointTrack, min_conf: float) -> ContactResult:
@@ -456,11 +475,5 @@ def _input_warnings(track: KeypointTrack, p: _Prepared) -> list[str]:
         warnings.append(
             f"The feet were out of view or not found in {100 * lost:.0f} % of the frames; "
             "keep the runner centred with the feet and belt in the picture."
-        )
-    jumps = track.meta.get("jumps")
-    if isinstance(jumps, int) and jumps > 0:
-        warnings.append(
-            f"The detected person jumped position {jumps} time(s): there may be a second person "
-            "in view. Film the runner alone in the picture."
         )
     return warnings

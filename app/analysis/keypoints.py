@@ -141,6 +141,27 @@ class KeypointTrack:
             )
 
 
+def jump_frames(track: KeypointTrack) -> np.ndarray:
+    """Frames where the tracked person jumps position (another person taken for the runner).
+
+    Between detections, even across lost frames, one runner's hips move a few percent of a leg
+    length per frame; a jump of more than half a leg (plus 10 % per lost frame) is someone else.
+    """
+    detected = np.isfinite(track.xy[:, :, 0, 0]).any(axis=1)
+    if detected.sum() < 3:
+        return np.zeros(0, dtype=int)
+    with np.errstate(all="ignore"):
+        hips = np.nanmean(track.xy[detected][:, :, 0, :], axis=1)
+        legs = np.linalg.norm(track.xy[:, :, 0, :] - track.xy[:, :, 2, :], axis=-1)
+    if not np.isfinite(legs).any():
+        return np.zeros(0, dtype=int)
+    leg = float(np.nanmedian(legs))
+    frames = np.nonzero(detected)[0]
+    step = np.linalg.norm(np.diff(hips, axis=0), axis=1)
+    elapsed = np.diff(frames)
+    return frames[1:][np.nan_to_num(step) > leg * (0.5 + 0.1 * (elapsed - 1))]
+
+
 def _parse_float(text: str) -> float:
     text = text.strip()
     if text == "" or text.lower() in ("nan", "na", "none", "null"):

@@ -16,7 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from app.analysis.errors import AnalysisError
-from app.analysis.keypoints import JOINTS, KeypointTrack, cache_key, load_npz, save_npz
+from app.analysis.keypoints import (
+    JOINTS,
+    KeypointTrack,
+    cache_key,
+    jump_frames,
+    load_npz,
+    save_npz,
+)
 
 #: Bump when the mapping, the model settings or the resizing change, so caches are redone.
 MODEL_VERSION = "mediapipe-0.10.21-pose-full-c1-v1"
@@ -69,6 +76,7 @@ def run_pose(
     cache_dir: str | Path | None = None,
     max_side: int = DEFAULT_MAX_SIDE,
     max_frames: int | None = None,
+    stride: int | None = None,
     stats: list[PoseStats] | None = None,
 ) -> KeypointTrack:
     """Pose-estimate every frame of ``video`` on the CPU.
@@ -78,14 +86,17 @@ def run_pose(
     ``cache_dir`` the result is stored as ``<video stem>.<key>.pose.npz`` keyed by the video's
     size and modification time and by :data:`MODEL_VERSION`, and re-used next time. Times in the
     returned track are the stream's presentation times (playback time; the caller rescales them
-    for slow-motion files). ``track.meta`` holds ``width``, ``height``, ``fps``,
+    for slow-motion files). ``stride`` runs the model on every n-th frame only and interpolates
+    the rest (None = automatic:
+    1 up to 40 fps, else 2, which keeps a 60 fps full-HD clip faster than real time on a 2-core
+    PC; contacts are still placed at full frame rate on the interpolated track). ``track.meta`` holds ``width``, ``height``, ``fps``,
     ``detected_fraction`` and ``jumps`` (frames where the detected person jumped position:
     usually a second person).
     """
     video = Path(video)
     if not video.is_file():
         raise AnalysisError(f"Video not found: {video}")
-    key = cache_key(video, MODEL_VERSION, (max_side, max_frames))
+    key = cache_key(video, MODEL_VERSION, (max_side, max_frames, stride))
     cache_path = None
     if cache_dir is not None:
         cache_path = Path(cache_dir) / f"{video.stem}.{key}.pose.npz"
@@ -108,6 +119,11 @@ def run_pose(
     total = stream.frames or int(round(float(container.duration or 0) / 1e6 * rate)) or 0
     if max_frames:
         total = min(total, max_frames) if total else max_frames
+    if stride is None:
+        # Measured (benchmarks/contacts.py): model ~13 ms + decode ~4 ms a frame at 1080p, so a
+        # 60 fps clip needs every 2nd frame to stay faster than real time.
+        stride = 1 if rate <= 40 else 2
+    stride = max(1, int(stride))
     scale = min(1.0, max_side / max(width, height))
     out_w, out_h = (
         max(2, int(round(width * scale / 2)) * 2),
@@ -132,11 +148,15 @@ def run_pose(
                     break
                 if cancel is not None and cancel():
                     raise AnalysisError("Analysis cancelled.")
-                img = frame.to_ndarray(width=out_w, height=out_h, format="rgb24")
                 t = float(frame.time) if frame.time is not None else i / rate
                 times.append(t)
                 xy = np.full((2, len(JOINTS), 2), np.nan)
                 cf = np.zeros((2, len(JOINTS)))
+                if i % stride:
+                    rows.append(xy)  # filled by interpolation below
+                    confs.append(cf)
+                    continue
+                img = frame.to_ndarray(width=out_w, height=out_h, format="rgb24")
                 res = model.process(img)
                 if res.pose_landmarks is not None:
                     lm = res.pose_landmarks.landmark
@@ -156,10 +176,14 @@ def run_pose(
     if not times:
         raise AnalysisError(f"No frames could be decoded from {video.name}.")
     t_arr = np.asarray(times) - times[0]
-    track = KeypointTrack(t_arr, np.stack(rows), np.stack(confs))
+    xy_all, conf_all = np.stack(rows), np.stack(confs)
+    if stride > 1:
+        xy_all, conf_all = _interpolate_skipped(xy_all, conf_all, stride)
+    track = KeypointTrack(t_arr, xy_all, conf_all)
     track.meta.update(
         {"video": str(video), "width": width, "height": height, "fps": rate,
-         "model": MODEL_VERSION, "ms_per_frame": 1000.0 * seconds / len(times)}
+         "model": MODEL_VERSION, "ms_per_frame": 1000.0 * seconds / len(times),
+         "stride": stride}
     )  # fmt: skip
     track.meta.update(_meta_of(track))
     if cache_path is not None:
@@ -175,17 +199,34 @@ def run_pose(
     return track
 
 
+def _interpolate_skipped(
+    xy: np.ndarray, conf: np.ndarray, stride: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Linear interpolation of the frames the model skipped (never across longer gaps)."""
+    n = len(xy)
+    idx = np.arange(n)
+    ran = idx % stride == 0
+    flat, cflat = xy.reshape(n, -1).copy(), conf.reshape(n, -1).copy()
+    for k in range(flat.shape[1]):
+        ok = ran & np.isfinite(flat[:, k])
+        if ok.sum() < 2:
+            continue
+        fill = ~ran & (idx > idx[ok][0]) & (idx < idx[ok][-1])
+        # Only between two neighbouring model runs that both found the point.
+        prev = np.maximum.accumulate(np.where(ok, idx, -1))
+        nxt = np.minimum.accumulate(np.where(ok, idx, n)[::-1])[::-1]
+        fill &= (nxt - prev) <= stride
+        flat[fill, k] = np.interp(idx[fill], idx[ok], flat[ok, k])
+        j = k // 2
+        if k % 2 == 0:
+            cflat[fill, j] = np.interp(idx[fill], idx[ok], cflat[ok, j])
+    return flat.reshape(xy.shape), cflat.reshape(conf.shape)
+
+
 def _meta_of(track: KeypointTrack) -> dict[str, object]:
     """Detection rate and position jumps (a second person taking over the detector)."""
-    detected = ~np.isnan(track.xy[:, :, 0, 0]).all(axis=1)
-    hips = np.nanmean(track.xy[:, :, 0, :], axis=1) if detected.any() else None
-    jumps = 0
-    if hips is not None and detected.sum() > 2:
-        legs = np.linalg.norm(track.xy[:, :, 0, :] - track.xy[:, :, 2, :], axis=-1)
-        leg = float(np.nanmedian(legs)) if np.isfinite(legs).any() else np.nan
-        step = np.linalg.norm(np.diff(hips, axis=0), axis=1)
-        # The hips move a few percent of a leg length per frame; half a leg in one frame is
-        # another person (or a wrong detection), not the runner.
-        if np.isfinite(leg) and leg > 0:
-            jumps = int(np.nansum(step > 0.5 * leg))
-    return {"detected_fraction": float(detected.mean()) if len(detected) else 0.0, "jumps": jumps}
+    detected = np.isfinite(track.xy[:, :, 0, 0]).any(axis=1)
+    return {
+        "detected_fraction": float(detected.mean()) if len(detected) else 0.0,
+        "jumps": len(jump_frames(track)),
+    }

@@ -144,3 +144,17 @@ def test_random_jitter_gives_no_contacts() -> None:
     xy = xy + rng.normal(0, 40, xy.shape)
     with pytest.raises(AnalysisError):
         detect_contacts(KeypointTrack(np.arange(n) / 60.0, xy))
+
+
+def test_second_person_taking_over_is_cut_out(shared_data: Path) -> None:
+    track, truth = load_trial(shared_data, "rearfoot", seconds=12.0)
+    xy = track.xy.copy()
+    # The last 3 s: the detector follows someone else, two leg lengths to the side and standing.
+    cut = int(np.searchsorted(track.times, 9.0))
+    xy[cut:] = xy[cut, None] + np.array([2000.0, 0.0])
+    res = detect_contacts(KeypointTrack(track.times, xy))
+    assert any("second person" in w for w in res.warnings)
+    ics = [e.time_s for e in _ics(res)]
+    assert max(ics) < 9.0
+    rec, _, _ = match(ics, [t for t in truth["strike_time_s"] if t < 8.9])
+    assert rec >= 0.95

@@ -36,3 +36,18 @@ def test_pose_cancel(shared_data: Path) -> None:
 def test_missing_video(tmp_path: Path) -> None:
     with pytest.raises(AnalysisError, match="not found"):
         run_pose(tmp_path / "none.mp4")
+
+
+def test_skipped_frames_are_interpolated_not_across_gaps() -> None:
+    from app.analysis.pose import _interpolate_skipped
+
+    n = 9
+    xy = np.full((n, 2, 5, 2), np.nan)
+    conf = np.zeros((n, 2, 5))
+    for i in (0, 2, 4, 8):  # frame 6 ran but found nobody
+        xy[i] = i * 10.0
+        conf[i] = 0.9
+    out, c = _interpolate_skipped(xy, conf, 2)
+    assert out[1, 0, 0, 0] == 10.0 and out[3, 1, 4, 1] == 30.0
+    assert c[1, 0, 0] == pytest.approx(0.9)
+    assert np.isnan(out[5]).all() and np.isnan(out[7]).all()  # next to the failed frame 6
