@@ -156,6 +156,20 @@ class PreviewView(QWidget):
             p.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.badge)
 
 
+def _combo() -> QComboBox:
+    combo = QComboBox()  # long camera names must not widen the side column
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(18)
+    return combo
+
+
+def _bold(widget: QWidget, point_size: int) -> None:
+    font = QFont(widget.font())
+    font.setPointSize(point_size)
+    font.setBold(True)
+    widget.setFont(font)
+
+
 def _mb(n: int) -> str:
     return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
 
@@ -196,18 +210,10 @@ class CapturePanel(QWidget):
 
     def _build(self) -> None:
         self.preview = PreviewView()
-        self.camera_combo = QComboBox()
-        self.camera_combo.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        )
-        self.camera_combo.setMinimumContentsLength(18)
+        self.camera_combo = _combo()
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setToolTip("Look again for connected cameras")
-        self.format_combo = QComboBox()
-        self.format_combo.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        )
-        self.format_combo.setMinimumContentsLength(18)
+        self.format_combo = _combo()
         self.state_label = QLabel()
         self.state_label.setObjectName("warning")
         self.state_label.setWordWrap(True)
@@ -227,15 +233,9 @@ class CapturePanel(QWidget):
         self.destination_label_widget.setWordWrap(True)
         self.record_button = QPushButton("●  Record")
         self.record_button.setMinimumHeight(40)
-        bold = self.record_button.font()
-        bold.setPointSize(bold.pointSize() + 2)
-        bold.setBold(True)
-        self.record_button.setFont(bold)
+        _bold(self.record_button, self.record_button.font().pointSize() + 2)
         self.timer_label = QLabel("00:00")
-        timer_font = QFont(self.timer_label.font())
-        timer_font.setPointSize(20)
-        timer_font.setBold(True)
-        self.timer_label.setFont(timer_font)
+        _bold(self.timer_label, 20)
         self.timer_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.size_value = QLabel("–")
         self.captured_value = QLabel("–")

@@ -21,6 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import IO, Any
 
+import av  # imported up front: a first import while a camera runs holds the GIL for ~0.1 s
 import cv2
 
 from .packets import FramePacket
@@ -47,8 +48,6 @@ class RecordingWriter:
 
     def __init__(self, path: Path, fps: float, t0_ns: int, *, jpeg_quality: int = 90,
                  fsync_interval_s: float = 1.0) -> None:  # fmt: skip
-        import av  # PyAV is only needed while recording
-
         self.path = Path(path)
         self.fps = fps
         self.t0_ns = t0_ns
@@ -95,8 +94,6 @@ class RecordingWriter:
 
     def write(self, packet: FramePacket) -> None:
         """Append one frame (its JPEG as-is, or the raw image encoded) and its timestamp."""
-        import av
-
         self._ensure_stream(packet)
         data = packet.jpeg
         if data is None:
@@ -180,8 +177,6 @@ def repair_recording(video: Path, out: Path | None = None) -> Path:
     Copies every complete packet (no re-encoding) into ``out`` (default ``<name>.repaired.mkv``)
     and returns its path.
     """
-    import av
-
     video = Path(video)
     out = out or video.with_name(video.stem + ".repaired.mkv")
     with av.open(str(video)) as src, av.open(str(out), "w", format="matroska") as dst:
