@@ -4,10 +4,11 @@ Why Matroska with MJPEG inside:
 * MJPEG frames from the camera are muxed as they came (no re-encoding, no quality loss, almost
   no CPU), and every frame is a key frame, so the annotation view can step frame-exactly.
 * libavformat writes the Matroska segment with an "unknown size" until the file is closed and
-  (every frame being a key frame over 4 KB) closes a cluster per frame. With the
-  ``flush_packets`` option each frame reaches the operating system as soon as it is muxed, so
-  a file cut off by a crash or power loss is still a valid, decodable stream up to its last
-  complete frame (``tests/app/test_capture_crash.py`` proves it with SIGKILL). Only the cue
+  (every frame being a key frame over 4 KB) closes a cluster per frame; a cluster is written
+  out when the next frame arrives, and ``flush_packets`` pushes it past PyAV's 32 KB buffer to
+  the operating system at once. So a killed program loses at most the newest frame (measured:
+  file size grows by one frame per mux), and the file is a valid, decodable stream up to its
+  last complete frame (``tests/app/test_capture_crash.py`` proves it with SIGKILL). Only the cue
   index and duration written on close are missing; :func:`repair_recording` rebuilds them.
 * The sidecar ``<name>.timestamps.csv`` gets one line per written frame (flushed each frame,
   fsync'd every second with the video), holding the exact capture clock in nanoseconds.
