@@ -1,0 +1,603 @@
+"""Home program on paper: layout and rendering to a printer or PDF, preview, print and export.
+
+Layout: the document is a list of *blocks* (header, cadence, running, pain, one per exercise,
+stills, note). Each block is a small :class:`QTextDocument` laid out on the printer itself (so
+font metrics are the printer's, not the screen's) at the full text width; a block that does not
+fit on the rest of a page moves to the next, so a heading never sits alone at a page foot and an
+exercise picture is never cut. Text wraps inside its block, so nothing is clipped at A4 or
+Letter; a block taller than a whole page (a very long note) is split at line boundaries.
+
+Pictures: SVG line drawings are rasterised at the output resolution (capped at 300 dpi, plenty
+for line art on paper); a missing or unreadable picture becomes a labelled placeholder box.
+
+Non-Latin names: the font list adds a CJK family when one is installed (Noto Sans CJK from
+Debian's ``fonts-noto-cjk``). Qt writes each glyph's text mapping from the *lowest* code point
+that shares the glyph, so "山" came out as the Kangxi radical "⼭" and a space as a tab in
+copied or searched text; :func:`fix_pdf_text_mapping` repairs those entries in place.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt, QUrl
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontDatabase,
+    QImage,
+    QPagedPaintDevice,
+    QPageLayout,
+    QPageSize,
+    QPainter,
+    QPdfWriter,
+    QPen,
+    QTextDocument,
+)
+from PySide6.QtSvg import QSvgRenderer
+
+from app.reports.home_program import HomeProgramContent
+
+PAGE_SIZES = {"A4": QPageSize.PageSizeId.A4, "Letter": QPageSize.PageSizeId.Letter}
+MARGINS_MM = QMarginsF(16, 14, 16, 12)
+MAX_IMAGE_DPI = 300
+ACCENT = "#1f6f8b"
+MUTED = "#5b6770"
+ZONE_COLOURS = {"green": "#d8f0dc", "amber": "#fdebc8", "red": "#f8d3d0"}
+CJK_FAMILIES = (
+    "Noto Sans CJK JP",
+    "Noto Sans CJK SC",
+    "Source Han Sans",
+    "Yu Gothic",
+    "Meiryo",
+    "Microsoft YaHei",
+    "Hiragino Sans",
+    "PingFang SC",
+    "Malgun Gothic",
+)
+
+
+class RenderError(Exception):
+    """The program could not be drawn (e.g. the PDF file cannot be written)."""
+
+
+def font_families() -> list[str]:
+    """The document font: the system's sans-serif first, then an installed CJK family."""
+    installed = set(QFontDatabase.families())
+    base = QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont).family()
+    fams = [base] if base else []
+    fams += [f for f in ("DejaVu Sans", "Arial", "Helvetica") if f in installed and f not in fams]
+    fams += [f for f in CJK_FAMILIES if f in installed][:2]
+    return fams
+
+
+def cjk_font_available() -> bool:
+    return any(f in set(QFontDatabase.families()) for f in CJK_FAMILIES)
+
+
+# --- pictures -----------------------------------------------------------------------------------
+
+
+def placeholder_image(label: str, width: int, height: int) -> QImage:
+    """A light box with the exercise name, used when a picture is missing or unreadable."""
+    img = QImage(max(1, width), max(1, height), QImage.Format.Format_RGB32)
+    img.fill(QColor("#f3f5f6"))
+    p = QPainter(img)
+    pen = QPen(QColor("#9aa5ad"), max(1, width // 150), Qt.PenStyle.DashLine)
+    p.setPen(pen)
+    p.drawRect(img.rect().adjusted(2, 2, -3, -3))
+    font = QFont()
+    font.setFamilies(font_families())
+    font.setPixelSize(max(6, height // 9))
+    p.setFont(font)
+    p.setPen(QColor("#5b6770"))
+    flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+    p.drawText(img.rect().adjusted(8, 8, -8, -8), int(flags), f"{label}\n(no picture)")
+    p.end()
+    return img
+
+
+def load_picture(path: str | Path | None, width: int, height: int, label: str) -> QImage:
+    """Render ``path`` (SVG or raster) to fit ``width`` × ``height`` pixels; never raises."""
+    if path:
+        p = Path(path)
+        try:
+            if p.suffix.lower() == ".svg" and p.is_file():
+                renderer = QSvgRenderer(str(p))
+                if renderer.isValid():
+                    size = renderer.defaultSize().scaled(
+                        width, height, Qt.AspectRatioMode.KeepAspectRatio
+                    )
+                    img = QImage(size, QImage.Format.Format_RGB32)
+                    img.fill(QColor("white"))
+                    painter = QPainter(img)
+                    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+                    renderer.render(painter)
+                    painter.end()
+                    return img
+            elif p.is_file():
+                img = QImage(str(p))
+                if not img.isNull():
+                    if img.width() > width or img.height() > height:
+                        img = img.scaled(
+                            width,
+                            height,
+                            Qt.AspectRatioMode.KeepAspectRatio,
+                            Qt.TransformationMode.SmoothTransformation,
+                        )
+                    return img
+        except (OSError, ValueError):
+            pass
+    return placeholder_image(label, width, height)
+
+
+# --- text helpers ---------------------------------------------------------------------------------
+
+
+def _esc(text: str) -> str:
+    """HTML-escape and keep line breaks; long unbroken words may wrap anywhere (see CSS)."""
+    return html.escape(text or "").replace("\n", "<br/>")
+
+
+def _bullets(lines: list[str]) -> str:
+    items = "".join(f"<li>{_esc(x)}</li>" for x in lines if x.strip())
+    return f"<ul style='margin-top:2px;margin-bottom:2px'>{items}</ul>" if items else ""
+
+
+def _h(text: str) -> str:
+    return (
+        f"<p style='font-size:13pt;font-weight:600;color:{ACCENT};margin-top:0;"
+        f"margin-bottom:3px'>{_esc(text)}</p>"
+    )
+
+
+@dataclass
+class Block:
+    """A piece of the page that is kept together (unless taller than a whole page)."""
+
+    html: str
+    images: dict[str, QImage] = field(default_factory=dict)
+    ruled_lines: int = 0
+    """Empty lines drawn under the text for handwriting (clinician's note)."""
+    min_ruled_lines: int | None = None
+    """If set, fewer lines (down to this) are drawn rather than starting a new page."""
+    gap_after_mm: float = 4.0
+
+
+@dataclass
+class _Placed:
+    block: Block
+    doc: QTextDocument
+    page: int
+    y: float
+    height: float
+    clip_from: float = 0.0  # for a split block: the slice of the document on this page
+    clip_to: float | None = None
+
+
+class ProgramRenderer:
+    """Draws a :class:`HomeProgramContent` onto any paged device (QPrinter, QPdfWriter)."""
+
+    def __init__(self, content: HomeProgramContent) -> None:
+        self.content = content
+
+    # -- units --
+    def _setup(self, device: QPagedPaintDevice) -> None:
+        self.dpi = float(device.logicalDpiY())
+        rect = device.pageLayout().paintRectPixels(int(self.dpi))
+        self.width = float(rect.width())
+        self.height = float(rect.height())
+        self.footer_h = self.mm(7)
+        self.body_h = self.height - self.footer_h
+        self.img_dpi = min(self.dpi, MAX_IMAGE_DPI)
+        self.font = QFont()
+        self.font.setFamilies(font_families())
+        self.font.setPointSizeF(10)
+        # Ligatures ("fl" in "hip-flexor") would be copied/searched as one odd character.
+        for tag in ("liga", "clig"):
+            self.font.setFeature(QFont.Tag(tag), 0)
+
+    def mm(self, value: float) -> float:
+        """Millimetres to device pixels (painting, page geometry)."""
+        return value * self.dpi / 25.4
+
+    @staticmethod
+    def css(value: float) -> float:
+        """Millimetres to HTML pixels: Qt scales HTML lengths from 96 dpi to the device."""
+        return value * 96 / 25.4
+
+    def _image(self, path: str, w_mm: float, h_mm: float, label: str) -> QImage:
+        w = round(w_mm * self.img_dpi / 25.4)
+        h = round(h_mm * self.img_dpi / 25.4)
+        return load_picture(path, w, h, label)
+
+    def _img_tag(self, key: str, img: QImage, max_w_mm: float, max_h_mm: float) -> str:
+        # Display size in device pixels, keeping the picture's aspect ratio.
+        scale = min(self.css(max_w_mm) / img.width(), self.css(max_h_mm) / img.height())
+        return f"<img src='img:{key}' width='{img.width() * scale:.0f}' height='{img.height() * scale:.0f}'/>"
+
+    def _doc(self, block: Block, device: QPagedPaintDevice) -> QTextDocument:
+        doc = QTextDocument()
+        doc.documentLayout().setPaintDevice(device)
+        doc.setDefaultFont(self.font)
+        doc.setDocumentMargin(0)
+        doc.setDefaultStyleSheet(
+            "td { vertical-align: top; } "
+            "table.grid { border-collapse: collapse; } "
+            "table.grid td { border: 1px solid #b8c4ca; }"
+        )
+        for key, img in block.images.items():
+            doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(f"img:{key}"), img)
+        doc.setHtml(block.html)
+        doc.setTextWidth(self.width)
+        return doc
+
+    # -- blocks --
+    def blocks(self) -> list[Block]:
+        c = self.content
+        out = [self._header()]
+        if c.cadence is not None:
+            out.append(self._cadence())
+        if c.run_plan or c.run_log_rows:
+            out.append(self._running())
+        out.append(self._pain())
+        out += self._exercises()
+        if c.before_still or c.after_still:
+            out.append(self._stills())
+        out.append(self._note())
+        return out
+
+    def _header(self) -> Block:
+        c = self.content
+        images: dict[str, QImage] = {}
+        logo = ""
+        if c.logo_path and Path(c.logo_path).is_file():
+            img = load_picture(c.logo_path, 600, 300, c.clinic_name)
+            images["logo"] = img
+            logo = f"<td width='1%' style='padding-right:{self.css(3):.0f}px'>{self._img_tag('logo', img, 40, 16)}</td>"
+        appt = _esc(c.next_appointment) if c.next_appointment.strip() else "_" * 24
+        pad = f"{self.css(1.2):.0f}"
+        return Block(
+            f"<table width='100%' cellspacing='0' cellpadding='0'><tr>{logo}"
+            f"<td><span style='font-size:15pt;font-weight:600;color:{ACCENT}'>{_esc(c.clinic_name)}</span><br/>"
+            f"<span style='font-size:9pt;color:{MUTED}'>{_esc(c.clinic_contact)}</span></td>"
+            f"</tr></table>"
+            f"<p style='font-size:19pt;font-weight:700;margin-top:{self.css(2):.0f}px;margin-bottom:{self.css(1):.0f}px'>{_esc(c.title)}</p>"
+            f"<table width='100%' cellspacing='0' cellpadding='{pad}' bgcolor='#eef4f6'>"
+            f"<tr><td width='50%'>For: <b>{_esc(c.patient_name)}</b></td>"
+            f"<td width='50%'>Physiotherapist: <b>{_esc(c.clinician_name) or '_' * 20}</b></td></tr>"
+            f"<tr><td>Date: {_esc(c.date_text)}</td><td>Next appointment: <b>{appt}</b></td></tr>"
+            "</table>",
+            images,
+        )
+
+    def _cadence(self) -> Block:
+        c = self.content
+        cad = c.cadence
+        assert cad is not None
+        pad = f"{self.css(1.2):.0f}"
+        rows = "".join(
+            f"<tr><td width='30%'><b>{_esc(str(r[0]) if r else '')}</b></td>"
+            f"<td>{_esc(str(r[1]) if len(r) > 1 else '')}</td></tr>"
+            for r in cad.schedule
+        )
+        expect = "".join(f"<li>{_esc(x)}</li>" for x in cad.expect if x.strip())
+        cues = " · ".join(_esc(x) for x in cad.cues if x.strip())
+        return Block(
+            _h("Your running rhythm")
+            + f"<table width='100%' cellspacing='0' cellpadding='{pad}'><tr>"
+            f"<td width='28%' bgcolor='{ACCENT}' align='center' style='color:white'>"
+            f"<span style='font-size:9pt'>Target cadence</span><br/>"
+            f"<span style='font-size:30pt;font-weight:700'>{cad.target_spm}</span><br/>"
+            f"<span style='font-size:9pt'>steps per minute</span><br/>"
+            f"<span style='font-size:9pt'>Metronome at <b>{cad.metronome_bpm}</b><br/>beats per minute</span></td>"
+            f"<td style='padding-left:{self.css(3):.0f}px'>{_esc(cad.intro)}"
+            + (("<br/><b>Think:</b> " + cues) if cues else "")
+            + f"<br/>{_esc(cad.practice)}</td></tr></table>"
+            + f"<p style='margin-top:{self.css(2):.0f}px;margin-bottom:1px'><b>When to use the metronome</b> "
+            "(one run = one session)</p>"
+            + f"<table width='100%' cellspacing='0' cellpadding='{pad}' class='grid'>{rows}</table>"
+            + (
+                f"<p style='margin-top:{self.css(1.5):.0f}px;margin-bottom:0'><b>What to expect</b></p>"
+                f"<ul style='margin-top:0;margin-bottom:0'>{expect}</ul>"
+                if expect
+                else ""
+            )
+            + (
+                f"<p style='margin-top:2px;margin-bottom:0'>{_esc(cad.next_steps)}</p>"
+                if cad.next_steps
+                else ""
+            )
+        )
+
+    def _running(self) -> Block:
+        c = self.content
+        log = ""
+        if c.run_log_rows > 0:
+            pad = f"{self.css(1.0):.0f}"
+            head = (
+                "<tr bgcolor='#eef4f6'><td width='9%'><b>Run</b></td><td width='17%'><b>Date</b></td>"
+                "<td width='14%'><b>Minutes</b></td><td width='20%'><b>Pain during (0–10)</b></td>"
+                "<td><b>Next morning: better / same / worse</b></td></tr>"
+            )
+            body = "".join(
+                f"<tr><td>{i}</td><td></td><td></td><td></td><td></td></tr>"
+                for i in range(1, c.run_log_rows + 1)
+            )
+            log = (
+                f"<table width='100%' cellspacing='0' cellpadding='{pad}' class='grid' "
+                f"style='font-size:9pt;margin-top:{self.css(1.5):.0f}px'>{head}{body}</table>"
+            )
+        return Block(_h(c.run_plan_title) + _bullets(c.run_plan) + log)
+
+    def _pain(self) -> Block:
+        c = self.content
+        pad = f"{self.css(1.2):.0f}"
+        rows = "".join(
+            f"<tr><td width='28%' bgcolor='{ZONE_COLOURS.get(z.colour, '#eeeeee')}' align='center'>"
+            f"<b>{_esc(z.scores)}</b><br/>{_esc(z.label)}</td>"
+            f"<td>{_esc(z.meaning)}</td></tr>"
+            for z in c.pain_zones
+        )
+        rules = "".join(f"<li>{_esc(x)}</li>" for x in c.pain_rules if x.strip())
+        return Block(
+            _h(c.pain_title)
+            + (f"<p style='margin:0'>{_esc(c.pain_intro)}</p>" if c.pain_intro.strip() else "")
+            + "<table width='100%' cellspacing='0' cellpadding='0' style='margin-top:3px'><tr>"
+            f"<td width='50%'><table width='100%' cellspacing='0' cellpadding='{pad}' class='grid'>"
+            f"{rows}</table></td>"
+            f"<td style='padding-left:{self.css(2):.0f}px'>"
+            f"<ul style='margin-top:0;margin-bottom:0'>{rules}</ul></td></tr></table>"
+        )
+
+    def _exercises(self) -> list[Block]:
+        c = self.content
+        out: list[Block] = []
+        for i, ex in enumerate(c.exercises):
+            key = f"ex{i}"
+            img = self._image(ex.picture_path, 39, 26, ex.name)
+            card = (
+                f"<table width='100%' cellspacing='0' cellpadding='{self.css(1.2):.0f}' "
+                f"style='border-top:1px solid #d5dde1'><tr>"
+                f"<td width='{self.css(41):.0f}'>{self._img_tag(key, img, 39, 26)}</td>"
+                f"<td><b style='font-size:11pt'>{_esc(ex.name)}</b><br/>"
+                f"<span style='color:{ACCENT};font-weight:600'>{_esc(ex.dose_text)}</span><br/>"
+                f"<span style='font-size:9.5pt'>{_esc(ex.instructions)}</span></td></tr></table>"
+            )
+            lead = ""
+            if i == 0:  # keep the section title with the first exercise
+                lead = _h(c.exercises_title) + (
+                    f"<p style='margin:0'>{_esc(c.exercises_intro)}</p>"
+                    if c.exercises_intro.strip()
+                    else ""
+                )
+            out.append(Block(lead + card, {key: img}, gap_after_mm=1.5))
+        if out:
+            out[-1].gap_after_mm = 4.0
+        return out
+
+    def _stills(self) -> Block:
+        c = self.content
+        images: dict[str, QImage] = {}
+        cells = []
+        for key, path, caption in (
+            ("before", c.before_still, c.before_caption),
+            ("after", c.after_still, c.after_caption),
+        ):
+            if not path:
+                continue
+            img = self._image(path, 84, 56, caption or "Still")
+            images[key] = img
+            cells.append(
+                f"<td width='50%' align='center'>{self._img_tag(key, img, 84, 56)}<br/>"
+                f"<b>{_esc(caption)}</b></td>"
+            )
+        return Block(
+            _h(c.stills_title)
+            + f"<table width='100%' cellspacing='{self.css(2):.0f}' cellpadding='0'><tr>{''.join(cells)}</tr></table>"
+            + (
+                f"<p style='margin:0;font-size:9pt;color:{MUTED}'>{_esc(c.stills_note)}</p>"
+                if c.stills_note
+                else ""
+            ),
+            images,
+        )
+
+    def _note(self) -> Block:
+        c = self.content
+        text = (
+            f"<p style='margin:0'>{_esc(c.clinician_note)}</p>" if c.clinician_note.strip() else ""
+        )
+        return Block(
+            _h("Notes from your physiotherapist") + text,
+            ruled_lines=3 if text else 6,
+            min_ruled_lines=2,
+            gap_after_mm=0,
+        )
+
+    # -- pagination and painting --
+    def layout(self, device: QPagedPaintDevice) -> list[_Placed]:
+        """Place every block on a page (0-based) without painting."""
+        self._setup(device)
+        placed: list[_Placed] = []
+        page, y = 0, 0.0
+        line_h = self.mm(8)
+        for block in self.blocks():
+            doc = self._doc(block, device)
+            h = doc.size().height() + block.ruled_lines * line_h
+            if block.min_ruled_lines is not None and y > 0 and y + h > self.body_h:
+                room = int((self.body_h - self.mm(3) - y - doc.size().height()) // line_h)
+                if room >= block.min_ruled_lines:
+                    block.ruled_lines = room
+                    h = doc.size().height() + room * line_h
+            if y > 0 and y + h > self.body_h:
+                page, y = page + 1, 0.0
+            if h <= self.body_h:
+                placed.append(_Placed(block, doc, page, y, h))
+                y += h + self.mm(block.gap_after_mm)
+                continue
+            # Taller than a page: let the document break at line boundaries, one slice a page.
+            doc.setPageSize(QSizeF(self.width, self.body_h))
+            total = doc.size().height()
+            start = 0.0
+            while start < total - 1:
+                end = min(total, start + self.body_h)
+                placed.append(_Placed(block, doc, page, 0.0, end - start, start, end))
+                start = end
+                if start < total - 1:
+                    page += 1
+            y = placed[-1].height + self.mm(block.gap_after_mm)
+        return placed
+
+    def paint(self, device: QPagedPaintDevice) -> int:
+        """Draw all pages on ``device``; returns the number of pages. Raises RenderError."""
+        placed = self.layout(device)
+        pages = (placed[-1].page + 1) if placed else 1
+        painter = QPainter()
+        if not painter.begin(device):
+            raise RenderError(
+                "The program could not be drawn on this printer or file (is the file open in "
+                "another program, or the folder read-only?)."
+            )
+        try:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            for page in range(pages):
+                if page > 0 and not device.newPage():
+                    raise RenderError("The printer refused a new page.")
+                for item in (p for p in placed if p.page == page):
+                    self._paint_item(painter, item)
+                self._paint_footer(painter, page, pages)
+        finally:
+            painter.end()
+        return pages
+
+    def _paint_item(self, painter: QPainter, item: _Placed) -> None:
+        painter.save()
+        painter.translate(0, item.y - item.clip_from)
+        clip_to = item.clip_to if item.clip_to is not None else item.doc.size().height()
+        item.doc.drawContents(
+            painter, QRectF(0, item.clip_from, self.width, clip_to - item.clip_from)
+        )
+        painter.restore()
+        if item.block.ruled_lines and item.clip_to is None:
+            pen = QPen(QColor("#9aa5ad"), self.mm(0.2))
+            painter.setPen(pen)
+            top = item.y + item.doc.size().height()
+            for i in range(1, item.block.ruled_lines + 1):
+                y = top + i * self.mm(8)
+                painter.drawLine(0, round(y), round(self.width), round(y))
+
+    def _paint_footer(self, painter: QPainter, page: int, pages: int) -> None:
+        c = self.content
+        font = QFont(self.font)
+        font.setPointSizeF(8)
+        painter.setFont(font)
+        painter.setPen(QColor(MUTED))
+        y = self.height - self.footer_h
+        painter.drawLine(0, round(y + self.mm(1.5)), round(self.width), round(y + self.mm(1.5)))
+        rect = QRectF(0, y + self.mm(2), self.width, self.footer_h - self.mm(2))
+        left = f"{c.patient_name} · {c.title} · {c.date_text}"
+        right = f"Page {page + 1} of {pages}"
+        right_w = painter.fontMetrics().horizontalAdvance(right) + self.mm(3)
+        elided = painter.fontMetrics().elidedText(
+            left, Qt.TextElideMode.ElideRight, int(self.width - right_w)
+        )
+        painter.drawText(rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop), elided)
+        painter.drawText(rect, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop), right)
+
+
+# --- PDF -------------------------------------------------------------------------------------------
+
+
+def page_layout(page_size: str = "A4") -> QPageLayout:
+    """Portrait page of ``page_size`` ("A4" or "Letter") with the program's margins."""
+    if page_size not in PAGE_SIZES:
+        raise RenderError(f"Unknown page size {page_size!r}: choose A4 or Letter.")
+    return QPageLayout(
+        QPageSize(PAGE_SIZES[page_size]),
+        QPageLayout.Orientation.Portrait,
+        MARGINS_MM,
+        QPageLayout.Unit.Millimeter,
+    )
+
+
+def export_pdf(content: HomeProgramContent, path: str | Path, page_size: str = "A4") -> int:
+    """Write the program as a PDF file; returns the page count. Raises RenderError."""
+    out = Path(path)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RenderError(
+            f"The folder {out.parent} cannot be created: {exc.strerror or exc}."
+        ) from exc
+    writer = QPdfWriter(str(out))
+    writer.setResolution(300)
+    writer.setPageLayout(page_layout(page_size))
+    writer.setTitle(f"{content.title} – {content.patient_name}")
+    writer.setCreator("Stride Clinic")
+    pages = ProgramRenderer(content).paint(writer)
+    del writer  # flush and close the file before patching it
+    fix_pdf_text_mapping(out)
+    return pages
+
+
+_CMAP = re.compile(rb"begincmap(.*?)endcmap", re.S)
+_HEX4 = re.compile(rb"<([0-9A-Fa-f]{4})>")
+
+
+def _better_code_point(cp: int) -> int:
+    if cp == 0x09:
+        return 0x20  # the space glyph is also the tab's: text should read as a space
+    if 0x2E80 <= cp <= 0x2FDF:  # CJK radicals share glyphs with the unified ideographs
+        norm = unicodedata.normalize("NFKC", chr(cp))
+        if len(norm) == 1 and ord(norm) <= 0xFFFF:
+            return ord(norm)
+    return cp
+
+
+def fix_pdf_text_mapping(path: str | Path) -> int:
+    """Repair Qt's ToUnicode maps in place (same byte length, so offsets stay valid).
+
+    Only the *destination* entries inside ``[...]`` arrays and single ``bfchar`` targets are
+    touched. Returns how many entries were changed. Never raises for a readable file.
+    """
+    p = Path(path)
+    data = p.read_bytes()
+    changed = 0
+
+    def fix_hex(m: re.Match[bytes]) -> bytes:
+        nonlocal changed
+        cp = int(m.group(1), 16)
+        new = _better_code_point(cp)
+        if new == cp:
+            return m.group(0)
+        changed += 1
+        return b"<%04X>" % new
+
+    def fix_cmap(m: re.Match[bytes]) -> bytes:
+        body = re.sub(rb"\[[^\]]*\]", lambda a: _HEX4.sub(fix_hex, a.group(0)), m.group(1))
+        body = re.sub(
+            rb"(beginbfchar)(.*?)(endbfchar)",
+            lambda b: (
+                b.group(1)
+                + re.sub(
+                    rb"(<[0-9A-Fa-f]+>\s*)(<[0-9A-Fa-f]{4}>)",
+                    lambda d: d.group(1) + _HEX4.sub(fix_hex, d.group(2)),
+                    b.group(2),
+                )
+                + b.group(3)
+            ),
+            body,
+            flags=re.S,
+        )
+        return b"begincmap" + body + b"endcmap"
+
+    fixed = _CMAP.sub(fix_cmap, data)
+    if changed and len(fixed) == len(data):
+        p.write_bytes(fixed)
+    return changed
