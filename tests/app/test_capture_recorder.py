@@ -37,6 +37,12 @@ def _wait(cond, timeout: float = 5.0) -> None:
         time.sleep(0.01)
 
 
+def _cam(width: int, height: int, fps: float, **kw) -> SyntheticSource:
+    """A synthetic camera that never skips frames, even if a loaded CI machine stalls the
+    capture thread: these tests check the recorder, not the machine's scheduling."""
+    return SyntheticSource(width, height, fps, max_lag_frames=10**6, **kw)
+
+
 def _file_pts(path: Path) -> list[int]:
     with av.open(str(path)) as c:
         return [f.pts for f in c.decode(video=0)]
@@ -59,7 +65,7 @@ def _live(source, recorders, **kw) -> Recorder:
 
 
 def test_recording_frames_and_timestamps_match(tmp_path: Path, recorders) -> None:
-    src = SyntheticSource(320, 240, 100)
+    src = _cam(320, 240, 100)
     rec = _live(src, recorders)
     path = rec.start_recording(tmp_path / "session", "run1")
     assert rec.state is RecorderState.RECORDING
@@ -94,7 +100,7 @@ def test_raw_frames_are_encoded(tmp_path: Path, recorders) -> None:
 
 
 def test_camera_that_lies_about_fps_records_measured_rate(tmp_path: Path, recorders) -> None:
-    rec = _live(SyntheticSource(160, 120, 120, actual_fps=50), recorders)
+    rec = _live(_cam(160, 120, 120, actual_fps=50), recorders)
     _wait(lambda: rec.stats().measured_fps > 0)
     path = rec.start_recording(tmp_path)
     _wait(lambda: rec.stats().written >= 30)
@@ -199,16 +205,14 @@ def test_delayed_view_shows_the_past(recorders) -> None:
     time.sleep(0.2)  # let the preview thread update both slots a few times
     latest, delayed = rec.latest_preview(), rec.delayed_preview()
     lag = (latest.timestamp_ns - delayed.timestamp_ns) / 1e9
-    assert lag == pytest.approx(0.5, abs=0.12)
+    assert lag == pytest.approx(0.5, abs=0.2)
     assert delayed.image.shape == (120, 160, 3)
     rec.set_delay(None)
     assert rec.delayed_preview() is None
 
 
 def test_two_cameras_share_one_clock(tmp_path: Path) -> None:
-    multi = MultiRecorder(
-        [SyntheticSource(160, 120, 100), SyntheticSource(192, 108, 60)], min_free_bytes=0
-    )
+    multi = MultiRecorder([_cam(160, 120, 100), _cam(192, 108, 60)], min_free_bytes=0)
     try:
         multi.start()
         assert multi.wait_live(5)

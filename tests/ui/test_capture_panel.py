@@ -66,14 +66,16 @@ def test_record_synthetic_camera_and_review(qtbot, panel: CapturePanel, tmp_path
     qtbot.mouseClick(panel.record_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.review_button.isEnabled(), timeout=5000)
     result = panel.last_result
-    assert result is not None and result.dropped == 0
+    # Nothing the recorder received was lost (camera-side skips depend on machine load).
+    assert result is not None and result.written == result.captured
     assert result.path.parent == session and result.path.exists()
     assert len(read_sidecar(result.path)) == result.written >= 120
     assert panel.written_value.text() == str(result.written)
     with qtbot.waitSignal(panel.recording_finished, timeout=1000) as sig:
         qtbot.mouseClick(panel.review_button, Qt.MouseButton.LeftButton)
     path, fps = sig.args
-    assert path == str(result.path) and fps == pytest.approx(120, rel=0.03)
+    assert path == str(result.path) and fps == result.measured_fps
+    assert 100 < fps <= 121  # measured from the capture timestamps, not the advertised 120
 
 
 def test_delayed_view_and_remembered_camera(qtbot, panel: CapturePanel) -> None:  # type: ignore[no-untyped-def]
