@@ -158,3 +158,16 @@ def test_second_person_taking_over_is_cut_out(shared_data: Path) -> None:
     assert max(ics) < 9.0
     rec, _, _ = match(ics, [t for t in truth["strike_time_s"] if t < 8.9])
     assert rec >= 0.95
+
+
+def test_runner_leaving_the_frame_is_reported(shared_data: Path) -> None:
+    track, truth = load_trial(shared_data, "rearfoot", seconds=12.0)
+    xy = track.xy.copy()
+    out = (track.times > 5.0) & (track.times < 6.5)  # feet out of the picture for 1.5 s
+    xy[out, :, 1:] = np.nan
+    res = detect_contacts(KeypointTrack(track.times, xy))
+    assert any("out of view" in w for w in res.warnings)
+    ics = [e.time_s for e in _ics(res)]
+    assert not any(5.05 < t < 6.45 for t in ics)  # nothing invented while the feet were unseen
+    rec, _, _ = match(ics, [t for t in truth["strike_time_s"] if not 4.9 < t < 6.6])
+    assert rec >= 0.95
