@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 from app.annotation.geometry import (
+    POINTS_NEEDED,
     GeometryError,
     angle_deg,
     calibrate,
     distance_cm,
     distance_px,
     knee_flexion_deg,
+    make_measurement,
+    measurement_label,
     segment_angle_to_vertical_deg,
     shank_angle_deg,
 )
 
 __all__ = [
+    "POINTS_NEEDED",
     "GeometryError",
     "angle_deg",
     "calibrate",
     "distance_cm",
     "distance_px",
     "knee_flexion_deg",
+    "make_measurement",
+    "measurement_label",
     "segment_angle_to_vertical_deg",
     "shank_angle_deg",
 ]

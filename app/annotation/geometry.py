@@ -20,6 +20,8 @@ MIN_CALIBRATION_PX = 10.0
 # is a typing error (e.g. metres or millimetres entered as centimetres).
 MIN_CALIBRATION_CM = 1.0
 MAX_CALIBRATION_CM = 500.0
+# Clicks each measurement tool needs: angle = hip, knee, ankle; shank = knee, ankle.
+POINTS_NEEDED = {"vline": 1, "distance": 2, "calibration": 2, "shank": 2, "angle": 3}
 
 
 class GeometryError(ValueError):
@@ -129,3 +131,48 @@ def distance_cm(p: Point, q: Point, cm_per_px: float) -> float:
     if not math.isfinite(scale) or scale <= 0.0:
         raise GeometryError("There is no valid calibration: calibrate with a known length first.")
     return distance_px(p, q) * scale
+
+
+def make_measurement(
+    kind: str, points: Sequence[Point], direction: int = 1, cm_per_px: float | None = None
+) -> dict:
+    """The overlay dict for a finished measurement: ``{"kind", "points", "value", "label"}``.
+
+    ``value``: knee flexion in degrees for ``"angle"`` (points hip, knee, ankle), the signed
+    shank angle for ``"shank"`` (knee, ankle), centimetres for ``"distance"`` when
+    ``cm_per_px`` is given; otherwise None (also when the points coincide).
+    """
+    if kind not in POINTS_NEEDED:
+        raise GeometryError(f"Unknown measurement {kind!r}.")
+    if len(points) != POINTS_NEEDED[kind]:
+        raise GeometryError(f"A {kind} measurement needs {POINTS_NEEDED[kind]} points.")
+    pts = [list(_xy(p, "clicked")) for p in points]
+    value: float | None = None
+    try:
+        if kind == "angle":
+            value = knee_flexion_deg(*pts)
+        elif kind == "shank":
+            value = shank_angle_deg(pts[0], pts[1], direction)
+        elif kind == "distance" and cm_per_px:
+            value = distance_cm(pts[0], pts[1], cm_per_px)
+    except GeometryError:
+        value = None
+    item: dict = {"kind": kind, "points": pts, "value": value}
+    item["label"] = measurement_label(item)
+    return item
+
+
+def measurement_label(item: dict) -> str:
+    """Text shown with a measurement: its own ``label`` if set, else the formatted value."""
+    if item.get("label"):
+        return str(item["label"])
+    kind, value, pts = item["kind"], item.get("value"), item["points"]
+    if kind == "angle":
+        return "knee —" if value is None else f"knee {value:.1f}°"
+    if kind == "shank":
+        return "shank —" if value is None else f"shank {value:+.1f}°"
+    if kind == "distance" and value is not None:
+        return f"{value:.1f} cm"
+    if kind in ("distance", "calibration"):
+        return f"{math.dist(pts[0], pts[1]):.0f} px"
+    return ""

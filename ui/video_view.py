@@ -1,0 +1,647 @@
+"""Frame viewer for heel-strike review: zoom/pan, measurement overlays, tools, pose skeleton.
+
+Overlays are plain dicts in *image* coordinates (pixels, x right, y down)::
+
+    {"kind": "vline" | "angle" | "shank" | "distance" | "calibration",
+     "points": [[x, y], ...],     # vline 1, distance/calibration/shank 2, angle 3
+     "label": str,                # optional; shown instead of the automatic text
+     "value": float | None}       # angle: knee flexion deg; shank: deg; distance: cm
+
+The view does not own the overlay list: a finished measurement is announced with
+``overlay_created`` and the caller adds it to its list and calls ``set_overlays``. Everything
+drawn on top of the frame is painted in *viewport* pixels from the image points, so lines keep
+their on-screen width and labels their size at any zoom; ``render_current`` paints the same
+overlays onto the native-resolution frame for PNG export.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from itertools import pairwise
+
+import numpy as np
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPixmap,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QFrame, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
+
+from app.annotation.geometry import POINTS_NEEDED, make_measurement, measurement_label
+
+MIN_ZOOM, MAX_ZOOM = 0.1, 16.0
+WHEEL_STEP = 1.25  # zoom factor per wheel notch (120 units)
+# Above this many screen pixels per frame pixel, show hard pixel edges (pixel peeping at the
+# heel); below it, bilinear filtering keeps the downscaled picture free of aliasing.
+NEAREST_FROM_ZOOM = 2.5
+HIT_TOLERANCE_PX = 7.0
+LEFT_COLOUR, RIGHT_COLOUR = QColor("#2b7bb9"), QColor("#e07b00")
+KIND_COLOUR = {
+    "vline": QColor("#7df0ff"),
+    "angle": QColor("#ffe14d"),
+    "shank": QColor("#ffe14d"),
+    "distance": QColor("#ffffff"),
+    "calibration": QColor("#ff8ad8"),
+}
+_OUTLINE = QColor(0, 0, 0, 190)
+_LEG_CHAIN = ("hip", "knee", "ankle", "heel", "toe", "ankle")
+
+ToDevice = Callable[[float, float], QPointF]
+
+
+class VideoView(QGraphicsView):
+    """Shows one RGB frame with zoom, pan, measurement overlays and measurement tools."""
+
+    zoom_changed = Signal(float)
+    """Screen pixels per frame pixel after any zoom change."""
+    overlay_created = Signal(dict)
+    """A measurement tool finished: ``{"kind", "points", "label", "value"}``."""
+    overlay_delete_requested = Signal(int)
+    """Right-click on the overlay with this index in the list given to ``set_overlays``."""
+    tool_changed = Signal(object)
+    """The active tool changed (``str`` or ``None``), e.g. after Esc left the tool."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._scene = QGraphicsScene(self)
+        self._pixmap_item = QGraphicsPixmapItem()
+        self._pixmap_item.setShapeMode(QGraphicsPixmapItem.ShapeMode.BoundingRectShape)
+        self._scene.addItem(self._pixmap_item)
+        self.setScene(self._scene)
+        self._frame: np.ndarray | None = None  # keeps the buffer under _qimage alive
+        self._qimage: QImage | None = None
+        self._overlays: list[dict] = []
+        self._skeleton: dict[str, tuple[float, float]] | None = None
+        self._message: str | None = None
+        self._tool: str | None = None
+        self._pending: list[tuple[float, float]] = []
+        self._mouse: tuple[float, float] | None = None
+        self._cm_per_px: float | None = None
+        self._direction = 1
+        self._auto_fit = True
+        self._pan_from: QPointF | None = None
+
+        self.setBackgroundBrush(QColor("#1c1d20"))
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setRenderHint(QPainter.RenderHint.Antialiasing)
+        # Overlays and the message are painted in viewport pixels: repaint everything on scroll.
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setMouseTracking(True)
+        self.setMinimumSize(160, 120)
+
+    # ----------------------------------------------------------------- frame
+    def set_frame(self, rgb: np.ndarray) -> None:
+        """Show an H×W×3 uint8 RGB frame. The first frame (or a new size) fits the window."""
+        arr = np.asarray(rgb)
+        if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8 or arr.size == 0:
+            raise ValueError(
+                f"A video frame must be an H×W×3 array of 8-bit RGB values, got shape "
+                f"{arr.shape} of {arr.dtype}."
+            )
+        if not arr.flags.c_contiguous:
+            arr = np.ascontiguousarray(arr)
+        h, w = arr.shape[:2]
+        old_size = self.frame_size()
+        # The QImage only wraps the numpy buffer; self._frame keeps that buffer alive.
+        self._frame = arr
+        self._qimage = QImage(arr.data, w, h, arr.strides[0], QImage.Format.Format_RGB888)
+        self._pixmap_item.setPixmap(QPixmap.fromImage(self._qimage))
+        if old_size != (w, h):  # first frame or another video: fit (stepping keeps the zoom)
+            self._scene.setSceneRect(0, 0, w, h)
+            self._pending.clear()
+            self.fit_to_window()
+
+    def clear_frame(self) -> None:
+        """Remove the frame (e.g. before showing a message for a video that failed to open)."""
+        self._frame = self._qimage = None
+        self._pixmap_item.setPixmap(QPixmap())
+        self._pending.clear()
+        self.viewport().update()
+
+    def frame_size(self) -> tuple[int, int] | None:
+        """(width, height) of the current frame in pixels, or None when no frame is shown."""
+        return None if self._frame is None else (self._frame.shape[1], self._frame.shape[0])
+
+    def set_message(self, text: str | None) -> None:
+        """Show a centred message over the view (e.g. "Video not found"); None hides it."""
+        self._message = text or None
+        self.viewport().update()
+
+    # ------------------------------------------------------------------ zoom
+    def zoom(self) -> float:
+        """Current zoom: screen pixels per frame pixel."""
+        return self.transform().m11()
+
+    def fit_to_window(self) -> None:
+        """Show the whole frame, as large as the window allows; follows later resizes."""
+        if self._frame is None:
+            return
+        self.fitInView(self._pixmap_item, Qt.AspectRatioMode.KeepAspectRatio)
+        self._auto_fit = True
+        self._zoom_updated()
+
+    def zoom_actual(self) -> None:
+        """One frame pixel per screen pixel, keeping the centre of the view in place."""
+        centre = self.mapToScene(self.viewport().rect().center())
+        self.resetTransform()
+        self.centerOn(centre)
+        self._auto_fit = False
+        self._zoom_updated()
+
+    def _zoom_at(self, factor: float, view_pos: QPointF) -> None:
+        lower = MIN_ZOOM
+        if self._frame is not None:  # a huge frame in a small window may fit below 0.1x
+            fit = min(
+                self.viewport().width() / self._frame.shape[1],
+                self.viewport().height() / self._frame.shape[0],
+            )
+            lower = min(MIN_ZOOM, fit)
+        new = min(MAX_ZOOM, max(lower, self.zoom() * factor))
+        if math.isclose(new, self.zoom()):
+            return
+        anchor = self.mapToScene(view_pos.toPoint())
+        self.scale(new / self.zoom(), new / self.zoom())
+        # Scroll so the frame pixel that was under the cursor stays under it.
+        moved = self.mapFromScene(anchor) - view_pos.toPoint()
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + moved.x())
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + moved.y())
+        self._auto_fit = False
+        self._zoom_updated()
+
+    def _zoom_updated(self) -> None:
+        nearest = self.zoom() >= NEAREST_FROM_ZOOM
+        mode = (
+            Qt.TransformationMode.FastTransformation
+            if nearest
+            else Qt.TransformationMode.SmoothTransformation
+        )
+        self._pixmap_item.setTransformationMode(mode)
+        self.viewport().update()
+        self.zoom_changed.emit(self.zoom())
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
+        steps = event.angleDelta().y() / 120.0
+        if steps and self._frame is not None:
+            self._zoom_at(WHEEL_STEP**steps, event.position())
+        event.accept()
+
+    def resizeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+        super().resizeEvent(event)
+        if self._auto_fit:
+            self.fit_to_window()
+
+    # -------------------------------------------------------------- overlays
+    def set_overlays(self, items: list[dict]) -> None:
+        """Replace the drawn overlays (see module docstring for the dict format)."""
+        clean: list[dict] = []
+        for i, item in enumerate(items):
+            kind = item.get("kind")
+            if kind not in POINTS_NEEDED:
+                raise ValueError(f"Overlay {i} has an unknown kind {kind!r}.")
+            pts = [(float(p[0]), float(p[1])) for p in item.get("points", [])]
+            if len(pts) != POINTS_NEEDED[kind]:
+                raise ValueError(
+                    f"Overlay {i} ({kind}) needs {POINTS_NEEDED[kind]} points, got {len(pts)}."
+                )
+            clean.append({**item, "points": pts})
+        self._overlays = clean
+        self.viewport().update()
+
+    def set_skeleton(self, points: dict[str, tuple[float, float]] | None) -> None:
+        """Pose keypoints for this frame (``left_hip`` … ``right_toe``); None hides the skeleton."""
+        self._skeleton = dict(points) if points else None
+        self.viewport().update()
+
+    def set_calibration(self, cm_per_px: float | None) -> None:
+        """Scale used for new distance measurements; None = uncalibrated (pixels)."""
+        if cm_per_px is not None and not (math.isfinite(cm_per_px) and cm_per_px > 0):
+            raise ValueError("The calibration scale must be a positive number of cm per pixel.")
+        self._cm_per_px = cm_per_px
+
+    def set_direction(self, direction: int) -> None:
+        """Direction of travel for the shank-angle sign: +1 facing image-right, -1 facing left."""
+        if direction not in (1, -1):
+            raise ValueError("The running direction must be +1 (facing right) or -1 (facing left).")
+        self._direction = direction
+        self.viewport().update()
+
+    # ----------------------------------------------------------------- tools
+    def tool(self) -> str | None:
+        return self._tool
+
+    def set_tool(self, kind: str | None) -> None:
+        """Start a measurement tool (a key of ``POINTS_NEEDED``) or leave tool mode (None)."""
+        if kind is not None and kind not in POINTS_NEEDED:
+            raise ValueError(f"Unknown measurement tool {kind!r}.")
+        self._pending.clear()
+        changed = kind != self._tool
+        self._tool = kind
+        if kind is None:
+            self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        else:
+            self.setDragMode(QGraphicsView.DragMode.NoDrag)
+            self.viewport().setCursor(Qt.CursorShape.CrossCursor)
+        self.viewport().update()
+        if changed:
+            self.tool_changed.emit(kind)
+
+    def cancel_tool_points(self) -> None:
+        """Forget the points of the measurement in progress (the tool stays active)."""
+        self._pending.clear()
+        self.viewport().update()
+
+    def _scene_xy(self, pos: QPointF) -> tuple[float, float]:
+        p = self.mapToScene(pos.toPoint())
+        w, h = self.frame_size() or (0, 0)
+        return min(max(p.x(), 0.0), float(w)), min(max(p.y(), 0.0), float(h))
+
+    def _add_tool_point(self, pos: QPointF) -> None:
+        if self._frame is None or self._tool is None:
+            return
+        xy = self._scene_xy(pos)
+        if self._pending and math.dist(self._pending[-1], xy) < 0.5:
+            return  # a double-click or a shaky second click: not a new point
+        self._pending.append(xy)
+        if len(self._pending) == POINTS_NEEDED[self._tool]:
+            item = make_measurement(self._tool, self._pending, self._direction, self._cm_per_px)
+            self._pending = []
+            self.viewport().update()
+            self.overlay_created.emit(item)
+        self.viewport().update()
+
+    def overlay_at(self, view_pos: QPointF) -> int | None:
+        """Index of the topmost overlay drawn within a few pixels of ``view_pos``, or None."""
+        h = float((self.frame_size() or (0, 0))[1])
+        for i in range(len(self._overlays) - 1, -1, -1):
+            for a, b in _segments(self._overlays[i], self._to_view, h):
+                if _point_segment_distance(view_pos, a, b) <= HIT_TOLERANCE_PX:
+                    return i
+        return None
+
+    # ----------------------------------------------------------------- mouse
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        button = event.button()
+        if button == Qt.MouseButton.MiddleButton:
+            self._pan_from = event.position()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+        elif button == Qt.MouseButton.LeftButton and self._tool is not None:
+            self._add_tool_point(event.position())
+            event.accept()
+        elif (
+            button == Qt.MouseButton.RightButton
+            and (hit := self.overlay_at(event.position())) is not None
+        ):
+            self.overlay_delete_requested.emit(hit)
+            event.accept()
+        else:
+            super().mousePressEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        # Fast clicking with a tool must not lose points to Qt's double-click detection.
+        if event.button() == Qt.MouseButton.LeftButton and self._tool is not None:
+            self._add_tool_point(event.position())
+            event.accept()
+        else:
+            super().mouseDoubleClickEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._pan_from is not None:
+            delta = event.position() - self._pan_from
+            self._pan_from = event.position()
+            self.horizontalScrollBar().setValue(
+                self.horizontalScrollBar().value() - round(delta.x())
+            )
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - round(delta.y()))
+            event.accept()
+            return
+        if self._tool is not None:
+            self._mouse = self._scene_xy(event.position())
+            self.viewport().update()
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.MiddleButton and self._pan_from is not None:
+            self._pan_from = None
+            shape = Qt.CursorShape.CrossCursor if self._tool else Qt.CursorShape.OpenHandCursor
+            self.viewport().setCursor(shape)
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def leaveEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+        self._mouse = None
+        self.viewport().update()
+        super().leaveEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        # Only Esc is ours; stepping keys (arrows, Space, J/K/L) belong to the parent panel.
+        if event.key() == Qt.Key.Key_Escape and self._tool is not None:
+            if self._pending:
+                self.cancel_tool_points()
+            else:
+                self.set_tool(None)
+            event.accept()
+        else:
+            event.ignore()
+
+    # -------------------------------------------------------------- painting
+    def _to_view(self, x: float, y: float) -> QPointF:
+        return self.viewportTransform().map(QPointF(x, y))
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+        painter.save()
+        painter.resetTransform()  # paint in viewport pixels: constant widths and text sizes
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if self._frame is not None:
+            h = float(self._frame.shape[0])
+            if self._skeleton:
+                paint_skeleton(painter, self._skeleton, self._to_view, 1.0)
+            paint_overlays(painter, self._overlays, self._to_view, h, 1.0)
+            self._paint_tool_preview(painter, h)
+        if self._message:
+            _paint_message(painter, QRectF(self.viewport().rect()), self._message)
+        painter.restore()
+
+    def _paint_tool_preview(self, painter: QPainter, h: float) -> None:
+        if self._tool is None:
+            return
+        pts = list(self._pending) + ([self._mouse] if self._mouse else [])
+        if len(pts) == POINTS_NEEDED[self._tool]:
+            # The measurement as it would be if clicked now, with its live value.
+            item = make_measurement(self._tool, pts, self._direction, self._cm_per_px)
+            paint_overlays(painter, [item], self._to_view, h, 1.0)
+        elif len(pts) >= 2:
+            colour = KIND_COLOUR[self._tool]
+            dev = [self._to_view(*p) for p in pts]
+            for a, b in pairwise(dev):
+                _outlined_line(
+                    painter, a, b, colour, 1.0, dashed=b is dev[-1] and self._mouse is not None
+                )
+        for p in self._pending:
+            _dot(painter, self._to_view(*p), KIND_COLOUR[self._tool], 1.0)
+
+    def render_current(self, with_overlays: bool = True) -> QImage:
+        """The current frame at native resolution, with skeleton and overlays if asked.
+
+        Returns a null ``QImage`` when no frame is shown.
+        """
+        if self._qimage is None or self._frame is None:
+            return QImage()
+        image = self._qimage.convertToFormat(QImage.Format.Format_RGB32)  # a deep copy
+        if with_overlays and (self._overlays or self._skeleton):
+            h = float(self._frame.shape[0])
+            ui = max(1.0, min(image.width(), image.height()) / 600.0)  # readable in the PNG
+
+            def ident(x: float, y: float) -> QPointF:
+                return QPointF(x, y)
+
+            painter = QPainter(image)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            if self._skeleton:
+                paint_skeleton(painter, self._skeleton, ident, ui)
+            paint_overlays(painter, self._overlays, ident, h, ui)
+            painter.end()
+        return image
+
+
+# --------------------------------------------------------------------- painting helpers
+def _pen(colour: QColor, width: float, dashed: bool = False) -> QPen:
+    pen = QPen(colour, width)
+    pen.setCosmetic(True)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    if dashed:
+        pen.setDashPattern([4.0, 3.0])
+    return pen
+
+
+def _outlined_line(
+    painter: QPainter, a: QPointF, b: QPointF, colour: QColor, ui: float, dashed: bool = False
+) -> None:
+    """A light line over a darker, wider one so it shows on bright and dark footage alike."""
+    line = QLineF(a, b)
+    painter.setPen(_pen(_OUTLINE, 4.5 * ui))
+    painter.drawLine(line)
+    painter.setPen(_pen(colour, 2.2 * ui, dashed))
+    painter.drawLine(line)
+
+
+def _dot(painter: QPainter, p: QPointF, colour: QColor, ui: float) -> None:
+    painter.setPen(_pen(_OUTLINE, 1.5 * ui))
+    painter.setBrush(colour)
+    painter.drawEllipse(p, 3.5 * ui, 3.5 * ui)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+
+
+def _label(
+    painter: QPainter, anchor: QPointF, text: str, colour: QColor, ui: float, align: str
+) -> None:
+    """Text on a small dark box beside ``anchor`` ("right"/"left" of it, or "center"),
+    kept inside the paint device so labels near the edge stay readable."""
+    if not text:
+        return
+    font = QFont(painter.font())
+    font.setPixelSize(round(13 * ui))
+    font.setBold(True)
+    painter.setFont(font)
+    rect = QFontMetricsF(font).boundingRect(text).adjusted(-5 * ui, -2 * ui, 5 * ui, 2 * ui)
+    rect.moveCenter(anchor)
+    if align != "center":
+        shift = rect.width() / 2 + 6 * ui
+        rect.translate(shift if align == "right" else -shift, 0)
+    dev = painter.device()
+    rect.moveLeft(min(max(rect.left(), 2.0), dev.width() - rect.width() - 2))
+    rect.moveTop(min(max(rect.top(), 2.0), dev.height() - rect.height() - 2))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(15, 15, 18, 205))
+    painter.drawRoundedRect(rect, 3 * ui, 3 * ui)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.setPen(colour)
+    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+
+
+def _screen_angle(v: QPointF) -> float:
+    """Qt's arc angle of a direction (degrees, counter-clockwise on screen, 0 = right)."""
+    return math.degrees(math.atan2(-v.y(), v.x()))
+
+
+def _arc(
+    painter: QPainter,
+    centre: QPointF,
+    d1: QPointF,
+    d2: QPointF,
+    colour: QColor,
+    ui: float,
+    radius: float,
+) -> None:
+    start = _screen_angle(d1)
+    sweep = (_screen_angle(d2) - start + 180.0) % 360.0 - 180.0
+    box = QRectF(centre.x() - radius, centre.y() - radius, 2 * radius, 2 * radius)
+    wedge = QPainterPath(centre)  # a translucent wedge makes small angles easy to see
+    wedge.arcTo(box, start, sweep)
+    wedge.closeSubpath()
+    fill = QColor(colour)
+    fill.setAlpha(110)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(fill)
+    painter.drawPath(wedge)
+    path = QPainterPath()
+    path.arcMoveTo(box, start)
+    path.arcTo(box, start, sweep)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.setPen(_pen(_OUTLINE, 4.0 * ui))
+    painter.drawPath(path)
+    painter.setPen(_pen(colour, 2.0 * ui))
+    painter.drawPath(path)
+
+
+def _along(a: QPointF, b: QPointF, length: float) -> QPointF:
+    """Point ``length`` pixels from ``a`` in the direction away from ``b`` (an extension)."""
+    d = a - b
+    n = math.hypot(d.x(), d.y()) or 1.0
+    return a + d * (length / n)
+
+
+def _segments(item: dict, to_dev: ToDevice, frame_h: float) -> list[tuple[QPointF, QPointF]]:
+    pts = [to_dev(*p) for p in item["points"]]
+    if item["kind"] == "vline":
+        x = item["points"][0][0]
+        return [(to_dev(x, 0.0), to_dev(x, frame_h))]
+    return list(pairwise(pts))
+
+
+def _unit(v: QPointF) -> QPointF:
+    n = math.hypot(v.x(), v.y())
+    return v / n if n else QPointF(0.0, 0.0)
+
+
+def paint_overlays(
+    painter: QPainter, items: Sequence[dict], to_dev: ToDevice, frame_h: float, ui: float
+) -> None:
+    """Paint overlay dicts; ``to_dev`` maps image points to the painter's coordinates.
+
+    Lines first, labels last, so no line ever crosses a label's text.
+    """
+    labels: list[tuple[QPointF, str, QColor, str]] = []
+    for item in items:
+        _paint_overlay_lines(painter, item, to_dev, frame_h, ui, labels)
+    for anchor, text, colour, align in labels:
+        _label(painter, anchor, text, colour, ui, align)
+
+
+def _paint_overlay_lines(
+    painter: QPainter,
+    item: dict,
+    to_dev: ToDevice,
+    frame_h: float,
+    ui: float,
+    labels: list[tuple[QPointF, str, QColor, str]],
+) -> None:
+    kind, colour = item["kind"], KIND_COLOUR[item["kind"]]
+    pts = [to_dev(*p) for p in item["points"]]
+    text = measurement_label(item)
+    if kind == "vline":
+        ((top, bottom),) = _segments(item, to_dev, frame_h)
+        _outlined_line(painter, top, bottom, colour, ui, dashed=True)
+        labels.append((QPointF(top.x(), max(top.y(), 0.0) + 16 * ui), text, colour, "right"))
+        return
+    for a, b in pairwise(pts):
+        _outlined_line(painter, a, b, colour, ui)
+    if kind == "angle":
+        hip, knee, ankle = pts
+        thigh, shank = QLineF(knee, hip).length(), QLineF(knee, ankle).length()
+        radius = max(16.0 * ui, min(0.4 * min(thigh, shank), 48.0 * ui))
+        _outlined_line(painter, knee, _along(knee, hip, radius * 1.6), colour, ui, dashed=True)
+        _arc(painter, knee, knee - hip, ankle - knee, colour, ui, radius)
+        # Label on the outside of the hip-knee-ankle angle, where the flexion wedge is.
+        outside = -_unit(_unit(hip - knee) + _unit(ankle - knee))
+        if outside.isNull():
+            outside = QPointF(1.0, 0.0)
+        side = "right" if outside.x() >= 0 else "left"
+        labels.append((knee + outside * (radius + 6 * ui), text, colour, side))
+    elif kind == "shank":
+        knee, ankle = pts
+        length = QLineF(knee, ankle).length()
+        radius = max(16.0 * ui, min(0.4 * length, 48.0 * ui))
+        down = QPointF(knee.x(), knee.y() + max(length, 20.0 * ui))
+        _outlined_line(painter, knee, down, colour, ui, dashed=True)
+        _arc(painter, knee, down - knee, ankle - knee, colour, ui, radius)
+        side = "right" if ankle.x() >= knee.x() else "left"
+        mid = (knee + ankle) / 2.0
+        labels.append(
+            (mid + QPointF(8 * ui if side == "right" else -8 * ui, 0), text, colour, side)
+        )
+    if kind in ("distance", "calibration"):
+        a, b = pts
+        tick = QPointF(-_unit(b - a).y(), _unit(b - a).x()) * (7.0 * ui)
+        for p in pts:
+            _outlined_line(painter, p - tick, p + tick, colour, ui)
+        normal = tick if tick.y() <= 0 else -tick  # label above (or left of) the segment
+        labels.append(((a + b) / 2.0 + normal * 2.4, text, colour, "center"))
+    else:
+        for p in pts:
+            _dot(painter, p, colour, ui)
+
+
+def paint_skeleton(
+    painter: QPainter, points: dict[str, tuple[float, float]], to_dev: ToDevice, ui: float
+) -> None:
+    """Two leg chains (hip-knee-ankle-heel-toe-ankle); missing or NaN keypoints are skipped."""
+    for side, colour in (("left", LEFT_COLOUR), ("right", RIGHT_COLOUR)):
+        dev: list[QPointF | None] = []
+        for joint in _LEG_CHAIN:
+            p = points.get(f"{side}_{joint}")
+            ok = p is not None and all(math.isfinite(float(v)) for v in p[:2])
+            dev.append(to_dev(float(p[0]), float(p[1])) if ok else None)  # type: ignore[index]
+        for a, b in pairwise(dev):
+            if a is not None and b is not None:
+                painter.setPen(_pen(_OUTLINE, 5.0 * ui))
+                painter.drawLine(QLineF(a, b))
+                painter.setPen(_pen(colour, 3.0 * ui))
+                painter.drawLine(QLineF(a, b))
+        for p in dev[:5]:
+            if p is not None:
+                painter.setPen(_pen(colour, 2.0 * ui))
+                painter.setBrush(QColor("#ffffff"))
+                painter.drawEllipse(p, 3.5 * ui, 3.5 * ui)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+
+
+def _paint_message(painter: QPainter, area: QRectF, text: str) -> None:
+    font = QFont(painter.font())
+    font.setPixelSize(18)
+    painter.setFont(font)
+    box = QFontMetricsF(font).boundingRect(
+        area.adjusted(40, 0, -40, 0), Qt.TextFlag.TextWordWrap, text
+    )
+    box = box.adjusted(-16, -10, 16, 10)
+    box.moveCenter(area.center())
+    painter.setPen(QPen(QColor(255, 255, 255, 60), 1))
+    painter.setBrush(QBrush(QColor(0, 0, 0, 170)))
+    painter.drawRoundedRect(box, 6, 6)
+    painter.setPen(QColor("#f2f2f2"))
+    painter.drawText(box, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
+
+
+def _point_segment_distance(p: QPointF, a: QPointF, b: QPointF) -> float:
+    d = b - a
+    length2 = d.x() ** 2 + d.y() ** 2
+    t = 0.0 if length2 == 0 else max(0.0, min(1.0, QPointF.dotProduct(p - a, d) / length2))
+    closest = a + d * t
+    return math.hypot(p.x() - closest.x(), p.y() - closest.y())
