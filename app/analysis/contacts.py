@@ -11,10 +11,11 @@ period ``P``) so that nothing depends on image size, frame rate or the sample re
 3. One candidate per step at the peak of the *front* foot's forward reach (Zeni 2008 on
    ``max(left, right)``), at least 0.55 P apart.
 4. Each candidate's foot is followed by continuity of position (not by its label) and the
-   contact is placed where the foot's lowest point stops descending: a hinge (descending line
-   then flat) fitted to the foot clearance. Zeni's peak itself fires early, most in overstriders;
-   the hinge is where the foot reaches the belt (cf. Leitch 2011: heel deceleration plus hallux
-   height). Toe-off is the mirror: where the lowest point leaves its stance level.
+   contact is placed, after the reach peak, at the first marked peak of upward acceleration
+   (sudden stop of the descent) of heel or toe, whichever comes first, while the foot is within
+   8 % of a leg length of its stance level (cf. Leitch 2011: heel vertical acceleration plus
+   hallux height). Zeni's peak itself fires ~25 ms early. Toe-off: a hinge (flat, then rising)
+   fitted to the lowest point's clearance where it leaves its stance level.
 5. Sides by alternation: consecutive contacts alternate feet (gaps of about 2 P keep parity), and
    the labels only vote which of the two alternating classes is left.
 """
@@ -323,7 +324,7 @@ def _detect(track: KeypointTrack, min_conf: float) -> ContactResult:
         for i in _peaks(smooth, int(0.55 * pf), 0.15 * spread)
         if np.isfinite(front[max(0, i - 1) : i + 2]).any()
     ]
-    tol = 0.04  # clearance (leg lengths) that surely means "still in the air"; hinge refines it
+    tol = 0.04  # clearance (leg lengths) that surely means "in the air"; the hinge refines TO
     found: list[dict[str, float]] = []
     for pk in cands:
         side = int(np.nanargmax(u[pk]))
@@ -338,7 +339,7 @@ def _detect(track: KeypointTrack, min_conf: float) -> ContactResult:
         if not np.isfinite(t_ic):
             continue
         w0, w1 = max(3, int(0.2 * pf)), max(4, int(0.25 * pf))
-        res_ic = float(np.nan_to_num(np.interp(t_ic - lo, np.arange(len(c)), c), nan=tol))
+        clear_ic = float(np.nan_to_num(np.interp(t_ic - lo, np.arange(len(c)), c), nan=tol))
         ic_rel = int(round(t_ic)) - lo
         lab = labels[ic_rel] if 0 <= ic_rel < len(labels) and labels[ic_rel] >= 0 else side
         # Toe-off: the lowest point leaves its stance level (search 0.25-1.7 P after contact).
@@ -363,7 +364,7 @@ def _detect(track: KeypointTrack, min_conf: float) -> ContactResult:
             if len(labs)
             else 0.0
         )
-        fit = float(np.exp(-res_ic / tol)) * (1.0 if sharp else 0.5)
+        fit = float(np.exp(-clear_ic / tol)) * (1.0 if sharp else 0.5)
         followed = (
             float(np.mean(labels[: min(len(labels), ic_rel + 1)] >= 0)) if ic_rel >= 0 else 0.0
         )
