@@ -36,16 +36,20 @@ class MultiRecorder:
     def start_recording(self, folder: Path, name: str | None = None) -> list[Path]:
         """Start all recordings with one shared t0; files are ``<name>_cam1.mkv``, ``_cam2``…"""
         stem = name or datetime.now().strftime("capture_%Y%m%d_%H%M%S")
-        self.t0_ns = clock_ns()
         paths: list[Path] = []
         try:
+            # Prepare every file first (opening files can take a while on a busy disk), then
+            # start them all at one instant: each records from its first frame after t0.
             for i, r in enumerate(self.recorders, start=1):
-                paths.append(r.start_recording(folder, f"{stem}_cam{i}", t0_ns=self.t0_ns))
+                paths.append(r.start_recording(folder, f"{stem}_cam{i}", hold=True))
         except CaptureError:
             for r in self.recorders:
                 if r.is_recording:
                     r.stop_recording()
             raise
+        self.t0_ns = clock_ns()
+        for r in self.recorders:
+            r.release_recording(self.t0_ns)
         return paths
 
     def stop_recording(self, timeout: float = 10.0) -> list[RecordingResult | None]:

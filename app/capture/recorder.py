@@ -136,6 +136,9 @@ class _Recording:
         self.queue: queue.Queue[object] = queue.Queue(maxsize=queue_size)
         self.lock = threading.Lock()
         self.accepting = True
+        # Frames captured before this clock time are not part of the recording (MultiRecorder
+        # prepares every file first, then opens all gates at one instant).
+        self.gate_ns = 0
         self.requested_fps = requested_fps
         self.start_ns = clock_ns()
         self.captured = 0
@@ -154,7 +157,7 @@ class _Recording:
     def offer(self, packet: FramePacket) -> None:
         """Called by the capture thread; never blocks (a full queue drops the frame)."""
         with self.lock:
-            if not self.accepting:
+            if not self.accepting or packet.timestamp_ns < self.gate_ns:
                 return
             self.captured += 1
             if self.first_index is None:
@@ -280,10 +283,11 @@ class Recorder:
         return rec is not None and not rec.done.is_set()
 
     def start_recording(self, folder: Path, name: str | None = None, *,
-                        t0_ns: int | None = None) -> Path:  # fmt: skip
+                        t0_ns: int | None = None, hold: bool = False) -> Path:  # fmt: skip
         """Start writing into ``folder``; returns the video path.
 
-        ``t0_ns`` (clock time of pts 0) lets several recorders share one time line.
+        ``t0_ns`` (clock time of pts 0) lets several recorders share one time line. With
+        ``hold=True`` no frame is taken until :meth:`release_recording` opens the gate.
         Raises :class:`.DestinationError`, :class:`.DiskFullError` or :class:`.CameraError`.
         """
         if self.is_recording:
@@ -313,6 +317,8 @@ class Recorder:
                 "Check that you may save files there."
             ) from exc
         rec = _Recording(writer, self.queue_size, self.format.fps)
+        if hold:
+            rec.gate_ns = 2**63 - 1
         rec.thread = threading.Thread(
             target=self._writer_loop, args=(rec,), name="stride-writer", daemon=True
         )
@@ -321,6 +327,16 @@ class Recorder:
         self.state = RecorderState.RECORDING
         rec.thread.start()
         return path
+
+    def release_recording(self, t0_ns: int) -> None:
+        """Start a held recording: frames captured at or after ``t0_ns`` are recorded, and
+        ``t0_ns`` becomes pts 0."""
+        rec = self._rec
+        if rec is not None:
+            with rec.lock:
+                rec.writer.t0_ns = t0_ns
+                rec.start_ns = t0_ns
+                rec.gate_ns = t0_ns
 
     def request_stop_recording(self, reason: StopReason = StopReason.USER) -> None:
         """Ask the recording to finish (non-blocking); poll ``last_result``."""
