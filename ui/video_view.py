@@ -16,6 +16,7 @@ overlays onto the native-resolution frame for PNG export.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Sequence
 from itertools import pairwise
@@ -38,7 +39,14 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QFrame, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
 
-from app.annotation.geometry import POINTS_NEEDED, make_measurement, measurement_label
+from app.annotation.geometry import (
+    POINTS_NEEDED,
+    make_measurement,
+    measurement_label,
+    point_segment_distance,
+)
+
+_log = logging.getLogger(__name__)
 
 MIN_ZOOM, MAX_ZOOM = 0.1, 16.0
 WHEEL_STEP = 1.25  # zoom factor per wheel notch (120 units)
@@ -82,6 +90,7 @@ class VideoView(QGraphicsView):
         self._frame: np.ndarray | None = None  # keeps the buffer under _qimage alive
         self._qimage: QImage | None = None
         self._overlays: list[dict] = []
+        self._overlay_index: list[int] = []  # position of each drawn overlay in the caller's list
         self._skeleton: dict[str, tuple[float, float]] | None = None
         self._message: str | None = None
         self._tool: str | None = None
@@ -208,19 +217,28 @@ class VideoView(QGraphicsView):
 
     # -------------------------------------------------------------- overlays
     def set_overlays(self, items: list[dict]) -> None:
-        """Replace the drawn overlays (see module docstring for the dict format)."""
+        """Replace the drawn overlays (see module docstring for the dict format).
+
+        A malformed item (unknown kind, wrong number of points, non-numeric point) is skipped
+        with a logged warning so one bad saved mark cannot break frame stepping; indices in
+        ``overlay_delete_requested`` still refer to ``items``.
+        """
         clean: list[dict] = []
+        index: list[int] = []
         for i, item in enumerate(items):
-            kind = item.get("kind")
-            if kind not in POINTS_NEEDED:
-                raise ValueError(f"Overlay {i} has an unknown kind {kind!r}.")
-            pts = [(float(p[0]), float(p[1])) for p in item.get("points", [])]
-            if len(pts) != POINTS_NEEDED[kind]:
-                raise ValueError(
-                    f"Overlay {i} ({kind}) needs {POINTS_NEEDED[kind]} points, got {len(pts)}."
-                )
+            try:
+                kind = item["kind"]
+                pts = [(float(p[0]), float(p[1])) for p in item["points"]]
+                if kind not in POINTS_NEEDED or len(pts) != POINTS_NEEDED[kind]:
+                    raise ValueError(f"{kind!r} with {len(pts)} points")
+                if not all(math.isfinite(v) for p in pts for v in p):
+                    raise ValueError("a point is not a number")
+            except (KeyError, TypeError, ValueError, IndexError) as exc:
+                _log.warning("Overlay %d not drawn (%s): %r", i, exc, item)
+                continue
             clean.append({**item, "points": pts})
-        self._overlays = clean
+            index.append(i)
+        self._overlays, self._overlay_index = clean, index
         self.viewport().update()
 
     def set_skeleton(self, points: dict[str, tuple[float, float]] | None) -> None:
@@ -290,8 +308,9 @@ class VideoView(QGraphicsView):
         h = float((self.frame_size() or (0, 0))[1])
         for i in range(len(self._overlays) - 1, -1, -1):
             for a, b in _segments(self._overlays[i], self._to_view, h):
-                if _point_segment_distance(view_pos, a, b) <= HIT_TOLERANCE_PX:
-                    return i
+                xy = [(q.x(), q.y()) for q in (view_pos, a, b)]
+                if point_segment_distance(*xy) <= HIT_TOLERANCE_PX:
+                    return self._overlay_index[i]
         return None
 
     # ----------------------------------------------------------------- mouse
@@ -391,8 +410,12 @@ class VideoView(QGraphicsView):
             colour = KIND_COLOUR[self._tool]
             dev = [self._to_view(*p) for p in pts]
             for a, b in pairwise(dev):
-                _outlined_line(
-                    painter, a, b, colour, 1.0, dashed=b is dev[-1] and self._mouse is not None
+                _outlined(
+                    painter,
+                    QLineF(a, b),
+                    colour,
+                    1.0,
+                    dashed=b is dev[-1] and self._mouse is not None,
                 )
         for p in self._pending:
             _dot(painter, self._to_view(*p), KIND_COLOUR[self._tool], 1.0)
@@ -431,15 +454,19 @@ def _pen(colour: QColor, width: float, dashed: bool = False) -> QPen:
     return pen
 
 
-def _outlined_line(
-    painter: QPainter, a: QPointF, b: QPointF, colour: QColor, ui: float, dashed: bool = False
+def _outlined(
+    painter: QPainter,
+    shape: QLineF | QPainterPath,
+    colour: QColor,
+    ui: float,
+    dashed: bool = False,
+    width: float = 2.2,
 ) -> None:
-    """A light line over a darker, wider one so it shows on bright and dark footage alike."""
-    line = QLineF(a, b)
-    painter.setPen(_pen(_OUTLINE, 4.5 * ui))
-    painter.drawLine(line)
-    painter.setPen(_pen(colour, 2.2 * ui, dashed))
-    painter.drawLine(line)
+    """A light stroke over a darker, wider one so it shows on bright and dark footage alike."""
+    draw = painter.drawPath if isinstance(shape, QPainterPath) else painter.drawLine
+    for pen in (_pen(_OUTLINE, (width + 2.3) * ui), _pen(colour, width * ui, dashed)):
+        painter.setPen(pen)
+        draw(shape)
 
 
 def _dot(painter: QPainter, p: QPointF, colour: QColor, ui: float) -> None:
@@ -505,10 +532,7 @@ def _arc(
     path.arcMoveTo(box, start)
     path.arcTo(box, start, sweep)
     painter.setBrush(Qt.BrushStyle.NoBrush)
-    painter.setPen(_pen(_OUTLINE, 4.0 * ui))
-    painter.drawPath(path)
-    painter.setPen(_pen(colour, 2.0 * ui))
-    painter.drawPath(path)
+    _outlined(painter, path, colour, ui)
 
 
 def _along(a: QPointF, b: QPointF, length: float) -> QPointF:
@@ -519,11 +543,10 @@ def _along(a: QPointF, b: QPointF, length: float) -> QPointF:
 
 
 def _segments(item: dict, to_dev: ToDevice, frame_h: float) -> list[tuple[QPointF, QPointF]]:
-    pts = [to_dev(*p) for p in item["points"]]
     if item["kind"] == "vline":
         x = item["points"][0][0]
         return [(to_dev(x, 0.0), to_dev(x, frame_h))]
-    return list(pairwise(pts))
+    return list(pairwise(to_dev(*p) for p in item["points"]))
 
 
 def _unit(v: QPointF) -> QPointF:
@@ -558,16 +581,16 @@ def _paint_overlay_lines(
     text = measurement_label(item)
     if kind == "vline":
         ((top, bottom),) = _segments(item, to_dev, frame_h)
-        _outlined_line(painter, top, bottom, colour, ui, dashed=True)
+        _outlined(painter, QLineF(top, bottom), colour, ui, dashed=True)
         labels.append((QPointF(top.x(), max(top.y(), 0.0) + 16 * ui), text, colour, "right"))
         return
     for a, b in pairwise(pts):
-        _outlined_line(painter, a, b, colour, ui)
+        _outlined(painter, QLineF(a, b), colour, ui)
     if kind == "angle":
         hip, knee, ankle = pts
         thigh, shank = QLineF(knee, hip).length(), QLineF(knee, ankle).length()
         radius = max(16.0 * ui, min(0.4 * min(thigh, shank), 48.0 * ui))
-        _outlined_line(painter, knee, _along(knee, hip, radius * 1.6), colour, ui, dashed=True)
+        _outlined(painter, QLineF(knee, _along(knee, hip, radius * 1.6)), colour, ui, dashed=True)
         _arc(painter, knee, knee - hip, ankle - knee, colour, ui, radius)
         # Label on the outside of the hip-knee-ankle angle, where the flexion wedge is.
         outside = -_unit(_unit(hip - knee) + _unit(ankle - knee))
@@ -580,7 +603,7 @@ def _paint_overlay_lines(
         length = QLineF(knee, ankle).length()
         radius = max(16.0 * ui, min(0.4 * length, 48.0 * ui))
         down = QPointF(knee.x(), knee.y() + max(length, 20.0 * ui))
-        _outlined_line(painter, knee, down, colour, ui, dashed=True)
+        _outlined(painter, QLineF(knee, down), colour, ui, dashed=True)
         _arc(painter, knee, down - knee, ankle - knee, colour, ui, radius)
         side = "right" if ankle.x() >= knee.x() else "left"
         mid = (knee + ankle) / 2.0
@@ -591,7 +614,7 @@ def _paint_overlay_lines(
         a, b = pts
         tick = QPointF(-_unit(b - a).y(), _unit(b - a).x()) * (7.0 * ui)
         for p in pts:
-            _outlined_line(painter, p - tick, p + tick, colour, ui)
+            _outlined(painter, QLineF(p - tick, p + tick), colour, ui)
         normal = tick if tick.y() <= 0 else -tick  # label above (or left of) the segment
         labels.append(((a + b) / 2.0 + normal * 2.4, text, colour, "center"))
     else:
@@ -611,10 +634,7 @@ def paint_skeleton(
             dev.append(to_dev(float(p[0]), float(p[1])) if ok else None)  # type: ignore[index]
         for a, b in pairwise(dev):
             if a is not None and b is not None:
-                painter.setPen(_pen(_OUTLINE, 5.0 * ui))
-                painter.drawLine(QLineF(a, b))
-                painter.setPen(_pen(colour, 3.0 * ui))
-                painter.drawLine(QLineF(a, b))
+                _outlined(painter, QLineF(a, b), colour, ui, width=3.0)
         for p in dev[:5]:
             if p is not None:
                 painter.setPen(_pen(colour, 2.0 * ui))
@@ -637,11 +657,3 @@ def _paint_message(painter: QPainter, area: QRectF, text: str) -> None:
     painter.drawRoundedRect(box, 6, 6)
     painter.setPen(QColor("#f2f2f2"))
     painter.drawText(box, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
-
-
-def _point_segment_distance(p: QPointF, a: QPointF, b: QPointF) -> float:
-    d = b - a
-    length2 = d.x() ** 2 + d.y() ** 2
-    t = 0.0 if length2 == 0 else max(0.0, min(1.0, QPointF.dotProduct(p - a, d) / length2))
-    closest = a + d * t
-    return math.hypot(p.x() - closest.x(), p.y() - closest.y())

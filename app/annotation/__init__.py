@@ -12,6 +12,7 @@ from app.annotation.geometry import (
     knee_flexion_deg,
     make_measurement,
     measurement_label,
+    point_segment_distance,
     segment_angle_to_vertical_deg,
     shank_angle_deg,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "distance_px",
     "knee_flexion_deg",
     "make_measurement",
+    "point_segment_distance",
     "measurement_label",
     "segment_angle_to_vertical_deg",
     "shank_angle_deg",

@@ -27,6 +27,11 @@ POINTS_NEEDED = {"vline": 1, "distance": 2, "calibration": 2, "shank": 2, "angle
 class GeometryError(ValueError):
     """A measurement cannot be made; ``str(error)`` tells the clinician why in plain words."""
 
+    @property
+    def message(self) -> str:
+        """The plain-language message (same as ``str(error)``)."""
+        return str(self)
+
 
 def _xy(p: Point, name: str) -> tuple[float, float]:
     try:
@@ -42,6 +47,15 @@ def distance_px(p: Point, q: Point) -> float:
     """Straight-line distance between two points, in pixels."""
     (px, py), (qx, qy) = _xy(p, "first"), _xy(q, "second")
     return math.hypot(qx - px, qy - py)
+
+
+def point_segment_distance(p: Point, a: Point, b: Point) -> float:
+    """Distance from ``p`` to the segment a-b (to the nearer end beyond the segment's ends)."""
+    (px, py), (ax, ay), (bx, by) = _xy(p, "first"), _xy(a, "segment start"), _xy(b, "segment end")
+    dx, dy = bx - ax, by - ay
+    length2 = dx * dx + dy * dy
+    t = 0.0 if length2 == 0 else max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / length2))
+    return math.hypot(px - (ax + t * dx), py - (ay + t * dy))
 
 
 def angle_deg(a: Point, b: Point, c: Point) -> float:

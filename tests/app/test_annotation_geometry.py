@@ -131,3 +131,32 @@ def test_distance_cm_needs_a_valid_scale(scale) -> None:  # type: ignore[no-unty
 
 def test_geometry_error_is_a_value_error() -> None:
     assert issubclass(GeometryError, ValueError)
+
+
+def test_make_measurement_values_and_labels() -> None:
+    from app.annotation.geometry import make_measurement, measurement_label
+
+    knee = make_measurement("angle", [(100, 100), (100, 200), (200, 200)])
+    assert knee["value"] == pytest.approx(90.0) and knee["label"] == "knee 90.0°"
+    shank = make_measurement("shank", [(100, 100), (60, 140)], direction=-1)
+    assert shank["value"] == pytest.approx(45.0) and shank["label"] == "shank +45.0°"
+    dist = make_measurement("distance", [(0, 0), (30, 40)])
+    assert dist["value"] is None and dist["label"] == "50 px"
+    dist = make_measurement("distance", [(0, 0), (30, 40)], cm_per_px=0.2)
+    assert dist["value"] == pytest.approx(10.0) and dist["label"] == "10.0 cm"
+    same = make_measurement("angle", [(1, 1), (1, 1), (5, 5)])
+    assert same["value"] is None and same["label"] == "knee —"
+    assert measurement_label({"kind": "vline", "points": [[1, 2]], "label": "hip"}) == "hip"
+    with pytest.raises(GeometryError, match="needs 3 points"):
+        make_measurement("angle", [(0, 0), (1, 1)])
+    with pytest.raises(GeometryError, match="Unknown"):
+        make_measurement("circle", [(0, 0)])
+    assert GeometryError("plain words").message == "plain words"
+
+
+def test_point_segment_distance() -> None:
+    from app.annotation.geometry import point_segment_distance
+
+    assert point_segment_distance((5, 3), (0, 0), (10, 0)) == pytest.approx(3.0)
+    assert point_segment_distance((13, 4), (0, 0), (10, 0)) == pytest.approx(5.0)  # past the end
+    assert point_segment_distance((3, 4), (0, 0), (0, 0)) == pytest.approx(5.0)  # a point

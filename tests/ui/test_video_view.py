@@ -185,13 +185,24 @@ def test_right_click_on_an_overlay_requests_its_deletion(view: VideoView, qtbot)
         _click(qtbot, view, 180, 150, Qt.MouseButton.RightButton)
 
 
-def test_bad_overlay_is_refused_with_a_message(view: VideoView) -> None:
-    with pytest.raises(ValueError, match="needs 3 points"):
-        view.set_overlays([{"kind": "angle", "points": [[0, 0], [1, 1]]}])
-    with pytest.raises(ValueError, match="unknown kind"):
-        view.set_overlays([{"kind": "circle", "points": [[0, 0]]}])
-    with pytest.raises(ValueError):
+def test_bad_overlays_are_skipped_and_indices_still_match(view: VideoView, qtbot) -> None:  # type: ignore[no-untyped-def]
+    view.set_overlays(
+        [
+            {"kind": "angle", "points": [[0, 0], [1, 1]]},  # one point short
+            {"kind": "circle", "points": [[0, 0]]},
+            {"kind": "vline", "points": [["x", 1]]},
+            {"kind": "vline", "points": [[250, 100]]},
+        ]
+    )
+    with qtbot.waitSignal(view.overlay_delete_requested, timeout=1000) as sig:
+        _click(qtbot, view, 250, 200, Qt.MouseButton.RightButton)
+    assert sig.args == [3]
+    with pytest.raises(ValueError, match="Unknown measurement tool"):
         view.set_tool("lasso")
+    with pytest.raises(ValueError, match="positive"):
+        view.set_calibration(-1.0)
+    with pytest.raises(ValueError, match="direction"):
+        view.set_direction(0)
 
 
 def _colour(image: QImage, x: int, y: int) -> tuple[int, int, int]:
