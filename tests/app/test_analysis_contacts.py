@@ -171,3 +171,13 @@ def test_runner_leaving_the_frame_is_reported(shared_data: Path) -> None:
     assert not any(5.05 < t < 6.45 for t in ics)  # nothing invented while the feet were unseen
     rec, _, _ = match(ics, [t for t in truth["strike_time_s"] if not 4.9 < t < 6.6])
     assert rec >= 0.95
+
+
+def test_pose_like_jitter_keeps_cadence_and_contacts(shared_data: Path) -> None:
+    # White jitter of 1 % of leg length on every keypoint at 60 Hz, like a pose model's.
+    track, truth = load_trial(shared_data, "forefoot", seconds=12.0)
+    r = resample(track, 60)
+    rng = np.random.default_rng(11)
+    noisy = KeypointTrack(r.times, r.xy + rng.normal(0, 9.0, r.xy.shape))
+    res = detect_contacts(noisy)
+    _check_alternating(res, truth, min_recall=0.9)
