@@ -361,8 +361,10 @@ class VideoView(QGraphicsView):
             shape = Qt.CursorShape.CrossCursor if self._tool else Qt.CursorShape.OpenHandCursor
             self.viewport().setCursor(shape)
             event.accept()
-            return
-        super().mouseReleaseEvent(event)
+        elif event.button() == Qt.MouseButton.LeftButton and self._tool is not None:
+            event.accept()  # the click was taken on press
+        else:
+            super().mouseReleaseEvent(event)
 
     def leaveEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
         self._mouse = None

@@ -241,3 +241,25 @@ def test_empty_view_and_message(qtbot) -> None:  # type: ignore[no-untyped-def]
     _click(qtbot, v, 10, 10)  # no frame: nothing to measure, no crash
     _wheel(v, QPoint(100, 100), 1)
     assert v.frame_size() is None
+
+
+def test_tool_shows_a_rubber_band_to_the_mouse(view: VideoView, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QMouseEvent
+
+    view.zoom_actual()
+    view.set_tool("distance")
+    _click(qtbot, view, 40, 40)
+    before = view.grab().toImage()
+    pos = QPointF(view.mapFromScene(QPointF(250, 200)))
+    move = QMouseEvent(
+        QEvent.Type.MouseMove,
+        pos,
+        QPointF(view.viewport().mapToGlobal(pos)),
+        Qt.MouseButton.NoButton,
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(view.viewport(), move)
+    after = view.grab().toImage()
+    assert after != before  # the preview line and its live length follow the mouse
