@@ -188,3 +188,15 @@ def test_sample_clip_stepping(shared_data: Path) -> None:
             a = server.get(i)
             assert np.array_equal(a, seeker.get(i, timeout=30))
         assert not np.array_equal(server.get(200), server.get(201))
+
+
+def test_jpeg_store_keeps_colours(long_gop: Path) -> None:
+    """The JPEG store must give back the decoded picture (same channel order, small error)."""
+    with video.open(long_gop) as raw, video.open(long_gop, memory_budget_mb=12) as jpeg:
+        assert raw._store.raw and not jpeg._store.raw
+        jpeg.wait_cache(30)
+        for i in (0, 45, 89):
+            a, b = raw.get(i).astype(int), jpeg.get(i).astype(int)
+            assert np.abs(a - b).mean() < 6.0
+            # A swapped red/blue would fail this: the channels differ by far more.
+            assert np.abs(a[..., 0] - b[..., 0]).mean() < np.abs(a[..., 0] - a[..., 2]).mean()
