@@ -15,7 +15,6 @@ import argparse
 import json
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -31,8 +30,7 @@ class LoggingSynthetic(SyntheticSource):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.log: dict[int, int] = {}
-        self._lock = threading.Lock()
+        self.log: dict[int, int] = {}  # written by the capture thread only
 
     def read(self) -> FramePacket | None:
         packet = super().read()
