@@ -61,14 +61,20 @@ def populate(home: Path, n: int) -> None:
             p = Patient(
                 full_name=name,
                 name_key=name_key(name),
-                date_of_birth=dt.date(1960 + rng.randint(0, 40), rng.randint(1, 12), rng.randint(1, 28)),
+                date_of_birth=dt.date(
+                    1960 + rng.randint(0, 40), rng.randint(1, 12), rng.randint(1, 28)
+                ),
                 sex=rng.choice(["female", "male"]),
                 complaint="Low back pain when running",
             )
             s.add(p)
             s.flush()
             for k in range(rng.randint(1, 4)):
-                s.add(Visit(patient_id=p.id, visit_date=dt.date(2026, 1, 1) + dt.timedelta(days=21 * k)))
+                s.add(
+                    Visit(
+                        patient_id=p.id, visit_date=dt.date(2026, 1, 1) + dt.timedelta(days=21 * k)
+                    )
+                )
     clinic.close()
 
 
@@ -80,13 +86,22 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
         populate(home, args.patients)
-        env = dict(os.environ, STRIDE_CLINIC_HOME=str(home), QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
+        env = dict(
+            os.environ,
+            STRIDE_CLINIC_HOME=str(home),
+            QT_QPA_PLATFORM="offscreen",
+            PYTHONPATH=str(ROOT),
+        )
         times = []
         rows = 0
         for _ in range(args.runs):
             t0 = time.time()
             out = subprocess.run(
-                [sys.executable, "-c", CHILD, repr(t0)], env=env, capture_output=True, text=True, timeout=120
+                [sys.executable, "-c", CHILD, repr(t0)],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
             )
             line = next((ln for ln in out.stdout.splitlines() if ln.startswith("READY")), None)
             if line is None:

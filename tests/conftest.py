@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# Offscreen, with a 1920×1080 screen like a clinic monitor (Qt's default offscreen screen is 800×800).
+_SCREEN = Path(__file__).resolve().parent / "data" / "offscreen_screen.json"
+if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_SCREEN}"
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 from PySide6.QtCore import QCoreApplication, QSettings
@@ -19,6 +20,8 @@ ORG = "StrideClinic"
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
+    # Qt Multimedia logs every optional library it cannot find; clinicians need none of that.
+    os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia*=false;qt.qpa.*=false")
     app = QApplication.instance() or QApplication(argv or sys.argv[:1])
     QCoreApplication.setOrganizationName(ORG)
     QCoreApplication.setApplicationName("Stride Clinic")

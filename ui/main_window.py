@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt
@@ -10,6 +12,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QSplitter,
     QTabWidget,
     QWidget,
@@ -23,6 +26,15 @@ from ui.style import STYLE_SHEET
 
 if TYPE_CHECKING:
     from app.clinic import Clinic
+
+
+def _scrolling(widget: QWidget) -> QScrollArea:
+    """Wrap a tall panel so the window still fits a 1280×720 laptop screen."""
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setWidget(widget)
+    return scroll
 
 
 class MainWindow(QMainWindow):
@@ -39,6 +51,25 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.patient_view, "Patient && visits")
+        from ui.annotation_panel import AnnotationPanel
+
+        self.annotation = AnnotationPanel(clinic)
+        self.annotation.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
+        self.annotation.events_saved.connect(lambda _rid: self._events_saved())
+        self.tabs.addTab(self.annotation, "Mark video")
+        from ui.capture_panel import CapturePanel
+
+        self.capture = CapturePanel(
+            developer_sources=os.environ.get("STRIDE_CLINIC_DEV_SOURCES") == "1"
+        )
+        self.capture.recording_finished.connect(self._recording_finished)
+        self.tabs.addTab(_scrolling(self.capture), "Record")
+        from ui.prescription_tab import PrescriptionTab
+
+        self.prescription = PrescriptionTab(clinic)
+        self.prescription.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
+        self.tabs.addTab(self.prescription, "Prescribe")
+        self._tasks: list = []
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.patient_list)
@@ -65,7 +96,11 @@ class MainWindow(QMainWindow):
         self.patient_view.new_visit_requested.connect(self.new_visit)
         self.patient_view.edit_visit_requested.connect(self.edit_visit)
         self.patient_view.delete_visit_requested.connect(self.delete_visit)
+        self.patient_view.import_video_requested.connect(self.import_video)
+        self.patient_view.open_recording_requested.connect(self.open_recording)
+        self.patient_view.visit_selected.connect(self._on_visit_selected)
 
+        self.tabs.currentChanged.connect(self._on_tab_changed)
         self.reload_patients()
         self._restore_geometry()
 
@@ -76,6 +111,9 @@ class MainWindow(QMainWindow):
             file_menu, "&New patient…", QKeySequence.StandardKey.New, self.new_patient
         )
         self._action(file_menu, "New &visit…", QKeySequence("Ctrl+Shift+N"), self.new_visit)
+        self._action(
+            file_menu, "&Import video into visit…", QKeySequence("Ctrl+I"), self._import_for_current
+        )
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
 
@@ -131,6 +169,53 @@ class MainWindow(QMainWindow):
             return
         fn(pid)
 
+    def _on_visit_selected(self, visit_id: int | None) -> None:
+        self.prescription.set_visit(visit_id)
+        pid = self.current_patient_id()
+        if visit_id is None or pid is None or self.patient_view.summary is None:
+            self.capture.set_destination(None, "")
+            return
+        visit = next((v for v in self.patient_view.summary.visits if v.id == visit_id), None)
+        folder = self.clinic.videos_root / f"patient_{pid:06d}" / f"visit_{visit_id:06d}"
+        label = f"{self.patient_view.summary.full_name} · visit of {visit.date if visit else ''}"
+        self.capture.set_destination(folder, label)
+        self._capture_visit = visit_id
+
+    def _recording_finished(self, path: str, capture_fps: float) -> None:
+        """A camera recording was stopped: record it on the visit and open it for marking."""
+        from app.records.recordings import add_existing_file
+
+        visit_id = getattr(self, "_capture_visit", None)
+        if visit_id is None:
+            return
+        try:
+            rid = add_existing_file(
+                self.clinic.db,
+                self.clinic.videos_root,
+                visit_id,
+                Path(path),
+                capture_fps=capture_fps,
+            )
+        except Exception as exc:  # the file itself stays where it is, nothing is lost
+            QMessageBox.warning(
+                self,
+                "Recording kept, but not linked",
+                f"The recording is saved as {path}, but could not be added to the visit: "
+                f"{getattr(exc, 'message', exc)}. Use “Import video…” to add it.",
+            )
+            return
+        self.refresh_patient(select_visit=visit_id)
+        self.open_recording(rid)
+
+    def _on_tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.prescription:
+            self.prescription.set_visit(self.patient_view.current_visit_id())
+        if self.tabs.widget(index) is self.patient_view and getattr(
+            self, "_refresh_pending", False
+        ):
+            self._refresh_pending = False
+            self.refresh_patient(select_visit=self.patient_view.current_visit_id())
+
     def _on_patient_selected(self, patient_id: int | None) -> None:
         self.patient_view.show_patient(self.actions.summary(patient_id) if patient_id else None)
 
@@ -184,6 +269,39 @@ class MainWindow(QMainWindow):
             self.refresh_patient()
             self.statusBar().showMessage("Visit deleted.", 4000)
 
+    # --- recordings ---------------------------------------------------------------------------
+    def _import_for_current(self) -> None:
+        vid = self.patient_view.current_visit_id()
+        if vid is None:
+            self.statusBar().showMessage("Select a patient and a visit first.", 4000)
+            return
+        self.import_video(vid)
+
+    def import_video(self, visit_id: int, source: Path | None = None) -> None:
+        from ui.import_video import ask_video_file, start_import
+
+        source = source or ask_video_file(self)
+        if source is None:
+            return
+
+        def done(recording_id: int) -> None:
+            self.refresh_patient(select_visit=visit_id)
+            self.statusBar().showMessage(f"Imported {source.name}.", 5000)
+            self.open_recording(recording_id)
+
+        task = start_import(self, self.clinic, visit_id, source, done)
+        self._tasks.append(task)
+        task.finished.connect(lambda _r: self._tasks.remove(task) if task in self._tasks else None)
+        task.failed.connect(lambda _e: self._tasks.remove(task) if task in self._tasks else None)
+        task.cancelled.connect(lambda: self._tasks.remove(task) if task in self._tasks else None)
+
+    def open_recording(self, recording_id: int) -> None:
+        if self.annotation.open_recording(recording_id):
+            self.tabs.setCurrentWidget(self.annotation)
+
+    def _events_saved(self) -> None:
+        self._refresh_pending = True
+
     # --- window state --------------------------------------------------------------------------
     def _restore_geometry(self) -> None:
         settings = QSettings()
@@ -197,11 +315,11 @@ class MainWindow(QMainWindow):
             self.splitter.restoreState(state)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        for i in range(self.tabs.count()):
-            widget = self.tabs.widget(i)
-            shutdown = getattr(widget, "shutdown", None)
-            if callable(shutdown):
-                shutdown()
+        for task in list(self._tasks):
+            task.cancel()
+            task.wait(10000)
+        for widget in (self.annotation, self.capture, self.prescription):
+            widget.shutdown()
         settings = QSettings()
         settings.setValue("main/geometry", self.saveGeometry())
         settings.setValue("main/splitter", self.splitter.saveState())

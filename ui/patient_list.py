@@ -148,6 +148,7 @@ class PatientListPanel(QWidget):
 
         self.count_label = QLabel()
         self.count_label.setObjectName("muted")
+        self.count_label.setWordWrap(True)
 
         new_btn = QPushButton("New patient…")
         new_btn.clicked.connect(self.new_requested)

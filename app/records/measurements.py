@@ -49,7 +49,9 @@ def visit_measurement(session: Session, visit_id: int) -> VisitMeasurement | Non
     """Metrics from the recording of this visit with the most initial contacts, or None."""
     best: VisitMeasurement | None = None
     best_n = 0
-    for rec in session.scalars(select(Recording).where(Recording.visit_id == visit_id).order_by(Recording.id)):
+    for rec in session.scalars(
+        select(Recording).where(Recording.visit_id == visit_id).order_by(Recording.id)
+    ):
         events = recording_events(session, rec)
         ics = [e for e in events if e.type is EventType.INITIAL_CONTACT]
         if len(ics) < 2 or len(ics) <= best_n:
@@ -86,7 +88,11 @@ def save_prescription(session: Session, visit_id: int, plan: dict[str, Any]) -> 
 
 
 def latest_prescription(session: Session, visit_id: int) -> Prescription | None:
-    stmt = select(Prescription).where(Prescription.visit_id == visit_id).order_by(Prescription.id.desc())
+    stmt = (
+        select(Prescription)
+        .where(Prescription.visit_id == visit_id)
+        .order_by(Prescription.id.desc())
+    )
     return session.scalars(stmt).first()
 
 
@@ -100,7 +106,8 @@ def previous_prescription(session: Session, visit_id: int) -> Prescription | Non
         .join(Visit)
         .where(
             Visit.patient_id == visit.patient_id,
-            (Visit.visit_date < visit.visit_date) | ((Visit.visit_date == visit.visit_date) & (Visit.id < visit.id)),
+            (Visit.visit_date < visit.visit_date)
+            | ((Visit.visit_date == visit.visit_date) & (Visit.id < visit.id)),
         )
         .order_by(Visit.visit_date.desc(), Prescription.id.desc())
     )

@@ -176,6 +176,7 @@ def replace_overlays(session: Session, recording_id: int, overlays: Iterable[dic
 
 # --- importing ---------------------------------------------------------------------------------
 
+
 def import_recording(
     db: Database,
     videos_root: Path,
@@ -225,7 +226,13 @@ def import_recording(
 
 
 def add_existing_file(
-    db: Database, videos_root: Path, visit_id: int, path: Path, *, capture_fps: float | None, view: str = "side"
+    db: Database,
+    videos_root: Path,
+    visit_id: int,
+    path: Path,
+    *,
+    capture_fps: float | None,
+    view: str = "side",
 ) -> int:
     """Record a file already inside the data folder (e.g. a fresh camera recording)."""
     from app.video import probe

@@ -78,14 +78,22 @@ def test_geometry_is_remembered(qtbot, clinic) -> None:
 
     w = MainWindow(clinic)
     qtbot.addWidget(w)
-    w.resize(701, 503)  # within the offscreen screen, which clamps restored geometry
+    w.resize(1401, 803)
     w.show()
-    size = (w.width(), w.height())
-    assert size != (1360, 860)
+    assert (w.width(), w.height()) == (1401, 803)
     w.close()
     w2 = MainWindow(clinic)
     qtbot.addWidget(w2)
-    assert (w2.width(), w2.height()) == size
+    assert (w2.width(), w2.height()) == (1401, 803)
+
+
+def test_main_window_fits_a_1280x720_laptop(qtbot, clinic) -> None:
+    from ui.main_window import MainWindow
+
+    w = MainWindow(clinic)
+    qtbot.addWidget(w)
+    hint = w.minimumSizeHint()
+    assert hint.width() <= 1280 and hint.height() <= 720, hint
 
 
 def test_demo_window_shows_demo_patients(qtbot, demo_clinic) -> None:

@@ -1,0 +1,638 @@
+"""Frame-by-frame marking of heel strikes and toe-offs, with live metrics.
+
+Every edit is an undoable command and is written to the database at once (a crash loses
+nothing). Frames come from :mod:`app.video`'s frame server; the panel asks for the frame it
+wants and shows the newest one that is ready (a 60 Hz poll, never a signal per decoded frame).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence, QShortcut, QUndoCommand, QUndoStack
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QSplitter,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import video
+from app.analysis.events import EventSource, EventType, Foot, FootEvent
+from app.analysis.metrics import temporal_metrics
+from app.db.models import Patient, Recording, Visit
+from app.records import recordings as rec_store
+from ui.annotation_sidebar import AnnotationSidebar
+from ui.event_timeline import EventTimeline
+from ui.playback import TransportBar
+from ui.video_view import VideoView
+
+if TYPE_CHECKING:
+    from app.clinic import Clinic
+
+log = logging.getLogger(__name__)
+LOW_CONFIDENCE = 0.5
+
+
+class _EventsEdit(QUndoCommand):
+    """Replace the whole event list (small lists: snapshots keep undo trivially correct)."""
+
+    def __init__(
+        self, panel: AnnotationPanel, before: list[FootEvent], after: list[FootEvent], text: str
+    ) -> None:
+        super().__init__(text)
+        self.panel, self.before, self.after = panel, before, after
+
+    def redo(self) -> None:
+        self.panel._apply_events(self.after)
+
+    def undo(self) -> None:
+        self.panel._apply_events(self.before)
+
+
+class AnnotationPanel(QWidget):
+    events_saved = Signal(int)  # recording id
+    status_message = Signal(str)
+
+    def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.clinic = clinic
+        self.server: video.FrameServer | None = None
+        self.recording_id: int | None = None
+        self.frame_count = 0
+        self.current = 0
+        self.times: np.ndarray = np.zeros(0)
+        self.events: list[FootEvent] = []
+        self.overlays: list[dict] = []
+        self.keypoints = None  # KeypointTrack from automatic detection, for the skeleton
+        self.save_error: str | None = None
+        self.undo_stack = QUndoStack(self)
+        self._shown_frame = -1
+        self._detect_task = None
+        self.direction = 1
+
+        # --- header -----------------------------------------------------------------------
+        self.title = QLabel("No recording open")
+        self.title.setObjectName("sectionTitle")
+        self.capture_fps = QDoubleSpinBox()
+        self.capture_fps.setRange(1.0, 2000.0)
+        self.capture_fps.setDecimals(2)
+        self.capture_fps.setSuffix(" frames/s")
+        self.capture_fps.setKeyboardTracking(False)
+        self.capture_fps.setToolTip(
+            "Capture rate: how many frames the camera took per real second. Phone slow-motion files "
+            "often play at 30 fps but were captured at 120 or 240 fps; every time figure (cadence, "
+            "contact time) uses this rate."
+        )
+        self.capture_fps.valueChanged.connect(self._capture_fps_changed)
+        self.fps_note = QLabel()
+        self.fps_note.setObjectName("muted")
+        self.banner = QLabel()
+        self.banner.setObjectName("warning")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        header = QHBoxLayout()
+        header.addWidget(self.title, 1)
+        header.addWidget(QLabel("Capture rate"))
+        header.addWidget(self.capture_fps)
+        header.addWidget(self.fps_note)
+
+        # --- video, tools, transport, timeline -----------------------------------------------
+        self.view = VideoView()
+        self.view.overlay_created.connect(self._overlay_created)
+        self.view.overlay_delete_requested.connect(self._overlay_delete)
+        self.view.tool_changed.connect(self._view_tool_changed)
+        self.transport = TransportBar()
+        self.transport.frame_requested.connect(self.go_to)
+        self.timeline = EventTimeline()
+        self.timeline.frame_requested.connect(self.go_to)
+        self.timeline.event_moved.connect(self._event_moved)
+
+        # A tool bar folds what does not fit into a » menu, so the panel works on a 1280 px laptop.
+        tools = QToolBar()
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        tools.addWidget(QLabel("Measure: "))
+        self.tool_buttons: dict[str, QAction] = {}
+        for kind, text, tip in (
+            (
+                "vline",
+                "Vertical line",
+                "Click once: a vertical reference line (e.g. through the hip)",
+            ),
+            (
+                "shank",
+                "Shank angle",
+                "Click the knee, then the ankle: shank angle against vertical",
+            ),
+            ("angle", "Knee angle", "Click hip, knee, ankle: knee flexion"),
+            ("distance", "Distance", "Click two points: distance (cm once calibrated)"),
+            (
+                "calibration",
+                "Calibrate…",
+                "Click both ends of an object of known length in the runner's plane",
+            ),
+        ):
+            a = QAction(text, self)
+            a.setCheckable(True)
+            a.setToolTip(tip)
+            a.toggled.connect(lambda on, k=kind: self._tool_toggled(k, on))
+            tools.addAction(a)
+            self.tool_buttons[kind] = a
+        tools.addSeparator()
+        self.direction_action = QAction("Runner faces →", self)
+        self.direction_action.setToolTip(
+            "Direction the runner faces in the picture; sets the sign of shank angles "
+            "(detected automatically by “Detect contacts”)."
+        )
+        self.direction_action.triggered.connect(lambda: self.set_direction(-self.direction))
+        tools.addAction(self.direction_action)
+        self.skeleton_box = QCheckBox("Skeleton")
+        self.skeleton_box.setToolTip(
+            "Show the pose model's leg keypoints (after automatic detection)"
+        )
+        self.skeleton_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.skeleton_box.toggled.connect(lambda _on: self._show_skeleton())
+        self.skeleton_box.setEnabled(False)
+        tools.addWidget(self.skeleton_box)
+        tools.addSeparator()
+        fit = QAction("Fit", self)
+        fit.setToolTip("Fit the frame to the window (zoom with the mouse wheel, drag to pan)")
+        fit.triggered.connect(self.view.fit_to_window)
+        export = QAction("Export frame…", self)
+        export.setToolTip("Save this frame with its measurement lines as a PNG picture")
+        export.triggered.connect(self.export_frame_dialog)
+        tools.addAction(fit)
+        tools.addAction(export)
+        for w in tools.findChildren(QWidget):
+            w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.addWidget(tools)
+        lv.addWidget(self.view, 1)
+        lv.addWidget(self.transport)
+        lv.addWidget(self.timeline)
+
+        self.sidebar = AnnotationSidebar()
+        self.sidebar.mark_requested.connect(self.mark)
+        self.sidebar.delete_requested.connect(self.delete_at_current)
+        self.sidebar.detect_requested.connect(self.detect_contacts)
+        self.sidebar.accept_all_requested.connect(self.accept_all)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(self.sidebar)
+        split.setStretchFactor(0, 1)
+        split.setSizes([1000, 340])
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.addLayout(header)
+        layout.addWidget(self.banner)
+        layout.addWidget(split, 1)
+
+        self._poll = QTimer(self)
+        self._poll.setInterval(16)
+        self._poll.timeout.connect(self._poll_frame)
+        self._install_shortcuts()
+        self._set_enabled(False)
+
+    # ------------------------------------------------------------------ shortcuts
+    def _install_shortcuts(self) -> None:
+        def sc(key: str | QKeySequence, fn) -> None:  # type: ignore[no-untyped-def]
+            s = QShortcut(QKeySequence(key), self)
+            s.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            s.activated.connect(fn)
+
+        sc("Right", lambda: self.step(1))
+        sc("Left", lambda: self.step(-1))
+        sc("Shift+Right", lambda: self.step(10))
+        sc("Shift+Left", lambda: self.step(-10))
+        sc("Home", lambda: self.go_to(0))
+        sc("End", lambda: self.go_to(self.frame_count - 1))
+        sc("Space", self.transport.toggle)
+        sc("J", self.transport.slower)
+        sc("K", self.transport.stop)
+        sc("L", self.transport.faster)
+        sc("G", self._focus_frame_box)
+        sc("1", lambda: self.mark(Foot.LEFT, EventType.INITIAL_CONTACT))
+        sc("2", lambda: self.mark(Foot.RIGHT, EventType.INITIAL_CONTACT))
+        sc("3", lambda: self.mark(Foot.LEFT, EventType.TOE_OFF))
+        sc("4", lambda: self.mark(Foot.RIGHT, EventType.TOE_OFF))
+        sc("Delete", self.delete_at_current)
+        sc("Backspace", self.delete_at_current)
+        sc("A", self.accept_at_current)
+        sc(QKeySequence.StandardKey.Undo, self.undo_stack.undo)
+        sc(QKeySequence.StandardKey.Redo, self.undo_stack.redo)
+        sc("Ctrl+Shift+Z", self.undo_stack.redo)
+
+    def _focus_frame_box(self) -> None:
+        self.transport.frame_box.setFocus()
+        self.transport.frame_box.selectAll()
+
+    # ------------------------------------------------------------------ opening
+    def open_recording(self, recording_id: int) -> bool:
+        """Open a recording of the clinic; returns False (with a message shown) if it cannot."""
+        self.close_recording()
+        with self.clinic.db.session() as s:
+            rec = s.get(Recording, recording_id)
+            if rec is None:
+                self._show_banner("This recording no longer exists.")
+                return False
+            visit = s.get(Visit, rec.visit_id)
+            patient = s.get(Patient, visit.patient_id) if visit else None
+            path = rec_store.resolve_video(rec, self.clinic.videos_root)
+            capture_fps, container_fps = rec.capture_fps, rec.container_fps
+            frame_count = rec.frame_count or 0
+            cm_per_px = rec.cm_per_px
+            self.overlays = [
+                {
+                    "kind": o.kind,
+                    "points": o.points,
+                    "value": o.value,
+                    "label": o.label or "",
+                    "frame": o.frame,
+                }
+                for o in rec_store.overlays_of(s, recording_id)
+            ]
+            fps_for_events = capture_fps or container_fps or 30.0
+            events = rec_store.events_of(s, recording_id, fps_for_events)
+            title = f"{patient.full_name if patient else ''} · {visit.visit_date if visit else ''} · {rec.original_name or path.name}"
+        self.recording_id = recording_id
+        self.title.setText(title)
+        self.undo_stack.clear()
+        self.view.set_calibration(cm_per_px)
+        try:
+            self.server = video.open(
+                path,
+                capture_fps=capture_fps,
+                memory_budget_mb=self.clinic.settings.video_memory_budget_mb,
+            )
+        except video.VideoError as exc:
+            # The marks stay visible and editable on the timeline; the video can be relinked.
+            self.server = None
+            self.frame_count = max(frame_count, 1 + max((e.frame for e in events), default=0))
+            self.times = np.arange(self.frame_count) / fps_for_events
+            self.view.set_message(exc.message)
+            self._show_banner(
+                exc.message + " Your marks are safe and still listed on the timeline."
+            )
+        else:
+            info = self.server.info
+            self.frame_count = self.server.frame_count
+            self.times = self.server.times_s()
+            self.view.set_message(None)
+            if self.server.warnings:
+                self._show_banner(" ".join(self.server.warnings))
+            capture_fps = self.server.capture_fps or info.container_fps
+            self.fps_note.setText(
+                f"(file plays at {info.container_fps:g} fps)"
+                if info.container_fps
+                else "(no frame rate in file)"
+            )
+        self.capture_fps.blockSignals(True)
+        self.capture_fps.setValue(capture_fps or 30.0)
+        self.capture_fps.blockSignals(False)
+        self.transport.set_clip(
+            self.frame_count, (self.server.info.container_fps if self.server else None) or 30.0
+        )
+        self.timeline.set_frame_count(self.frame_count)
+        self.events = [replace(e, time_s=self._time(e.frame)) for e in events]
+        self._refresh_events()
+        self._set_enabled(True)
+        self.sidebar.detect_btn.setEnabled(self.server is not None)
+        self._shown_frame = -1
+        self.go_to(0)
+        self._poll.start()
+        self.setFocus()
+        return True
+
+    def close_recording(self) -> None:
+        self._poll.stop()
+        self.transport.stop()
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+        self.recording_id = None
+        self.keypoints = None
+        self.skeleton_box.setChecked(False)
+        self.skeleton_box.setEnabled(False)
+        self.banner.hide()
+        self._set_enabled(False)
+
+    def shutdown(self) -> None:
+        if self._detect_task is not None:
+            self._detect_task.cancel()
+            self._detect_task.wait(10000)
+        self.close_recording()
+
+    def _set_enabled(self, on: bool) -> None:
+        for w in (
+            self.transport,
+            self.timeline,
+            self.sidebar,
+            self.capture_fps,
+            *self.tool_buttons.values(),
+        ):
+            w.setEnabled(on)
+        self.direction_action.setEnabled(on)
+
+    def _show_banner(self, text: str) -> None:
+        self.banner.setText("⚠ " + text)
+        self.banner.show()
+
+    # ------------------------------------------------------------------ navigation
+    def _time(self, frame: int) -> float:
+        if 0 <= frame < len(self.times):
+            return float(self.times[frame])
+        return frame / (self.capture_fps.value() or 30.0)
+
+    def step(self, n: int) -> None:
+        self.transport.stop()
+        if self.server is not None:
+            self.server.set_position_hint(self.current, n, abs(n))
+        self.go_to(self.current + n)
+
+    def go_to(self, frame: int) -> None:
+        if self.frame_count <= 0:
+            return
+        frame = max(0, min(self.frame_count - 1, int(frame)))
+        self.current = frame
+        self.transport.show_position(frame, self._time(frame))
+        self.timeline.set_current(frame)
+        if self.server is not None:
+            direction = 1 if frame >= self._shown_frame else -1
+            self.server.set_position_hint(frame, direction)
+            rgb = self.server.try_get(frame)
+            if rgb is not None:
+                self._show(frame, rgb)
+
+    def _poll_frame(self) -> None:
+        if self.server is None:
+            return
+        if self._shown_frame != self.current:
+            rgb = self.server.try_get(self.current)
+            if rgb is not None:
+                self._show(self.current, rgb)
+        self.timeline.set_cache_progress(self.server.cache_progress())
+
+    def _show(self, frame: int, rgb: np.ndarray) -> None:
+        self.view.set_frame(rgb)
+        self._shown_frame = frame
+        self.view.set_overlays([o for o in self.overlays if o.get("frame") == frame])
+        self._show_skeleton()
+
+    # ------------------------------------------------------------------ events
+    def _refresh_events(self) -> None:
+        self.timeline.set_events(self.events)
+        try:
+            metrics = temporal_metrics(self.events) if self.events else None
+        except Exception:  # metrics must never break marking
+            log.exception("metrics failed")
+            metrics = None
+        self.sidebar.show_metrics(metrics)
+        auto = [e for e in self.events if e.source is EventSource.AUTOMATIC]
+        self.sidebar.show_proposals(
+            len(auto), sum(1 for e in auto if e.confidence < LOW_CONFIDENCE)
+        )
+
+    def _apply_events(self, events: list[FootEvent]) -> None:
+        """Show and save ``events``; a failed save is reported and retried on the next edit."""
+        self.events = sorted(events, key=lambda e: (e.frame, e.foot.value, e.type.value))
+        self._refresh_events()
+        self._save_events()
+
+    def _save_events(self) -> None:
+        if self.recording_id is None:
+            return
+        try:
+            with self.clinic.db.session() as s:
+                rec_store.replace_events(s, self.recording_id, self.events)
+        except Exception as exc:
+            self.save_error = str(exc)
+            self._show_banner(
+                "Your last mark could not be saved to the database "
+                f"({type(exc).__name__}). It is kept on screen and will be saved with your next mark."
+            )
+            log.error("saving events failed: %s", type(exc).__name__)
+            return
+        if self.save_error:
+            self.save_error = None
+            self.banner.hide()
+        self.events_saved.emit(self.recording_id)
+
+    def _edit(self, after: list[FootEvent], text: str) -> None:
+        self.undo_stack.push(_EventsEdit(self, list(self.events), after, text))
+
+    def mark(self, foot: Foot, etype: EventType) -> None:
+        if self.recording_id is None:
+            return
+        f = self.current
+        rest = [e for e in self.events if not (e.foot is foot and e.type is etype and e.frame == f)]
+        new = FootEvent(foot, etype, f, self._time(f), EventSource.MANUAL, 1.0)
+        self._edit([*rest, new], f"mark {foot.value} {etype.value.replace('_', ' ')} at {f}")
+        self.status_message.emit(
+            f"Marked {foot.value} {etype.value.replace('_', ' ')} at frame {f}."
+        )
+
+    def delete_at_current(self) -> None:
+        here = [e for e in self.events if e.frame == self.current]
+        if here:
+            self._edit(
+                [e for e in self.events if e.frame != self.current],
+                f"delete marks at {self.current}",
+            )
+
+    def accept_at_current(self) -> None:
+        if any(e.frame == self.current and e.source is EventSource.AUTOMATIC for e in self.events):
+            after = [
+                replace(e, source=EventSource.MANUAL, confidence=1.0)
+                if e.frame == self.current
+                else e
+                for e in self.events
+            ]
+            self._edit(after, f"accept proposal at {self.current}")
+
+    def accept_all(self) -> None:
+        if any(e.source is EventSource.AUTOMATIC for e in self.events):
+            self._edit(
+                [replace(e, source=EventSource.MANUAL, confidence=1.0) for e in self.events],
+                "accept all proposals",
+            )
+
+    def _event_moved(self, event: FootEvent, new_frame: int) -> None:
+        new_frame = max(0, min(self.frame_count - 1, int(new_frame)))
+        rest = [
+            e
+            for e in self.events
+            if e != event
+            and not (e.foot is event.foot and e.type is event.type and e.frame == new_frame)
+        ]
+        moved = replace(
+            event,
+            frame=new_frame,
+            time_s=self._time(new_frame),
+            source=EventSource.MANUAL,
+            confidence=1.0,
+        )
+        self._edit([*rest, moved], f"move {event.foot.value} {event.type.value} to {new_frame}")
+        self.go_to(new_frame)
+
+    def _capture_fps_changed(self, fps: float) -> None:
+        if self.recording_id is None:
+            return
+        try:
+            with self.clinic.db.session() as s:
+                rec_store.set_capture_fps(s, self.recording_id, fps)
+        except Exception as exc:
+            self._show_banner(getattr(exc, "message", str(exc)))
+            return
+        if self.server is not None:
+            self.server.capture_fps = fps
+            self.times = self.server.times_s()
+        else:
+            self.times = np.arange(self.frame_count) / fps
+        self.events = [replace(e, time_s=self._time(e.frame)) for e in self.events]
+        self._refresh_events()
+        self.go_to(self.current)
+
+    # ------------------------------------------------------------------ overlays
+    def _tool_toggled(self, kind: str, on: bool) -> None:
+        if on:
+            for k, b in self.tool_buttons.items():
+                if k != kind and b.isChecked():
+                    b.blockSignals(True)
+                    b.setChecked(False)
+                    b.blockSignals(False)
+            self.view.set_tool(kind)
+        elif all(not b.isChecked() for b in self.tool_buttons.values()):
+            self.view.set_tool(None)
+
+    def _view_tool_changed(self, kind: object) -> None:
+        if kind is None:
+            for b in self.tool_buttons.values():
+                b.blockSignals(True)
+                b.setChecked(False)
+                b.blockSignals(False)
+
+    def set_direction(self, direction: int) -> None:
+        """Direction of travel in the image (+1 right, -1 left): signs shank angles and overstride."""
+        self.direction = 1 if direction >= 0 else -1
+        self.view.set_direction(self.direction)
+        self.direction_action.setText("Runner faces →" if self.direction > 0 else "Runner faces ←")
+
+    def _overlay_created(self, item: dict) -> None:
+        kind = item.get("kind")
+        for b in self.tool_buttons.values():
+            b.blockSignals(True)
+            b.setChecked(False)
+            b.blockSignals(False)
+        self.view.set_tool(None)
+        if kind == "calibration":
+            self._calibrate(item)
+            return
+        item = dict(item, frame=self.current)
+        self.overlays.append(item)
+        self._save_overlays()
+        self.view.set_overlays([o for o in self.overlays if o.get("frame") == self.current])
+
+    def _calibrate(self, item: dict) -> None:
+        from app.annotation.geometry import GeometryError, calibrate
+
+        length, ok = QInputDialog.getDouble(
+            self,
+            "Calibrate",
+            "Real length of the line you drew, in cm\n(an object in the runner's plane):",
+            100.0,
+            1.0,
+            500.0,
+            1,
+        )
+        if not ok or self.recording_id is None:
+            return
+        (x1, y1), (x2, y2) = item["points"][:2]
+        try:
+            cm_per_px = calibrate((x1, y1), (x2, y2), length)
+        except GeometryError as exc:
+            QMessageBox.warning(
+                self, "Calibration", exc.message if hasattr(exc, "message") else str(exc)
+            )
+            return
+        with self.clinic.db.session() as s:
+            rec_store.set_calibration(
+                s,
+                self.recording_id,
+                cm_per_px,
+                {"points": item["points"], "length_cm": length, "frame": self.current},
+            )
+        self.view.set_calibration(cm_per_px)
+        self.status_message.emit(f"Calibrated: {cm_per_px * 10:.2f} mm per pixel.")
+
+    def _overlay_delete(self, index: int) -> None:
+        here = [o for o in self.overlays if o.get("frame") == self.current]
+        if 0 <= index < len(here):
+            self.overlays.remove(here[index])
+            self._save_overlays()
+            self.view.set_overlays([o for o in self.overlays if o.get("frame") == self.current])
+
+    def _save_overlays(self) -> None:
+        if self.recording_id is None:
+            return
+        with self.clinic.db.session() as s:
+            rec_store.replace_overlays(s, self.recording_id, self.overlays)
+
+    def export_frame(self, path: Path) -> bool:
+        image = self.view.render_current(with_overlays=True)
+        return bool(image and not image.isNull() and image.save(str(path), "PNG"))
+
+    def export_frame_dialog(self) -> None:
+        if self.server is None:
+            return
+        default = (
+            self.clinic.folder.stills / f"recording{self.recording_id}_frame{self.current}.png"
+        )
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Export frame", str(default), "PNG picture (*.png)"
+        )
+        if name:
+            ok = self.export_frame(Path(name))
+            self.status_message.emit(f"Saved {name}" if ok else f"Could not save {name}")
+
+    # ------------------------------------------------------------------ skeleton
+    def _show_skeleton(self) -> None:
+        track = self.keypoints
+        if (
+            track is None
+            or not self.skeleton_box.isChecked()
+            or not 0 <= self.current < len(track.times)
+        ):
+            self.view.set_skeleton(None)
+            return
+        from app.analysis.keypoints import JOINTS
+
+        pts = {}
+        for s, side in enumerate(("left", "right")):
+            for j, joint in enumerate(JOINTS):
+                x, y = track.xy[self.current, s, j]
+                if np.isfinite(x) and np.isfinite(y):
+                    pts[f"{side}_{joint}"] = (float(x), float(y))
+        self.view.set_skeleton(pts or None)
+
+    # ------------------------------------------------------------------ detection
+    def detect_contacts(self) -> None:
+        from ui.auto_detect import start_detection
+
+        start_detection(self)

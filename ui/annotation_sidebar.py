@@ -1,0 +1,183 @@
+"""Right-hand side of the annotation panel: marking buttons, live metrics, warnings."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QGroupBox,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.analysis.events import EventType, Foot
+from app.analysis.metrics import Stat, TemporalMetrics
+
+# key, foot, type, label
+MARK_KEYS: list[tuple[str, Foot, EventType, str]] = [
+    ("1", Foot.LEFT, EventType.INITIAL_CONTACT, "Left contact"),
+    ("2", Foot.RIGHT, EventType.INITIAL_CONTACT, "Right contact"),
+    ("3", Foot.LEFT, EventType.TOE_OFF, "Left toe-off"),
+    ("4", Foot.RIGHT, EventType.TOE_OFF, "Right toe-off"),
+]
+FOOT_COLOURS = {Foot.LEFT: "#2b7bb9", Foot.RIGHT: "#e07b00"}
+
+
+def _fmt(stat: Stat | None, unit: str, scale: float = 1.0, digits: int = 0) -> str:
+    if stat is None or stat.mean is None:
+        return "—"
+    mean = stat.mean * scale
+    if stat.sd is None:
+        return f"{mean:.{digits}f}{unit} (n={stat.n})"
+    return f"{mean:.{digits}f} ± {stat.sd * scale:.{digits}f}{unit} (n={stat.n})"
+
+
+class AnnotationSidebar(QWidget):
+    mark_requested = Signal(object, object)  # Foot, EventType
+    delete_requested = Signal()
+    detect_requested = Signal()
+    accept_all_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        marks = QGroupBox("Mark at this frame")
+        grid = QGridLayout(marks)
+        self.mark_buttons: list[QPushButton] = []
+        for i, (key, foot, etype, label) in enumerate(MARK_KEYS):
+            b = QPushButton(f"{label}   [{key}]")
+            b.setToolTip(f"Mark a {label.lower()} at the current frame (key {key})")
+            b.setStyleSheet(
+                f"QPushButton {{ border-left: 6px solid {FOOT_COLOURS[foot]}; text-align: left; }}"
+            )
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            b.clicked.connect(lambda _=False, f=foot, t=etype: self.mark_requested.emit(f, t))
+            grid.addWidget(b, i % 2 + (2 if etype is EventType.TOE_OFF else 0), 0)
+            self.mark_buttons.append(b)
+        self.delete_btn = QPushButton("Delete mark at this frame   [Del]")
+        self.delete_btn.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.delete_btn.clicked.connect(self.delete_requested)
+        grid.addWidget(self.delete_btn, 4, 0)
+
+        auto = QGroupBox("Automatic proposals")
+        av = QVBoxLayout(auto)
+        self.detect_btn = QPushButton("Detect contacts automatically…")
+        self.detect_btn.setToolTip(
+            "Runs a pose model on this video (on this computer, offline) and proposes every contact "
+            "and toe-off. Your own marks are never overwritten."
+        )
+        self.detect_btn.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.detect_btn.clicked.connect(self.detect_requested)
+        self.accept_btn = QPushButton("Accept all proposals")
+        self.accept_btn.setToolTip("Turn every automatic proposal into a confirmed mark")
+        self.accept_btn.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.accept_btn.clicked.connect(self.accept_all_requested)
+        self.auto_label = QLabel("No proposals.")
+        self.auto_label.setWordWrap(True)
+        self.auto_label.setObjectName("muted")
+        av.addWidget(self.detect_btn)
+        av.addWidget(self.accept_btn)
+        av.addWidget(self.auto_label)
+
+        metrics = QGroupBox("Metrics from the marks")
+        mv = QVBoxLayout(metrics)
+        self.cadence = QLabel("—")
+        self.cadence.setObjectName("bigFigure")
+        self.cadence.setStyleSheet("font-size: 20pt; font-weight: 600;")
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["", "Left", "Right"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        h = self.table.horizontalHeader()
+        h.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        h.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        h.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.symmetry = QLabel()
+        self.symmetry.setWordWrap(True)
+        self.warnings = QLabel()
+        self.warnings.setObjectName("warning")
+        self.warnings.setWordWrap(True)
+        self.warnings.hide()
+        mv.addWidget(QLabel("Cadence"))
+        mv.addWidget(self.cadence)
+        mv.addWidget(self.table, 1)
+        mv.addWidget(self.symmetry)
+        mv.addWidget(self.warnings)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 0, 0, 0)
+        layout.addWidget(marks)
+        layout.addWidget(auto)
+        layout.addWidget(metrics, 1)
+        self.setMinimumWidth(300)
+        self.show_metrics(None)
+
+    def show_metrics(self, m: TemporalMetrics | None) -> None:
+        rows: list[tuple[str, str, str]] = []
+        if m is None:
+            self.cadence.setText("—")
+            self.symmetry.setText("Mark contacts of both feet to see cadence and timing.")
+        else:
+            self.cadence.setText(f"{m.cadence_spm:.1f} steps/min" if m.cadence_spm else "—")
+            rows = [
+                ("Contacts", str(m.contacts.get("left", 0)), str(m.contacts.get("right", 0))),
+                (
+                    "Step time",
+                    _fmt(m.step_time_s["left"], " ms", 1000),
+                    _fmt(m.step_time_s["right"], " ms", 1000),
+                ),
+                (
+                    "Contact time",
+                    _fmt(m.contact_time_s["left"], " ms", 1000),
+                    _fmt(m.contact_time_s["right"], " ms", 1000),
+                ),
+                (
+                    "Flight time",
+                    _fmt(m.flight_time_s["left"], " ms", 1000),
+                    _fmt(m.flight_time_s["right"], " ms", 1000),
+                ),
+                (
+                    "Duty factor",
+                    _fmt(m.duty_factor["left"], " %", 100),
+                    _fmt(m.duty_factor["right"], " %", 100),
+                ),
+            ]
+            sym = [
+                f"{label}: {v:+.1f} %"
+                for label, v in (
+                    ("step time", m.symmetry_pct.get("step_time")),
+                    ("contact time", m.symmetry_pct.get("contact_time")),
+                )
+                if v is not None
+            ]
+            self.symmetry.setText(
+                ("Left/right symmetry index (0 = symmetric, + = left longer) — " + ", ".join(sym))
+                if sym
+                else ""
+            )
+        self.table.setRowCount(len(rows))
+        for r, cells in enumerate(rows):
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if c:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                self.table.setItem(r, c, item)
+        warnings = m.warnings if m is not None else []
+        self.warnings.setText("\n".join(f"⚠ {w}" for w in warnings))
+        self.warnings.setVisible(bool(warnings))
+
+    def show_proposals(self, automatic: int, low_confidence: int, note: str = "") -> None:
+        if automatic == 0:
+            self.auto_label.setText(note or "No proposals.")
+        else:
+            text = f"{automatic} proposal(s) to review"
+            if low_confidence:
+                text += f", {low_confidence} with low confidence (highlighted on the timeline)"
+            self.auto_label.setText(text + (f".\n{note}" if note else "."))
+        self.accept_btn.setEnabled(automatic > 0)
