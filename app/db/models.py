@@ -230,6 +230,34 @@ class HomeProgram(Base):
     visit: Mapped[Visit] = relationship(back_populates="home_programs")
 
 
+class VisitOutcome(Base):
+    """Patient-reported outcome measures of one visit (pain NPRS stays on :class:`Visit`).
+
+    Both disability scales have a column, so a clinic that switches between Oswestry and
+    Roland-Morris keeps every earlier score. ``psfs`` holds the Patient-Specific Functional Scale
+    items as ``[{"activity": str, "score": int, "running": bool}, ...]`` (3–5 items, 0–10).
+    """
+
+    __tablename__ = "visit_outcome"
+    __table_args__ = (
+        CheckConstraint("odi IS NULL OR (odi BETWEEN 0 AND 100)", name="odi"),
+        CheckConstraint("rmdq IS NULL OR (rmdq BETWEEN 0 AND 24)", name="rmdq"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(
+        ForeignKey("visit.id", ondelete="CASCADE"), unique=True, index=True
+    )
+    odi: Mapped[int | None] = mapped_column(Integer)
+    rmdq: Mapped[int | None] = mapped_column(Integer)
+    psfs: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now, onupdate=_now)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
 __all__ = [
     "Base",
     "Clinician",
@@ -240,5 +268,6 @@ __all__ = [
     "Prescription",
     "Recording",
     "Visit",
+    "VisitOutcome",
     "func",
 ]
