@@ -96,6 +96,10 @@ class SeekDecoder:
         self._pts_to_index = {int(p): i for i, p in enumerate(index.pts)}
         self._iter, self._next = None, -1
 
+    def is_cheap(self, n: int) -> bool:
+        """True when frame ``n`` is reachable by decoding forward a few frames (no seek)."""
+        return self._iter is not None and 0 <= n - self._next <= FORWARD_READ_LIMIT // 4
+
     def decode(self, n: int, keep_from: int | None = None) -> dict[int, np.ndarray]:
         """Return ``{n: rgb}`` plus frames ``keep_from..n-1`` met on the way (for caching)."""
         if self.index.synthetic:

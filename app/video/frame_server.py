@@ -44,6 +44,9 @@ LRU_MAX_FRAMES = 40  # 8 steps ahead + 2 behind at any stride, with room to spar
 # Decoder buffers (frame threads hold several pictures) and transient arrays, in frames.
 OVERHEAD_FRAMES = 12
 FETCH_THREADS = 2
+# After a seek decode, also store this many frames before the target: stepping back from a
+# jump then stays instant for a while instead of needing another GOP decode per frame.
+SEEK_KEEP_BEHIND = 16
 PREFETCH_AHEAD = 8  # steps ahead in the direction of travel
 PREFETCH_BEHIND = 2  # steps the other way (clinicians overshoot and come back)
 
@@ -410,7 +413,11 @@ class FrameServer:
                 if self._urgent:
                     return self._urgent.pop(0), True
                 for n in self._prefetch_plan():
-                    if n not in self._lru and n not in self._inflight:
+                    # Prefetch never starts a GOP-long seek decode: that would hold the seeker
+                    # when the user jumps. Stored frames, or a few frames forward, only.
+                    if n in self._lru or n in self._inflight:
+                        continue
+                    if n in self._store or self._seeker.is_cheap(n):
                         # Registered so a get() for it waits instead of decoding it twice.
                         self._inflight[n] = threading.Event()
                         return n, False
@@ -453,7 +460,7 @@ class FrameServer:
                 with self._seek_lock:
                     if self._stop.is_set():
                         raise VideoError("This video has been closed.", path=self.path)
-                    got = self._seeker.decode(n, keep_from=n - PREFETCH_BEHIND * 4)
+                    got = self._seeker.decode(n, keep_from=n - SEEK_KEEP_BEHIND)
             finally:
                 self._hold_builder(-1)
             for i in sorted(got):
@@ -491,6 +498,9 @@ class FrameServer:
                     return
                 seen.append(pts)
                 pending.append(encoder.submit(self._store.put, n, rgb))
+                if n % 8 == 0:  # newly stored frames may be prefetchable now
+                    with self._lock:
+                        self._wake.notify_all()
                 while len(pending) > 3 or (pending and pending[0].done()):
                     if not pending.popleft().result():
                         self.build_state = "budget_exhausted"
