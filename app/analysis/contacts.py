@@ -415,19 +415,8 @@ def _detect(track: KeypointTrack, min_conf: float) -> ContactResult:
         )
 
     events = _to_events(track, merged, steps, parity_to_side, agreement)
-    for foot in Foot:
-        count = sum(1 for e in events if e.foot is foot and e.type is EventType.INITIAL_CONTACT)
-        if count < MIN_CONTACTS_PER_SIDE:
-            warnings.append(
-                f"Only {count} {foot.value} foot contacts; at least {MIN_CONTACTS_PER_SIDE} per "
-                "side are needed for a stable mean (Dingenen 2018). Record a longer clip."
-            )
-    cadence = 60.0 / period
-    if not 140.0 <= cadence <= 200.0:
-        warnings.append(
-            f"The step rate ({cadence:.0f} steps/min) is outside the usual running range "
-            "(140-200). If this is running, check the capture frame rate (slow-motion files)."
-        )
+    # Too few contacts per side and an implausible cadence are reported by metrics.py, which
+    # also serves manually marked events.
     warnings += _input_warnings(track, p)
     return ContactResult(
         events, "right" if p.d > 0 else "left", float(period), strength, fps, leg, warnings

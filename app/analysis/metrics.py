@@ -157,12 +157,13 @@ def temporal_metrics(events: list[FootEvent]) -> TemporalMetrics:
     for f in Foot:
         if counts[f.value] < MIN_CONTACTS_PER_SIDE:
             warnings.append(
-                f"Only {counts[f.value]} {f.value} contacts: at least {MIN_CONTACTS_PER_SIDE} per "
-                "side are needed for a stable mean."
+                f"Only {counts[f.value]} {f.value} foot contacts; at least {MIN_CONTACTS_PER_SIDE} "
+                "per side are needed for a stable mean (Dingenen 2018). Record a longer clip."
             )
     if cadence is not None and not 140 <= cadence <= 200:
         warnings.append(
-            f"Cadence {cadence:.0f} steps/min is outside the usual running range 140-200."
+            f"Cadence {cadence:.0f} steps/min is outside the usual running range (140-200). "
+            "If this is running, check the capture frame rate (slow-motion files)."
         )
     st = {k: Stat.of(v) for k, v in step_t.items()}
     ct = {k: Stat.of(v) for k, v in contact.items()}

@@ -8,8 +8,11 @@ colour conversion time.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,14 +138,17 @@ def run_pose(
     confs: list[np.ndarray] = []
     t0 = time.perf_counter()
     try:
-        with mp_pose.Pose(
-            static_image_mode=False,
-            model_complexity=1,
-            smooth_landmarks=True,
-            enable_segmentation=False,
-            min_detection_confidence=0.5,
-            min_tracking_confidence=0.5,
-        ) as model:
+        with (
+            _quiet_native_stderr(),
+            mp_pose.Pose(
+                static_image_mode=False,
+                model_complexity=1,
+                smooth_landmarks=True,
+                enable_segmentation=False,
+                min_detection_confidence=0.5,
+                min_tracking_confidence=0.5,
+            ) as model,
+        ):
             for i, frame in enumerate(container.decode(stream)):
                 if max_frames and i >= max_frames:
                     break
@@ -200,6 +206,26 @@ def run_pose(
     if progress:
         progress(1.0)
     return track
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr() -> Iterator[None]:
+    """Silence MediaPipe's C++ INFO/WARNING lines (they bypass Python logging and ignore
+    GLOG_minloglevel) so the command line shows only our own messages. Python exceptions are
+    unaffected: they are printed after the descriptor is restored."""
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stderr (GUI, pytest capture)
+        yield
+        return
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
 
 
 def _interpolate_skipped(
