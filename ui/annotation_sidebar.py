@@ -115,7 +115,7 @@ class AnnotationSidebar(QWidget):
         layout.addWidget(marks)
         layout.addWidget(auto)
         layout.addWidget(metrics, 1)
-        self.setMinimumWidth(300)
+        self.setMinimumWidth(280)
         self.show_metrics(None)
 
     def show_metrics(self, m: TemporalMetrics | None) -> None:

@@ -42,6 +42,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.clinic = clinic
         self.actions = PatientActions(clinic, self)
+        self._last_patient_key = "main/last_patient_demo" if clinic.demo else "main/last_patient"
         title = APP_NAME + (" — DEMO clinic (fictional patients)" if clinic.demo else "")
         self.setWindowTitle(title)
         self.setStyleSheet(STYLE_SHEET)
@@ -101,7 +102,10 @@ class MainWindow(QMainWindow):
         self.patient_view.visit_selected.connect(self._on_visit_selected)
 
         self.tabs.currentChanged.connect(self._on_tab_changed)
-        self.reload_patients()
+        last = QSettings().value(self._last_patient_key)
+        self.reload_patients(select_id=int(last) if str(last or "").isdigit() else None)
+        if self.current_patient_id() is None and self.patient_list.model.rowCount():
+            self.patient_list.table.setCurrentIndex(self.patient_list.proxy.index(0, 0))
         self._restore_geometry()
 
     # --- menus ---------------------------------------------------------------------------------
@@ -323,4 +327,6 @@ class MainWindow(QMainWindow):
         settings = QSettings()
         settings.setValue("main/geometry", self.saveGeometry())
         settings.setValue("main/splitter", self.splitter.saveState())
+        if self.current_patient_id() is not None:
+            settings.setValue(self._last_patient_key, self.current_patient_id())
         super().closeEvent(event)

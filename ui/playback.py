@@ -67,7 +67,7 @@ class TransportBar(QWidget):
         )
         self.frame_total = QLabel("/ 0")
         self.time_label = QLabel("")
-        self.time_label.setMinimumWidth(150)
+        self.time_label.setMinimumWidth(120)
         self.time_label.setStyleSheet("font-family: monospace; font-size: 11pt;")
 
         row = QHBoxLayout(self)
