@@ -14,6 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import exc as orm_exc
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -71,6 +72,9 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # The signed-in clinician (app.safety.accounts); copied into every session's ``info``
+        # so audit entries and new visits carry it.
+        self.clinician_id: int | None = None
 
     @property
     def url(self) -> str:
@@ -80,11 +84,29 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file for SQLite, None for a server database."""
+        if not self.is_sqlite or not self.engine.url.database:
+            return None
+        return Path(self.engine.url.database)
+
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A transaction: committed on success, rolled back on any error."""
-        with self._sessions() as session, session.begin():
-            yield session
+        """A transaction: committed on success, rolled back on any error.
+
+        A save that lost a race with another workstation raises
+        :class:`app.safety.conflicts.EditConflict` (a ``ValidationError``) instead of
+        overwriting.
+        """
+        try:
+            with self._sessions() as session, session.begin():
+                session.info["clinician_id"] = self.clinician_id
+                yield session
+        except orm_exc.StaleDataError as exc:
+            from app.safety.conflicts import EditConflict
+
+            raise EditConflict() from exc
 
     def current_revision(self) -> str | None:
         with self.engine.connect() as conn:
@@ -93,6 +115,10 @@ class Database:
     def upgrade(self, revision: str = "head") -> None:
         cfg = _alembic_config()
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Two workstations starting at once: the second waits here, then finds the
+                # schema already upgraded (the lock ends with the migration transaction).
+                conn.execute(text("SELECT pg_advisory_xact_lock(53716)"))
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
 
@@ -119,11 +145,28 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
     Raises :class:`DatabaseCorrupt` for an unreadable file and :class:`DatabaseTooNew` for a
     database written by a newer Stride Clinic; in both cases nothing is modified.
     """
-    engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite"))
+    # hide_parameters: SQL errors and logs never carry patient data (names, notes).
+    engine = create_engine(
+        url, future=True, pool_pre_ping=not url.startswith("sqlite"), hide_parameters=True
+    )
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     db = Database(engine)
-    where = url.removeprefix("sqlite:///")
+    where = (
+        url.removeprefix("sqlite:///")
+        if db.is_sqlite
+        else engine.url.render_as_string(hide_password=True)
+    )
+    if not db.is_sqlite:
+        try:
+            check_connection(engine)
+        except sa_exc.SQLAlchemyError as exc:
+            engine.dispose()
+            raise DatabaseError(
+                f"Stride Clinic cannot reach the clinic database server {where}. Check that "
+                "the server computer is switched on and on the network, then start again. "
+                "Nothing has been changed."
+            ) from exc
     try:
         check = db.quick_check()
         if check != "ok":
@@ -163,6 +206,10 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
                 f"Updating the database {where} to this version failed ({exc}). The update was "
                 "rolled back; the database is as it was."
             ) from exc
+    if db.current_revision() == head_revision():
+        from app.safety.audit import install
+
+        install(db)  # automatic audit entries for patient and visit edits
     return db
 
 

@@ -52,6 +52,10 @@ class Clinician(Base):
     email: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    # Optional sign-in (app.safety.accounts): argon2id hash, never the password itself.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    # "clinician" or "admin"; only administrators may view and export the audit trail.
+    role: Mapped[str] = mapped_column(String(20), default="clinician", server_default="clinician")
 
 
 class Patient(Base):
@@ -146,6 +150,11 @@ class Recording(Base):
     cm_per_px: Mapped[float | None] = mapped_column(Float)
     calibration: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    # Bumped by every save of the foot events: two workstations annotating the same recording
+    # detect each other's saves instead of silently overwriting (app.records.recordings).
+    events_revision: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
 
     visit: Mapped[Visit] = relationship(back_populates="recordings")
     events: Mapped[list[FootEventRecord]] = relationship(
@@ -258,7 +267,30 @@ class VisitOutcome(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+class AuditEntry(Base):
+    """Who did what to which patient's data, and when (app.safety.audit).
+
+    No foreign keys on purpose: the trail must outlive the deletion of the patient or the
+    clinician it mentions. ``detail`` holds ids and field names only, never health data.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_patient_id", "patient_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    clinician_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(20))
+    patient_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(String(500))
+    workstation: Mapped[str | None] = mapped_column(String(200))
+
+
 __all__ = [
+    "AuditEntry",
     "Base",
     "Clinician",
     "FootEventRecord",

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.analysis.events import EventSource, EventType, Foot, FootEvent
@@ -105,8 +105,41 @@ def events_of(session: Session, recording_id: int, fps: float) -> list[FootEvent
     return [_to_event(r, fps) for r in rows]
 
 
-def replace_events(session: Session, recording_id: int, events: Iterable[FootEvent]) -> None:
-    """Make the stored events of a recording exactly ``events`` (used by autosave and undo)."""
+def events_revision(session: Session, recording_id: int) -> int:
+    """The recording's event revision: pass it back to :func:`replace_events` when saving."""
+    rev = session.execute(
+        select(Recording.events_revision).where(Recording.id == recording_id)
+    ).scalar()
+    if rev is None:
+        raise ValidationError("id", "This recording no longer exists.")
+    return int(rev)
+
+
+def replace_events(
+    session: Session,
+    recording_id: int,
+    events: Iterable[FootEvent],
+    *,
+    expected_revision: int | None = None,
+) -> int:
+    """Make the stored events of a recording exactly ``events`` (used by autosave and undo).
+
+    Every save bumps the recording's ``events_revision`` and returns the new value. With
+    ``expected_revision`` (the revision the caller loaded or last saved), a save made after
+    another workstation saved raises :class:`app.safety.conflicts.EditConflict` and changes
+    nothing. The compare-and-bump is one UPDATE, the first write of the transaction, so two
+    concurrent saves serialise on the row and the second one sees the first's revision.
+    """
+    bump = update(Recording).where(Recording.id == recording_id)
+    if expected_revision is not None:
+        bump = bump.where(Recording.events_revision == expected_revision)
+    bump = bump.values(events_revision=Recording.events_revision + 1)
+    if session.execute(bump.execution_options(synchronize_session=False)).rowcount != 1:
+        if session.get(Recording, recording_id) is None:
+            raise ValidationError("id", "This recording no longer exists.")
+        from app.safety.conflicts import ANNOTATION_CONFLICT, EditConflict
+
+        raise EditConflict(ANNOTATION_CONFLICT)
     session.execute(delete(FootEventRecord).where(FootEventRecord.recording_id == recording_id))
     seen: set[tuple[int, str, str]] = set()
     for ev in events:
@@ -125,6 +158,15 @@ def replace_events(session: Session, recording_id: int, events: Iterable[FootEve
             )
         )
     session.flush()
+    new_revision = events_revision(session, recording_id)
+    from app.safety import audit
+
+    visit_id = session.execute(
+        select(Recording.visit_id).where(Recording.id == recording_id)
+    ).scalar()
+    patient_id = session.execute(select(Visit.patient_id).where(Visit.id == visit_id)).scalar()
+    audit.record(session, "change", patient_id, detail=f"foot events of recording {recording_id}")
+    return new_revision
 
 
 def merge_automatic(
