@@ -6,9 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
-from app.records.recordings import import_recording
+from app.records.recordings import import_recording, set_capture_fps
 from ui.tasks import BackgroundTask, user_message
 
 if TYPE_CHECKING:
@@ -26,6 +26,24 @@ def ask_video_file(parent: QWidget) -> Path | None:
     return Path(name) if name else None
 
 
+def ask_capture_fps(parent: QWidget, name: str, container_fps: float | None) -> float | None:
+    """The file does not say how fast it was filmed: ask, defaulting to its playback rate."""
+    default = container_fps or 30.0
+    fps, ok = QInputDialog.getDouble(
+        parent,
+        "Capture rate",
+        f"{name} does not say at what rate it was filmed.\n\n"
+        "If it was filmed in slow motion (e.g. 120 or 240 frames per second), enter that rate; "
+        f"otherwise keep {default:g}. Cadence and contact times depend on it. "
+        "You can change it later in “Mark video”.",
+        default,
+        1.0,
+        2000.0,
+        2,
+    )
+    return fps if ok else None
+
+
 def start_import(
     parent: QWidget,
     clinic: Clinic,
@@ -36,14 +54,27 @@ def start_import(
     """Copy ``source`` into the visit in the background; ``on_done(recording_id)`` on success."""
 
     def job(progress, cancelled):  # type: ignore[no-untyped-def]
-        return import_recording(
+        from app.video import probe
+
+        info = probe(source)  # a clear error before anything is copied
+        rid = import_recording(
             clinic.db, clinic.videos_root, visit_id, source, progress=progress, cancel=cancelled
         )
+        return rid, info
+
+    def done(payload) -> None:  # type: ignore[no-untyped-def]
+        rid, info = payload
+        if info.capture_fps_guess is None:
+            fps = ask_capture_fps(parent, source.name, info.container_fps)
+            if fps is not None:
+                with clinic.db.session() as s:
+                    set_capture_fps(s, rid, fps)
+        on_done(rid)
 
     task = BackgroundTask(
         job, parent=parent, title="Importing video", label=f"Copying {source.name}…"
     )
-    task.finished.connect(on_done)
+    task.finished.connect(done)
     task.failed.connect(
         lambda exc: QMessageBox.warning(parent, "The video was not imported", user_message(exc))
     )

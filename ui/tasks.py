@@ -103,20 +103,25 @@ class BackgroundTask(QObject):
         self._timer.stop()
         self._worker.wait()
         if self._dialog is not None:
+            # QProgressDialog emits canceled() when closed: disconnect first, or every
+            # finished job would look cancelled.
+            self._dialog.canceled.disconnect(self.cancel)
             self._dialog.close()
             self._dialog.deleteLater()
             self._dialog = None
 
     def _on_success(self, result: object) -> None:
+        was_cancelled = self._cancel.is_set()
         self._close()
-        if self._cancel.is_set():
+        if was_cancelled:
             self.cancelled.emit()
         else:
             self.finished.emit(result)
 
     def _on_failure(self, exc: BaseException, tb: str) -> None:
+        was_cancelled = self._cancel.is_set()
         self._close()
-        if self._cancel.is_set() and type(exc).__name__ == "Cancelled":
+        if was_cancelled:
             self.cancelled.emit()
             return
         exc.__traceback_text__ = tb  # type: ignore[attr-defined]
