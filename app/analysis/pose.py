@@ -71,6 +71,16 @@ def _open(video: Path):  # -> av.container.InputContainer
     return container
 
 
+def _display_rotation(video: Path) -> int:
+    """Rotation metadata (degrees CCW) as the video engine reads it; 0 if unknown."""
+    try:
+        from app.video import probe
+
+        return int(probe(video).rotation)
+    except Exception:  # the decode below reports unusable files itself
+        return 0
+
+
 def run_pose(
     video: str | Path,
     *,
@@ -114,10 +124,14 @@ def run_pose(
 
     from mediapipe.python.solutions import pose as mp_pose
 
+    rotation = _display_rotation(video)
+    k_rot = (rotation // 90) % 4
     container = _open(video)
     stream = container.streams.video[0]
     stream.thread_type = "AUTO"  # let FFmpeg decode on both cores while the model runs
     width, height = stream.codec_context.width, stream.codec_context.height
+    if k_rot % 2:  # phone portrait video: keypoints are in the picture as displayed
+        width, height = height, width
     rate = float(stream.average_rate or stream.guessed_rate or 30)
     total = stream.frames or int(round(float(container.duration or 0) / 1e6 * rate)) or 0
     if max_frames:
@@ -163,9 +177,18 @@ def run_pose(
                     confs.append(cf)
                     continue
                 # Area averaging: half the cost of the default bicubic at 1080p (2.0 vs 3.5 ms).
-                img = frame.to_ndarray(
-                    width=out_w, height=out_h, format="rgb24", interpolation="AREA"
-                )
+                if k_rot % 2:
+                    img = frame.to_ndarray(
+                        width=out_h, height=out_w, format="rgb24", interpolation="AREA"
+                    )
+                else:
+                    img = frame.to_ndarray(
+                        width=out_w, height=out_h, format="rgb24", interpolation="AREA"
+                    )
+                if k_rot:
+                    # Same turn as the video engine (app.video.decoder.frame_to_rgb), so the
+                    # skeleton and landing measures line up with the frames the clinician sees.
+                    img = np.ascontiguousarray(np.rot90(img, k=k_rot))
                 res = model.process(img)
                 if res.pose_landmarks is not None:
                     lm = res.pose_landmarks.landmark

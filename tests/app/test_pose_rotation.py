@@ -1,0 +1,18 @@
+"""Phone portrait video: pose keypoints must be in the picture as displayed (rotation applied)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.analysis.pose import run_pose
+from app.video import probe
+from app.video.synthetic import write_clip
+
+
+def test_pose_uses_display_orientation(tmp_path: Path) -> None:
+    clip = write_clip(
+        tmp_path / "portrait.mp4", n_frames=4, width=320, height=240, fps=30, rotation=90
+    )
+    info = probe(clip)
+    track = run_pose(clip, max_frames=4)
+    assert (track.meta["width"], track.meta["height"]) == (info.width, info.height) == (240, 320)
