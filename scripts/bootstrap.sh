@@ -27,6 +27,19 @@ if [[ ${#need_debs[@]} -gt 0 ]]; then
   fi
 fi
 
+# The tests start their own throwaway PostgreSQL server (tests/pg.py) to check the clinic-server
+# set-up; they skip those tests with a reason when the server binaries are missing.
+if ! command -v initdb >/dev/null 2>&1 && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing the PostgreSQL server (Debian package postgresql) for the tests"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null \
+      || echo "bootstrap: warning: postgresql could not be installed; its tests will be skipped" >&2
+  else
+    echo "bootstrap: note: PostgreSQL tests will be skipped (sudo apt-get install postgresql)" >&2
+  fi
+fi
+
 PY=${PYTHON:-python3}
 if [[ ! -x .venv/bin/python ]]; then
   echo "bootstrap: creating .venv"

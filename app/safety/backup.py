@@ -1,0 +1,418 @@
+"""Rotating backups of the SQLite clinic database, and restoring one safely.
+
+Backups are made with SQLite's online backup API (:meth:`sqlite3.Connection.backup`) while the
+program runs: the copy is one consistent snapshot even while the annotation panel autosaves,
+including edits still in the ``-wal`` file. Each backup is a single self-contained file
+(journal mode DELETE) in ``<data folder>/backups/``, readable by the owner only, named
+``stride_clinic-YYYYMMDDTHHMMSSZ-<kind>.sqlite3`` (UTC).
+
+Restoring never destroys the current state: the current database is backed up first (or,
+when it is too damaged for the backup API, its files are copied byte for byte), then the chosen
+backup is copied next to the database and swapped in with one atomic rename.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import re
+import shutil
+import sqlite3
+import stat
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.safety.integrity import FileReport, inspect_file
+
+if TYPE_CHECKING:
+    from app.clinic import Clinic
+    from app.paths import DataFolder
+
+PREFIX = "stride_clinic-"
+SUFFIX = ".sqlite3"
+_NAME = re.compile(r"^stride_clinic-(\d{8}T\d{6})(?:\.(\d+))?Z-([a-z-]+)\.sqlite3$")
+KINDS = ("auto", "manual", "before-restore")
+# Safety copies taken before a restore are never rotated away while younger than this.
+KEEP_BEFORE_RESTORE_DAYS = 30
+
+
+class BackupError(Exception):
+    """A backup or restore could not be done. ``message`` is for the clinician."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class BackupPolicy:
+    """How often and how many (settings ``extra``: backup_every_hours/keep_daily/keep_weekly)."""
+
+    every_hours: float = 12.0
+    keep_daily: int = 7
+    keep_weekly: int = 4
+
+    @classmethod
+    def from_extra(cls, extra: dict[str, object]) -> BackupPolicy:
+        def num(key: str, default: float, lo: float) -> float:
+            try:
+                return max(lo, float(extra.get(key, default)))  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                return default
+
+        return cls(
+            every_hours=num("backup_every_hours", cls.every_hours, 0.0),
+            keep_daily=int(num("backup_keep_daily", cls.keep_daily, 1)),
+            keep_weekly=int(num("backup_keep_weekly", cls.keep_weekly, 0)),
+        )
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    """One backup file and what it contains (read from the file itself, read-only)."""
+
+    path: Path
+    created: dt.datetime  # UTC, naive
+    kind: str
+    report: FileReport
+
+    @property
+    def size_bytes(self) -> int:
+        return self.report.size_bytes
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok
+
+    def describe(self) -> str:
+        """One line for the restore list, in local time."""
+        local = self.created.replace(tzinfo=dt.timezone.utc).astimezone()
+        when = local.strftime("%Y-%m-%d %H:%M")
+        size = f"{self.size_bytes / 1e6:.1f} MB"
+        label = {"auto": "automatic", "manual": "manual", "before-restore": "before a restore"}
+        if not self.ok:
+            return f"{when} — {label.get(self.kind, self.kind)} — {size} — unusable: {self.report.problem}"
+        return (
+            f"{when} — {label.get(self.kind, self.kind)} — {size} — {self.report.patients} "
+            f"patients, {self.report.visits} visits, {self.report.recordings} recordings"
+        )
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not possible on Windows; rename is still atomic
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _owner_only_dir(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        os.chmod(folder, stat.S_IRWXU)
+
+
+def parse_name(path: Path) -> tuple[dt.datetime, str] | None:
+    """(UTC time, kind) from a backup file name, or None for other files."""
+    m = _NAME.match(path.name)
+    if not m:
+        return None
+    return dt.datetime.strptime(m.group(1), "%Y%m%dT%H%M%S"), m.group(3)
+
+
+def _target(backups_dir: Path, now: dt.datetime, kind: str) -> Path:
+    stamp = now.strftime("%Y%m%dT%H%M%S")
+    path = backups_dir / f"{PREFIX}{stamp}Z-{kind}{SUFFIX}"
+    k = 1
+    while path.exists():
+        path = backups_dir / f"{PREFIX}{stamp}.{k}Z-{kind}{SUFFIX}"
+        k += 1
+    return path
+
+
+def backup_database(
+    db_path: Path, backups_dir: Path, *, kind: str = "auto", now: dt.datetime | None = None
+) -> BackupInfo:
+    """Snapshot ``db_path`` into ``backups_dir`` with the online backup API; safe while in use.
+
+    The snapshot is checked (``quick_check``) before it is renamed into place, so a listed
+    backup is always complete. Raises :class:`BackupError`.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown backup kind {kind!r}")
+    db_path, backups_dir = Path(db_path), Path(backups_dir)
+    if not db_path.is_file():
+        raise BackupError(f"There is no database at {db_path} to back up.")
+    _owner_only_dir(backups_dir)
+    now = now or _utcnow()
+    tmp = backups_dir / f".{uuid.uuid4().hex}.backup-tmp"
+    try:
+        src = sqlite3.connect(db_path, timeout=10.0)
+        try:
+            dst = sqlite3.connect(tmp)
+            try:
+                src.backup(dst)  # one step: a consistent snapshot, WAL content included
+                dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+                check = dst.execute("PRAGMA quick_check").fetchone()[0]
+            finally:
+                dst.close()
+        finally:
+            src.close()
+        if check != "ok":
+            raise BackupError(
+                f"The backup could not be verified ({check}); the database may be damaged."
+            )
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp, stat.S_IRUSR | stat.S_IWUSR)
+        final = _target(backups_dir, now, kind)
+        os.replace(tmp, final)
+        _fsync_dir(backups_dir)
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(
+            f"The database could not be backed up ({exc}). It may be damaged; restore an "
+            "earlier backup if the program reports problems."
+        ) from exc
+    except OSError as exc:
+        raise BackupError(
+            f"The backup could not be written to {backups_dir} ({exc.strerror or exc}). "
+            "Check the free disk space."
+        ) from exc
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+    return BackupInfo(final, now, kind, inspect_file(final))
+
+
+def list_backups(backups_dir: Path) -> list[BackupInfo]:
+    """Every backup file, newest first, with its contents read from the file (read-only)."""
+    backups_dir = Path(backups_dir)
+    if not backups_dir.is_dir():
+        return []
+    found = []
+    for path in backups_dir.glob(f"{PREFIX}*{SUFFIX}"):
+        parsed = parse_name(path)
+        if parsed is None:
+            continue
+        found.append(BackupInfo(path, parsed[0], parsed[1], inspect_file(path)))
+    return sorted(found, key=lambda b: (b.created, b.path.name), reverse=True)
+
+
+def newest_backup_time(backups_dir: Path) -> dt.datetime | None:
+    """UTC time of the newest backup file (by name; no file is opened)."""
+    times = [p[0] for f in Path(backups_dir).glob(f"{PREFIX}*{SUFFIX}") if (p := parse_name(f))]
+    return max(times) if times else None
+
+
+def needs_backup(backups_dir: Path, every_hours: float, now: dt.datetime | None = None) -> bool:
+    newest = newest_backup_time(backups_dir)
+    now = now or _utcnow()
+    return newest is None or (now - newest) >= dt.timedelta(hours=every_hours)
+
+
+def rotate(
+    backups_dir: Path,
+    *,
+    keep_daily: int = 7,
+    keep_weekly: int = 4,
+    now: dt.datetime | None = None,
+) -> list[Path]:
+    """Delete old backups; keep the newest of each of the last ``keep_daily`` days that have one
+    and of each of the last ``keep_weekly`` ISO weeks, plus recent before-restore copies.
+    Returns the removed files."""
+    now = now or _utcnow()
+    entries = []
+    for f in Path(backups_dir).glob(f"{PREFIX}*{SUFFIX}"):
+        parsed = parse_name(f)
+        if parsed:
+            entries.append((parsed[0], f.name, f, parsed[1]))
+    entries.sort(reverse=True)  # newest first
+    keep: set[Path] = set()
+    days: list[dt.date] = []
+    weeks: list[tuple[int, int]] = []
+    for created, _name, path, kind in entries:
+        if kind == "before-restore" and now - created < dt.timedelta(days=KEEP_BEFORE_RESTORE_DAYS):
+            keep.add(path)
+            continue
+        day = created.date()
+        week = tuple(created.isocalendar())[:2]
+        if day not in days and len(days) < keep_daily:
+            days.append(day)
+            keep.add(path)
+        if week not in weeks and len(weeks) < keep_weekly:
+            weeks.append(week)  # type: ignore[arg-type]
+            keep.add(path)
+    if entries:
+        keep.add(entries[0][2])  # never remove the newest backup
+    removed = []
+    for _c, _n, path, _k in entries:
+        if path not in keep:
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
+# --- using the clinic -----------------------------------------------------------------------
+
+
+def _require_sqlite(clinic: Clinic) -> Path:
+    path = clinic.db.sqlite_path
+    if path is None:
+        raise BackupError(
+            "This workstation uses the clinic's database server. Backups of a server database "
+            "are made on the server (see the clinic-server guide), not here."
+        )
+    return path
+
+
+def backup_now(clinic: Clinic, *, kind: str = "manual") -> BackupInfo:
+    """Back up the open clinic's database now (File ▸ Back up now), then rotate."""
+    info = backup_database(_require_sqlite(clinic), clinic.folder.backups, kind=kind)
+    policy = BackupPolicy.from_extra(clinic.settings.extra)
+    rotate(clinic.folder.backups, keep_daily=policy.keep_daily, keep_weekly=policy.keep_weekly)
+    return info
+
+
+def auto_backup(clinic: Clinic, *, now: dt.datetime | None = None) -> BackupInfo | None:
+    """Back up if the newest backup is older than the policy's interval (start-up and timer).
+
+    Returns None when no backup was due or the database is on a server.
+    """
+    if clinic.db.sqlite_path is None:
+        return None
+    policy = BackupPolicy.from_extra(clinic.settings.extra)
+    if not needs_backup(clinic.folder.backups, policy.every_hours, now):
+        return None
+    info = backup_database(clinic.db.sqlite_path, clinic.folder.backups, kind="auto", now=now)
+    rotate(
+        clinic.folder.backups,
+        keep_daily=policy.keep_daily,
+        keep_weekly=policy.keep_weekly,
+        now=now,
+    )
+    return info
+
+
+def _keep_damaged_copy(db_path: Path, backups_dir: Path) -> Path:
+    """Byte-for-byte copy of a database (and its -wal/-shm) the backup API cannot read."""
+    folder = backups_dir / f"damaged-{_utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    _owner_only_dir(folder)
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(f"{db_path}{suffix}")
+        if src.exists():
+            shutil.copy2(src, folder / src.name)
+    _fsync_dir(folder)
+    return folder
+
+
+def restore_file(db_path: Path, backup_path: Path, backups_dir: Path) -> Path | None:
+    """Replace the database at ``db_path`` by ``backup_path``; return where the old one was kept.
+
+    Every connection to ``db_path`` in this process must be closed first
+    (``Database.dispose()``). Raises :class:`BackupError` (nothing changed) when the backup is
+    unusable or written by a newer version.
+    """
+    from app.db.database import all_revisions
+
+    db_path, backup_path, backups_dir = Path(db_path), Path(backup_path), Path(backups_dir)
+    report = inspect_file(backup_path, full=True)
+    if not report.ok:
+        raise BackupError(f"The backup {backup_path.name} cannot be restored: {report.problem}.")
+    if report.revision is not None and report.revision not in all_revisions():
+        raise BackupError(
+            f"The backup {backup_path.name} was made by a newer version of Stride Clinic. "
+            "Install that version to restore it."
+        )
+    kept: Path | None = None
+    if db_path.exists():
+        try:
+            kept = backup_database(db_path, backups_dir, kind="before-restore").path
+        except BackupError:
+            kept = _keep_damaged_copy(db_path, backups_dir)
+        # Fold the WAL into the old file so no stale -wal is left to be replayed onto the
+        # restored one; if the old file is too damaged for that, its copy is already kept.
+        with contextlib.suppress(sqlite3.DatabaseError):
+            conn = sqlite3.connect(db_path, timeout=10.0)
+            try:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                conn.close()
+    tmp = db_path.with_name(f".{db_path.name}.{uuid.uuid4().hex}.restoring")
+    try:
+        shutil.copyfile(backup_path, tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp, stat.S_IRUSR | stat.S_IWUSR)
+        for suffix in ("-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+        os.replace(tmp, db_path)
+        _fsync_dir(db_path.parent)
+    except OSError as exc:
+        raise BackupError(
+            f"The backup could not be put in place ({exc.strerror or exc}). "
+            + (f"The previous database is kept in {kept}." if kept else "")
+        ) from exc
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+    return kept
+
+
+def restore_into_clinic(clinic: Clinic, backup_path: Path) -> Path | None:
+    """Restore ``backup_path`` under the running program and reopen the database.
+
+    ``clinic.db`` is replaced by a new, migrated :class:`~app.db.database.Database`; widgets
+    that use ``clinic.db`` must reload what they show. Returns where the previous database was
+    kept. If the restored file cannot be opened, the previous database is put back.
+    """
+    from app.db.database import DatabaseError, open_database, sqlite_url
+
+    db_path = _require_sqlite(clinic)
+    clinician_id = clinic.db.clinician_id
+    clinic.db.dispose()
+    try:
+        kept = restore_file(db_path, backup_path, clinic.folder.backups)
+    except BackupError:
+        clinic.db = open_database(sqlite_url(db_path))
+        clinic.db.clinician_id = clinician_id
+        raise
+    try:
+        clinic.db = open_database(sqlite_url(db_path))
+    except DatabaseError as exc:
+        if kept is not None and kept.is_file():
+            restore_file(db_path, kept, clinic.folder.backups)
+            clinic.db = open_database(sqlite_url(db_path))
+        raise BackupError(f"The restored database could not be opened: {exc.message}") from exc
+    clinic.db.clinician_id = clinician_id
+    return kept
+
+
+def restore_latest_backup(folder: DataFolder | None = None) -> BackupInfo:
+    """Restore the newest usable backup into ``folder`` (default: the active data folder).
+
+    For start-up when the database fails its integrity check: no database is open. The
+    damaged database is kept (copied into the backups folder) before the swap. Raises
+    :class:`BackupError` when there is no usable backup.
+    """
+    from app.db.database import all_revisions
+    from app.paths import data_folder
+
+    folder = folder or data_folder()
+    known = set(all_revisions())
+    for info in list_backups(folder.backups):
+        if info.ok and (info.report.revision is None or info.report.revision in known):
+            restore_file(folder.database, info.path, folder.backups)
+            return info
+    raise BackupError(
+        f"There is no usable backup in {folder.backups}. Contact support; the damaged "
+        "database has not been changed."
+    )
