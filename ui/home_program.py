@@ -20,15 +20,20 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 import unicodedata
-from dataclasses import dataclass, field
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt, QUrl
+from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
     QFontDatabase,
+    QGuiApplication,
     QImage,
     QPagedPaintDevice,
     QPageLayout,
@@ -38,9 +43,42 @@ from PySide6.QtGui import (
     QPen,
     QTextDocument,
 )
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo, QPrintPreviewDialog
 from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
-from app.reports.home_program import HomeProgramContent
+from app.reports.exercises import ExerciseLibrary, ExerciseLibraryError
+from app.reports.home_program import (
+    HomeProgramContent,
+    HomeProgramError,
+    NoPrescriptionError,
+    PainZone,
+    build_content,
+    record_program,
+)
+from ui.exercise_library import ExerciseSelectionTable
+
+if TYPE_CHECKING:
+    from app.clinic import Clinic
 
 PAGE_SIZES = {"A4": QPageSize.PageSizeId.A4, "Letter": QPageSize.PageSizeId.Letter}
 MARGINS_MM = QMarginsF(16, 14, 16, 12)
@@ -63,6 +101,18 @@ CJK_FAMILIES = (
 
 class RenderError(Exception):
     """The program could not be drawn (e.g. the PDF file cannot be written)."""
+
+
+def ensure_gui_application() -> QGuiApplication:
+    """The running Qt application, or a new one for the command line (no window shown).
+
+    A QApplication rather than a bare QGuiApplication, so widgets still work if the same
+    process later opens one (e.g. a test session).
+    """
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1] or ["stride-clinic"])
+    return app  # type: ignore[return-value]
 
 
 def font_families() -> list[str]:
@@ -101,8 +151,13 @@ def placeholder_image(label: str, width: int, height: int) -> QImage:
     return img
 
 
-def load_picture(path: str | Path | None, width: int, height: int, label: str) -> QImage:
-    """Render ``path`` (SVG or raster) to fit ``width`` × ``height`` pixels; never raises."""
+def load_picture(
+    path: str | Path | None, width: int, height: int, label: str, *, placeholder: bool = True
+) -> QImage | None:
+    """Render ``path`` (SVG or raster) to fit ``width`` × ``height`` pixels; never raises.
+
+    An unreadable picture gives a labelled placeholder, or None when ``placeholder`` is False.
+    """
     if path:
         p = Path(path)
         try:
@@ -132,7 +187,7 @@ def load_picture(path: str | Path | None, width: int, height: int, label: str) -
                     return img
         except (OSError, ValueError):
             pass
-    return placeholder_image(label, width, height)
+    return placeholder_image(label, width, height) if placeholder else None
 
 
 # --- text helpers ---------------------------------------------------------------------------------
@@ -213,7 +268,7 @@ class ProgramRenderer:
     def _image(self, path: str, w_mm: float, h_mm: float, label: str) -> QImage:
         w = round(w_mm * self.img_dpi / 25.4)
         h = round(h_mm * self.img_dpi / 25.4)
-        return load_picture(path, w, h, label)
+        return load_picture(path, w, h, label) or placeholder_image(label, w, h)
 
     def _img_tag(self, key: str, img: QImage, max_w_mm: float, max_h_mm: float) -> str:
         # Display size in device pixels, keeping the picture's aspect ratio.
@@ -255,16 +310,21 @@ class ProgramRenderer:
         c = self.content
         images: dict[str, QImage] = {}
         logo = ""
-        if c.logo_path and Path(c.logo_path).is_file():
-            img = load_picture(c.logo_path, 600, 300, c.clinic_name)
+        img = load_picture(c.logo_path, 600, 300, "", placeholder=False)
+        if img is not None:  # a missing or broken logo is left out, never a grey box
             images["logo"] = img
             logo = f"<td width='1%' style='padding-right:{self.css(3):.0f}px'>{self._img_tag('logo', img, 40, 16)}</td>"
         appt = _esc(c.next_appointment) if c.next_appointment.strip() else "_" * 24
         pad = f"{self.css(1.2):.0f}"
         return Block(
             f"<table width='100%' cellspacing='0' cellpadding='0'><tr>{logo}"
-            f"<td><span style='font-size:15pt;font-weight:600;color:{ACCENT}'>{_esc(c.clinic_name)}</span><br/>"
-            f"<span style='font-size:9pt;color:{MUTED}'>{_esc(c.clinic_contact)}</span></td>"
+            f"<td><span style='font-size:15pt;font-weight:600;color:{ACCENT}'>{_esc(c.clinic_name)}</span>"
+            + (
+                f"<br/><span style='font-size:9pt;color:{MUTED}'>{_esc(c.clinic_contact)}</span>"
+                if c.clinic_contact.strip()
+                else ""
+            )
+            + "</td>"
             f"</tr></table>"
             f"<p style='font-size:19pt;font-weight:700;margin-top:{self.css(2):.0f}px;margin-bottom:{self.css(1):.0f}px'>{_esc(c.title)}</p>"
             f"<table width='100%' cellspacing='0' cellpadding='{pad}' bgcolor='#eef4f6'>"
@@ -601,3 +661,407 @@ def fix_pdf_text_mapping(path: str | Path) -> int:
     if changed and len(fixed) == len(data):
         p.write_bytes(fixed)
     return changed
+
+
+# --- printing, preview and the editor ---------------------------------------------------------
+
+
+def make_printer(page_size: str = "A4") -> QPrinter:
+    """A high-resolution printer set to ``page_size`` with the program's margins."""
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setPageLayout(page_layout(page_size))
+    return printer
+
+
+def printers_available() -> bool:
+    return bool(QPrinterInfo.availablePrinters())
+
+
+def make_preview_dialog(
+    content: HomeProgramContent, printer: QPrinter, parent: QWidget | None = None
+) -> QPrintPreviewDialog:
+    """A print preview that draws ``content``; its Print button prints to ``printer``."""
+    dialog = QPrintPreviewDialog(printer, parent)
+    dialog.setWindowTitle(f"Preview – {content.title} – {content.patient_name}")
+
+    def paint(target: QPrinter) -> None:
+        try:
+            ProgramRenderer(content).paint(target)
+        except RenderError as e:
+            QMessageBox.warning(dialog, "Home program", str(e))
+
+    dialog.paintRequested.connect(paint)
+    dialog.resize(900, 1000)
+    return dialog
+
+
+def _lines(edit: QPlainTextEdit) -> list[str]:
+    return [x.strip() for x in edit.toPlainText().splitlines() if x.strip()]
+
+
+def _safe_file_name(text: str) -> str:
+    return re.sub(r'[\\/:*?"<>|]+', " ", text).strip() or "Home program"
+
+
+class HomeProgramDialog(QDialog):
+    """Edit every text of a home program, then preview, print or save it as PDF.
+
+    Each print or export is recorded with the visit (content + PDF copy) through
+    :func:`app.reports.home_program.record_program`; ``recorded`` carries the new row's id.
+    """
+
+    recorded = Signal(int)
+
+    def __init__(
+        self,
+        clinic: Clinic,
+        content: HomeProgramContent,
+        parent: QWidget | None = None,
+        *,
+        library: ExerciseLibrary | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.clinic = clinic
+        self._content = content
+        self.library = library or ExerciseLibrary.for_data_folder(clinic.folder.root)
+        self.setWindowTitle(f"Home program – {content.patient_name}")
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._tab_general(), "Patient and clinic")
+        self.tabs.addTab(self._tab_cadence(), "Cadence")
+        self.tabs.addTab(self._tab_running(), "Running and pain")
+        self.exercise_table = ExerciseSelectionTable(self.library, content.exercises)
+        self.tabs.addTab(self.exercise_table, "Exercises")
+        self.tabs.addTab(self._tab_stills(), "Pictures")
+        self.page_size = QComboBox()
+        self.page_size.addItems(list(PAGE_SIZES))
+        buttons = QHBoxLayout()
+        buttons.addWidget(QLabel("Paper:"))
+        buttons.addWidget(self.page_size)
+        buttons.addStretch(1)
+        for text, slot in (
+            ("Exercise library…", self.edit_library),
+            ("Preview…", self.preview),
+            ("Print…", self.print_program),
+            ("Save as PDF…", self.save_pdf),
+            ("Close", self.accept),
+        ):
+            b = QPushButton(text)
+            b.clicked.connect(slot)
+            buttons.addWidget(b)
+        layout = QVBoxLayout(self)
+        if content.warnings:
+            warn = QLabel("\n".join(content.warnings))
+            warn.setObjectName("warning")
+            warn.setWordWrap(True)
+            layout.addWidget(warn)
+        layout.addWidget(self.tabs)
+        layout.addLayout(buttons)
+        self.resize(820, 640)
+
+    # -- tabs --
+    def _form(self) -> tuple[QWidget, QFormLayout]:
+        w = QWidget()
+        form = QFormLayout(w)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        return w, form
+
+    def _text(self, value: str, lines: int = 3) -> QPlainTextEdit:
+        edit = QPlainTextEdit(value)
+        edit.setFixedHeight(edit.fontMetrics().lineSpacing() * lines + 14)
+        return edit
+
+    def _tab_general(self) -> QWidget:
+        c = self._content
+        w, form = self._form()
+        self.title_edit = QLineEdit(c.title)
+        self.clinic_edit = QLineEdit(c.clinic_name)
+        self.contact_edit = self._text(c.clinic_contact, 2)
+        self.patient_edit = QLineEdit(c.patient_name)
+        self.clinician_edit = QLineEdit(c.clinician_name)
+        self.date_edit = QLineEdit(c.date_text)
+        self.appointment_edit = QLineEdit(c.next_appointment)
+        self.appointment_edit.setPlaceholderText(
+            "e.g. Tuesday 3 December, 10:30 (empty: a line to write on)"
+        )
+        self.note_edit = self._text(c.clinician_note, 5)
+        self.note_edit.setPlaceholderText("Your note for the runner (empty: lines to write on)")
+        for label, widget in (
+            ("Title", self.title_edit),
+            ("Clinic", self.clinic_edit),
+            ("Contact", self.contact_edit),
+            ("Patient", self.patient_edit),
+            ("Physiotherapist", self.clinician_edit),
+            ("Date", self.date_edit),
+            ("Next appointment", self.appointment_edit),
+            ("Note", self.note_edit),
+        ):
+            form.addRow(label, widget)
+        return w
+
+    def _tab_cadence(self) -> QWidget:
+        cad = self._content.cadence
+        w, form = self._form()
+        self.cadence_box = QCheckBox("Print the cadence section")
+        self.cadence_box.setChecked(cad is not None)
+        self.cadence_box.setEnabled(cad is not None)
+        if cad is None:
+            form.addRow(QLabel("This patient has no prescription: there is no cadence to print."))
+        self.intro_edit = self._text(cad.intro if cad else "")
+        sched = "\n".join(f"{a}: {b}" for a, b, *_ in (cad.schedule if cad else []))
+        self.schedule_edit = self._text(sched, 4)
+        self.schedule_edit.setToolTip("One line per step: 'when: how to use the metronome'.")
+        self.practice_edit = QLineEdit(cad.practice if cad else "")
+        self.cues_edit = self._text("\n".join(cad.cues) if cad else "", 2)
+        self.expect_edit = self._text("\n".join(cad.expect) if cad else "", 2)
+        self.next_edit = self._text(cad.next_steps if cad else "", 2)
+        form.addRow(self.cadence_box)
+        for label, widget in (
+            ("How to use it", self.intro_edit),
+            ("Metronome plan", self.schedule_edit),
+            ("Practice", self.practice_edit),
+            ("Cues (one a line)", self.cues_edit),
+            ("What to expect", self.expect_edit),
+            ("Next steps", self.next_edit),
+        ):
+            widget.setEnabled(cad is not None)
+            form.addRow(label, widget)
+        return w
+
+    def _tab_running(self) -> QWidget:
+        c = self._content
+        w, form = self._form()
+        self.run_plan_edit = self._text("\n".join(c.run_plan), 4)
+        self.log_rows = QSpinBox()
+        self.log_rows.setRange(0, 16)
+        self.log_rows.setValue(c.run_log_rows)
+        self.log_rows.setToolTip(
+            "Rows of the table where the runner ticks off each run (0 = none)."
+        )
+        self.pain_intro_edit = self._text(c.pain_intro, 2)
+        self.zones = QTableWidget(len(c.pain_zones), 3)
+        self.zones.setHorizontalHeaderLabels(["Scores", "Label", "What to do"])
+        self.zones.horizontalHeader().setStretchLastSection(True)
+        for r, z in enumerate(c.pain_zones):
+            for col, v in enumerate((z.scores, z.label, z.meaning)):
+                self.zones.setItem(r, col, QTableWidgetItem(v))
+        self.zones.setFixedHeight(self.zones.verticalHeader().length() + 40)
+        self.pain_rules_edit = self._text("\n".join(c.pain_rules), 5)
+        for label, widget in (
+            ("Weekly running (one a line)", self.run_plan_edit),
+            ("Run log rows", self.log_rows),
+            ("Pain: introduction", self.pain_intro_edit),
+            ("Pain zones", self.zones),
+            ("Pain rules (one a line)", self.pain_rules_edit),
+        ):
+            form.addRow(label, widget)
+        return w
+
+    def _tab_stills(self) -> QWidget:
+        c = self._content
+        w, form = self._form()
+        self.before_edit, self.after_edit = QLineEdit(c.before_still), QLineEdit(c.after_still)
+        for label, edit in (("Before (PNG)", self.before_edit), ("Now (PNG)", self.after_edit)):
+            row = QHBoxLayout()
+            row.addWidget(edit)
+            browse = QPushButton("Choose…")
+            browse.clicked.connect(lambda _=False, e=edit: self._choose_still(e))
+            row.addWidget(browse)
+            form.addRow(label, row)
+        self.before_caption = QLineEdit(c.before_caption)
+        self.after_caption = QLineEdit(c.after_caption)
+        self.stills_note = QLineEdit(c.stills_note)
+        form.addRow("Caption before", self.before_caption)
+        form.addRow("Caption now", self.after_caption)
+        form.addRow("Explanation", self.stills_note)
+        return w
+
+    def _choose_still(self, edit: QLineEdit) -> None:
+        start = str(self.clinic.folder.stills)
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Choose a still", start, "Images (*.png *.jpg *.jpeg)"
+        )
+        if path:
+            edit.setText(path)
+
+    # -- content --
+    def content(self) -> HomeProgramContent:
+        """The program with all the clinician's edits (raises ExerciseLibraryError on bad doses)."""
+        c = replace(self._content)
+        c.title = self.title_edit.text().strip() or "Home program"
+        c.clinic_name = self.clinic_edit.text().strip()
+        c.clinic_contact = self.contact_edit.toPlainText().strip()
+        c.patient_name = self.patient_edit.text().strip()
+        c.clinician_name = self.clinician_edit.text().strip()
+        c.date_text = self.date_edit.text().strip()
+        c.next_appointment = self.appointment_edit.text().strip()
+        c.clinician_note = self.note_edit.toPlainText().strip()
+        if self._content.cadence is not None and self.cadence_box.isChecked():
+            cad = replace(self._content.cadence)
+            cad.intro = self.intro_edit.toPlainText().strip()
+            cad.schedule = [
+                [a.strip(), b.strip()]
+                for a, _, b in (x.partition(":") for x in _lines(self.schedule_edit))
+            ]
+            cad.practice = self.practice_edit.text().strip()
+            cad.cues = _lines(self.cues_edit)
+            cad.expect = _lines(self.expect_edit)
+            cad.next_steps = self.next_edit.toPlainText().strip()
+            c.cadence = cad
+        else:
+            c.cadence = None
+        c.run_plan = _lines(self.run_plan_edit)
+        c.run_log_rows = self.log_rows.value()
+        c.pain_intro = self.pain_intro_edit.toPlainText().strip()
+        zones = []
+        for r, z in enumerate(self._content.pain_zones):
+            vals = [
+                (self.zones.item(r, col).text() if self.zones.item(r, col) else "")
+                for col in range(3)
+            ]
+            zones.append(PainZone(vals[0], vals[1], vals[2], z.colour))
+        c.pain_zones = zones
+        c.pain_rules = _lines(self.pain_rules_edit)
+        c.exercises = self.exercise_table.selected()
+        c.before_still, c.after_still = (
+            self.before_edit.text().strip(),
+            self.after_edit.text().strip(),
+        )
+        c.before_caption, c.after_caption = self.before_caption.text(), self.after_caption.text()
+        c.stills_note = self.stills_note.text().strip()
+        return c
+
+    def _checked_content(self) -> HomeProgramContent | None:
+        try:
+            return self.content()
+        except ExerciseLibraryError as e:
+            QMessageBox.warning(self, "Home program", str(e))
+            return None
+
+    # -- actions --
+    def edit_library(self) -> None:
+        from ui.exercise_library import ExerciseLibraryDialog
+
+        ExerciseLibraryDialog(self.library, self).exec()
+        self.exercise_table.reload()
+
+    def preview(self) -> None:
+        content = self._checked_content()
+        if content is None:
+            return
+        dialog = make_preview_dialog(content, make_printer(self.page_size.currentText()), self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:  # the runner's copy was printed
+            self._record(content)
+
+    def print_program(self) -> None:
+        content = self._checked_content()
+        if content is None:
+            return
+        if not printers_available():
+            answer = QMessageBox.information(
+                self,
+                "No printer",
+                "No printer is installed on this computer. Save the program as PDF and print it "
+                "from another computer, or give the file to the runner.",
+                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
+            )
+            if answer == QMessageBox.StandardButton.Save:
+                self.save_pdf()
+            return
+        printer = make_printer(self.page_size.currentText())
+        if QPrintDialog(printer, self).exec() != QDialog.DialogCode.Accepted:
+            return
+        try:
+            ProgramRenderer(content).paint(printer)
+        except RenderError as e:
+            QMessageBox.warning(self, "Print", str(e))
+            return
+        self._record(content)
+
+    def save_pdf(self) -> Path | None:
+        content = self._checked_content()
+        if content is None:
+            return None
+        name = _safe_file_name(f"{content.title} - {content.patient_name} - {content.date_text}")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save home program as PDF", str(Path.home() / f"{name}.pdf"), "PDF (*.pdf)"
+        )
+        if not path:
+            return None
+        out = Path(path if path.lower().endswith(".pdf") else path + ".pdf")
+        try:
+            export_pdf(content, out, self.page_size.currentText())
+        except RenderError as e:
+            QMessageBox.warning(self, "Save as PDF", str(e))
+            return None
+        self._record(content, out)
+        return out
+
+    def _record(self, content: HomeProgramContent, pdf: Path | None = None) -> int | None:
+        """Keep the program with the visit; a printed one gets a PDF copy rendered for it."""
+        tmp: Path | None = None
+        try:
+            if pdf is None:
+                tmp = self.clinic.folder.cache / f"program-{uuid.uuid4().hex}.pdf"
+                export_pdf(content, tmp, self.page_size.currentText())
+            with self.clinic.db.session() as s:
+                row = record_program(s, self.clinic.folder.root, content, pdf or tmp)
+                row_id = row.id
+        except (HomeProgramError, RenderError) as e:
+            QMessageBox.warning(self, "Home program", f"The program was printed but not kept: {e}")
+            return None
+        finally:
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
+        self.recorded.emit(row_id)
+        return row_id
+
+
+def open_home_program(
+    parent: QWidget | None,
+    clinic: Clinic,
+    patient_id: int,
+    *,
+    on_create_prescription: Callable[[], None] | None = None,
+    ask: Callable[[QWidget | None, str, bool], str] | None = None,
+) -> HomeProgramDialog | None:
+    """Build the default program and return its editor (the caller shows it), or None.
+
+    Without a prescription ``ask`` (a message box by default) returns "create", "without" or
+    "cancel"; "create" calls ``on_create_prescription``.
+    """
+    library = ExerciseLibrary.for_data_folder(clinic.folder.root)
+    try:
+        with clinic.db.session() as s:
+            try:
+                content = build_content(s, patient_id, clinic.settings, library=library)
+            except NoPrescriptionError as e:
+                choice = (ask or _ask_no_prescription)(
+                    parent, str(e), on_create_prescription is not None
+                )
+                if choice == "create" and on_create_prescription is not None:
+                    on_create_prescription()
+                if choice != "without":
+                    return None
+                content = build_content(
+                    s, patient_id, clinic.settings, library=library, allow_without_prescription=True
+                )
+    except (HomeProgramError, ExerciseLibraryError) as e:
+        QMessageBox.warning(parent, "Home program", str(e))
+        return None
+    return HomeProgramDialog(clinic, content, parent, library=library)
+
+
+def _ask_no_prescription(parent: QWidget | None, message: str, can_create: bool) -> str:
+    box = QMessageBox(QMessageBox.Icon.Question, "No prescription yet", message, parent=parent)
+    create = (
+        box.addButton("Create prescription…", QMessageBox.ButtonRole.AcceptRole)
+        if can_create
+        else None
+    )
+    without = box.addButton("Print without cadence", QMessageBox.ButtonRole.ActionRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    clicked = box.clickedButton()
+    return (
+        "create" if clicked is create and create else "without" if clicked is without else "cancel"
+    )

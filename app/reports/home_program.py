@@ -299,7 +299,11 @@ def build_content(
         )
     plan = _plan_of(rx, warnings) if rx is not None else None
     library = library or ExerciseLibrary(None)
-    ids = list(DEFAULT_EXERCISES if exercise_ids is None else exercise_ids)
+    if exercise_ids is None:
+        # The metronome drill needs a target; without a prescription it would confuse.
+        ids = [i for i in DEFAULT_EXERCISES if plan is not None or not i.startswith("cadence_")]
+    else:
+        ids = list(exercise_ids)
     chosen = []
     for ex_id in ids:
         ex = library.get(ex_id)
