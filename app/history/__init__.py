@@ -1,0 +1,1 @@
+"""The patient history: per-visit trends, outcome measures, visit comparison and exports."""

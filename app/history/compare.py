@@ -1,0 +1,106 @@
+"""Two visits side by side: the metric table with differences against measurement noise, and
+the stills at initial contact that the annotation panel exported.
+
+A difference "exceeds noise" only when it is larger than the series' noise for that pair of
+visits (:meth:`app.history.trends.Series.noise_between`): the SDD for landing angles, the
+smallest important change for outcome scores, and for cadence, contact time and overstride the
+95 % limit ``1.96 · sqrt(SD₁²/n₁ + SD₂²/n₂)`` from each visit's step-to-step SD and step count.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.history.trends import PatientHistory
+
+_STILL = re.compile(r"^recording(\d+)_frame(\d+)\.png$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    key: str
+    label: str
+    unit: str
+    a: float | None
+    b: float | None
+    sd_a: float | None
+    sd_b: float | None
+    difference: float | None  # b − a
+    noise: float | None
+    exceeds_noise: bool | None  # None: cannot judge (a value or the noise is missing)
+    better: bool | None  # the change goes in the clinically wanted direction (when it exceeds)
+    kind: str = "gait"  # "gait": noise is measurement noise; "outcome": smallest important change
+
+    @property
+    def verdict(self) -> str:
+        if self.difference is None:
+            return "not measured at both visits"
+        if self.kind == "outcome":
+            if self.exceeds_noise is None:
+                return "no smallest important change defined"
+            if not self.exceeds_noise:
+                return "less than the smallest important change"
+            return "important improvement" if self.better else "important worsening"
+        if self.exceeds_noise is None:
+            return "noise unknown (too few steps)"
+        if not self.exceeds_noise:
+            return "within measurement noise"
+        if self.better is None:
+            return "real change"
+        return "real change (better)" if self.better else "real change (worse)"
+
+
+def _value(x: float) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def compare_visits(history: PatientHistory, visit_a: int, visit_b: int) -> list[ComparisonRow]:
+    """Rows for every series measured at either visit (``b − a``; a is usually the earlier)."""
+    i, j = history.index_of(visit_a), history.index_of(visit_b)
+    rows: list[ComparisonRow] = []
+    for key, s in history.series.items():
+        a, b = _value(s.mean[i]), _value(s.mean[j])
+        if a is None and b is None:
+            continue
+        diff = None if a is None or b is None else b - a
+        noise = s.noise_between(i, j) if diff is not None else None
+        exceeds = None if diff is None or noise is None else abs(diff) > noise
+        better = None
+        if exceeds and s.lower_is_better is not None:
+            better = (diff < 0) == s.lower_is_better  # type: ignore[operator]
+        rows.append(
+            ComparisonRow(
+                key, s.label, s.unit, a, b, _value(s.sd[i]), _value(s.sd[j]), diff, noise,
+                exceeds, better, s.kind,
+            )
+        )  # fmt: skip
+    return rows
+
+
+def stills_for_recordings(stills_dir: Path, recording_ids: list[int]) -> dict[int, list[Path]]:
+    """Exported stills (``recording{ID}_frame{N}.png``) per recording, ordered by frame."""
+    wanted = set(recording_ids)
+    found: dict[int, list[tuple[int, Path]]] = {rid: [] for rid in recording_ids}
+    try:
+        entries = list(stills_dir.iterdir())
+    except OSError:
+        return {rid: [] for rid in recording_ids}
+    for p in entries:
+        m = _STILL.match(p.name)
+        if m and int(m.group(1)) in wanted:
+            found[int(m.group(1))].append((int(m.group(2)), p))
+    return {rid: [p for _f, p in sorted(v)] for rid, v in found.items()}
+
+
+def stills_for_visit(history: PatientHistory, stills_dir: Path, visit_id: int) -> list[Path]:
+    """The visit's stills: those of its measured recording first, then its other recordings."""
+    row = history.visits[history.index_of(visit_id)]
+    ids = [r.id for r in history.recordings if r.visit_id == visit_id]
+    if row.measured_recording_id in ids:
+        ids.remove(row.measured_recording_id)
+        ids.insert(0, row.measured_recording_id)
+    per = stills_for_recordings(stills_dir, ids)
+    return [p for rid in ids for p in per[rid]]

@@ -1,0 +1,505 @@
+"""A patient's history as per-visit series: gait metrics and outcome scores with spread and noise.
+
+Everything is loaded with a handful of queries for the whole patient (no query per visit), so
+a history of 100 visits opens at once. A visit without a measurement is a gap (NaN), never a 0.
+
+Measurement noise (the band a change must leave before it counts as real):
+
+* landing angles: the smallest detectable difference of Dingenen 2018 (clinical.md [V]); the
+  upper end of the published range is used, so a change inside it is never shown as progress;
+* cadence, contact time and overstride (no published SDD): a 95 % limit for the difference of
+  two visit means, ``1.96 · sqrt(SD₁²/n₁ + SD₂²/n₂)`` from the step-to-step SD and the number of
+  steps n of each visit (for cadence, the SD is the step-to-step spread of 60 / step time);
+  never below the resolution of one video frame (``1000 / fps`` ms for contact time, a frame
+  over the measured span for cadence);
+* outcome scores: the smallest important change (Ostelo 2008 [V]): NPRS 2, RMDQ 5, ODI 10.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.analysis.events import EventSource, EventType, Foot, FootEvent
+from app.analysis.metrics import SDD_DEG, LandingMetrics, Stat, temporal_metrics
+from app.db.models import (
+    Clinician,
+    FootEventRecord,
+    HomeProgram,
+    Patient,
+    Prescription,
+    Recording,
+    Visit,
+    VisitOutcome,
+)
+from app.history.outcomes import (
+    DISABILITY_SCALES,
+    IMPORTANT_CHANGE,
+    psfs_mean,
+    psfs_running,
+)
+
+Z95 = 1.96
+
+
+@dataclass(frozen=True)
+class RecordingInfo:
+    """What a landing-metrics provider needs to know about a recording."""
+
+    id: int
+    visit_id: int
+    video_path: str
+    fps: float
+    container_fps: float | None
+    cm_per_px: float | None
+
+
+#: Returns landing metrics for a recording's events, or None when no keypoints exist.
+LandingProvider = Callable[[RecordingInfo, list[FootEvent]], LandingMetrics | None]
+
+
+@dataclass
+class Series:
+    """One metric over the visits. Arrays have one entry per visit; missing = NaN / n 0.
+
+    ``band`` is the half-width of the noise band drawn around the baseline (first measured)
+    value; ``band_label`` says where the figure comes from.
+    """
+
+    key: str
+    label: str
+    unit: str
+    mean: np.ndarray
+    sd: np.ndarray
+    n: np.ndarray
+    band: float | None = None
+    band_label: str = ""
+    kind: str = "gait"  # "gait" | "outcome"
+    lower_is_better: bool | None = None
+    fixed_noise: float | None = None  # a fixed SDD / important change; else from SD and n
+    #: Per-visit measurement resolution (one video frame), a floor under the SD-based noise.
+    resolution: np.ndarray | None = None
+
+    @property
+    def has_data(self) -> bool:
+        return bool(np.isfinite(self.mean).any())
+
+    @property
+    def baseline_index(self) -> int | None:
+        idx = np.flatnonzero(np.isfinite(self.mean))
+        return int(idx[0]) if len(idx) else None
+
+    def noise_between(self, i: int, j: int) -> float | None:
+        """The smallest difference between visits i and j that exceeds measurement noise."""
+        if self.fixed_noise is not None:
+            return self.fixed_noise
+        sds, ns = self.sd[[i, j]], self.n[[i, j]]
+        if not (np.isfinite(sds).all() and (ns > 1).all()):
+            return None
+        noise = float(Z95 * math.sqrt(float(np.sum(sds**2 / ns))))
+        if self.resolution is not None and np.isfinite(self.resolution[[i, j]]).all():
+            # Marks sit on whole frames: never call a change smaller than that real.
+            noise = max(noise, float(math.hypot(*self.resolution[[i, j]])))
+        return noise
+
+
+@dataclass
+class VisitRow:
+    """One line of the visit timeline."""
+
+    visit_id: int
+    date: dt.date
+    clinician: str
+    treadmill_speed_kmh: float | None
+    recordings: int
+    measured_recording_id: int | None
+    contacts: tuple[int, int]  # left, right initial contacts of the measured recording
+    capture_fps: float | None
+    target_spm: int | None
+    printed: dt.date | None
+    pain: tuple[int | None, int | None, int | None]  # now, worst 24 h, running
+    odi: int | None
+    rmdq: int | None
+    psfs: list[dict[str, Any]] | None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def measured(self) -> str:
+        if self.measured_recording_id is None:
+            return "recording not marked" if self.recordings else "no recording"
+        left, right = self.contacts
+        return f"{left}+{right} contacts"
+
+
+@dataclass
+class PatientHistory:
+    patient_id: int
+    age_years: list[int | None]
+    leg_length_cm: float | None
+    disability_scale: str
+    visits: list[VisitRow]
+    series: dict[str, Series]
+    target_spm: np.ndarray  # prescribed at that visit (NaN where none)
+    recordings: list[RecordingInfo]
+    events: dict[int, list[FootEvent]]  # per recording id
+    landing_units: str | None = None  # "cm" | "leg_pct" | None (no landing data)
+
+    @property
+    def dates(self) -> list[dt.date]:
+        return [v.date for v in self.visits]
+
+    def target_in_force(self) -> np.ndarray:
+        """The target cadence in force at each visit: the latest one prescribed up to it."""
+        out = np.full(len(self.visits), np.nan)
+        current = np.nan
+        for i, t in enumerate(self.target_spm):
+            if np.isfinite(t):
+                current = t
+            out[i] = current
+        return out
+
+    def index_of(self, visit_id: int) -> int:
+        for i, v in enumerate(self.visits):
+            if v.visit_id == visit_id:
+                return i
+        raise KeyError(visit_id)
+
+
+def pool(stats: list[Stat]) -> tuple[float, float, int]:
+    """Mean, SD and n of the union of several groups (left and right) from their summaries."""
+    groups = [s for s in stats if s.mean is not None and s.n > 0]
+    n = sum(s.n for s in groups)
+    if n == 0:
+        return math.nan, math.nan, 0
+    mean = sum(s.mean * s.n for s in groups) / n  # type: ignore[operator]
+    if n < 2:
+        return mean, math.nan, n
+    ss = sum((s.n - 1) * (s.sd or 0.0) ** 2 + s.n * (s.mean - mean) ** 2 for s in groups)  # type: ignore[operator]
+    return mean, math.sqrt(ss / (n - 1)), n
+
+
+def _age(dob: dt.date | None, on: dt.date) -> int | None:
+    if dob is None:
+        return None
+    return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
+
+
+def _empty(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, int)
+
+
+def _best_recording(recs: list[RecordingInfo], events: dict[int, list[FootEvent]]):  # type: ignore[no-untyped-def]
+    """As :func:`app.records.measurements.visit_measurement`: the most contacts wins."""
+    best, best_n, best_m = None, 0, None
+    for rec in sorted(recs, key=lambda r: r.id):
+        evs = events.get(rec.id, [])
+        n_ic = sum(1 for e in evs if e.type is EventType.INITIAL_CONTACT)
+        if n_ic < 2 or n_ic <= best_n:
+            continue
+        m = temporal_metrics(evs)
+        if m.cadence_spm is None:
+            continue
+        best, best_n, best_m = rec, n_ic, m
+    return best, best_m
+
+
+def _cadence_sd(m) -> float:  # type: ignore[no-untyped-def]
+    # Same delta-method spread as VisitMeasurement.cadence_sd_spm.
+    st = [m.step_time_s[f.value] for f in Foot]
+    means = [s.mean for s in st if s.mean]
+    sds = [s.sd for s in st if s.sd is not None]
+    if not means or not sds:
+        return math.nan
+    mean_step = sum(means) / len(means)
+    sd_step = (sum(x * x for x in sds) / len(sds)) ** 0.5
+    return 60.0 * sd_step / (mean_step * mean_step)
+
+
+def load_history(
+    session: Session,
+    patient_id: int,
+    *,
+    disability_scale: str = "rmdq",
+    landing: LandingProvider | None = None,
+) -> PatientHistory:
+    """Load the patient's whole history in six queries and compute every per-visit series."""
+    patient = session.get(Patient, patient_id)
+    if patient is None:
+        raise LookupError(f"Patient {patient_id} does not exist.")
+    vrows = session.execute(
+        select(
+            Visit.id,
+            Visit.visit_date,
+            Clinician.name,
+            Visit.treadmill_speed_kmh,
+            Visit.pain_now,
+            Visit.pain_worst_24h,
+            Visit.pain_running,
+        )
+        .outerjoin(Clinician, Clinician.id == Visit.clinician_id)
+        .where(Visit.patient_id == patient_id)
+        .order_by(Visit.visit_date, Visit.id)
+    ).all()
+    recs_by_visit: dict[int, list[RecordingInfo]] = defaultdict(list)
+    recordings: list[RecordingInfo] = []
+    for r in session.execute(
+        select(
+            Recording.id,
+            Recording.visit_id,
+            Recording.video_path,
+            Recording.capture_fps,
+            Recording.container_fps,
+            Recording.cm_per_px,
+        )
+        .join(Visit, Visit.id == Recording.visit_id)
+        .where(Visit.patient_id == patient_id)
+        .order_by(Recording.id)
+    ):
+        info = RecordingInfo(r[0], r[1], r[2], float(r[3] or r[4] or 30.0), r[4], r[5])
+        recs_by_visit[info.visit_id].append(info)
+        recordings.append(info)
+    fps = {r.id: r.fps for r in recordings}
+    events: dict[int, list[FootEvent]] = defaultdict(list)
+    for rid, frame, foot, typ, source, conf in session.execute(
+        select(
+            FootEventRecord.recording_id,
+            FootEventRecord.frame,
+            FootEventRecord.foot,
+            FootEventRecord.type,
+            FootEventRecord.source,
+            FootEventRecord.confidence,
+        )
+        .join(Recording, Recording.id == FootEventRecord.recording_id)
+        .join(Visit, Visit.id == Recording.visit_id)
+        .where(Visit.patient_id == patient_id)
+        .order_by(FootEventRecord.recording_id, FootEventRecord.frame)
+    ):
+        events[rid].append(
+            FootEvent(
+                Foot(foot), EventType(typ), frame, frame / fps[rid], EventSource(source), conf
+            )
+        )
+    targets: dict[int, int] = {}
+    for vid, target in session.execute(
+        select(Prescription.visit_id, Prescription.target_spm)
+        .join(Visit, Visit.id == Prescription.visit_id)
+        .where(Visit.patient_id == patient_id)
+        .order_by(Prescription.id)
+    ):
+        targets[vid] = target  # the newest prescription of the visit wins
+    printed: dict[int, dt.date] = {}
+    for vid, when in session.execute(
+        select(HomeProgram.visit_id, HomeProgram.printed_at)
+        .join(Visit, Visit.id == HomeProgram.visit_id)
+        .where(Visit.patient_id == patient_id, HomeProgram.printed_at.is_not(None))
+    ):
+        printed[vid] = max(printed.get(vid, when.date()), when.date())
+    outcomes = {
+        o.visit_id: o
+        for o in session.scalars(
+            select(VisitOutcome)
+            .join(Visit, Visit.id == VisitOutcome.visit_id)
+            .where(Visit.patient_id == patient_id)
+        )
+    }
+    return _build(
+        patient, vrows, recs_by_visit, recordings, events, targets, printed, outcomes,
+        disability_scale, landing,
+    )  # fmt: skip
+
+
+def _build(
+    patient: Patient,
+    vrows: list[Any],
+    recs_by_visit: dict[int, list[RecordingInfo]],
+    recordings: list[RecordingInfo],
+    events: dict[int, list[FootEvent]],
+    targets: dict[int, int],
+    printed: dict[int, dt.date],
+    outcomes: dict[int, VisitOutcome],
+    scale: str,
+    landing: LandingProvider | None,
+) -> PatientHistory:
+    n = len(vrows)
+    arrays: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {
+        k: _empty(n)
+        for k in (
+            "cadence", "contact_time", "overstride", "shank_angle", "knee_flexion",
+            "pain_now", "pain_worst_24h", "pain_running", "disability", "psfs_mean",
+            "psfs_running",
+        )
+    }  # fmt: skip
+    units: set[str] = set()
+    resolution = {"cadence": np.full(n, np.nan), "contact_time": np.full(n, np.nan)}
+    visits: list[VisitRow] = []
+    for i, (vid, date, clinician, speed, p_now, p_worst, p_run) in enumerate(vrows):
+        recs = recs_by_visit.get(vid, [])
+        best, m = _best_recording(recs, events)
+        warnings: list[str] = []
+        if m is not None:
+            steps = max(m.steps, 1)
+            arrays["cadence"][0][i] = m.cadence_spm
+            arrays["cadence"][1][i] = _cadence_sd(m)
+            arrays["cadence"][2][i] = steps
+            span = 60.0 * m.steps / m.cadence_spm if m.cadence_spm else math.nan
+            resolution["cadence"][i] = m.cadence_spm / (best.fps * span)
+            resolution["contact_time"][i] = 1000.0 / best.fps
+            ct_mean, ct_sd, ct_n = pool([m.contact_time_s[f.value] for f in Foot])
+            if ct_n:
+                arrays["contact_time"][0][i] = 1000 * ct_mean
+                arrays["contact_time"][1][i] = 1000 * ct_sd
+                arrays["contact_time"][2][i] = ct_n
+            warnings += m.warnings
+            lm = landing(best, events[best.id]) if landing is not None and best else None
+            if lm is not None:
+                units.add(lm.overstride_unit)
+                for key, stats in (
+                    ("overstride", lm.overstride),
+                    ("shank_angle", lm.shank_angle_deg),
+                    ("knee_flexion", lm.knee_flexion_deg),
+                ):
+                    mu, sd, k = pool(list(stats.values()))
+                    if k and not (key == "overstride" and len(units) > 1):
+                        arrays[key][0][i], arrays[key][1][i], arrays[key][2][i] = mu, sd, k
+        for key, value in (
+            ("pain_now", p_now),
+            ("pain_worst_24h", p_worst),
+            ("pain_running", p_run),
+        ):
+            if value is not None:
+                arrays[key][0][i], arrays[key][2][i] = value, 1
+        out = outcomes.get(vid)
+        dis = (out.odi if scale == "odi" else out.rmdq) if out else None
+        if dis is not None:
+            arrays["disability"][0][i], arrays["disability"][2][i] = dis, 1
+        for key, fn in (("psfs_mean", psfs_mean), ("psfs_running", psfs_running)):
+            value = fn(out.psfs) if out else None
+            if value is not None:
+                arrays[key][0][i], arrays[key][2][i] = value, 1
+        counts = (m.contacts.get("left", 0), m.contacts.get("right", 0)) if m else (0, 0)
+        visits.append(
+            VisitRow(
+                vid, date, clinician or "—", speed, len(recs), best.id if m else None, counts,
+                best.fps if m else None, targets.get(vid), printed.get(vid),
+                (p_now, p_worst, p_run), out.odi if out else None, out.rmdq if out else None,
+                out.psfs if out else None, warnings,
+            )
+        )  # fmt: skip
+    unit = units.pop() if len(units) == 1 else ("cm" if "cm" in units else None)
+    series = _series(arrays, scale, unit)
+    for key, res in resolution.items():
+        series[key].resolution = res
+        b = series[key].baseline_index
+        if b is not None:
+            series[key].band = series[key].noise_between(b, b)
+    return PatientHistory(
+        patient.id,
+        [_age(patient.date_of_birth, v.date) for v in visits],
+        patient.leg_length_cm,
+        scale,
+        visits,
+        series,
+        np.array([targets.get(v.visit_id, np.nan) for v in visits], float),
+        recordings,
+        dict(events),
+        unit,
+    )
+
+
+def _series(arrays: dict[str, Any], scale: str, over_unit: str | None) -> dict[str, Series]:
+    sdd_shank = SDD_DEG["shank_angle_deg"][1]
+    sdd_knee = SDD_DEG["knee_flexion_deg"][1]
+    dis_label, _dis_max = DISABILITY_SCALES[scale]
+    se_label = "95 % limit of a change from the step-to-step SD and number of steps"
+    specs = [
+        ("cadence", "Cadence", "steps/min", None, se_label, "gait", False),
+        ("contact_time", "Contact time", "ms", None, se_label, "gait", None),
+        ("overstride", "Overstride (heel ahead of hip)",
+         "cm" if over_unit == "cm" else "% leg length", None, se_label, "gait", True),
+        ("shank_angle", "Shank angle at contact", "°", sdd_shank,
+         f"smallest detectable difference {sdd_shank:g}° (Dingenen 2018)", "gait", True),
+        ("knee_flexion", "Knee flexion at contact", "°", sdd_knee,
+         f"smallest detectable difference {sdd_knee:g}° (Dingenen 2018)", "gait", False),
+        ("pain_now", "Pain now (NPRS)", "0–10", IMPORTANT_CHANGE["nprs"],
+         "smallest important change 2 points (Ostelo 2008)", "outcome", True),
+        ("pain_worst_24h", "Worst pain in 24 h (NPRS)", "0–10", IMPORTANT_CHANGE["nprs"],
+         "smallest important change 2 points (Ostelo 2008)", "outcome", True),
+        ("pain_running", "Pain during running (NPRS)", "0–10", IMPORTANT_CHANGE["nprs"],
+         "smallest important change 2 points (Ostelo 2008)", "outcome", True),
+        ("disability", dis_label, "0–24" if scale == "rmdq" else "%", IMPORTANT_CHANGE[scale],
+         f"smallest important change {IMPORTANT_CHANGE[scale]:g} points or 30 % (Ostelo 2008)",
+         "outcome", True),
+        ("psfs_mean", "PSFS mean of activities", "0–10", None,
+         "no smallest important change in the clinical reference", "outcome", False),
+        ("psfs_running", "PSFS running activity", "0–10", None,
+         "no smallest important change in the clinical reference", "outcome", False),
+    ]  # fmt: skip
+    out: dict[str, Series] = {}
+    for key, label, unit, fixed, band_label, kind, lower in specs:
+        mean, sd, n = arrays[key]
+        s = Series(key, label, unit, mean, sd, n, None, band_label, kind, lower, fixed)
+        b = s.baseline_index
+        if b is not None:
+            # Noise of a change from the baseline: a fixed figure, or the baseline's own SE
+            # taken twice (the later visit is assumed as precise as the first).
+            s.band = fixed if fixed is not None else s.noise_between(b, b)
+        out[key] = s
+    return out
+
+
+# --- landing metrics from the pose-model cache ---------------------------------------------------
+
+
+def pose_cache_landing(cache_dir: Path) -> LandingProvider:
+    """A provider that reads keypoints the automatic detection already cached (never runs the
+    pose model: opening a history must stay instant). Recordings without a cache give None."""
+    try:
+        names = os.listdir(cache_dir)
+    except OSError:
+        names = []
+    by_stem: dict[str, list[str]] = defaultdict(list)
+    for name in names:
+        if name.endswith(".pose.npz"):
+            by_stem[name.split(".", 1)[0]].append(name)
+
+    def provider(rec: RecordingInfo, evs: list[FootEvent]) -> LandingMetrics | None:
+        found = by_stem.get(Path(rec.video_path).stem)
+        if not found:
+            return None
+        from app.analysis.keypoints import load_npz
+        from app.analysis.metrics import HEEL, TOE, landing_metrics
+
+        path = max((cache_dir / f for f in found), key=lambda p: p.stat().st_mtime)
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                key = str(z["key"])
+        except (OSError, KeyError, ValueError):
+            return None
+        track = load_npz(path, key)
+        if track is None or track.n_frames < 2:
+            return None
+        if rec.container_fps and abs(rec.container_fps - rec.fps) > 1e-6:
+            track.times = track.times * (rec.container_fps / rec.fps)
+        # The runner faces where the toes point.
+        with np.errstate(all="ignore"):
+            ahead = np.nanmean(track.xy[:, :, TOE, 0] - track.xy[:, :, HEEL, 0])
+        if not np.isfinite(ahead):
+            return None
+        try:
+            return landing_metrics(
+                evs, track, "right" if ahead > 0 else "left", cm_per_px=rec.cm_per_px
+            )
+        except (ValueError, IndexError, ZeroDivisionError):
+            return None
+
+    return provider

@@ -1,0 +1,234 @@
+"""Trend plots of the patient history (pyqtgraph): one plot per metric, stacked on one canvas.
+
+Each plot draws the per-visit means as points joined across visits (``connect='finite'``, so a
+visit without a measurement is a gap, not a zero), SD error bars, a shaded noise band around the
+first measured value, and hover tooltips with mean ± SD and n. A handful of items per plot and
+none per point, so 100 visits draw at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont
+
+from app.history.trends import PatientHistory, Series
+
+DAY_S = 86400.0
+INK = "#26323a"
+COLORS = {
+    "cadence": "#1f6f8b",
+    "contact_time": "#5a6f2f",
+    "overstride": "#8b3a62",
+    "shank_angle": "#6a4c93",
+    "knee_flexion": "#2f7d6d",
+    "pain_now": "#c0392b",
+    "pain_worst_24h": "#7b241c",
+    "pain_running": "#e67e22",
+    "disability": "#34495e",
+    "psfs_mean": "#16a085",
+    "psfs_running": "#0e6655",
+}
+TARGET_COLOR = "#d35400"
+BAND_ALPHA = 38
+
+
+def to_x(dates: list[dt.date]) -> np.ndarray:
+    """Dates as seconds since the epoch (midnight UTC) for the date axis."""
+    epoch = dt.date(1970, 1, 1)
+    return np.array([(d - epoch).days * DAY_S for d in dates], float)
+
+
+def _fmt(v: float, unit: str) -> str:
+    digits = 0 if unit in ("steps/min", "ms") else 1
+    return f"{v:.{digits}f}"
+
+
+def _tips(series: Series, dates: list[dt.date]) -> list[str]:
+    out = []
+    for i, d in enumerate(dates):
+        m, sd, n = series.mean[i], series.sd[i], int(series.n[i])
+        if not np.isfinite(m):
+            out.append("")
+            continue
+        text = f"{series.label}\n{d:%d %b %Y}: {_fmt(m, series.unit)} {series.unit}"
+        if np.isfinite(sd):
+            text += f" ± {_fmt(sd, series.unit)} (SD)"
+        if series.kind == "gait":
+            text += f"\nn = {n} steps"
+        out.append(text)
+    return out
+
+
+def _tip(x: float, y: float, data: object) -> str:
+    return str(data or "")
+
+
+class HistoryPlots(pg.GraphicsLayoutWidget):
+    """All trend plots of one patient; :meth:`show_history` redraws everything."""
+
+    def __init__(self, parent=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(parent)
+        self.setBackground("w")
+        self.ci.setSpacing(14)
+        self.ci.setContentsMargins(6, 6, 12, 6)
+        self.plots: dict[str, pg.PlotItem] = {}
+
+    # --- public -------------------------------------------------------------------------------
+    def show_history(self, history: PatientHistory | None) -> list[str]:
+        """Draw the plots that have data; returns the labels of metrics that were not measured."""
+        self.ci.clear()
+        self.plots.clear()
+        if history is None or not history.visits:
+            return []
+        dates = history.dates
+        x = to_x(dates)
+        s = history.series
+        missing: list[str] = []
+        groups: list[tuple[str, str, list[str], Series | None]] = [
+            ("cadence", "Cadence (steps/min)", ["cadence"], s["cadence"]),
+            ("contact_time", "Contact time (ms)", ["contact_time"], s["contact_time"]),
+            ("overstride", f"Overstride: heel ahead of hip ({s['overstride'].unit})",
+             ["overstride"], s["overstride"]),
+            ("shank_angle", "Shank angle at contact (°, 0 = vertical)", ["shank_angle"],
+             s["shank_angle"]),
+            ("knee_flexion", "Knee flexion at contact (°)", ["knee_flexion"], s["knee_flexion"]),
+            ("pain", "Pain NPRS (0–10)", ["pain_worst_24h", "pain_running", "pain_now"],
+             s["pain_worst_24h"]),
+            ("disability", s["disability"].label.replace(")", f", {s['disability'].unit})"),
+             ["disability"],
+             s["disability"]),
+            ("psfs", "PSFS (0–10, higher = better)", ["psfs_mean", "psfs_running"], None),
+        ]  # fmt: skip
+        row = col = 0
+        for key, title, members, band_series in groups:
+            if not any(s[m].has_data for m in members):
+                missing.append(title.split(" (")[0])
+                continue
+            plot = self._new_plot(title, x)
+            # Legend in its own row under the plot, so it never hides a data point.
+            cell = self.ci.addLayout(row=row, col=col)
+            cell.setSpacing(0)
+            cell.addItem(plot, row=0, col=0)
+            legend = pg.LegendItem(colCount=2, labelTextColor=INK, labelTextSize="8pt",
+                                   verSpacing=-6, horSpacing=14)  # fmt: skip
+            cell.addItem(legend, row=1, col=0)
+            plot.legend = legend
+            self.plots[key] = plot
+            if band_series is not None and band_series.has_data:
+                self._band(plot, band_series)
+            if key == "cadence":
+                self._targets(plot, x, history.target_in_force())
+            if key == "pain":
+                # Silbernagel 2007 pain-monitoring model (clinical.md [V]): > 5 during running is
+                # too much.
+                limit = pg.InfiniteLine(
+                    5.0, angle=0, pen=pg.mkPen("#b03a2e", width=1, style=Qt.PenStyle.DotLine),
+                    label="running pain > 5: too much", labelOpts={
+                        "position": 0.02, "color": "#b03a2e", "anchors": [(0, 1), (0, 1)]},
+                )  # fmt: skip
+                plot.addItem(limit)
+                plot.setYRange(0, 10, padding=0.05)
+            if key == "disability":
+                plot.setYRange(0, 24 if history.disability_scale == "rmdq" else 100, padding=0.05)
+            if key == "psfs":
+                plot.setYRange(0, 10, padding=0.05)
+            for m in members:
+                if s[m].has_data:
+                    self._trend(plot, x, s[m], dates, len(members) > 1)
+            col += 1
+            if col == 2:
+                row, col = row + 1, 0
+        n_rows = row + (1 if col else 0)
+        self.setMinimumHeight(240 * max(n_rows, 1))
+        return missing
+
+    # --- drawing ------------------------------------------------------------------------------
+    def _new_plot(self, title: str, x: np.ndarray) -> pg.PlotItem:
+        plot = pg.PlotItem(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+        plot.setTitle(title, color=INK, size="11pt", bold=True)
+        plot.showGrid(x=False, y=True, alpha=0.15)
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        font = QFont()
+        font.setPointSize(9)
+        for name in ("left", "bottom"):
+            axis = plot.getAxis(name)
+            axis.setPen(pg.mkPen("#9aa5ad"))
+            axis.setTextPen(pg.mkPen(INK))
+            axis.setStyle(tickFont=font)
+        plot.getAxis("left").setWidth(44)
+        pad = max(7 * DAY_S, 0.06 * (x.max() - x.min()))
+        plot.setXRange(x.min() - pad, x.max() + pad, padding=0)
+        plot.getViewBox().setMouseEnabled(x=True, y=False)
+        plot.getViewBox().setLimits(xMin=x.min() - 60 * DAY_S, xMax=x.max() + 60 * DAY_S)
+        return plot
+
+    def _band(self, plot: pg.PlotItem, series: Series) -> None:
+        b = series.baseline_index
+        if b is None or series.band is None or not np.isfinite(series.band):
+            return
+        base = float(series.mean[b])
+        color = QColor(COLORS.get(series.key, INK))
+        color.setAlpha(BAND_ALPHA)
+        band = pg.LinearRegionItem(
+            (base - series.band, base + series.band), orientation="horizontal", movable=False,
+            brush=pg.mkBrush(color), pen=pg.mkPen(None),
+        )  # fmt: skip
+        band.setZValue(-20)
+        for line in band.lines:
+            line.setPen(pg.mkPen(None))
+        plot.addItem(band)
+        what = "smallest important change" if series.kind == "outcome" else "measurement noise"
+        unit = "points" if series.unit.startswith("0–") else series.unit
+        label = f"± {_fmt(series.band, series.unit)} {unit} around first visit ({what})"
+        # A legend entry for the band: an invisible curve with the band's colour.
+        color.setAlpha(90)
+        proxy = pg.PlotDataItem([], [], pen=pg.mkPen(color, width=8))
+        plot.legend.addItem(proxy, label)
+        base_line = pg.InfiniteLine(base, angle=0, pen=pg.mkPen(color.darker(110), width=1,
+                                    style=Qt.PenStyle.DashLine))  # fmt: skip
+        base_line.setZValue(-19)
+        plot.addItem(base_line)
+
+    def _targets(self, plot: pg.PlotItem, x: np.ndarray, targets: np.ndarray) -> None:
+        if not np.isfinite(targets).any():
+            return
+        # A step line: each target holds from its visit until the next visit.
+        end = x[-1] + max(7 * DAY_S, 0.04 * (x[-1] - x[0]))
+        xs = np.repeat(np.append(x, end), 2)[1:-1]
+        ys = np.repeat(targets, 2)
+        line = pg.PlotDataItem(xs, ys, connect="finite",
+                               pen=pg.mkPen(TARGET_COLOR, width=2, style=Qt.PenStyle.DashLine))  # fmt: skip
+        plot.addItem(line)
+        plot.legend.addItem(line, "prescribed target")
+
+    def _trend(
+        self, plot: pg.PlotItem, x: np.ndarray, series: Series, dates: list[dt.date], named: bool
+    ) -> None:
+        color = COLORS.get(series.key, INK)
+        ok = np.isfinite(series.mean)
+        sd_ok = ok & np.isfinite(series.sd)
+        if sd_ok.any():
+            plot.addItem(
+                pg.ErrorBarItem(
+                    x=x[sd_ok], y=series.mean[sd_ok], height=2 * series.sd[sd_ok],
+                    beam=2.5 * DAY_S, pen=pg.mkPen(color, width=1.2),
+                )
+            )  # fmt: skip
+        name = series.label.split(" (")[0] if named else None
+        if ok.sum() > 1:
+            plot.addItem(
+                pg.PlotDataItem(x, series.mean, connect="finite", pen=pg.mkPen(color, width=2))
+            )
+        tips = np.array(_tips(series, dates), dtype=object)
+        scatter = pg.ScatterPlotItem(
+            x=x[ok], y=series.mean[ok], data=tips[ok], size=9, pen=pg.mkPen("w", width=1.2),
+            brush=pg.mkBrush(color), hoverable=True, tip=_tip, hoverSize=12,
+        )  # fmt: skip
+        plot.addItem(scatter)
+        if name:
+            plot.legend.addItem(scatter, name)

@@ -1,0 +1,303 @@
+"""The History tab: the patient's visits, trend plots against measurement noise, outcome
+measures, a two-visit comparison and exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.history.export import ExportError, export_patient_history, research_export
+from app.history.outcomes import DISABILITY_SCALES, disability_scale, psfs_mean
+from app.history.trends import PatientHistory, VisitRow, load_history, pose_cache_landing
+from ui.history_plots import HistoryPlots
+
+if TYPE_CHECKING:
+    from app.clinic import Clinic
+
+
+def _dash(v: object) -> str:
+    return "—" if v is None else str(v)
+
+
+class HistoryView(QWidget):
+    """``set_patient(id)`` loads and draws; ``shutdown()`` stops a running research export."""
+
+    status_message = Signal(str)
+    outcomes_saved = Signal(int)  # visit id: the patient view may want to refresh pain scores
+
+    COLUMNS = ("Date", "Clinician", "Measured", "Cadence", "Target", "Pain now / 24 h / run",
+               "Disability", "PSFS", "Home program")  # fmt: skip
+
+    def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.clinic = clinic
+        self.patient_id: int | None = None
+        self.history: PatientHistory | None = None
+        self._task = None
+
+        self.title = QLabel("History")
+        self.title.setObjectName("sectionTitle")
+        self.outcomes_btn = QPushButton("Outcome measures…")
+        self.outcomes_btn.setToolTip(
+            "Enter pain, disability and PSFS scores for the selected visit"
+        )
+        self.outcomes_btn.clicked.connect(lambda: self.edit_outcomes())
+        self.compare_btn = QPushButton("Compare visits…")
+        self.compare_btn.clicked.connect(lambda: self.compare())
+        self.export_btn = QToolButton()
+        self.export_btn.setText("Export")
+        self.export_btn.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.export_btn)
+        menu.addAction("This patient's history (Excel + CSV)…", lambda: self.export_history())
+        menu.addAction(
+            "Research export of all patients (no names)…", lambda: self.export_research()
+        )
+        self.export_btn.setMenu(menu)
+        bar = QHBoxLayout()
+        bar.addWidget(self.title, 1)
+        for w in (self.outcomes_btn, self.compare_btn, self.export_btn):
+            bar.addWidget(w)
+
+        self.table = QTableWidget(0, len(self.COLUMNS))
+        self.table.setHorizontalHeaderLabels(self.COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.doubleClicked.connect(lambda _i: self.edit_outcomes())
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+
+        self.plots = HistoryPlots()
+        self.note = QLabel()
+        self.note.setObjectName("muted")
+        self.note.setWordWrap(True)
+        self.placeholder = QLabel()
+        self.placeholder.setObjectName("placeholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        plot_box = QWidget()
+        pv = QVBoxLayout(plot_box)
+        pv.setContentsMargins(0, 0, 0, 0)
+        pv.addWidget(self.placeholder)
+        pv.addWidget(self.plots, 1)
+        pv.addWidget(self.note)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(plot_box)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(scroll)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([170, 600])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addLayout(bar)
+        layout.addWidget(splitter, 1)
+        self.set_patient(None)
+
+    # --- public -------------------------------------------------------------------------------
+    def set_patient(self, patient_id: int | None) -> None:
+        """Show this patient's history (None: an empty view)."""
+        self.patient_id = patient_id
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Reload from the database (after marks, prescriptions or outcomes changed)."""
+        self.history = None
+        if self.patient_id is not None:
+            try:
+                with self.clinic.db.session() as s:
+                    self.history = load_history(
+                        s,
+                        self.patient_id,
+                        disability_scale=disability_scale(self.clinic.settings.extra),
+                        landing=pose_cache_landing(self.clinic.folder.cache),
+                    )
+            except LookupError:
+                self.patient_id = None
+        self._fill_table()
+        missing = self.plots.show_history(self.history)
+        h = self.history
+        if h is None:
+            self._placeholder("Select a patient to see their history.")
+        elif not h.visits:
+            self._placeholder("No visits yet. Create a visit, film the runner and mark the "
+                              "contacts: the trends appear here.")  # fmt: skip
+        elif not self.plots.plots:
+            self._placeholder("Nothing measured yet: mark heel strikes in “Mark video” or enter "
+                              "outcome measures, and the trends appear here.")  # fmt: skip
+        else:
+            self.placeholder.hide()
+            self.plots.show()
+        self.note.setText(self._note(missing) if h and h.visits else "")
+        self.title.setText(f"History · {len(h.visits)} visit(s)" if h else "History")
+        self._update_buttons()
+
+    def shutdown(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task.wait(10000)
+            self._task = None
+
+    def selected_visit_ids(self) -> list[int]:
+        rows = sorted({i.row() for i in self.table.selectedIndexes()})
+        return [self.history.visits[r].visit_id for r in rows] if self.history else []
+
+    # --- actions ------------------------------------------------------------------------------
+    def edit_outcomes(self, visit_id: int | None = None) -> bool:
+        from ui.outcomes_dialog import OutcomesDialog
+
+        ids = self.selected_visit_ids()
+        visit_id = visit_id if visit_id is not None else (ids[-1] if ids else None)
+        if visit_id is None:
+            self.status_message.emit("Select a visit first.")
+            return False
+        dialog = OutcomesDialog(self.clinic, visit_id, self)
+        if dialog.exec() != OutcomesDialog.DialogCode.Accepted:
+            return False
+        self.refresh()
+        self.outcomes_saved.emit(visit_id)
+        self.status_message.emit("Outcome measures saved.")
+        return True
+
+    def compare(self) -> None:
+        from ui.compare_dialog import CompareDialog
+
+        if self.history is None or len(self.history.visits) < 2:
+            self.status_message.emit("Comparing needs two visits.")
+            return
+        ids = self.selected_visit_ids()
+        a, b = (ids[0], ids[-1]) if len(ids) >= 2 else (None, None)
+        CompareDialog(self.history, self.clinic.folder.stills, a, b, self).exec()
+
+    def export_history(self, folder: Path | None = None) -> list[Path]:
+        if self.history is None or self.patient_id is None:
+            return []
+        if folder is None:
+            name = QFileDialog.getExistingDirectory(self, "Export the history into folder")
+            if not name:
+                return []
+            folder = Path(name)
+        try:
+            files = export_patient_history(
+                self.clinic, self.patient_id, folder, history=self.history
+            )
+        except ExportError as exc:
+            QMessageBox.warning(self, "Export failed", exc.message)
+            return []
+        self.status_message.emit(f"Exported {len(files)} files to {folder}.")
+        return files
+
+    def export_research(self, folder: Path | None = None) -> None:
+        from ui.tasks import BackgroundTask, user_message
+
+        if self._task is not None:
+            return
+        if folder is None:
+            name = QFileDialog.getExistingDirectory(self, "Research export into folder")
+            if not name:
+                return
+            folder = Path(name)
+        target = folder
+
+        def job(progress, cancelled):  # type: ignore[no-untyped-def]
+            return research_export(self.clinic, target, progress=progress, cancelled=cancelled)
+
+        task = BackgroundTask(job, parent=self, title="Research export",
+                              label="Writing all patients without names or birth dates…")  # fmt: skip
+        self._task = task
+
+        def done(files) -> None:  # type: ignore[no-untyped-def]
+            self._task = None
+            if files:
+                self.status_message.emit(f"Research export: {len(files)} files in {target}.")
+
+        def failed(exc: BaseException) -> None:
+            self._task = None
+            QMessageBox.warning(self, "Research export failed", user_message(exc))
+
+        task.finished.connect(done)
+        task.failed.connect(failed)
+        task.cancelled.connect(lambda: setattr(self, "_task", None))
+        task.start()
+
+    # --- internals ----------------------------------------------------------------------------
+    def _placeholder(self, text: str) -> None:
+        self.placeholder.setText(text)
+        self.placeholder.show()
+        self.plots.hide()
+
+    def _note(self, missing: list[str]) -> str:
+        parts = []
+        if missing:
+            parts.append("Not measured for this patient: " + ", ".join(missing) + ".")
+        if any(m.startswith(("Overstride", "Shank", "Knee")) for m in missing):
+            parts.append("Landing measures need keypoints: run automatic detection on a visit's "
+                         "recording in “Mark video”.")  # fmt: skip
+        parts.append("Shaded bands: measurement noise (gait) or smallest important change "
+                     "(questionnaires) around the first visit — a point inside the band has not "
+                     "really changed. Error bars: ± 1 SD over the steps. Hover a point for n.")  # fmt: skip
+        return " ".join(parts)
+
+    def _fill_table(self) -> None:
+        visits = self.history.visits if self.history else []
+        self.table.setRowCount(len(visits))
+        cadence = self.history.series["cadence"] if self.history else None
+        scale = self.history.disability_scale if self.history else "rmdq"
+        for r, v in enumerate(visits):
+            self._row(r, v, cadence.mean[r] if cadence is not None else float("nan"), scale)
+        if visits:
+            self.table.scrollToBottom()
+
+    def _row(self, r: int, v: VisitRow, cadence: float, scale: str) -> None:
+        dis = v.odi if scale == "odi" else v.rmdq
+        psfs = psfs_mean(v.psfs)
+        cells = (
+            f"{v.date:%d %b %Y}",
+            v.clinician,
+            v.measured,
+            f"{cadence:.0f}" if cadence == cadence else "—",
+            _dash(v.target_spm),
+            " / ".join(_dash(p) for p in v.pain),
+            f"{dis} / {DISABILITY_SCALES[scale][1]}" if dis is not None else "—",
+            f"{psfs:.1f}" if psfs is not None else "—",
+            f"printed {v.printed:%d %b}" if v.printed else "—",
+        )
+        for c, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            if c == 2 and v.warnings:
+                item.setToolTip("\n".join(v.warnings))
+            self.table.setItem(r, c, item)
+
+    def _update_buttons(self) -> None:
+        has = self.history is not None and bool(self.history.visits)
+        self.outcomes_btn.setEnabled(has)
+        self.compare_btn.setEnabled(has and len(self.history.visits) >= 2)  # type: ignore[union-attr]
+        self.export_btn.setEnabled(self.history is not None)
