@@ -112,9 +112,17 @@ class Database:
         with self.engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
 
+    def _begin_migration(self, conn) -> None:  # type: ignore[no-untyped-def]
+        if conn.dialect.name == "sqlite":
+            # Python's sqlite3 opens a transaction only before INSERT/UPDATE/DELETE, so DDL
+            # would commit statement by statement; an explicit BEGIN makes the whole migration
+            # one transaction that an error or a crash rolls back (tests/app/test_safety_crash.py).
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
     def upgrade(self, revision: str = "head") -> None:
         cfg = _alembic_config()
         with self.engine.begin() as conn:
+            self._begin_migration(conn)
             if conn.dialect.name == "postgresql":
                 # Two workstations starting at once: the second waits here, then finds the
                 # schema already upgraded (the lock ends with the migration transaction).
@@ -125,6 +133,7 @@ class Database:
     def downgrade(self, revision: str) -> None:
         cfg = _alembic_config()
         with self.engine.begin() as conn:
+            self._begin_migration(conn)
             cfg.attributes["connection"] = conn
             command.downgrade(cfg, revision)
 
@@ -200,7 +209,7 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
     if migrate and current != head_revision():
         try:
             db.upgrade()
-        except sa_exc.SQLAlchemyError as exc:
+        except Exception as exc:  # any failing step: the one migration transaction rolls back
             engine.dispose()
             raise DatabaseError(
                 f"Updating the database {where} to this version failed ({exc}). The update was "
