@@ -82,6 +82,7 @@ class AnnotationPanel(QWidget):
         self._shown_frame = -1
         self._detect_task = None
         self.direction = 1
+        self.cm_per_px: float | None = None
 
         # --- header -----------------------------------------------------------------------
         self.title = QLabel("No recording open")
@@ -275,6 +276,7 @@ class AnnotationPanel(QWidget):
         self.title.setText(title)
         self.undo_stack.clear()
         self.view.set_calibration(cm_per_px)
+        self.cm_per_px = cm_per_px
         try:
             self.server = video.open(
                 path,
@@ -311,6 +313,7 @@ class AnnotationPanel(QWidget):
         )
         self.timeline.set_frame_count(self.frame_count)
         self.events = [replace(e, time_s=self._time(e.frame)) for e in events]
+        self._load_cached_keypoints(path)
         self._refresh_events()
         self._set_enabled(True)
         self.sidebar.detect_btn.setEnabled(self.server is not None)
@@ -319,6 +322,37 @@ class AnnotationPanel(QWidget):
         self._poll.start()
         self.setFocus()
         return True
+
+    def _load_cached_keypoints(self, path: Path) -> None:
+        """Keypoints from an earlier automatic detection of this file (instant; never runs the model)."""
+        from app.analysis.pose import load_cached_pose
+
+        try:
+            track = load_cached_pose(path, self.clinic.folder.cache)
+            if track is not None and "direction" not in track.meta:
+                from app.analysis.contacts import detect_contacts
+
+                track.meta["direction"] = detect_contacts(track).direction
+        except Exception:  # an unusable cache just means "not analysed yet"
+            track = None
+        self.set_keypoints(track)
+
+    def set_keypoints(self, track) -> None:  # type: ignore[no-untyped-def]
+        """Use a keypoint track (capture-time seconds) for the skeleton and landing measures."""
+        if track is not None and self.server is not None:
+            container, capture = self.server.info.container_fps, self.capture_fps.value()
+            if (
+                container
+                and capture
+                and abs(container - capture) > 1e-6
+                and not track.meta.get("retimed")
+            ):
+                track.times = track.times * (container / capture)
+                track.meta["retimed"] = True
+        self.keypoints = track
+        self.skeleton_box.setEnabled(track is not None)
+        if track is not None and track.meta.get("direction") in ("left", "right"):
+            self.set_direction(-1 if track.meta["direction"] == "left" else 1)
 
     def close_recording(self) -> None:
         self._poll.stop()
@@ -404,10 +438,27 @@ class AnnotationPanel(QWidget):
             log.exception("metrics failed")
             metrics = None
         self.sidebar.show_metrics(metrics)
+        self._refresh_landing()
         auto = [e for e in self.events if e.source is EventSource.AUTOMATIC]
         self.sidebar.show_proposals(
             len(auto), sum(1 for e in auto if e.confidence < LOW_CONFIDENCE)
         )
+
+    def _refresh_landing(self) -> None:
+        track = self.keypoints
+        ics = [e for e in self.events if e.type is EventType.INITIAL_CONTACT]
+        if track is None or not ics:
+            self.sidebar.landing.show_landing(None, [], None, "right")
+            return
+        from app.analysis.metrics import landing_metrics
+
+        direction = "right" if self.direction > 0 else "left"
+        try:
+            m = landing_metrics(self.events, track, direction, cm_per_px=self.cm_per_px)
+        except Exception:  # landing measures must never break marking
+            log.exception("landing metrics failed")
+            m = None
+        self.sidebar.landing.show_landing(m, self.events, track, direction)
 
     def _apply_events(self, events: list[FootEvent]) -> None:
         """Show and save ``events``; a failed save is reported and retried on the next edit."""
@@ -533,6 +584,8 @@ class AnnotationPanel(QWidget):
         self.direction = 1 if direction >= 0 else -1
         self.view.set_direction(self.direction)
         self.direction_action.setText("Runner faces →" if self.direction > 0 else "Runner faces ←")
+        if self.keypoints is not None:
+            self._refresh_landing()
 
     def _overlay_created(self, item: dict) -> None:
         kind = item.get("kind")
@@ -579,6 +632,8 @@ class AnnotationPanel(QWidget):
                 {"points": item["points"], "length_cm": length, "frame": self.current},
             )
         self.view.set_calibration(cm_per_px)
+        self.cm_per_px = cm_per_px
+        self._refresh_landing()
         self.status_message.emit(f"Calibrated: {cm_per_px * 10:.2f} mm per pixel.")
 
     def _overlay_delete(self, index: int) -> None:

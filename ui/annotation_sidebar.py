@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -83,7 +84,7 @@ class AnnotationSidebar(QWidget):
         av.addWidget(self.accept_btn)
         av.addWidget(self.auto_label)
 
-        metrics = QGroupBox("Metrics from the marks")
+        metrics = QWidget()
         mv = QVBoxLayout(metrics)
         self.cadence = QLabel("—")
         self.cadence.setObjectName("bigFigure")
@@ -110,11 +111,17 @@ class AnnotationSidebar(QWidget):
         mv.addWidget(self.symmetry)
         mv.addWidget(self.warnings)
 
+        from ui.landing_view import LandingView
+
+        self.landing = LandingView()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(metrics, "Timing")
+        self.tabs.addTab(self.landing, "Landing")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 0, 0, 0)
         layout.addWidget(marks)
         layout.addWidget(auto)
-        layout.addWidget(metrics, 1)
+        layout.addWidget(self.tabs, 1)
         self.setMinimumWidth(280)
         self.show_metrics(None)
 

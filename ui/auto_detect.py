@@ -51,9 +51,7 @@ def start_detection(panel: AnnotationPanel) -> BackgroundTask | None:
     def done(payload) -> None:  # type: ignore[no-untyped-def]
         panel._detect_task = None
         track, result = payload
-        panel.keypoints = track
-        panel.set_direction(-1 if result.direction == "left" else 1)
-        panel.skeleton_box.setEnabled(True)
+        panel.set_keypoints(track)
         proposals = [
             replace(e, source=EventSource.AUTOMATIC, time_s=panel._time(e.frame))
             for e in result.events

@@ -282,3 +282,15 @@ def _meta_of(track: KeypointTrack) -> dict[str, object]:
         "detected_fraction": float(detected.mean()) if len(detected) else 0.0,
         "jumps": len(jump_frames(track)),
     }
+
+
+def load_cached_pose(video: str | Path, cache_dir: str | Path) -> KeypointTrack | None:
+    """The cached result of a default :func:`run_pose` on ``video``, or None (never runs the model)."""
+    video = Path(video)
+    if not video.is_file():
+        return None
+    key = cache_key(video, MODEL_VERSION, (DEFAULT_MAX_SIDE, None, None))
+    track = load_npz(Path(cache_dir) / f"{video.stem}.{key}.pose.npz", key)
+    if track is not None:
+        track.meta.update(_meta_of(track))
+    return track

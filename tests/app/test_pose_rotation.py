@@ -16,3 +16,13 @@ def test_pose_uses_display_orientation(tmp_path: Path) -> None:
     info = probe(clip)
     track = run_pose(clip, max_frames=4)
     assert (track.meta["width"], track.meta["height"]) == (info.width, info.height) == (240, 320)
+
+
+def test_cached_pose_is_found_without_running_the_model(tmp_path: Path) -> None:
+    from app.analysis.pose import load_cached_pose
+
+    clip = write_clip(tmp_path / "c.mp4", n_frames=5, width=160, height=120, fps=30)
+    assert load_cached_pose(clip, tmp_path / "cache") is None
+    run_pose(clip, cache_dir=tmp_path / "cache")
+    cached = load_cached_pose(clip, tmp_path / "cache")
+    assert cached is not None and cached.n_frames == 5

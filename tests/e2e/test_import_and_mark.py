@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from app.records.patients import PatientData, create_patient
 from app.records.visits import VisitData, create_visit
@@ -44,6 +45,10 @@ def test_import_opens_marking_and_asks_capture_rate(
     assert w.annotation.capture_fps.value() == 240.0
     assert clip.exists()  # the original is untouched
 
+    # Shortcuts act in the active window, as on a clinic PC: make sure ours is the active one.
+    w.activateWindow()
+    w.annotation.setFocus()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=5000)
     qtbot.keyClick(w.annotation, Qt.Key.Key_Right)
     qtbot.keyClick(w.annotation, Qt.Key.Key_1)
     w.tabs.setCurrentWidget(w.patient_view)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from app.analysis.events import EventSource, EventType, Foot, FootEvent
 from app.records.patients import PatientData, create_patient
@@ -34,6 +35,9 @@ def panel(qtbot, clinic, recording):  # type: ignore[no-untyped-def]
     p.resize(1200, 800)
     p.show()
     assert p.open_recording(recording)
+    p.activateWindow()
+    p.setFocus()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is p, timeout=5000)
     yield p
     p.shutdown()
 
