@@ -18,6 +18,7 @@ copied or searched text; :func:`fix_pdf_text_mapping` repairs those entries in p
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import sys
@@ -534,6 +535,13 @@ class ProgramRenderer:
                 self._paint_footer(painter, page, pages)
         finally:
             painter.end()
+        if (
+            isinstance(device, QPrinter)
+            and device.outputFormat() == QPrinter.OutputFormat.PdfFormat
+            and device.outputFileName()
+        ):  # "print to file" in the system dialog: same text repair as export_pdf
+            with contextlib.suppress(OSError):
+                fix_pdf_text_mapping(device.outputFileName())
         return pages
 
     def _paint_item(self, painter: QPainter, item: _Placed) -> None:
