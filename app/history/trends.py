@@ -198,12 +198,14 @@ def _empty(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, int)
 
 
-def _best_recording(recs: list[RecordingInfo], events: dict[int, list[FootEvent]]):  # type: ignore[no-untyped-def]
+def _best_recording(  # type: ignore[no-untyped-def]
+    recs: list[RecordingInfo], events: dict[int, list[FootEvent]], ic_counts: dict[int, int]
+):
     """As :func:`app.records.measurements.visit_measurement`: the most contacts wins."""
     best, best_n, best_m = None, 0, None
     for rec in sorted(recs, key=lambda r: r.id):
         evs = events.get(rec.id, [])
-        n_ic = sum(1 for e in evs if e.type is EventType.INITIAL_CONTACT)
+        n_ic = ic_counts.get(rec.id, 0)
         if n_ic < 2 or n_ic <= best_n:
             continue
         m = temporal_metrics(evs)
@@ -270,6 +272,7 @@ def load_history(
         recordings.append(info)
     fps = {r.id: r.fps for r in recordings}
     events: dict[int, list[FootEvent]] = defaultdict(list)
+    ic_counts: dict[int, int] = defaultdict(int)
     for rid, frame, foot, typ, source, conf in session.execute(
         select(
             FootEventRecord.recording_id,
@@ -289,6 +292,7 @@ def load_history(
                 Foot(foot), EventType(typ), frame, frame / fps[rid], EventSource(source), conf
             )
         )
+        ic_counts[rid] += typ == "initial_contact"
     targets: dict[int, int] = {}
     for vid, target in session.execute(
         select(Prescription.visit_id, Prescription.target_spm)
@@ -313,7 +317,7 @@ def load_history(
         )
     }
     return _build(
-        patient, vrows, recs_by_visit, recordings, events, targets, printed, outcomes,
+        patient, vrows, recs_by_visit, recordings, events, ic_counts, targets, printed, outcomes,
         disability_scale, landing,
     )  # fmt: skip
 
@@ -324,6 +328,7 @@ def _build(
     recs_by_visit: dict[int, list[RecordingInfo]],
     recordings: list[RecordingInfo],
     events: dict[int, list[FootEvent]],
+    ic_counts: dict[int, int],
     targets: dict[int, int],
     printed: dict[int, dt.date],
     outcomes: dict[int, VisitOutcome],
@@ -344,7 +349,7 @@ def _build(
     visits: list[VisitRow] = []
     for i, (vid, date, clinician, speed, p_now, p_worst, p_run) in enumerate(vrows):
         recs = recs_by_visit.get(vid, [])
-        best, m = _best_recording(recs, events)
+        best, m = _best_recording(recs, events, ic_counts)
         warnings: list[str] = []
         if m is not None:
             steps = max(m.steps, 1)

@@ -1,0 +1,200 @@
+"""Benchmark of the patient history: list filtering, opening a long history, exporting it.
+
+A fresh clinic in a temporary STRIDE_CLINIC_HOME holds 10,000 patients and one runner with 100
+visits (a recording per visit with 40 initial contacts and 40 toe-offs, a prescription every
+10th visit, pain and RMDQ scores). Measured, offscreen:
+
+* ``filter_ms``: typing a name prefix into ``PatientListPanel`` (per keystroke, incl. events);
+* ``open_history_ms``: constructing ``HistoryView``, ``set_patient`` and painting (``grab()``);
+* ``export_ms``: ``export_patient_history`` to CSV + Excel (loading included).
+
+Targets: ≤ 50 ms per keystroke, ≤ 300 ms to open, ≤ 2 s to export. Prints one JSON object.
+Run: ``.venv/bin/python benchmarks/history.py``
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+N_PATIENTS = 10_000
+N_VISITS = 100
+N_CONTACTS = 40
+FIRST = ["Anna", "Jonas", "María", "Tomás", "Chloé", "Hanako", "Lars", "Sofia", "Noah", "Ines",
+         "Marta", "Omar", "Priya", "Kenji", "Lucía", "Mark", "Eva", "Igor", "Zoë", "Ben"]  # fmt: skip
+LAST = ["Lindqvist", "Weber", "Núñez", "Ferreira", "Martin", "Yamada", "Berg", "Rossi", "Smith",
+        "Kowalski", "Dubois", "Haddad", "Patel", "Sato", "García", "Novak", "Olsen", "Ivanov",
+        "Müller", "Brown", "Marquardt", "Markovic"]  # fmt: skip
+
+
+def build(clinic) -> int:  # type: ignore[no-untyped-def]
+    """Fill the database with bulk inserts; returns the long-history patient's id."""
+    from sqlalchemy import insert
+
+    from app.db.models import (
+        FootEventRecord,
+        Patient,
+        Prescription,
+        Recording,
+        Visit,
+        VisitOutcome,
+    )
+    from app.records.validation import name_key
+
+    rng = random.Random(1)
+    now = dt.datetime(2026, 1, 1)
+    rows = []
+    for i in range(N_PATIENTS):
+        name = f"{rng.choice(FIRST)} {rng.choice(LAST)} {i:05d}"
+        rows.append({"full_name": name, "name_key": name_key(name), "sex": "unspecified",
+                     "date_of_birth": dt.date(1960 + i % 40, 1 + i % 12, 1 + i % 28),
+                     "created_at": now, "updated_at": now, "version": 1})  # fmt: skip
+    with clinic.db.session() as s:
+        s.execute(insert(Patient), rows)
+        pid = 1
+        start = dt.date(2024, 1, 8)
+        visits = [
+            {"patient_id": pid, "visit_date": start + dt.timedelta(days=7 * k),
+             "pain_now": max(0, 5 - k // 20), "pain_worst_24h": max(0, 7 - k // 15),
+             "pain_running": max(0, 6 - k // 17), "created_at": now, "version": 1}
+            for k in range(N_VISITS)
+        ]  # fmt: skip
+        s.execute(insert(Visit), visits)
+        vids = [v for (v,) in s.execute(Visit.__table__.select().with_only_columns(Visit.id))]
+        s.execute(insert(Recording), [
+            {"visit_id": v, "video_path": f"patient_000001/v{v}.mp4", "view": "side",
+             "capture_fps": 240.0, "container_fps": 30.0, "created_at": now}
+            for v in vids
+        ])  # fmt: skip
+        rids = [
+            r for (r,) in s.execute(Recording.__table__.select().with_only_columns(Recording.id))
+        ]
+        events = []
+        for k, rid in enumerate(rids):
+            step = 60.0 / (158 + k * 0.15)
+            for i in range(N_CONTACTS):
+                t = 0.1 + i * step + rng.gauss(0, 0.005)
+                foot = "left" if i % 2 == 0 else "right"
+                ic = int(round(t * 240))
+                events.append({"recording_id": rid, "frame": ic, "foot": foot,
+                               "type": "initial_contact", "source": "manual",
+                               "confidence": 1.0, "created_at": now})  # fmt: skip
+                events.append({"recording_id": rid, "frame": ic + 60, "foot": foot,
+                               "type": "toe_off", "source": "manual",
+                               "confidence": 1.0, "created_at": now})  # fmt: skip
+        s.execute(insert(FootEventRecord), events)
+        s.execute(insert(Prescription), [
+            {"visit_id": v, "target_spm": 166 + k // 10, "baseline_spm": 158.0,
+             "created_at": now}
+            for k, v in enumerate(vids) if k % 10 == 0
+        ])  # fmt: skip
+        s.execute(insert(VisitOutcome), [
+            {"visit_id": v, "rmdq": max(0, 14 - k // 8), "psfs": None, "created_at": now,
+             "updated_at": now, "version": 1}
+            for k, v in enumerate(vids)
+        ])  # fmt: skip
+    return pid
+
+
+def main() -> None:
+    home = Path(tempfile.mkdtemp(prefix="stride_hist_bench_"))
+    os.environ["STRIDE_CLINIC_HOME"] = str(home)
+    try:
+        from app.clinic import open_clinic
+        from app.history.export import export_patient_history
+        from app.records.patients import list_patients
+        from ui.application import make_application
+        from ui.history_view import HistoryView
+        from ui.patient_list import PatientListPanel
+
+        app = make_application()
+        clinic = open_clinic()
+        t = time.perf_counter()
+        pid = build(clinic)
+        build_s = time.perf_counter() - t
+
+        with clinic.db.session() as s:
+            rows = list_patients(s)
+        panel = PatientListPanel()
+        panel.resize(380, 800)
+        panel.show()
+        t = time.perf_counter()
+        panel.set_rows(rows)
+        app.processEvents()
+        set_rows_ms = 1000 * (time.perf_counter() - t)
+        per_key: list[float] = []
+        for word in ("marku", "sofia ber"):
+            for k in range(1, len(word) + 1):
+                t = time.perf_counter()
+                panel.search.setText(word[:k])
+                app.processEvents()
+                per_key.append(1000 * (time.perf_counter() - t))
+            t = time.perf_counter()
+            panel.search.clear()
+            app.processEvents()
+            per_key.append(1000 * (time.perf_counter() - t))
+        panel.close()
+
+        t = time.perf_counter()
+        view = HistoryView(clinic)
+        view.resize(1300, 1000)
+        view.show()
+        view.set_patient(pid)
+        app.processEvents()
+        view.grab()
+        open_ms = 1000 * (time.perf_counter() - t)
+        t = time.perf_counter()
+        view.set_patient(None)
+        view.set_patient(pid)
+        app.processEvents()
+        view.grab()
+        reopen_ms = 1000 * (time.perf_counter() - t)
+        n_plots = len(view.plots.plots)
+        view.shutdown()
+        view.close()
+
+        out = home / "export"
+        t = time.perf_counter()
+        files = export_patient_history(clinic, pid, out, formats=("csv", "xlsx"))
+        export_ms = 1000 * (time.perf_counter() - t)
+        t = time.perf_counter()
+        export_patient_history(clinic, pid, home / "export_csv", formats=("csv",))
+        export_csv_ms = 1000 * (time.perf_counter() - t)
+        clinic.close()
+        print(json.dumps({
+            "filter_ms": round(max(per_key), 1),
+            "filter_ms_median": round(statistics.median(per_key), 1),
+            "filter_keystrokes": len(per_key),
+            "set_rows_10k_ms": round(set_rows_ms, 1),
+            "open_history_ms": round(open_ms, 1),
+            "reopen_history_ms": round(reopen_ms, 1),
+            "export_ms": round(export_ms, 1),
+            "export_csv_only_ms": round(export_csv_ms, 1),
+            "export_files": len(files),
+            "plots_drawn": n_plots,
+            "patients": N_PATIENTS,
+            "visits": N_VISITS,
+            "contacts_per_visit": N_CONTACTS,
+            "build_db_s": round(build_s, 2),
+            "targets": {"filter_ms": 50, "open_history_ms": 300, "export_ms": 2000},
+            "cpu_count": os.cpu_count(),
+            "load_avg_1min": round(os.getloadavg()[0], 2),
+        }))  # fmt: skip
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
