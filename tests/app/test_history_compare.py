@@ -36,7 +36,9 @@ def test_difference_and_noise_flag(clinic) -> None:  # type: ignore[no-untyped-d
     h, (a, b, c) = _history(clinic, [160.0, 170.0, 160.3], pains=[(6, 14), (5, 12), (2, 6)])
     rows = {r.key: r for r in compare_visits(h, a, b)}
     cad = rows["cadence"]
-    assert cad.difference == pytest.approx(h.series["cadence"].mean[1] - h.series["cadence"].mean[0])
+    assert cad.difference == pytest.approx(
+        h.series["cadence"].mean[1] - h.series["cadence"].mean[0]
+    )
     assert cad.difference > 8 and cad.exceeds_noise is True and cad.better is True
     assert cad.verdict == "real change (better)"
     same = {r.key: r for r in compare_visits(h, a, c)}["cadence"]

@@ -50,9 +50,7 @@ def add_visit(  # type: ignore[no-untyped-def]
     ).id
     if cadence is not None:
         rec = add_recording(session, vid, video_path=f"v{vid}.mp4", capture_fps=240.0)
-        replace_events(
-            session, rec.id, run_events(cadence, contacts, jitter_s=jitter_s, seed=seed)
-        )
+        replace_events(session, rec.id, run_events(cadence, contacts, jitter_s=jitter_s, seed=seed))
     return vid
 
 

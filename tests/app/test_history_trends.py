@@ -86,9 +86,13 @@ def test_queries_do_not_grow_with_visits(clinic) -> None:  # type: ignore[no-unt
             add_visit(s, many, f"2026-05-{d:02d}", 160.0)
             save_prescription(s, _last_visit(s, many), {"target_spm": 168})
     counts = []
+    statements: list[str] = []
+
+    def listener(*args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(args[2])
+
     for pid in (few, many):
-        statements: list[str] = []
-        listener = lambda *a: statements.append(a[2])  # noqa: E731
+        statements.clear()
         event.listen(clinic.db.engine, "before_cursor_execute", listener)
         with clinic.db.session() as s:
             load_history(s, pid)
