@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QMessageBox,
+    QScrollArea,
     QSplitter,
     QToolBar,
     QVBoxLayout,
@@ -195,9 +196,15 @@ class AnnotationPanel(QWidget):
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
-        split.addWidget(self.sidebar)
+        side_scroll = QScrollArea()
+        side_scroll.setWidgetResizable(True)
+        side_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side_scroll.setWidget(self.sidebar)
+        side_scroll.setMinimumWidth(self.sidebar.minimumWidth() + 16)
+        split.addWidget(side_scroll)
         split.setStretchFactor(0, 1)
-        split.setSizes([1000, 340])
+        split.setSizes([980, 420])
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)

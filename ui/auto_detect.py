@@ -37,7 +37,9 @@ def start_detection(panel: AnnotationPanel) -> BackgroundTask | None:
         )
         if container_fps and capture_fps and abs(container_fps - capture_fps) > 1e-6:
             track.times = track.times * (container_fps / capture_fps)
+            track.meta["retimed"] = True
         result = detect_contacts(track)
+        track.meta["direction"] = result.direction
         progress(1.0)
         return track, result
 

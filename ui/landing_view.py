@@ -32,7 +32,18 @@ def _fmt(s: Stat | None, unit: str) -> str:
     if s is None or s.mean is None:
         return "—"
     sd = f" ± {s.sd:.1f}" if s.sd is not None else ""
-    return f"{s.mean:.1f}{sd}{unit} (n={s.n})"
+    return f"{s.mean:.1f}{sd}{unit}"
+
+
+def _tip(s: Stat | None) -> str:
+    if s is None or s.mean is None:
+        return "not measured"
+    noise = (
+        f"; changes smaller than {s.sdd[0]:g}–{s.sdd[1]:g} are within measurement noise"
+        if s.sdd
+        else ""
+    )
+    return f"mean ± SD over n = {s.n} contacts{noise}"
 
 
 def cycle_curves(
@@ -45,9 +56,7 @@ def cycle_curves(
     keypoints is skipped. Returns arrays of shape (cycles, points).
     """
     d = 1.0 if direction == "right" else -1.0
-    ics = sorted(
-        e.time_s for e in events if e.type is EventType.INITIAL_CONTACT and e.foot is foot
-    )
+    ics = sorted(e.time_s for e in events if e.type is EventType.INITIAL_CONTACT and e.foot is foot)
     times = track.times - track.times[0]
     s = 0 if foot is Foot.LEFT else 1
     knee, shank = [], []
@@ -90,17 +99,16 @@ class LandingView(QWidget):
         h.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         h.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         h.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.table.setMaximumHeight(190)
-        self.steps_plot = pg.PlotWidget(title="Per step")
-        self.steps_plot.setLabel("bottom", "time", units="s")
-        self.steps_plot.addLegend(offset=(5, 5))
-        self.cycle_plot = pg.PlotWidget(
-            title="Knee flexion (solid) and shank angle (dashed) over the cycle"
-        )
-        self.cycle_plot.setLabel("bottom", "% of gait cycle (contact to contact)")
-        self.cycle_plot.setLabel("left", "degrees")
+        self.table.setMinimumHeight(175)
+        self.table.setMaximumHeight(200)
+        self.table.setWordWrap(False)
+        self.steps_plot = pg.PlotWidget(title="Heel ahead of hip, each step")
+        self.steps_plot.setLabel("bottom", "time (s)")
+        self.steps_plot.addLegend(offset=(-5, 5))
+        self.cycle_plot = pg.PlotWidget(title="Knee (solid) and shank (dashed), degrees")
+        self.cycle_plot.setLabel("bottom", "% of stride, contact to contact")
         for p in (self.steps_plot, self.cycle_plot):
-            p.setMinimumHeight(150)
+            p.setMinimumHeight(140)
             p.showGrid(x=True, y=True, alpha=0.2)
             p.setMouseEnabled(x=False, y=False)
         self.warnings = QLabel()
@@ -132,10 +140,14 @@ class LandingView(QWidget):
         if not has:
             self.warnings.hide()
             return
-        unit = " cm" if m.overstride_unit == "cm" else " % leg"
+        unit = " cm" if m.overstride_unit == "cm" else " %"
+        label = (
+            "Heel ahead of hip (cm)" if m.overstride_unit == "cm" else "Heel ahead of hip (% leg)"
+        )
+        stats = [m.overstride, m.shank_angle_deg, m.knee_flexion_deg, m.foot_strike_angle_deg]
         rows = [
             (
-                "Heel ahead of hip",
+                label,
                 _fmt(m.overstride["left"], unit),
                 _fmt(m.overstride["right"], unit),
             ),
@@ -171,9 +183,12 @@ class LandingView(QWidget):
         for r, cells in enumerate(rows):
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if r in tips:
+                if c == 0 and r in tips:
                     item.setToolTip(tips[r])
+                elif c and r < len(stats):
+                    item.setToolTip(_tip(stats[r]["left" if c == 1 else "right"]))
                 self.table.setItem(r, c, item)
+        self.table.resizeRowsToContents()
         self._plot_steps(m)
         self._plot_cycles(events, track, direction)
         self.warnings.setText("\n".join(f"⚠ {w}" for w in m.warnings))
@@ -181,8 +196,8 @@ class LandingView(QWidget):
 
     def _plot_steps(self, m: LandingMetrics) -> None:
         key = "overstride"
-        self.steps_plot.setLabel(
-            "left", "heel ahead of hip" + (" (cm)" if m.overstride_unit == "cm" else " (% leg)")
+        self.steps_plot.setTitle(
+            "Heel ahead of hip, each step" + (" (cm)" if m.overstride_unit == "cm" else " (% leg)")
         )
         for side in ("left", "right"):
             pts = [

@@ -177,3 +177,29 @@ def test_overlays_are_saved_and_exported(qtbot, panel, clinic, recording, tmp_pa
     out = tmp_path / "frame.png"
     assert panel.export_frame(out)
     assert out.stat().st_size > 0
+
+
+def test_keypoints_set_direction_and_landing_measures(qtbot, panel, clinic, recording) -> None:
+    import numpy as np
+
+    from app.analysis.keypoints import KeypointTrack
+
+    n = panel.frame_count
+    xy = np.zeros((n, 2, 5, 2))
+    xy[:, :, 0] = (80.0, 30.0)  # hip
+    xy[:, :, 1] = (75.0, 60.0)  # knee
+    xy[:, :, 2] = (72.0, 90.0)  # ankle
+    xy[:, :, 3] = (70.0, 95.0)  # heel
+    xy[:, :, 4] = (60.0, 96.0)  # toe
+    track = KeypointTrack(np.arange(n) / 30.0, xy, np.ones((n, 2, 5)), {"direction": "left"})
+    panel.set_keypoints(track)
+    assert panel.direction == -1
+    assert "←" in panel.direction_action.text()
+    assert track.times[-1] == pytest.approx((n - 1) / 120.0)  # rescaled to capture time (120 fps)
+    for f, foot in ((10, Foot.LEFT), (24, Foot.RIGHT), (38, Foot.LEFT)):
+        panel.go_to(f)
+        panel.mark(foot, EventType.INITIAL_CONTACT)
+    assert not panel.sidebar.landing.table.isHidden()
+    assert panel.sidebar.landing.table.item(2, 1).text() != "—"  # knee flexion measured
+    panel.skeleton_box.setChecked(True)
+    assert panel.skeleton_box.isEnabled()
