@@ -6,18 +6,23 @@ Design (measured in ``benchmarks/stepping.py``):
   frame's presentation timestamp, so ``frame_count``, ``pts_s`` and ``time_s`` are known at once.
 * **Store.** A background *builder* thread decodes the clip once, front to back, and keeps each
   frame in memory: raw RGB when the whole clip fits in the memory budget, otherwise JPEG
-  (OpenCV, quality 95, ~0.5 MB and ~10 ms to decode at 1080p). Every frame ever served comes
-  from the store when the store has it, so frame N is the *same image* whichever way you came.
-* **Working set.** An LRU of decoded RGB frames around the current position, filled by a
-  *fetcher* thread that prefetches in the direction (and step size) of travel.
+  (OpenCV, quality 95, ~0.6 MB and ~5-10 ms to decode at 1080p; a second thread encodes).
+  Every frame served comes from the store when the store has it, so frame N is the *same
+  image* whichever way you came. When the budget is spent the pass stops; later frames are
+  then decoded on demand (slower, still exact).
+* **Working set.** An LRU of decoded RGB frames (<= 40) around the current position, filled by
+  two *fetcher* threads that prefetch 8 steps ahead and 2 behind in the direction and step
+  size of travel (inferred from successive requests, or :meth:`FrameServer.set_position_hint`).
 * **Fallback.** A frame the builder has not reached is decoded by a keyframe seek + decode
   forward to its pts (PyAV), then put in the store, so it too is served identically afterwards.
+  The builder pauses meanwhile so the user's seek gets the CPU; prefetch never starts such a
+  seek (it would hold the decoder when the user jumps).
 
-Threads: the builder and fetcher are daemon threads owned by the server; :meth:`FrameServer.close`
-stops and joins them and is idempotent. All public methods are thread-safe. Listener callbacks
-run on the fetcher thread: a Qt UI must forward them to the GUI thread (e.g. a queued signal).
-Returned arrays are read-only views of cached frames (``flags.writeable`` is False): copy before
-drawing on them.
+Threads: the builder, its encoder and the fetchers are owned by the server (daemon threads);
+:meth:`FrameServer.close` stops and joins them and is idempotent. All public methods are
+thread-safe. Listener and progress callbacks run on worker threads: a Qt UI must forward them
+to the GUI thread (e.g. a queued signal). Returned arrays are read-only views of cached frames
+(``flags.writeable`` is False): copy before drawing on them.
 """
 
 from __future__ import annotations
@@ -41,8 +46,10 @@ JPEG_QUALITY = 95
 # Share of the budget kept for decoded RGB frames when the store is JPEG.
 LRU_SHARE = 0.3
 LRU_MAX_FRAMES = 40  # 8 steps ahead + 2 behind at any stride, with room to spare
-# Decoder buffers (frame threads hold several pictures) and transient arrays, in frames.
-OVERHEAD_FRAMES = 12
+# Decoder buffers (frame threads hold several pictures), a seek's kept frames and transient
+# arrays, in frames. The benchmark measured ~55 frames' worth at 1080p above store + LRU;
+# reserving it keeps the process near the budget once a long clip fills the store.
+OVERHEAD_FRAMES = 48
 FETCH_THREADS = 2
 # After a seek decode, also store this many frames before the target: stepping back from a
 # jump then stays instant for a while instead of needing another GOP decode per frame.
@@ -172,7 +179,8 @@ class FrameServer:
         frame_bytes = self.info.width * self.info.height * 3
         # The budget covers the caches plus what decoding itself holds, so RSS growth stays
         # within it (measured by the benchmark's peak_rss_mb).
-        usable = max(0, self.memory_budget_bytes - OVERHEAD_FRAMES * frame_bytes)
+        overhead = min(OVERHEAD_FRAMES * frame_bytes, self.memory_budget_bytes // 4)
+        usable = max(0, self.memory_budget_bytes - overhead)
         raw = frame_bytes * self.info.frame_count <= usable
         lru_bytes = 0 if raw else int(LRU_SHARE * usable)
         self._lru = _LRU(lru_bytes, frame_bytes)
@@ -310,6 +318,16 @@ class FrameServer:
     def cache_progress(self) -> float:
         """Fraction of frames held in the store (1.0 when every frame is cached)."""
         return len(self._store) / max(1, self.frame_count)
+
+    def cache_stats(self) -> dict[str, object]:
+        """For a status line or log: store mode, frames and MB held, pass state."""
+        return {
+            "mode": "raw" if self._store.raw else f"jpeg_q{self._store.quality}",
+            "frames_stored": len(self._store),
+            "store_mb": round(self._store.used / 2**20, 1),
+            "working_set_frames": self._lru.capacity,
+            "state": self.build_state,
+        }
 
     @property
     def cache_complete(self) -> bool:

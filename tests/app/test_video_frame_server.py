@@ -200,3 +200,11 @@ def test_jpeg_store_keeps_colours(long_gop: Path) -> None:
             assert np.abs(a - b).mean() < 6.0
             # A swapped red/blue would fail this: the channels differ by far more.
             assert np.abs(a[..., 0] - b[..., 0]).mean() < np.abs(a[..., 0] - a[..., 2]).mean()
+
+
+def test_cache_stats(long_gop: Path) -> None:
+    with video.open(long_gop) as server:
+        server.wait_cache(30)
+        stats = server.cache_stats()
+        assert stats["mode"] == "raw" and stats["frames_stored"] == N
+        assert stats["state"] == "complete" and stats["store_mb"] > 0
