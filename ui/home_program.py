@@ -84,6 +84,11 @@ if TYPE_CHECKING:
 PAGE_SIZES = {"A4": QPageSize.PageSizeId.A4, "Letter": QPageSize.PageSizeId.Letter}
 MARGINS_MM = QMarginsF(16, 14, 16, 12)
 MAX_IMAGE_DPI = 300
+PIC_W_MM, PIC_H_MM = 33.0, 22.0  # exercise drawings (3:2, like the SVG view boxes)
+STILL_W_MM, STILL_H_MM = 72.0, 40.0
+GAP_MM = 3.5  # between sections
+TARGET_PAGES = 2
+COMPACTION_LEVELS = 4
 ACCENT = "#1f6f8b"
 MUTED = "#5b6770"
 ZONE_COLOURS = {"green": "#d8f0dc", "amber": "#fdebc8", "red": "#f8d3d0"}
@@ -221,7 +226,7 @@ class Block:
     """Empty lines drawn under the text for handwriting (clinician's note)."""
     min_ruled_lines: int | None = None
     """If set, fewer lines (down to this) are drawn rather than starting a new page."""
-    gap_after_mm: float = 4.0
+    gap_after_mm: float = GAP_MM
 
 
 @dataclass
@@ -240,6 +245,8 @@ class ProgramRenderer:
 
     def __init__(self, content: HomeProgramContent) -> None:
         self.content = content
+        self.level = 0
+        self._images: dict[tuple[str, int, int, str], QImage] = {}
 
     # -- units --
     def _setup(self, device: QPagedPaintDevice) -> None:
@@ -269,7 +276,10 @@ class ProgramRenderer:
     def _image(self, path: str, w_mm: float, h_mm: float, label: str) -> QImage:
         w = round(w_mm * self.img_dpi / 25.4)
         h = round(h_mm * self.img_dpi / 25.4)
-        return load_picture(path, w, h, label) or placeholder_image(label, w, h)
+        key = (path, w, h, label)
+        if key not in self._images:  # layout may run several times: rasterise once
+            self._images[key] = load_picture(path, w, h, label) or placeholder_image(label, w, h)
+        return self._images[key]
 
     def _img_tag(self, key: str, img: QImage, max_w_mm: float, max_h_mm: float) -> str:
         # Display size in device pixels, keeping the picture's aspect ratio.
@@ -327,7 +337,7 @@ class ProgramRenderer:
             )
             + "</td>"
             f"</tr></table>"
-            f"<p style='font-size:19pt;font-weight:700;margin-top:{self.css(2):.0f}px;margin-bottom:{self.css(1):.0f}px'>{_esc(c.title)}</p>"
+            f"<p style='font-size:18pt;font-weight:700;margin-top:{self.css(1.5):.0f}px;margin-bottom:{self.css(1):.0f}px'>{_esc(c.title)}</p>"
             f"<table width='100%' cellspacing='0' cellpadding='{pad}' bgcolor='#eef4f6'>"
             f"<tr><td width='50%'>For: <b>{_esc(c.patient_name)}</b></td>"
             f"<td width='50%'>Physiotherapist: <b>{_esc(c.clinician_name) or '_' * 20}</b></td></tr>"
@@ -342,34 +352,40 @@ class ProgramRenderer:
         assert cad is not None
         pad = f"{self.css(1.2):.0f}"
         rows = "".join(
-            f"<tr><td width='30%'><b>{_esc(str(r[0]) if r else '')}</b></td>"
+            f"<tr><td width='24%'><b>{_esc(str(r[0]) if r else '')}</b></td>"
             f"<td>{_esc(str(r[1]) if len(r) > 1 else '')}</td></tr>"
             for r in cad.schedule
         )
         expect = "".join(f"<li>{_esc(x)}</li>" for x in cad.expect if x.strip())
         cues = " · ".join(_esc(x) for x in cad.cues if x.strip())
-        return Block(
-            _h("Your running rhythm")
-            + f"<table width='100%' cellspacing='0' cellpadding='{pad}'><tr>"
-            f"<td width='28%' bgcolor='{ACCENT}' align='center' style='color:white'>"
-            f"<span style='font-size:9pt'>Target cadence</span><br/>"
-            f"<span style='font-size:30pt;font-weight:700'>{cad.target_spm}</span><br/>"
-            f"<span style='font-size:9pt'>steps per minute</span><br/>"
-            f"<span style='font-size:9pt'>Metronome at <b>{cad.metronome_bpm}</b><br/>beats per minute</span></td>"
-            f"<td style='padding-left:{self.css(3):.0f}px'>{_esc(cad.intro)}"
+        side = (
+            f"{_esc(cad.intro)}"
             + (("<br/><b>Think:</b> " + cues) if cues else "")
-            + f"<br/>{_esc(cad.practice)}</td></tr></table>"
-            + f"<p style='margin-top:{self.css(2):.0f}px;margin-bottom:1px'><b>When to use the metronome</b> "
-            "(one run = one session)</p>"
-            + f"<table width='100%' cellspacing='0' cellpadding='{pad}' class='grid'>{rows}</table>"
+            + f"<br/>{_esc(cad.practice)}"
             + (
-                f"<p style='margin-top:{self.css(1.5):.0f}px;margin-bottom:0'><b>What to expect</b></p>"
-                f"<ul style='margin-top:0;margin-bottom:0'>{expect}</ul>"
+                "<br/><b>What to expect:</b>"
+                f"<ul style='margin-top:0;margin-bottom:0;margin-left:{self.css(4):.0f}px'>"
+                f"{expect}</ul>"
                 if expect
                 else ""
             )
+        )
+        return Block(
+            _h("Your running rhythm")
+            + f"<table width='100%' cellspacing='0' cellpadding='{pad}'><tr>"
+            f"<td width='24%' bgcolor='{ACCENT}' align='center' style='color:white'>"
+            f"<span style='font-size:9pt'>Target cadence</span><br/>"
+            f"<span style='font-size:28pt;font-weight:700'>{cad.target_spm}</span><br/>"
+            f"<span style='font-size:9pt'>steps per minute</span><br/>"
+            f"<span style='font-size:9pt'>Metronome at <b>{cad.metronome_bpm}</b><br/>"
+            "beats per minute</span></td>"
+            f"<td style='padding-left:{self.css(3):.0f}px'>{side}</td></tr></table>"
+            + f"<p style='margin-top:{self.css(1.5):.0f}px;margin-bottom:1px'>"
+            "<b>When to use the metronome</b> (one run = one session)</p>"
+            + f"<table width='100%' cellspacing='0' cellpadding='{self.css(0.8):.0f}' class='grid'>"
+            f"{rows}</table>"
             + (
-                f"<p style='margin-top:2px;margin-bottom:0'>{_esc(cad.next_steps)}</p>"
+                f"<p style='margin-top:{self.css(1):.0f}px;margin-bottom:0'>{_esc(cad.next_steps)}</p>"
                 if cad.next_steps
                 else ""
             )
@@ -378,8 +394,9 @@ class ProgramRenderer:
     def _running(self) -> Block:
         c = self.content
         log = ""
-        if c.run_log_rows > 0:
-            pad = f"{self.css(1.0):.0f}"
+        n_rows = min(c.run_log_rows, (8, 6, 6, 4)[self.level])
+        if n_rows > 0:
+            pad = f"{self.css(0.8):.0f}"
             head = (
                 "<tr bgcolor='#eef4f6'><td width='9%'><b>Run</b></td><td width='17%'><b>Date</b></td>"
                 "<td width='14%'><b>Minutes</b></td><td width='20%'><b>Pain during (0–10)</b></td>"
@@ -387,7 +404,7 @@ class ProgramRenderer:
             )
             body = "".join(
                 f"<tr><td>{i}</td><td></td><td></td><td></td><td></td></tr>"
-                for i in range(1, c.run_log_rows + 1)
+                for i in range(1, n_rows + 1)
             )
             log = (
                 f"<table width='100%' cellspacing='0' cellpadding='{pad}' class='grid' "
@@ -416,18 +433,20 @@ class ProgramRenderer:
         )
 
     def _exercises(self) -> list[Block]:
+        """One block per exercise: picture left, name, dose and instructions right."""
         c = self.content
+        pw, ph = (PIC_W_MM, PIC_H_MM) if self.level < 2 else (PIC_W_MM * 0.85, PIC_H_MM * 0.85)
         out: list[Block] = []
         for i, ex in enumerate(c.exercises):
             key = f"ex{i}"
-            img = self._image(ex.picture_path, 39, 26, ex.name)
+            img = self._image(ex.picture_path, pw, ph, ex.name)
             card = (
-                f"<table width='100%' cellspacing='0' cellpadding='{self.css(1.2):.0f}' "
-                f"style='border-top:1px solid #d5dde1'><tr>"
-                f"<td width='{self.css(41):.0f}'>{self._img_tag(key, img, 39, 26)}</td>"
-                f"<td><b style='font-size:11pt'>{_esc(ex.name)}</b><br/>"
-                f"<span style='color:{ACCENT};font-weight:600'>{_esc(ex.dose_text)}</span><br/>"
-                f"<span style='font-size:9.5pt'>{_esc(ex.instructions)}</span></td></tr></table>"
+                f"<table width='100%' cellspacing='0' cellpadding='{self.css(0.8):.0f}'><tr>"
+                f"<td width='{self.css(pw + 3):.0f}'>{self._img_tag(key, img, pw, ph)}</td>"
+                f"<td><b style='font-size:10.5pt'>{_esc(ex.name)}</b>"
+                f"&nbsp;&nbsp;<span style='color:{ACCENT};font-weight:600'>{_esc(ex.dose_text)}"
+                f"</span><br/><span style='font-size:9.5pt'>{_esc(ex.instructions)}</span></td>"
+                "</tr></table>"
             )
             lead = ""
             if i == 0:  # keep the section title with the first exercise
@@ -436,9 +455,9 @@ class ProgramRenderer:
                     if c.exercises_intro.strip()
                     else ""
                 )
-            out.append(Block(lead + card, {key: img}, gap_after_mm=1.5))
+            out.append(Block(lead + card, {key: img}, gap_after_mm=1.0))
         if out:
-            out[-1].gap_after_mm = 4.0
+            out[-1].gap_after_mm = GAP_MM
         return out
 
     def _stills(self) -> Block:
@@ -451,10 +470,13 @@ class ProgramRenderer:
         ):
             if not path:
                 continue
-            img = self._image(path, 84, 56, caption or "Still")
+            sw, sh = (
+                (STILL_W_MM, STILL_H_MM) if self.level < 1 else (STILL_W_MM * 0.8, STILL_H_MM * 0.8)
+            )
+            img = self._image(path, sw, sh, caption or "Still")
             images[key] = img
             cells.append(
-                f"<td width='50%' align='center'>{self._img_tag(key, img, 84, 56)}<br/>"
+                f"<td width='50%' align='center'>{self._img_tag(key, img, sw, sh)}<br/>"
                 f"<b>{_esc(caption)}</b></td>"
             )
         return Block(
@@ -476,14 +498,29 @@ class ProgramRenderer:
         return Block(
             _h("Notes from your physiotherapist") + text,
             ruled_lines=3 if text else 6,
-            min_ruled_lines=2,
+            min_ruled_lines=0 if text else 2,
             gap_after_mm=0,
         )
 
     # -- pagination and painting --
     def layout(self, device: QPagedPaintDevice) -> list[_Placed]:
-        """Place every block on a page (0-based) without painting."""
+        """Place every block on a page (0-based) without painting.
+
+        A program that would take more than two pages is laid out again more compactly
+        (fewer blank rows in the run log, smaller stills and drawings, then 9.5 pt text);
+        no text is ever dropped, so a very long program still prints, on more pages.
+        """
         self._setup(device)
+        placed: list[_Placed] = []
+        for level in range(COMPACTION_LEVELS):
+            self.level = level
+            self.font.setPointSizeF(10 if level < 3 else 9.5)
+            placed = self._layout_once(device)
+            if placed and placed[-1].page < TARGET_PAGES:
+                break
+        return placed
+
+    def _layout_once(self, device: QPagedPaintDevice) -> list[_Placed]:
         placed: list[_Placed] = []
         page, y = 0, 0.0
         line_h = self.mm(8)
