@@ -62,13 +62,13 @@ def edit_events(i: int) -> list:
 
 def make_clinic(home: Path) -> int:
     """A clinic in ``home`` with one patient, visit and recording; returns the recording id."""
-    os.environ["STRIDE_CLINIC_HOME"] = str(home)
     from app.clinic import open_clinic
+    from app.paths import DataFolder
     from app.records.patients import PatientData, create_patient
     from app.records.recordings import add_recording
     from app.records.visits import VisitData, create_visit
 
-    clinic = open_clinic()
+    clinic = open_clinic(folder=DataFolder(Path(home)))
     with clinic.db.session() as s:
         p = create_patient(s, PatientData(full_name="Bench Runner", notes="0"))
         v = create_visit(s, p.id, VisitData())
@@ -144,10 +144,10 @@ def annotate_child(home: str, recording_id: str) -> None:
 def check_stored(home: Path, rid: int) -> tuple[int, bool]:
     """(revision, consistent) of the stored events after a crash, via a normal reopen."""
     from app.clinic import open_clinic
+    from app.paths import DataFolder
     from app.records.recordings import events_of, events_revision
 
-    os.environ["STRIDE_CLINIC_HOME"] = str(home)
-    clinic = open_clinic()  # quick_check + migrations, exactly like a restart
+    clinic = open_clinic(folder=DataFolder(Path(home)))  # quick_check + migrations, as a restart
     try:
         with clinic.db.session() as s:
             rev = events_revision(s, rid)
@@ -163,10 +163,12 @@ def kill_session(rounds: int, seed: int, home: Path | None = None) -> dict[str, 
     home = home or Path(tempfile.mkdtemp(prefix="stride-kill-"))
     rid = make_clinic(home)
     lost = inconsistent = acked_total = during_startup = 0
-    worst = 0
+    problems: list[str] = []
+    previous = 0  # newest edit acknowledged in any earlier round
     for r in range(rounds):
         proc = _child("annotate-child", str(home), str(rid))
         reader = LineReader(proc)
+        lines: list[str] = []
         if r % 10 == 9:  # a tenth of the kills land during start-up (opening, checks)
             time.sleep(rng.uniform(0.0, 0.6))
             during_startup += 1
@@ -175,26 +177,31 @@ def kill_session(rounds: int, seed: int, home: Path | None = None) -> dict[str, 
             if line is None or not line.startswith("ready"):
                 proc.kill()
                 raise RuntimeError(f"annotation child did not start: {line!r}")
+            lines.append(line)
             time.sleep(rng.uniform(0.0, 0.25))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        lines = reader.drain()
+        lines += reader.drain()
         acks = [int(x.split()[1]) for x in lines if x.startswith("ack ")]
-        ready = [int(x.split()[1]) for x in lines if x.startswith("ready ")]
         acked_total += len(acks)
-        last = max(acks) if acks else (ready[0] if ready else 0)
+        # Before the first ack of this round, the newest acknowledged edit is the previous one.
+        last = max(acks) if acks else previous
+        previous = max(previous, last)
         rev, ok = check_stored(home, rid)
         if rev < last:
             lost += last - rev
-            worst = max(worst, last - rev)
+            problems.append(f"round {r}: stored revision {rev} < last ack {last}")
+        previous = max(previous, rev)  # what the next round's child starts from
         if not ok or rev > last + 1:
             inconsistent += 1
+            problems.append(f"round {r}: stored revision {rev}, last ack {last}, whole edit {ok}")
     return {
         "kill_rounds": rounds,
         "kill_edits_acknowledged": acked_total,
         "kill_edits_lost": lost,
         "kill_inconsistent_states": inconsistent,
         "kill_rounds_during_startup": during_startup,
+        "kill_problems": problems[:10],
     }
 
 
