@@ -91,3 +91,23 @@ def test_console_script_runs(tmp_path: Path) -> None:
     out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0
     assert "stride-clinic" in out.stdout
+
+
+def test_demo_visits_have_marked_clips_and_prescriptions(data_home: Path) -> None:
+    from app.records.measurements import current_prescription_for_patient, visit_measurement
+    from app.records.recordings import recordings_of, resolve_video
+    from app.records.visits import visits_of
+
+    demo = open_clinic(demo=True)
+    with demo.db.session() as s:
+        for row in list_patients(s):
+            visits = visits_of(s, row.id)
+            assert visits
+            for v in visits:
+                (rec,) = recordings_of(s, v.id)
+                assert resolve_video(rec, demo.videos_root).is_file()
+                m = visit_measurement(s, v.id)
+                assert m is not None and 140 < m.cadence_spm < 185
+                assert min(m.contacts_per_side) >= 7
+            assert current_prescription_for_patient(s, row.id) is not None
+    demo.close()
