@@ -429,6 +429,17 @@ class AnnotationPanel(QWidget):
             if rgb is not None:
                 self._show(self.current, rgb)
         self.timeline.set_cache_progress(self.server.cache_progress())
+        if self.server.frame_count != self.frame_count:
+            # A damaged file turned out shorter than its header said: show what is really there.
+            self.frame_count = self.server.frame_count
+            self.times = self.server.times_s()
+            self.transport.set_clip(self.frame_count, self.server.info.container_fps or 30.0)
+            self.timeline.set_frame_count(self.frame_count)
+            self._show_banner(
+                f"This video is damaged: only {self.frame_count} frames can be read. "
+                "Marks beyond the readable part are kept."
+            )
+            self.go_to(min(self.current, self.frame_count - 1))
 
     def _show(self, frame: int, rgb: np.ndarray) -> None:
         self.view.set_frame(rgb)
