@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,6 +54,24 @@ def all_revisions() -> list[str]:
     """Every revision from the first to the head, oldest first."""
     script = ScriptDirectory.from_config(_alembic_config())
     return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+
+
+class _NoRowData(logging.Filter):
+    """Drop SQLAlchemy's DEBUG "Row (...)" records: they print patient names and notes.
+
+    ``hide_parameters`` already keeps statement parameters out of logs and errors; result rows
+    are logged separately when someone turns the engine logger up to DEBUG.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith("Row"))
+
+
+def _protect_logs() -> None:
+    for name in ("sqlalchemy.engine.Engine", "sqlalchemy.engine"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _NoRowData) for f in logger.filters):
+            logger.addFilter(_NoRowData())
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -155,6 +174,7 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
     database written by a newer Stride Clinic; in both cases nothing is modified.
     """
     # hide_parameters: SQL errors and logs never carry patient data (names, notes).
+    _protect_logs()
     engine = create_engine(
         url, future=True, pool_pre_ping=not url.startswith("sqlite"), hide_parameters=True
     )
