@@ -47,24 +47,15 @@ def _fmt(v: float, unit: str) -> str:
     return f"{v:.{digits}f}"
 
 
-def _tips(series: Series, dates: list[dt.date]) -> list[str]:
-    out = []
-    for i, d in enumerate(dates):
-        m, sd, n = series.mean[i], series.sd[i], int(series.n[i])
-        if not np.isfinite(m):
-            out.append("")
-            continue
-        text = f"{series.label}\n{d:%d %b %Y}: {_fmt(m, series.unit)} {series.unit}"
-        if np.isfinite(sd):
-            text += f" ± {_fmt(sd, series.unit)} (SD)"
-        if series.kind == "gait":
-            text += f"\nn = {n} steps"
-        out.append(text)
-    return out
-
-
-def _tip(x: float, y: float, data: object) -> str:
-    return str(data or "")
+def _tip_text(series: Series, dates: list[dt.date], i: int) -> str:
+    """Tooltip of visit ``i``: date, mean ± SD and n (built only when hovered)."""
+    m, sd, n = series.mean[i], series.sd[i], int(series.n[i])
+    text = f"{series.label}\n{dates[i]:%d %b %Y}: {_fmt(m, series.unit)} {series.unit}"
+    if np.isfinite(sd):
+        text += f" ± {_fmt(sd, series.unit)} (SD)"
+    if series.kind == "gait":
+        text += f"\nn = {n} steps"
+    return text
 
 
 class HistoryPlots(pg.GraphicsLayoutWidget):
@@ -148,10 +139,14 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
 
     # --- drawing ------------------------------------------------------------------------------
     def _new_plot(self, title: str, x: np.ndarray) -> pg.PlotItem:
-        plot = pg.PlotItem(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+        # No context menus: they cost ~10 ms a plot to build and a clinician never needs them.
+        plot = pg.PlotItem(
+            viewBox=pg.ViewBox(enableMenu=False),
+            axisItems={"bottom": pg.DateAxisItem(orientation="bottom")},
+            enableMenu=False,
+        )
         plot.setTitle(title, color=INK, size="11pt", bold=True)
         plot.showGrid(x=False, y=True, alpha=0.15)
-        plot.setMenuEnabled(False)
         plot.hideButtons()
         font = QFont()
         font.setPointSize(9)
@@ -224,10 +219,10 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
             plot.addItem(
                 pg.PlotDataItem(x, series.mean, connect="finite", pen=pg.mkPen(color, width=2))
             )
-        tips = np.array(_tips(series, dates), dtype=object)
         scatter = pg.ScatterPlotItem(
-            x=x[ok], y=series.mean[ok], data=tips[ok], size=9, pen=pg.mkPen("w", width=1.2),
-            brush=pg.mkBrush(color), hoverable=True, tip=_tip, hoverSize=12,
+            x=x[ok], y=series.mean[ok], data=np.flatnonzero(ok), size=9,
+            pen=pg.mkPen("w", width=1.2), brush=pg.mkBrush(color), hoverable=True, hoverSize=12,
+            tip=lambda x, y, data: _tip_text(series, dates, int(data)),
         )  # fmt: skip
         plot.addItem(scatter)
         if name:
