@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import APP_NAME, __version__
+from ui.lazy_tab import LazyTab
 from ui.patient_actions import PatientActions
 from ui.patient_list import PatientListPanel
 from ui.patient_view import PatientView
@@ -52,24 +53,13 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.patient_view, "Patient && visits")
-        from ui.annotation_panel import AnnotationPanel
-
-        self.annotation = AnnotationPanel(clinic)
-        self.annotation.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
-        self.annotation.events_saved.connect(lambda _rid: self._events_saved())
-        self.tabs.addTab(self.annotation, "Mark video")
-        from ui.capture_panel import CapturePanel
-
-        self.capture = CapturePanel(
-            developer_sources=os.environ.get("STRIDE_CLINIC_DEV_SOURCES") == "1"
-        )
-        self.capture.recording_finished.connect(self._recording_finished)
-        self.tabs.addTab(_scrolling(self.capture), "Record")
-        from ui.prescription_tab import PrescriptionTab
-
-        self.prescription = PrescriptionTab(clinic)
-        self.prescription.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
-        self.tabs.addTab(self.prescription, "Prescribe")
+        self._annotation_tab = LazyTab(self._build_annotation)
+        self._capture_tab = LazyTab(self._build_capture)
+        self._prescription_tab = LazyTab(self._build_prescription)
+        self.tabs.addTab(self._annotation_tab, "Mark video")
+        self.tabs.addTab(self._capture_tab, "Record")
+        self.tabs.addTab(self._prescription_tab, "Prescribe")
+        self._current_visit: int | None = None
         self._tasks: list = []
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -107,6 +97,43 @@ class MainWindow(QMainWindow):
         if self.current_patient_id() is None and self.patient_list.model.rowCount():
             self.patient_list.table.setCurrentIndex(self.patient_list.proxy.index(0, 0))
         self._restore_geometry()
+
+    # --- panels, built on first use ---------------------------------------------------------
+    @property
+    def annotation(self):  # type: ignore[no-untyped-def]
+        return self._annotation_tab.widget()
+
+    @property
+    def capture(self):  # type: ignore[no-untyped-def]
+        return self._capture_tab.widget().widget()  # inside a scroll area
+
+    @property
+    def prescription(self):  # type: ignore[no-untyped-def]
+        return self._prescription_tab.widget()
+
+    def _build_annotation(self) -> QWidget:
+        from ui.annotation_panel import AnnotationPanel
+
+        panel = AnnotationPanel(self.clinic)
+        panel.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
+        panel.events_saved.connect(lambda _rid: self._events_saved())
+        return panel
+
+    def _build_capture(self) -> QWidget:
+        from ui.capture_panel import CapturePanel
+
+        panel = CapturePanel(developer_sources=os.environ.get("STRIDE_CLINIC_DEV_SOURCES") == "1")
+        panel.recording_finished.connect(self._recording_finished)
+        QTimer.singleShot(0, lambda: self._update_capture_destination())
+        return _scrolling(panel)
+
+    def _build_prescription(self) -> QWidget:
+        from ui.prescription_tab import PrescriptionTab
+
+        tab = PrescriptionTab(self.clinic)
+        tab.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
+        QTimer.singleShot(0, lambda: tab.set_visit(self._current_visit))
+        return tab
 
     # --- menus ---------------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -174,8 +201,14 @@ class MainWindow(QMainWindow):
         fn(pid)
 
     def _on_visit_selected(self, visit_id: int | None) -> None:
-        self.prescription.set_visit(visit_id)
-        pid = self.current_patient_id()
+        self._current_visit = visit_id
+        if self._prescription_tab.built:
+            self.prescription.set_visit(visit_id)
+        if self._capture_tab.built:
+            self._update_capture_destination()
+
+    def _update_capture_destination(self) -> None:
+        visit_id, pid = self._current_visit, self.current_patient_id()
         if visit_id is None or pid is None or self.patient_view.summary is None:
             self.capture.set_destination(None, "")
             return
@@ -212,7 +245,15 @@ class MainWindow(QMainWindow):
         self.open_recording(rid)
 
     def _on_tab_changed(self, index: int) -> None:
-        if self.tabs.widget(index) is self.prescription:
+        tab = self.tabs.widget(index)
+        if isinstance(tab, LazyTab):
+            with_cursor = not tab.built
+            if with_cursor:
+                self.setCursor(Qt.CursorShape.WaitCursor)
+            tab.widget()
+            if with_cursor:
+                self.unsetCursor()
+        if tab is self._prescription_tab:
             self.prescription.set_visit(self.patient_view.current_visit_id())
         if self.tabs.widget(index) is self.patient_view and getattr(
             self, "_refresh_pending", False
@@ -301,7 +342,7 @@ class MainWindow(QMainWindow):
 
     def open_recording(self, recording_id: int) -> None:
         if self.annotation.open_recording(recording_id):
-            self.tabs.setCurrentWidget(self.annotation)
+            self.tabs.setCurrentWidget(self._annotation_tab)
 
     def _events_saved(self) -> None:
         self._refresh_pending = True
@@ -322,8 +363,11 @@ class MainWindow(QMainWindow):
         for task in list(self._tasks):
             task.cancel()
             task.wait(10000)
-        for widget in (self.annotation, self.capture, self.prescription):
-            widget.shutdown()
+        for tab in (self._annotation_tab, self._capture_tab, self._prescription_tab):
+            if tab.built:
+                panel = tab.widget()
+                panel = panel.widget() if isinstance(panel, QScrollArea) else panel
+                panel.shutdown()
         settings = QSettings()
         settings.setValue("main/geometry", self.saveGeometry())
         settings.setValue("main/splitter", self.splitter.saveState())

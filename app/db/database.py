@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,20 +37,40 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def _alembic_config() -> Config:
+# Alembic is imported only when a migration actually runs: it costs about a second of start-up
+# on a slow clinic PC, and an up-to-date database needs none of it.
+_REVISION_RE = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(['\"])([^'\"]+)\2", re.M)
+
+
+def _alembic_config():  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
 
 
-def head_revision() -> str:
-    return ScriptDirectory.from_config(_alembic_config()).get_current_head() or ""
-
-
 def all_revisions() -> list[str]:
-    """Every revision from the first to the head, oldest first."""
-    script = ScriptDirectory.from_config(_alembic_config())
-    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+    """Every revision from the first to the head, oldest first (read from the migration files)."""
+    parents: dict[str, str | None] = {}
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        found = {
+            m.group(1): m.group(3) for m in _REVISION_RE.finditer(path.read_text(encoding="utf-8"))
+        }
+        if "revision" in found:
+            parents[found["revision"]] = found.get("down_revision")
+    order: list[str] = []
+    current = next((r for r, parent in parents.items() if parent is None), None)
+    children = {parent: r for r, parent in parents.items()}
+    while current is not None:
+        order.append(current)
+        current = children.get(current)
+    return order
+
+
+def head_revision() -> str:
+    revisions = all_revisions()
+    return revisions[-1] if revisions else ""
 
 
 class _NoRowData(logging.Filter):
@@ -129,7 +146,9 @@ class Database:
 
     def current_revision(self) -> str | None:
         with self.engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
     def _begin_migration(self, conn) -> None:  # type: ignore[no-untyped-def]
         if conn.dialect.name == "sqlite":
@@ -139,6 +158,8 @@ class Database:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     def upgrade(self, revision: str = "head") -> None:
+        from alembic import command
+
         cfg = _alembic_config()
         with self.engine.begin() as conn:
             self._begin_migration(conn)
@@ -150,6 +171,8 @@ class Database:
             command.upgrade(cfg, revision)
 
     def downgrade(self, revision: str) -> None:
+        from alembic import command
+
         cfg = _alembic_config()
         with self.engine.begin() as conn:
             self._begin_migration(conn)

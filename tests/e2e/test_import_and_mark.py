@@ -41,7 +41,7 @@ def test_import_opens_marking_and_asks_capture_rate(
     w.import_video(vid, clip)
     qtbot.waitUntil(lambda: w.annotation.recording_id is not None, timeout=20000)
     assert asked == ["Ärztin video.mp4"]  # no capture-rate tag in the file: the clinician is asked
-    assert w.tabs.currentWidget() is w.annotation
+    assert w.tabs.currentWidget() is w._annotation_tab
     assert w.annotation.capture_fps.value() == 240.0
     assert clip.exists()  # the original is untouched
 
