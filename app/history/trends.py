@@ -31,7 +31,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.analysis.events import EventSource, EventType, Foot, FootEvent
-from app.analysis.metrics import SDD_DEG, LandingMetrics, Stat, temporal_metrics
+from app.analysis.metrics import (
+    SDD_DEG,
+    LandingMetrics,
+    Stat,
+    TemporalMetrics,
+    temporal_metrics,
+)
 from app.db.models import (
     Clinician,
     FootEventRecord,
@@ -198,6 +204,22 @@ def _empty(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, int)
 
 
+_METRICS_CACHE: dict[tuple[float, tuple[tuple[int, str, str], ...]], TemporalMetrics] = {}
+_METRICS_CACHE_MAX = 4000
+
+
+def _metrics(fps: float, evs: list[FootEvent]) -> TemporalMetrics:
+    """temporal_metrics, memoised on the marks themselves: reopening a history (or refreshing it
+    after an outcome entry) does not recompute unchanged visits. Any edited mark changes the key."""
+    key = (fps, tuple((e.frame, e.foot.value, e.type.value) for e in evs))
+    m = _METRICS_CACHE.get(key)
+    if m is None:
+        if len(_METRICS_CACHE) >= _METRICS_CACHE_MAX:
+            _METRICS_CACHE.clear()
+        m = _METRICS_CACHE[key] = temporal_metrics(evs)
+    return m
+
+
 def _best_recording(  # type: ignore[no-untyped-def]
     recs: list[RecordingInfo], events: dict[int, list[FootEvent]], ic_counts: dict[int, int]
 ):
@@ -208,7 +230,7 @@ def _best_recording(  # type: ignore[no-untyped-def]
         n_ic = ic_counts.get(rec.id, 0)
         if n_ic < 2 or n_ic <= best_n:
             continue
-        m = temporal_metrics(evs)
+        m = _metrics(rec.fps, evs)
         if m.cadence_spm is None:
             continue
         best, best_n, best_m = rec, n_ic, m
