@@ -1,0 +1,67 @@
+"""Runtime hook for the smoke test: with ``STRIDE_CLINIC_SMOKE_EXIT_MS`` set, close after start-up.
+
+Does nothing unless the variable is set. When it is, the first turn of the Qt event loop checks
+that a main window is visible, prints one line ``stride-clinic smoke: main window shown ...``
+with the wall-clock time (the smoke test subtracts its launch time to get the cold start), waits
+the given milliseconds and closes the window through its normal ``closeEvent`` (so workers are
+stopped as on a real exit). Exit code 0 when a main window appeared, 3 when none did, 4 when the
+window refused to close. ``STRIDE_CLINIC_SMOKE_SHOT=/path.png`` also saves a screenshot.
+
+This lives in the bundle, not in ``ui/``, so the frozen program can be tested without changing
+the application; if ``ui.application`` gains the same variable, delete this hook from the spec.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+
+def _install(delay_ms: int) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMainWindow
+
+    # exec() is static in PySide6 (called as app.exec() or QApplication.exec()).
+    original_exec = QApplication.exec
+
+    def _exec(*_args: object) -> int:
+        app = QApplication.instance()
+
+        def check() -> None:
+            windows = [
+                w
+                for w in QApplication.topLevelWidgets()
+                if isinstance(w, QMainWindow) and w.isVisible()
+            ]
+            if not windows:
+                print("stride-clinic smoke: no main window is visible", file=sys.stderr, flush=True)
+                app.exit(3)
+                return
+            window = windows[0]
+            print(
+                f"stride-clinic smoke: main window shown at {time.time():.3f}: "
+                f"{type(window).__name__} {window.windowTitle()!r} "
+                f"{window.width()}x{window.height()}",
+                flush=True,
+            )
+            shot = os.environ.get("STRIDE_CLINIC_SMOKE_SHOT")
+            if shot:
+                window.grab().save(shot)
+
+            def close() -> None:
+                if not window.close():
+                    print("stride-clinic smoke: the main window refused to close", file=sys.stderr)
+                    app.exit(4)
+
+            QTimer.singleShot(delay_ms, close)
+
+        QTimer.singleShot(0, check)
+        return original_exec()
+
+    QApplication.exec = staticmethod(_exec)  # type: ignore[method-assign,assignment]
+
+
+_delay = os.environ.get("STRIDE_CLINIC_SMOKE_EXIT_MS")
+if _delay is not None:
+    _install(max(0, int(_delay or 0)))
