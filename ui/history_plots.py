@@ -33,6 +33,11 @@ COLORS = {
     "psfs_running": "#0e6655",
 }
 TARGET_COLOR = "#d35400"
+#: Pain scores often coincide: distinct symbols and line styles keep each visible.
+SYMBOLS = {"pain_worst_24h": "s", "pain_running": "d", "psfs_running": "s"}
+DASHED = {"pain_worst_24h", "psfs_running"}
+#: Drawn last as an open square, so it frames an equal score instead of hiding it.
+HOLLOW = {"pain_worst_24h"}
 BAND_ALPHA = 38
 
 
@@ -87,7 +92,7 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
             ("shank_angle", "Shank angle at contact (°, 0 = vertical)", ["shank_angle"],
              s["shank_angle"]),
             ("knee_flexion", "Knee flexion at contact (°)", ["knee_flexion"], s["knee_flexion"]),
-            ("pain", "Pain NPRS (0–10)", ["pain_worst_24h", "pain_running", "pain_now"],
+            ("pain", "Pain NPRS (0–10)", ["pain_running", "pain_now", "pain_worst_24h"],
              s["pain_worst_24h"]),
             ("disability", s["disability"].label.replace(")", f", {s['disability'].unit})"),
              ["disability"],
@@ -205,6 +210,7 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
         self, plot: pg.PlotItem, x: np.ndarray, series: Series, dates: list[dt.date], named: bool
     ) -> None:
         color = COLORS.get(series.key, INK)
+        hollow = series.key in HOLLOW
         ok = np.isfinite(series.mean)
         sd_ok = ok & np.isfinite(series.sd)
         if sd_ok.any():
@@ -216,12 +222,25 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
             )  # fmt: skip
         name = series.label.split(" (")[0] if named else None
         if ok.sum() > 1:
-            plot.addItem(
-                pg.PlotDataItem(x, series.mean, connect="finite", pen=pg.mkPen(color, width=2))
+            line = pg.PlotDataItem(
+                x,
+                series.mean,
+                connect="finite",
+                pen=pg.mkPen(
+                    color,
+                    width=2,
+                    style=Qt.PenStyle.DashLine if series.key in DASHED else Qt.PenStyle.SolidLine,
+                ),
             )
+            if series.key in DASHED:
+                line.setZValue(-1)  # under the solid lines it may coincide with
+            plot.addItem(line)
         scatter = pg.ScatterPlotItem(
-            x=x[ok], y=series.mean[ok], data=np.flatnonzero(ok), size=9,
-            pen=pg.mkPen("w", width=1.2), brush=pg.mkBrush(color), hoverable=True, hoverSize=12,
+            x=x[ok], y=series.mean[ok], data=np.flatnonzero(ok),
+            size=14 if hollow else 10, symbol=SYMBOLS.get(series.key, "o"),
+            pen=pg.mkPen(color, width=2) if hollow else pg.mkPen("w", width=1.2),
+            brush=pg.mkBrush(None) if hollow else pg.mkBrush(color),
+            hoverable=True, hoverSize=16 if hollow else 12,
             tip=lambda x, y, data: _tip_text(series, dates, int(data)),
         )  # fmt: skip
         plot.addItem(scatter)

@@ -89,7 +89,7 @@ class HistoryView(QWidget):
         # Interactive + one resizeColumnsToContents() after filling: ResizeToContents would
         # re-measure every column on each setItem (3 s for 100 visits).
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(len(self.COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         self.table.doubleClicked.connect(lambda _i: self.edit_outcomes())
         self.table.itemSelectionChanged.connect(self._update_buttons)
 
@@ -278,6 +278,12 @@ class HistoryView(QWidget):
             self._row(r, v, cadence.mean[r] if cadence is not None else float("nan"), scale)
         self.table.resizeColumnsToContents()
         self.table.setUpdatesEnabled(True)
+        # As tall as the visits need (up to about eight rows), so the plots get the space.
+        rows = max(1, min(len(visits), 8))
+        height = self.table.horizontalHeader().height() + 2 * self.table.frameWidth() + 4
+        self.table.setMaximumHeight(
+            height + rows * self.table.verticalHeader().defaultSectionSize()
+        )
         if visits:
             self.table.scrollToBottom()
 
