@@ -136,3 +136,38 @@ def test_pool_matches_the_union_of_values() -> None:
     assert n == 5
     assert mean == pytest.approx(np.mean(a + b))
     assert sd == pytest.approx(np.std(a + b, ddof=1))
+
+
+def test_landing_from_the_pose_cache(clinic, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Keypoints cached by automatic detection give landing measures; none -> not measured."""
+    from app.analysis.keypoints import KeypointTrack, save_npz
+    from app.history.trends import pose_cache_landing
+
+    with clinic.db.session() as s:
+        pid = make_patient(s)
+        add_visit(s, pid, "2026-06-01", 160.0, jitter_s=0.0)
+        add_visit(s, pid, "2026-06-08", 160.0, jitter_s=0.0)
+    with clinic.db.session() as s:
+        h = load_history(s, pid)
+    rec = h.recordings[0]
+    n = 2400  # 10 s at 240 fps, longer than the marked run
+    xy = np.zeros((n, 2, 5, 2))
+    # Runner travelling right: both legs land ahead of the hip, toes ahead of heels.
+    leg = [(0, 0), (30, 40), (40, 80), (35, 90), (55, 80)]
+    xy[:, 0] = leg
+    xy[:, 1] = leg
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    stem = rec.video_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    save_npz(KeypointTrack(np.arange(n) / 240.0, xy), cache / f"{stem}.abc123.pose.npz", "abc123")
+    with clinic.db.session() as s:
+        h = load_history(s, pid, landing=pose_cache_landing(cache))
+    shank = h.series["shank_angle"]
+    assert shank.mean[0] == pytest.approx(np.degrees(np.arctan2(10, 40)), abs=0.01)
+    assert shank.n[0] == 30 and math.isnan(shank.mean[1])  # second visit: no cache
+    assert h.landing_units == "leg_pct"
+    assert h.series["overstride"].mean[0] == pytest.approx(100 * 35 / np.hypot(40, 80), abs=0.01)
+    # A missing cache folder is simply "not measured".
+    with clinic.db.session() as s:
+        h = load_history(s, pid, landing=pose_cache_landing(tmp_path / "none"))
+    assert not h.series["shank_angle"].has_data
