@@ -1,0 +1,138 @@
+"""Tools ▸ Audit trail…: who viewed, created, changed, exported, printed or deleted what.
+
+Only administrators (or everyone while sign-in is not in use) may open it. The CSV export
+holds ids, actions and times only; patient names are shown on screen for the administrator
+but never written to the export or to log files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy import select
+
+from app.db.models import Clinician, Patient
+from app.safety import accounts, audit
+
+if TYPE_CHECKING:
+    from app.clinic import Clinic
+
+COLUMNS = ["When (UTC)", "Action", "Patient", "Clinician", "What", "Workstation"]
+
+
+class AuditDialog(QDialog):
+    def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.clinic = clinic
+        self.rows: list[audit.AuditRow] = []
+        self.setWindowTitle("Audit trail")
+        self.resize(900, 560)
+        self.patient = QLineEdit()
+        self.patient.setPlaceholderText("patient number (empty: all)")
+        self.clinician = QComboBox()
+        self.clinician.addItem("All clinicians", None)
+        with clinic.db.session() as s:
+            for c in s.scalars(select(Clinician).order_by(Clinician.name)):
+                self.clinician.addItem(c.name, c.id)
+        show = QPushButton("Show")
+        show.clicked.connect(self.reload)
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.clicked.connect(self.export)
+        self.status = QLabel()
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Patient"))
+        top.addWidget(self.patient)
+        top.addWidget(QLabel("Clinician"))
+        top.addWidget(self.clinician)
+        top.addWidget(show)
+        top.addStretch(1)
+        top.addWidget(self.export_button)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table)
+        layout.addWidget(self.status)
+        self.reload()
+
+    def _patient_filter(self) -> int | None:
+        text = self.patient.text().strip()
+        return int(text) if text.isdigit() else None
+
+    def reload(self) -> None:
+        with self.clinic.db.session() as s:
+            self.rows = audit.entries(
+                s, patient_id=self._patient_filter(), clinician_id=self.clinician.currentData()
+            )
+            ids = {r.patient_id for r in self.rows if r.patient_id is not None}
+            names = dict(
+                s.execute(select(Patient.id, Patient.full_name).where(Patient.id.in_(ids))).all()
+            )
+        self.table.setRowCount(len(self.rows))
+        for i, r in enumerate(self.rows):
+            if r.patient_id is None:
+                who = ""
+            else:
+                who = f"#{r.patient_id} {names.get(r.patient_id, '(deleted)')}"
+            values = [
+                r.at.strftime("%Y-%m-%d %H:%M:%S"),
+                r.action,
+                who,
+                r.clinician,
+                r.detail,
+                r.workstation,
+            ]
+            for j, v in enumerate(values):
+                self.table.setItem(i, j, QTableWidgetItem(v))
+        self.status.setText(f"{len(self.rows)} entries (newest first)")
+
+    def export(self, path: str | None = None) -> Path | None:
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Export audit trail", "audit-trail.csv", "CSV files (*.csv)"
+            )
+        if not path:
+            return None
+        try:
+            audit.export_csv(self.rows, Path(path))
+        except OSError as exc:
+            QMessageBox.warning(self, "Export failed", f"The file could not be written: {exc}")
+            return None
+        with self.clinic.db.session() as s:
+            audit.record(s, "export", detail=f"audit trail CSV ({len(self.rows)} entries)")
+        self.status.setText(f"Exported {len(self.rows)} entries to {path}")
+        return Path(path)
+
+
+def open_audit_trail(clinic: Clinic, parent: QWidget | None = None) -> AuditDialog | None:
+    """Show the audit trail to an administrator; others are told who may see it."""
+    if not accounts.is_admin(clinic.db):
+        QMessageBox.information(
+            parent,
+            "Audit trail",
+            "Only an administrator can view the audit trail. Ask the clinic's administrator to "
+            "sign in.",
+        )
+        return None
+    dialog = AuditDialog(clinic, parent)
+    dialog.open()
+    return dialog
