@@ -56,9 +56,12 @@ class MainWindow(QMainWindow):
         self._annotation_tab = LazyTab(self._build_annotation)
         self._capture_tab = LazyTab(self._build_capture)
         self._prescription_tab = LazyTab(self._build_prescription)
+        self._history_tab = LazyTab(self._build_history)
         self.tabs.addTab(self._annotation_tab, "Mark video")
         self.tabs.addTab(self._capture_tab, "Record")
         self.tabs.addTab(self._prescription_tab, "Prescribe")
+        self.tabs.addTab(self._history_tab, "History")
+        self._history_stale = True
         self._current_visit: int | None = None
         self._tasks: list = []
 
@@ -127,11 +130,32 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, lambda: self._update_capture_destination())
         return _scrolling(panel)
 
+    @property
+    def history(self):  # type: ignore[no-untyped-def]
+        return self._history_tab.widget()
+
+    def _build_history(self) -> QWidget:
+        from ui.history_view import HistoryView
+
+        view = HistoryView(self.clinic)
+        view.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
+        view.outcomes_saved.connect(lambda _vid: self.refresh_patient())
+        return view
+
+    def _refresh_history_if_visible(self) -> None:
+        """The history costs ~0.25 s to draw: only when it is on screen, else on next show."""
+        if self.tabs.currentWidget() is self._history_tab:
+            self._history_stale = False
+            self.history.set_patient(self.current_patient_id())
+        else:
+            self._history_stale = True
+
     def _build_prescription(self) -> QWidget:
         from ui.prescription_tab import PrescriptionTab
 
         tab = PrescriptionTab(self.clinic)
         tab.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
+        tab.saved.connect(lambda _vid: setattr(self, "_history_stale", True))
         QTimer.singleShot(0, lambda: tab.set_visit(self._current_visit))
         return tab
 
@@ -255,6 +279,8 @@ class MainWindow(QMainWindow):
                 self.unsetCursor()
         if tab is self._prescription_tab:
             self.prescription.set_visit(self.patient_view.current_visit_id())
+        if tab is self._history_tab and self._history_stale:
+            self._refresh_history_if_visible()
         if self.tabs.widget(index) is self.patient_view and getattr(
             self, "_refresh_pending", False
         ):
@@ -262,6 +288,9 @@ class MainWindow(QMainWindow):
             self.refresh_patient(select_visit=self.patient_view.current_visit_id())
 
     def _on_patient_selected(self, patient_id: int | None) -> None:
+        self._history_stale = True
+        if self.tabs.currentWidget() is self._history_tab:
+            QTimer.singleShot(0, self._refresh_history_if_visible)
         self.patient_view.show_patient(self.actions.summary(patient_id) if patient_id else None)
 
     def refresh_patient(self, select_visit: int | None = None) -> None:
@@ -346,6 +375,7 @@ class MainWindow(QMainWindow):
 
     def _events_saved(self) -> None:
         self._refresh_pending = True
+        self._history_stale = True
 
     # --- window state --------------------------------------------------------------------------
     def _restore_geometry(self) -> None:
@@ -363,7 +393,12 @@ class MainWindow(QMainWindow):
         for task in list(self._tasks):
             task.cancel()
             task.wait(10000)
-        for tab in (self._annotation_tab, self._capture_tab, self._prescription_tab):
+        for tab in (
+            self._annotation_tab,
+            self._capture_tab,
+            self._prescription_tab,
+            self._history_tab,
+        ):
             if tab.built:
                 panel = tab.widget()
                 panel = panel.widget() if isinstance(panel, QScrollArea) else panel

@@ -139,8 +139,10 @@ class PatientListPanel(QWidget):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in (1, 2):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        # Fixed widths: ResizeToContents would measure all 10,000 rows on every filter change.
+        for col, sample in ((1, "Age "), (2, " 2026-12-31 ")):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
+            header.resizeSection(col, self.fontMetrics().horizontalAdvance(sample) + 16)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
         self.table.setColumnHidden(3, True)
         self.table.selectionModel().currentRowChanged.connect(self._on_current)

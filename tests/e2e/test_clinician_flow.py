@@ -105,3 +105,20 @@ def test_demo_window_shows_demo_patients(qtbot, demo_clinic) -> None:
     qtbot.addWidget(w)
     assert "DEMO" in w.windowTitle()
     assert w.patient_list.model.rowCount() == 6
+
+
+def test_history_tab_follows_the_selected_patient(qtbot, demo_clinic) -> None:
+    from ui.main_window import MainWindow
+
+    w = MainWindow(demo_clinic)
+    qtbot.addWidget(w)
+    w.show()
+    rows = w.patient_list.model.rows
+    jonas = next(r for r in rows if r.full_name.startswith("Jonas"))
+    anna = next(r for r in rows if r.full_name.startswith("Anna"))
+    w.patient_list.select(jonas.id)
+    w.tabs.setCurrentWidget(w._history_tab)
+    qtbot.waitUntil(lambda: not w._history_stale, timeout=5000)
+    assert w.history.patient_id == jonas.id
+    w.patient_list.select(anna.id)
+    qtbot.waitUntil(lambda: w.history.patient_id == anna.id, timeout=5000)
