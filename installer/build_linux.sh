@@ -9,7 +9,8 @@
 # venv and only re-runs PyInstaller.
 #
 # Environment: PYTHON (interpreter for the build venv, default: the one behind .venv, else
-# python3), STRIDE_BUILD_CLEAN=1 (throw away PyInstaller's work cache first).
+# python3), STRIDE_BUILD_CLEAN=1 (throw away PyInstaller's work cache first),
+# STRIDE_BUILD_TARBALL=0 (bundle only, no tarball).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -71,6 +72,12 @@ t1=$(date +%s)
 t2=$(date +%s)
 
 # Tarball: the bundle plus a per-user installer (no root needed) and the desktop entry.
+# STRIDE_BUILD_TARBALL=0 skips it (saves 40-60 s when only the smoke test is wanted, e.g. CI).
+if [[ "${STRIDE_BUILD_TARBALL:-1}" == 0 ]]; then
+  log "bundle:  dist/stride-clinic ($(du -sh dist/stride-clinic | cut -f1)); tarball skipped"
+  log "times: setup $((t1 - t0)) s, PyInstaller $((t2 - t1)) s, total $((t2 - t0)) s"
+  exit 0
+fi
 STAGE=$REPO/build/tarball
 NAME=stride-clinic-$VERSION-linux-x86_64
 rm -rf "$STAGE" && mkdir -p "$STAGE/$NAME"
