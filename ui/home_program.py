@@ -517,8 +517,11 @@ class ProgramRenderer:
             self.font.setPointSizeF(10 if level < 3 else 9.5)
             placed = self._layout_once(device)
             if placed and placed[-1].page < TARGET_PAGES:
-                break
-        return placed
+                return placed
+        # Too long for two pages anyway: use the roomiest layout rather than the tightest.
+        self.level = 0
+        self.font.setPointSizeF(10)
+        return self._layout_once(device)
 
     def _layout_once(self, device: QPagedPaintDevice) -> list[_Placed]:
         placed: list[_Placed] = []

@@ -10,8 +10,11 @@ from sqlalchemy import select
 
 from app.clinic import Clinic, open_clinic
 from app.db.models import HomeProgram, Patient, Prescription
+from app.paths import DataFolder
 from app.prescription.plan import plan_for
 from app.prescription.rules import baseline_from_measurement
+from app.records.patients import PatientData, create_patient
+from app.records.visits import VisitData, create_visit
 from app.reports.exercises import ExerciseLibrary
 from app.reports.home_program import (
     DEFAULT_EXERCISES,
@@ -26,11 +29,20 @@ from app.reports.home_program import (
 )
 
 
-@pytest.fixture
-def demo() -> Clinic:
-    c = open_clinic(demo=True)
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Clinic:
+    """One demo clinic for the module (building it takes seconds); tests only add to it."""
+    c = open_clinic(demo=True, folder=DataFolder(tmp_path_factory.mktemp("demo")))
     yield c
     c.close()
+
+
+def runner_without_prescription(clinic: Clinic, name: str = "Chloé Neu") -> int:
+    """A patient with one visit and no prescription (demo patients all have one)."""
+    with clinic.db.session() as s:
+        p = create_patient(s, PatientData(full_name=name))
+        create_visit(s, p.id, VisitData())
+        return p.id
 
 
 def add_prescription(clinic: Clinic, name_part: str, baseline: float, percent: float) -> int:
@@ -80,11 +92,11 @@ def test_latest_prescription_wins(demo: Clinic) -> None:
 
 
 def test_no_prescription_is_a_clear_error_unless_allowed(demo: Clinic) -> None:
+    pid = runner_without_prescription(demo)
     with demo.db.session() as s:
-        pid = s.scalars(select(Patient.id).where(Patient.full_name.contains("Chloé"))).one()
         with pytest.raises(NoPrescriptionError, match="no cadence prescription") as err:
             build_content(s, pid, demo.settings)
-        assert err.value.patient_name == "Chloé Martin"
+        assert err.value.patient_name == "Chloé Neu"
         c = build_content(s, pid, demo.settings, allow_without_prescription=True)
     assert c.cadence is None and c.run_log_rows == 0
     assert not any(e.exercise_id.startswith("cadence_") for e in c.exercises)

@@ -8,11 +8,12 @@ import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrinter
-from sqlalchemy import select
 
+from app.clinic import open_clinic
 from app.db.models import HomeProgram
+from app.paths import DataFolder
 from app.reports.exercises import ExerciseLibrary, ExerciseLibraryError
-from tests.ui.test_home_program_pdf import content_for, prescribe
+from tests.ui.test_home_program_pdf import content_for, prescribe, runner_without_prescription
 from ui.exercise_library import ExerciseLibraryDialog, ExerciseSelectionTable
 from ui.home_program import (
     HomeProgramDialog,
@@ -22,8 +23,15 @@ from ui.home_program import (
 )
 
 
-def test_preview_dialog_paints_to_a_printer(qtbot, demo_clinic, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    content = content_for(demo_clinic, prescribe(demo_clinic, "Anna"))
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    c = open_clinic(demo=True, folder=DataFolder(tmp_path_factory.mktemp("demo")))
+    yield c
+    c.close()
+
+
+def test_preview_dialog_paints_to_a_printer(qtbot, demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    content = content_for(demo, prescribe(demo, "Anna"))
     printer = make_printer("Letter")
     dialog = make_preview_dialog(content, printer)
     qtbot.addWidget(dialog)
@@ -37,9 +45,9 @@ def test_preview_dialog_paints_to_a_printer(qtbot, demo_clinic, tmp_path: Path) 
     assert round(float(reader.pages[0].mediabox.height)) == 792  # Letter
 
 
-def test_editor_applies_edits_and_records_an_export(qtbot, demo_clinic, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    content = content_for(demo_clinic, prescribe(demo_clinic, "Anna"))
-    dialog = HomeProgramDialog(demo_clinic, content)
+def test_editor_applies_edits_and_records_an_export(qtbot, demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    content = content_for(demo, prescribe(demo, "Anna"))
+    dialog = HomeProgramDialog(demo, content)
     qtbot.addWidget(dialog)
     dialog.note_edit.setPlainText("See you in two weeks.")
     dialog.appointment_edit.setText("Friday 13 December, 09:00")
@@ -60,12 +68,12 @@ def test_editor_applies_edits_and_records_an_export(qtbot, demo_clinic, tmp_path
 
     with qtbot.waitSignal(dialog.recorded, timeout=10_000) as sig:
         dialog._record(dialog.content())  # a printed copy: the PDF is rendered for the record
-    with demo_clinic.db.session() as s:
+    with demo.db.session() as s:
         row = s.get(HomeProgram, sig.args[0])
         assert row is not None and row.content["clinician_note"] == "See you in two weeks."
-        pdf = demo_clinic.folder.root / row.pdf_path
+        pdf = demo.folder.root / row.pdf_path
     assert "Friday 13 December" in " ".join(p.extract_text() for p in PdfReader(str(pdf)).pages)
-    assert not list(demo_clinic.folder.cache.glob("program-*.pdf"))  # temp file removed
+    assert not list(demo.folder.cache.glob("program-*.pdf"))  # temp file removed
 
 
 def test_exercise_selection_ticks_doses_and_bad_numbers(qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -88,7 +96,7 @@ def test_exercise_selection_ticks_doses_and_bad_numbers(qtbot) -> None:  # type:
         table.selected()
 
 
-def test_no_prescription_offers_create_or_print_without(qtbot, demo_clinic) -> None:  # type: ignore[no-untyped-def]
+def test_no_prescription_offers_create_or_print_without(qtbot, demo) -> None:  # type: ignore[no-untyped-def]
     created = []
     asked = []
 
@@ -97,22 +105,19 @@ def test_no_prescription_offers_create_or_print_without(qtbot, demo_clinic) -> N
         return answers.pop(0)
 
     answers = ["create", "without", "cancel"]
-    from app.db.models import Patient
-
-    with demo_clinic.db.session() as s:
-        pid = s.scalars(select(Patient.id).where(Patient.full_name.contains("Chloé"))).one()
+    pid = runner_without_prescription(demo)
     assert (
         open_home_program(
-            None, demo_clinic, pid, on_create_prescription=lambda: created.append(1), ask=ask
+            None, demo, pid, on_create_prescription=lambda: created.append(1), ask=ask
         )
         is None
     )
     assert created == [1] and "no cadence prescription" in asked[0][0] and asked[0][1]
-    dialog = open_home_program(None, demo_clinic, pid, ask=ask)
+    dialog = open_home_program(None, demo, pid, ask=ask)
     assert dialog is not None
     qtbot.addWidget(dialog)
     assert dialog.content().cadence is None and not dialog.cadence_box.isEnabled()
-    assert open_home_program(None, demo_clinic, pid, ask=ask) is None
+    assert open_home_program(None, demo, pid, ask=ask) is None
 
 
 def test_library_dialog_adds_and_removes(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -133,3 +138,23 @@ def test_library_dialog_adds_and_removes(qtbot, tmp_path: Path) -> None:  # type
     assert dialog.list.count() == n
     dialog._restore()
     assert dialog.list.count() == n + 1
+
+
+def test_no_printer_offers_pdf_instead(qtbot, demo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QMessageBox
+
+    import ui.home_program as hp
+
+    content = content_for(demo, prescribe(demo, "Anna"))
+    dialog = HomeProgramDialog(demo, content)
+    qtbot.addWidget(dialog)
+    shown = []
+    monkeypatch.setattr(hp, "printers_available", lambda: False)
+    monkeypatch.setattr(
+        hp.QMessageBox,
+        "information",
+        lambda *a, **k: shown.append(a[2]) or QMessageBox.StandardButton.Cancel,
+    )
+    monkeypatch.setattr(hp, "QPrintDialog", None)  # must not be reached
+    dialog.print_program()
+    assert shown and "No printer is installed" in shown[0]

@@ -10,9 +10,13 @@ from pypdf import PdfReader
 from PySide6.QtGui import QPdfWriter
 from sqlalchemy import select
 
+from app.clinic import open_clinic
 from app.db.models import HomeProgram, Patient, Prescription
+from app.paths import DataFolder
 from app.prescription.plan import plan_for
 from app.prescription.rules import baseline_from_measurement
+from app.records.patients import PatientData, create_patient
+from app.records.visits import VisitData, create_visit
 from app.reports.exercises import ExerciseLibrary
 from app.reports.home_program import HomeProgramContent, build_content
 from ui.home_program import (
@@ -22,6 +26,22 @@ from ui.home_program import (
     fix_pdf_text_mapping,
     page_layout,
 )
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """One demo clinic per module (building it takes seconds); tests only add to it."""
+    c = open_clinic(demo=True, folder=DataFolder(tmp_path_factory.mktemp("demo")))
+    yield c
+    c.close()
+
+
+def runner_without_prescription(clinic, name: str = "Chloé Neu") -> int:  # type: ignore[no-untyped-def]
+    """A patient with one visit and no prescription (demo patients all have one)."""
+    with clinic.db.session() as s:
+        p = create_patient(s, PatientData(full_name=name))
+        create_visit(s, p.id, VisitData())
+        return p.id
 
 
 def prescribe(clinic, name_part: str, baseline: float = 158, percent: float = 5) -> int:  # type: ignore[no-untyped-def]
@@ -53,9 +73,9 @@ def pdf_text(path: Path) -> tuple[PdfReader, str]:
 
 
 @pytest.mark.parametrize("size", ["A4", "Letter"])
-def test_demo_patient_program_pdf(demo_clinic, tmp_path: Path, size: str) -> None:  # type: ignore[no-untyped-def]
-    pid = prescribe(demo_clinic, "Anna", 158, 5)
-    content = content_for(demo_clinic, pid)
+def test_demo_patient_program_pdf(demo, tmp_path: Path, size: str) -> None:  # type: ignore[no-untyped-def]
+    pid = prescribe(demo, "Anna", 158, 5)
+    content = content_for(demo, pid)
     out = tmp_path / f"anna-{size}.pdf"
     pages = export_pdf(content, out, size)
     reader, text = pdf_text(out)
@@ -73,8 +93,8 @@ def test_demo_patient_program_pdf(demo_clinic, tmp_path: Path, size: str) -> Non
     assert (round(float(box.width)), round(float(box.height))) == expected
 
 
-def test_pictures_are_rasterised_at_print_resolution(demo_clinic, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    content = content_for(demo_clinic, prescribe(demo_clinic, "Jonas", 160, 5))
+def test_pictures_are_rasterised_at_print_resolution(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    content = content_for(demo, prescribe(demo, "Jonas", 160, 5))
     out = tmp_path / "jonas.pdf"
     export_pdf(content, out)
     reader = PdfReader(str(out))
@@ -87,10 +107,10 @@ def test_pictures_are_rasterised_at_print_resolution(demo_clinic, tmp_path: Path
 @pytest.mark.parametrize(
     "name", ["山田 花子 (Hanako Yamada)", "Мария Иванова", "Ørjan Søreide", "María José Núñez"]
 )
-def test_non_latin_names_are_extractable(demo_clinic, tmp_path: Path, name: str) -> None:  # type: ignore[no-untyped-def]
+def test_non_latin_names_are_extractable(demo, tmp_path: Path, name: str) -> None:  # type: ignore[no-untyped-def]
     if any(unicodedata.east_asian_width(ch) == "W" for ch in name) and not cjk_font_available():
         pytest.skip("no CJK font installed (Debian: fonts-noto-cjk)")
-    content = content_for(demo_clinic, prescribe(demo_clinic, "Anna"))
+    content = content_for(demo, prescribe(demo, "Anna"))
     content.patient_name = name
     out = tmp_path / "name.pdf"
     export_pdf(content, out)
@@ -101,10 +121,10 @@ def test_non_latin_names_are_extractable(demo_clinic, tmp_path: Path, name: str)
     assert name.split(" (")[0] in text
 
 
-def test_demo_japanese_patient_from_the_database(demo_clinic, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_demo_japanese_patient_from_the_database(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     if not cjk_font_available():
         pytest.skip("no CJK font installed (Debian: fonts-noto-cjk)")
-    content = content_for(demo_clinic, prescribe(demo_clinic, "山田", 162, 7.5))
+    content = content_for(demo, prescribe(demo, "山田", 162, 7.5))
     out = tmp_path / "yamada.pdf"
     assert export_pdf(content, out, "Letter") <= 2
     _, text = pdf_text(out)
@@ -127,8 +147,8 @@ def _check_layout(content: HomeProgramContent, size: str, tmp_path: Path) -> int
 
 
 @pytest.mark.parametrize("size", ["A4", "Letter"])
-def test_very_long_texts_wrap_and_never_overlap(demo_clinic, tmp_path: Path, size: str) -> None:  # type: ignore[no-untyped-def]
-    content = content_for(demo_clinic, prescribe(demo_clinic, "Tomás", 152, 5))
+def test_very_long_texts_wrap_and_never_overlap(demo, tmp_path: Path, size: str) -> None:  # type: ignore[no-untyped-def]
+    content = content_for(demo, prescribe(demo, "Tomás", 152, 5))
     content.patient_name = "Maximiliana Alexandra Konstantinopoulou-Wolfeschlegelsteinhausen " * 3
     content.clinician_note = " ".join(f"word{i}" for i in range(1500)) + " THE-END"
     content.exercises[0].instructions = "Supercalifragilistic" * 30  # one unbreakable word
@@ -141,8 +161,8 @@ def test_very_long_texts_wrap_and_never_overlap(demo_clinic, tmp_path: Path, siz
         assert probe in text, probe
 
 
-def test_missing_and_corrupt_pictures_become_placeholders(demo_clinic, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    content = content_for(demo_clinic, prescribe(demo_clinic, "Anna"))
+def test_missing_and_corrupt_pictures_become_placeholders(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    content = content_for(demo, prescribe(demo, "Anna"))
     broken = tmp_path / "broken.svg"
     broken.write_text("<svg><g></svg", encoding="utf-8")
     garbage = tmp_path / "garbage.png"
@@ -159,7 +179,7 @@ def test_missing_and_corrupt_pictures_become_placeholders(demo_clinic, tmp_path:
     assert content.exercises[1].name in text
 
 
-def test_stills_logo_and_note_are_printed(demo_clinic, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_stills_logo_and_note_are_printed(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtGui import QColor, QImage
 
     for name, colour in (
@@ -170,7 +190,7 @@ def test_stills_logo_and_note_are_printed(demo_clinic, tmp_path: Path) -> None: 
         img = QImage(640, 360, QImage.Format.Format_RGB32)
         img.fill(QColor(colour))
         assert img.save(str(tmp_path / name))
-    content = content_for(demo_clinic, prescribe(demo_clinic, "Anna"))
+    content = content_for(demo, prescribe(demo, "Anna"))
     content.before_still = str(tmp_path / "before.png")
     content.after_still = str(tmp_path / "after.png")
     content.logo_path = str(tmp_path / "logo.png")
@@ -204,6 +224,8 @@ def test_cli_writes_and_records_the_program(demo_clinic, tmp_path: Path, capsys)
     from app.cli import main
 
     pid = prescribe(demo_clinic, "María", 166, 5)
+    with demo_clinic.db.session() as s:
+        before = set(s.scalars(select(HomeProgram.id)))
     out = tmp_path / "maria.pdf"
     rc = main(
         ["program", "--demo", "--patient", str(pid), "--out", str(out), "--page-size", "Letter"]
@@ -212,8 +234,9 @@ def test_cli_writes_and_records_the_program(demo_clinic, tmp_path: Path, capsys)
     _, text = pdf_text(out)
     assert "María José Núñez" in text and "174" in text  # round(166 × 1.05) = 174.3
     with demo_clinic.db.session() as s:
-        rows = s.scalars(select(HomeProgram)).all()
+        rows = [r for r in s.scalars(select(HomeProgram)) if r.id not in before]
         assert len(rows) == 1 and rows[0].pdf_path
+        assert rows[0].content["patient_id"] == pid
         assert (demo_clinic.folder.root / rows[0].pdf_path).is_file()
         program_id = rows[0].id
     again = tmp_path / "again.pdf"
