@@ -210,3 +210,31 @@ def test_build_info_writer(tmp_path: Path) -> None:
     info = json.loads(out.read_text(encoding="utf-8"))
     assert info["version"] and info["version"] != "unknown"
     assert info["build_date"].endswith("Z") and len(info["build_date"]) == 20
+
+
+_SMOKE_PROGRAM = """
+import sys
+from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
+exec(open(sys.argv[1]).read())
+app = QApplication([])
+window = QMainWindow() if sys.argv[2] == "main" else QWidget()
+window.setWindowTitle("probe")
+window.show()
+sys.exit(app.exec())
+"""
+
+
+@pytest.mark.parametrize(("shown", "code"), [("main", 0), ("plain", 3)])
+def test_smoke_hook_reports_the_main_window(shown: str, code: int) -> None:
+    """The run-time hook the smoke test relies on: exit 0 with a main window, 3 without."""
+    result = subprocess.run(
+        [sys.executable, "-c", _SMOKE_PROGRAM, str(INSTALLER / "hooks" / "rthook_smoke.py"), shown],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "STRIDE_CLINIC_SMOKE_EXIT_MS": "0"},
+    )
+    assert result.returncode == code, result.stderr[-2000:]
+    assert ("stride-clinic smoke: main window shown at" in result.stdout) == (code == 0)
+    if code == 0:
+        assert "QMainWindow 'probe'" in result.stdout
