@@ -730,6 +730,7 @@ def make_preview_dialog(
 ) -> QPrintPreviewDialog:
     """A print preview that draws ``content``; its Print button prints to ``printer``."""
     dialog = QPrintPreviewDialog(printer, parent)
+    dialog._printer = printer  # type: ignore[attr-defined]  # Qt does not own it: keep it alive
     dialog.setWindowTitle(f"Preview – {content.title} – {content.patient_name}")
 
     def paint(target: QPrinter) -> None:
