@@ -74,6 +74,7 @@ from app.reports.home_program import (
     NoPrescriptionError,
     PainZone,
     build_content,
+    load_program,
     record_program,
 )
 from ui.exercise_library import ExerciseSelectionTable
@@ -1098,6 +1099,19 @@ def open_home_program(
         QMessageBox.warning(parent, "Home program", str(e))
         return None
     return HomeProgramDialog(clinic, content, parent, library=library)
+
+
+def open_past_program(
+    parent: QWidget | None, clinic: Clinic, program_id: int
+) -> HomeProgramDialog | None:
+    """The editor on a program given earlier, exactly as printed (to reprint or adapt it)."""
+    try:
+        with clinic.db.session() as s:
+            content = load_program(s, program_id)
+    except HomeProgramError as e:
+        QMessageBox.warning(parent, "Home program", str(e))
+        return None
+    return HomeProgramDialog(clinic, content, parent)
 
 
 def _ask_no_prescription(parent: QWidget | None, message: str, can_create: bool) -> str:

@@ -20,6 +20,7 @@ from ui.home_program import (
     make_preview_dialog,
     make_printer,
     open_home_program,
+    open_past_program,
 )
 
 
@@ -74,6 +75,11 @@ def test_editor_applies_edits_and_records_an_export(qtbot, demo, tmp_path: Path)
         pdf = demo.folder.root / row.pdf_path
     assert "Friday 13 December" in " ".join(p.extract_text() for p in PdfReader(str(pdf)).pages)
     assert not list(demo.folder.cache.glob("program-*.pdf"))  # temp file removed
+
+    again = open_past_program(None, demo, sig.args[0])  # reprint what the runner was given
+    assert again is not None
+    qtbot.addWidget(again)
+    assert again.content().next_appointment == "Friday 13 December, 09:00"
 
 
 def test_exercise_selection_ticks_doses_and_bad_numbers(qtbot) -> None:  # type: ignore[no-untyped-def]
