@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         self.patient_view.edit_visit_requested.connect(self.edit_visit)
         self.patient_view.delete_visit_requested.connect(self.delete_visit)
         self.patient_view.import_video_requested.connect(self.import_video)
+        self.patient_view.home_program_requested.connect(self.home_program)
         self.patient_view.open_recording_requested.connect(self.open_recording)
         self.patient_view.visit_selected.connect(self._on_visit_selected)
 
@@ -169,6 +170,9 @@ class MainWindow(QMainWindow):
         self._action(
             file_menu, "&Import video into visit…", QKeySequence("Ctrl+I"), self._import_for_current
         )
+        file_menu.addSeparator()
+        self._action(file_menu, "&Home program…", QKeySequence.StandardKey.Print, self.home_program)
+        self._action(file_menu, "&Reprint an earlier home program…", None, self.reprint_program)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
 
@@ -342,6 +346,53 @@ class MainWindow(QMainWindow):
             self.reload_patients(select_id=self.current_patient_id())
             self.refresh_patient()
             self.statusBar().showMessage("Visit deleted.", 4000)
+
+    # --- home programs ----------------------------------------------------------------------
+    def home_program(self) -> None:
+        pid = self.current_patient_id()
+        if pid is None:
+            self.statusBar().showMessage("Select a patient first.", 4000)
+            return
+        from ui.home_program import open_home_program
+
+        dialog = open_home_program(
+            self,
+            self.clinic,
+            pid,
+            on_create_prescription=lambda: self.tabs.setCurrentWidget(self._prescription_tab),
+        )
+        if dialog is not None:
+            dialog.recorded.connect(lambda _id: setattr(self, "_history_stale", True))
+            dialog.exec()
+
+    def reprint_program(self) -> None:
+        pid = self.current_patient_id()
+        if pid is None:
+            self.statusBar().showMessage("Select a patient first.", 4000)
+            return
+        from PySide6.QtWidgets import QInputDialog
+
+        from app.reports.home_program import list_programs
+        from ui.home_program import open_past_program
+
+        with self.clinic.db.session() as s:
+            programs = list_programs(s, self.clinic.folder.root, pid)
+        if not programs:
+            QMessageBox.information(
+                self, "Home programs", "No home program has been printed for this patient yet."
+            )
+            return
+        labels = [
+            f"{p.title} — {p.printed_at:%Y-%m-%d %H:%M}" if p.printed_at else p.title
+            for p in programs
+        ]
+        choice, ok = QInputDialog.getItem(
+            self, "Reprint", "Program given to the runner:", labels, 0, False
+        )
+        if ok:
+            dialog = open_past_program(self, self.clinic, programs[labels.index(choice)].id)
+            if dialog is not None:
+                dialog.exec()
 
     # --- recordings ---------------------------------------------------------------------------
     def _import_for_current(self) -> None:

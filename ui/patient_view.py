@@ -59,6 +59,7 @@ class PatientView(QWidget):
     edit_visit_requested = Signal(int)
     delete_visit_requested = Signal(int)
     import_video_requested = Signal(int)  # visit id
+    home_program_requested = Signal()
     open_recording_requested = Signal(int)  # recording id
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -96,17 +97,25 @@ class PatientView(QWidget):
         self.edit_btn.clicked.connect(lambda: self._emit(self.edit_visit_requested))
         self.del_btn = QPushButton("Delete visit…")
         self.del_btn.clicked.connect(lambda: self._emit(self.delete_visit_requested))
+        self.program_btn = QPushButton("Home program…")
+        self.program_btn.setToolTip(
+            "Print or save the runner's home program (target cadence, metronome, run plan, exercises)"
+        )
+        self.program_btn.clicked.connect(self.home_program_requested)
         buttons = QHBoxLayout()
         for b in (self.new_btn, self.edit_btn, self.del_btn):
             buttons.addWidget(b)
         buttons.addStretch(1)
+        buttons.addWidget(self.program_btn)
 
         self.recordings = QListWidget()
         self.recordings.setMaximumHeight(140)
         self.recordings.itemDoubleClicked.connect(lambda _i: self._open_recording())
         self.recordings.currentRowChanged.connect(lambda _r: self._update_recording_buttons())
         self.import_btn = QPushButton("Import video…")
-        self.import_btn.setToolTip("Copy a video file into this visit (the original is left untouched)")
+        self.import_btn.setToolTip(
+            "Copy a video file into this visit (the original is left untouched)"
+        )
         self.import_btn.clicked.connect(lambda: self._emit(self.import_video_requested))
         self.open_btn = QPushButton("Open for marking")
         self.open_btn.setToolTip("Step through the video and mark heel strikes and toe-offs")
@@ -212,7 +221,9 @@ class PatientView(QWidget):
                 fps = f"{r.capture_fps:g} fps" if r.capture_fps else "fps unknown"
                 frames = f"{r.frames} frames" if r.frames else ""
                 marked = f"{r.contacts} contacts marked" if r.contacts else "not marked yet"
-                item = QListWidgetItem(f"{r.name}   ·   {r.view} view · {fps} · {frames} · {marked}")
+                item = QListWidgetItem(
+                    f"{r.name}   ·   {r.view} view · {fps} · {frames} · {marked}"
+                )
                 item.setData(Qt.ItemDataRole.UserRole, r.id)
                 self.recordings.addItem(item)
             if visit.recordings:
