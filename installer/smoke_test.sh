@@ -3,7 +3,8 @@
 #   1. `stride-clinic --version` runs (Python, metadata, argparse inside the bundle);
 #   2. the desktop program opens its main window offscreen on the demo clinic (first start:
 #      creates the demo database through the bundled Alembic migrations), then a second start
-#      on the existing database; both report the time from launch to the main window;
+#      on the existing database; both report the time from launch to the main window; Qt
+#      Multimedia's FFmpeg backend must load (cameras, metronome);
 #   3. `analyze` on a sample clip runs the bundled pose model and writes JSON with a cadence;
 #   4. `program` prints a home program PDF (skipped with a message while that command is not
 #      in the build).
@@ -53,6 +54,8 @@ gui() {
   fi
   shown=$(sed -E 's/.* at ([0-9.]+):.*/\1/' <<<"$line")
   log "ok: main window ($label start) after $(elapsed "$t0" "$shown") s: ${line#*: }"
+  [[ $label == first ]] && log "ok: $(grep -m1 "multimedia backend" "$TMP/gui-$label.out" | sed 's/^stride-clinic smoke: //')"
+  return 0
 }
 gui first
 gui second

@@ -4,8 +4,10 @@ Does nothing unless the variable is set. When it is, the first turn of the Qt ev
 that a main window is visible, prints one line ``stride-clinic smoke: main window shown ...``
 with the wall-clock time (the smoke test subtracts its launch time to get the cold start), waits
 the given milliseconds and closes the window through its normal ``closeEvent`` (so workers are
-stopped as on a real exit). Exit code 0 when a main window appeared, 3 when none did, 4 when the
-window refused to close. ``STRIDE_CLINIC_SMOKE_SHOT=/path.png`` also saves a screenshot.
+stopped as on a real exit). It also probes Qt Multimedia (the main window does not load it at
+start-up). Exit code 0 when a main window appeared, 3 when none did, 4 when the window refused to
+close, 5 when Qt Multimedia has no backend (its FFmpeg plugin did not load).
+``STRIDE_CLINIC_SMOKE_SHOT=/path.png`` also saves a screenshot.
 
 This lives in the bundle, not in ``ui/``, so the frozen program can be tested without changing
 the application; if ``ui.application`` gains the same variable, delete this hook from the spec.
@@ -16,6 +18,24 @@ from __future__ import annotations
 import os
 import sys
 import time
+
+
+def _multimedia_ok() -> bool:
+    """Qt Multimedia's FFmpeg backend loads (cameras are listed and the metronome plays through
+    it); the main window does not touch it at start-up, so probe it here."""
+    from PySide6.QtMultimedia import QMediaDevices, QMediaFormat
+
+    cameras = len(QMediaDevices.videoInputs())
+    outputs = len(QMediaDevices.audioOutputs())
+    formats = len(QMediaFormat().supportedFileFormats(QMediaFormat.ConversionMode.Decode))
+    print(
+        f"stride-clinic smoke: multimedia backend: {formats} decodable file formats, "
+        f"{cameras} cameras, {outputs} audio outputs",
+        flush=True,
+    )
+    if formats == 0:
+        print("stride-clinic smoke: no Qt Multimedia backend loaded", file=sys.stderr, flush=True)
+    return formats > 0
 
 
 def _install(delay_ms: int) -> None:
@@ -48,6 +68,9 @@ def _install(delay_ms: int) -> None:
             shot = os.environ.get("STRIDE_CLINIC_SMOKE_SHOT")
             if shot:
                 window.grab().save(shot)
+            if not _multimedia_ok():
+                app.exit(5)
+                return
 
             def close() -> None:
                 if not window.close():
