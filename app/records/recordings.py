@@ -15,6 +15,7 @@ from app.records.validation import ValidationError
 
 if TYPE_CHECKING:
     from app.db.database import Database
+    from app.video.probe import VideoInfo
 
 
 def add_recording(
@@ -246,25 +247,40 @@ def import_recording(
     folder = videos_root / f"patient_{patient_id:06d}" / f"visit_{visit_id:06d}"
     folder.mkdir(parents=True, exist_ok=True)
     imported = import_video(source, folder, progress=progress, cancel=cancel)
-    info = imported.info
     try:
-        with db.session() as s:
-            rec = add_recording(
-                s,
-                visit_id,
-                video_path=str(imported.path.relative_to(videos_root)),
-                original_name=source.name,
-                view=view,
-                container_fps=info.container_fps,
-                capture_fps=capture_fps or info.capture_fps_guess or info.container_fps,
-                frame_count=info.frame_count,
-                width=info.width,
-                height=info.height,
-            )
-            return rec.id
+        return _record_file(
+            db, videos_root, visit_id, imported.path, imported.info, source.name, view, capture_fps
+        )
     except BaseException:
         imported.path.unlink(missing_ok=True)
         raise
+
+
+def _record_file(
+    db: Database,
+    videos_root: Path,
+    visit_id: int,
+    path: Path,
+    info: VideoInfo,
+    original_name: str,
+    view: str,
+    capture_fps: float | None,
+) -> int:
+    """One recording row for a video file; the capture rate falls back to the file's tags."""
+    rel = path.relative_to(videos_root) if path.is_relative_to(videos_root) else path
+    with db.session() as s:
+        return add_recording(
+            s,
+            visit_id,
+            video_path=str(rel),
+            original_name=original_name,
+            view=view,
+            container_fps=info.container_fps,
+            capture_fps=capture_fps or info.capture_fps_guess or info.container_fps,
+            frame_count=info.frame_count,
+            width=info.width,
+            height=info.height,
+        ).id
 
 
 def add_existing_file(
@@ -279,18 +295,4 @@ def add_existing_file(
     """Record a file already inside the data folder (e.g. a fresh camera recording)."""
     from app.video import probe
 
-    info = probe(path)
-    rel = path.relative_to(videos_root) if path.is_relative_to(videos_root) else path
-    with db.session() as s:
-        return add_recording(
-            s,
-            visit_id,
-            video_path=str(rel),
-            original_name=path.name,
-            view=view,
-            container_fps=info.container_fps,
-            capture_fps=capture_fps or info.capture_fps_guess or info.container_fps,
-            frame_count=info.frame_count,
-            width=info.width,
-            height=info.height,
-        ).id
+    return _record_file(db, videos_root, visit_id, path, probe(path), path.name, view, capture_fps)
