@@ -16,6 +16,7 @@ import csv
 import datetime as dt
 import io
 import socket
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +102,40 @@ def record(
     values = _values(session, action, patient_id, clinician_id, detail)
     # Core insert: safe to call from inside a flush (the automatic hook) and outside one.
     session.connection().execute(insert(AuditEntry.__table__), [values])
+
+
+# Views repeat as the clinician clicks around; one entry per patient per this many seconds.
+VIEW_REPEAT_S = 600.0
+_views: weakref.WeakKeyDictionary[Database, dict[tuple[int | None, int], float]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def log_action(
+    db: Database, action: str, patient_id: int | None = None, detail: str | None = None
+) -> None:
+    """:func:`record` in its own transaction: a one-line call site for the UI (export, print)."""
+    with db.session() as s:
+        record(s, action, patient_id, detail=detail)
+
+
+def log_view(db: Database, patient_id: int, *, now: float | None = None) -> bool:
+    """Record that the signed-in clinician opened ``patient_id``'s record.
+
+    Repeated views of the same patient by the same clinician within :data:`VIEW_REPEAT_S`
+    are folded into one entry. Returns True when an entry was written.
+    """
+    import time
+
+    now = time.monotonic() if now is None else now
+    seen = _views.setdefault(db, {})
+    key = (db.clinician_id, patient_id)
+    last = seen.get(key)
+    if last is not None and now - last < VIEW_REPEAT_S:
+        return False
+    log_action(db, "view", patient_id)
+    seen[key] = now
+    return True
 
 
 # --- automatic entries for ORM edits --------------------------------------------------------

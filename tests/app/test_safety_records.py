@@ -232,3 +232,20 @@ def test_patient_names_never_reach_the_logs(
     assert len(caplog.records) > 0  # the engine log really was captured
     for secret in ("Zebedee", "Quixote", "Achilles", "7700 900123", "correct horse"):
         assert secret not in logged, f"{secret!r} appeared in the log output"
+
+
+def test_views_are_folded_and_ui_actions_are_one_call(tmp_path: Path) -> None:
+    db = open_database(sqlite_url(tmp_path / "c.sqlite3"))
+    pid = _patient(db)
+    assert audit.log_view(db, pid, now=0.0)
+    assert not audit.log_view(db, pid, now=60.0)  # same patient, same clinician: folded
+    assert audit.log_view(db, pid, now=audit.VIEW_REPEAT_S + 1)
+    audit.log_action(db, "export", pid, detail="history spreadsheet")
+    with db.session() as s:
+        assert [r.action for r in audit.entries(s, patient_id=pid)] == [
+            "export",
+            "view",
+            "view",
+            "create",
+        ]
+    db.dispose()
