@@ -19,6 +19,9 @@ Usage: .venv/bin/python benchmarks/reliability.py [--kills 100] [--corrupt 300]
    ``expected_version``, retried on conflict) and append foot events to one recording (saved
    with ``expected_revision``). Lost = successful commits − increments visible at the end. A
    short control run without version checks shows the method does detect lost updates.
+
+Not measured here: a recording in progress when the program dies stays playable because the
+capture engine writes crash-safe Matroska (see tests/app/test_capture_crash.py).
 """
 
 from __future__ import annotations
