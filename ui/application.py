@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QSettings
 from PySide6.QtGui import QIcon
@@ -13,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from app import APP_NAME, __version__
 from app.clinic import Clinic, open_clinic
 from app.db.database import DatabaseError
-from app.paths import DataFolderError
+from app.paths import ENV_HOME, DataFolderError
 from resources import resource_path
 
 ORG = "StrideClinic"
@@ -27,6 +28,12 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     QCoreApplication.setApplicationName("Stride Clinic")
     QCoreApplication.setApplicationVersion(__version__)
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    home = os.environ.get(ENV_HOME)
+    if home:
+        # A separate data folder (a test, a benchmark, a second clinic) keeps its own window state.
+        QSettings.setPath(
+            QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(Path(home) / "qt-settings")
+        )
     icon = resource_path("icons/stride-clinic.svg")
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))

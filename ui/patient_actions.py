@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from sqlalchemy import func, select
 
 from app.db.models import FootEventRecord, Patient, Recording, Visit
+from app.records import measurements
 from app.records import patients as patient_records
 from app.records import visits as visit_records
 from app.records.patients import PatientData
@@ -26,6 +27,16 @@ def _age(dob: dt.date | None) -> str:
         return "age unknown"
     t = dt.date.today()
     return f"{t.year - dob.year - ((t.month, t.day) < (dob.month, dob.day))} years"
+
+
+def _cadence(session, visit_id: int) -> float | None:  # type: ignore[no-untyped-def]
+    m = measurements.visit_measurement(session, visit_id)
+    return m.cadence_spm if m else None
+
+
+def _target(session, visit_id: int) -> int | None:  # type: ignore[no-untyped-def]
+    p = measurements.latest_prescription(session, visit_id)
+    return p.target_spm if p else None
 
 
 class PatientActions:
@@ -58,11 +69,18 @@ class PatientActions:
                     select(FootEventRecord.recording_id, func.count(FootEventRecord.id))
                     .join(Recording)
                     .join(Visit)
-                    .where(Visit.patient_id == patient_id, FootEventRecord.type == "initial_contact")
+                    .where(
+                        Visit.patient_id == patient_id, FootEventRecord.type == "initial_contact"
+                    )
                     .group_by(FootEventRecord.recording_id)
                 ).all()
             )
-            for r in s.scalars(select(Recording).join(Visit).where(Visit.patient_id == patient_id).order_by(Recording.id)):
+            for r in s.scalars(
+                select(Recording)
+                .join(Visit)
+                .where(Visit.patient_id == patient_id)
+                .order_by(Recording.id)
+            ):
                 recs.setdefault(r.visit_id, []).append(
                     RecordingSummary(
                         id=r.id,
@@ -82,6 +100,8 @@ class PatientActions:
                     pain_running=v.pain_running,
                     recordings=recs.get(v.id, []),
                     notes=v.notes or "",
+                    cadence_spm=_cadence(s, v.id),
+                    target_spm=_target(s, v.id),
                 )
                 for v in p.visits
             ]

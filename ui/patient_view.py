@@ -40,6 +40,8 @@ class VisitSummary:
     pain_running: int | None
     recordings: list[RecordingSummary] = field(default_factory=list)
     notes: str = ""
+    cadence_spm: float | None = None
+    target_spm: int | None = None
 
 
 @dataclass
@@ -72,9 +74,9 @@ class PatientView(QWidget):
         self.complaint = QLabel()
         self.complaint.setWordWrap(True)
 
-        self.visits = QTableWidget(0, 5)
+        self.visits = QTableWidget(0, 7)
         self.visits.setHorizontalHeaderLabels(
-            ["Date", "Clinician", "Speed", "Pain running", "Videos"]
+            ["Date", "Clinician", "Speed", "Cadence", "Target", "Pain running", "Videos"]
         )
         self.visits.verticalHeader().hide()
         self.visits.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -178,6 +180,8 @@ class PatientView(QWidget):
                 v.date.isoformat(),
                 v.clinician or "—",
                 f"{v.speed_kmh:g} km/h" if v.speed_kmh is not None else "—",
+                f"{v.cadence_spm:.0f} spm" if v.cadence_spm is not None else "—",
+                f"{v.target_spm} spm" if v.target_spm is not None else "—",
                 f"{v.pain_running}/10" if v.pain_running is not None else "—",
                 str(len(v.recordings)),
             ]

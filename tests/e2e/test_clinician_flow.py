@@ -52,7 +52,8 @@ def test_create_visit_search_delete(qtbot, main_window, clinic, fill_dialogs, mo
     }
     w.new_visit()
     assert w.patient_view.visits.rowCount() == 1
-    assert w.patient_view.visits.item(0, 3).text() == "4/10"
+    assert w.patient_view.visits.item(0, 5).text() == "4/10"
+    assert w.patient_view.visits.item(0, 3).text() == "—"  # nothing marked yet: no cadence
 
     bad = {"visit_date": "2026-11-21", "pain_running": "14"}
     fill_dialogs["visit"] = bad
