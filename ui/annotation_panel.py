@@ -35,6 +35,8 @@ from app.analysis.events import EventSource, EventType, Foot, FootEvent
 from app.analysis.metrics import temporal_metrics
 from app.db.models import Patient, Recording, Visit
 from app.records import recordings as rec_store
+from app.safety.audit import log_action
+from app.safety.conflicts import EditConflict
 from ui.annotation_sidebar import AnnotationSidebar
 from ui.event_timeline import EventTimeline
 from ui.playback import TransportBar
@@ -82,6 +84,8 @@ class AnnotationPanel(QWidget):
         self.undo_stack = QUndoStack(self)
         self._shown_frame = -1
         self._detect_task = None
+        self.events_revision: int | None = None
+        self.patient_id: int | None = None
         self.direction = 1
         self.cm_per_px: float | None = None
 
@@ -262,6 +266,7 @@ class AnnotationPanel(QWidget):
                 return False
             visit = s.get(Visit, rec.visit_id)
             patient = s.get(Patient, visit.patient_id) if visit else None
+            self.patient_id = patient.id if patient else None
             path = rec_store.resolve_video(rec, self.clinic.videos_root)
             capture_fps, container_fps = rec.capture_fps, rec.container_fps
             frame_count = rec.frame_count or 0
@@ -278,6 +283,8 @@ class AnnotationPanel(QWidget):
             ]
             fps_for_events = capture_fps or container_fps or 30.0
             events = rec_store.events_of(s, recording_id, fps_for_events)
+            # Another workstation saving marks on this recording bumps this revision.
+            self.events_revision = rec_store.events_revision(s, recording_id)
             title = f"{patient.full_name if patient else ''} · {visit.visit_date if visit else ''} · {rec.original_name or path.name}"
         self.recording_id = recording_id
         self.title.setText(title)
@@ -489,7 +496,12 @@ class AnnotationPanel(QWidget):
             return
         try:
             with self.clinic.db.session() as s:
-                rec_store.replace_events(s, self.recording_id, self.events)
+                self.events_revision = rec_store.replace_events(
+                    s, self.recording_id, self.events, expected_revision=self.events_revision
+                )
+        except EditConflict as exc:
+            self._resolve_conflict(exc.message)
+            return
         except Exception as exc:
             self.save_error = str(exc)
             self._show_banner(
@@ -502,6 +514,34 @@ class AnnotationPanel(QWidget):
             self.save_error = None
             self.banner.hide()
         self.events_saved.emit(self.recording_id)
+
+    def _resolve_conflict(self, message: str) -> None:
+        """Another workstation saved marks on this recording since we loaded them: ask, never
+        overwrite silently."""
+        rid = self.recording_id
+        if rid is None:
+            return
+        if self.ask_conflict(message) == "overwrite":
+            with self.clinic.db.session() as s:
+                self.events_revision = rec_store.events_revision(s, rid)
+            self._save_events()
+        else:
+            frame = self.current
+            self.open_recording(rid)
+            self.go_to(frame)
+            self.status_message.emit("Reloaded the marks saved on the other workstation.")
+
+    def ask_conflict(self, message: str) -> str:
+        """ "reload" (take the other workstation's marks) or "overwrite" (keep what is on screen)."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Marks changed on another workstation")
+        box.setText(message)
+        reload_btn = box.addButton("Show their marks", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Keep mine and replace theirs", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(reload_btn)
+        box.exec()
+        return "reload" if box.clickedButton() is reload_btn else "overwrite"
 
     def _edit(self, after: list[FootEvent], text: str) -> None:
         self.undo_stack.push(_EventsEdit(self, list(self.events), after, text))
@@ -669,7 +709,15 @@ class AnnotationPanel(QWidget):
 
     def export_frame(self, path: Path) -> bool:
         image = self.view.render_current(with_overlays=True)
-        return bool(image and not image.isNull() and image.save(str(path), "PNG"))
+        ok = bool(image and not image.isNull() and image.save(str(path), "PNG"))
+        if ok:
+            log_action(
+                self.clinic.db,
+                "export",
+                self.patient_id,
+                detail=f"video still, recording {self.recording_id}",
+            )
+        return ok
 
     def export_frame_dialog(self) -> None:
         if self.server is None:

@@ -53,12 +53,22 @@ def open_clinic_or_explain(*, demo: bool) -> Clinic | None:
 def run_gui(*, demo: bool = False) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     app = make_application()
-    clinic = open_clinic_or_explain(demo=demo)
+    from ui.backup_dialog import add_safety_menu, open_clinic_with_recovery
+    from ui.sign_in import SignInCancelled, maybe_sign_in
+
+    # Opens the clinic; if the database is damaged, offers the newest backup (kept safe first).
+    clinic = open_clinic_with_recovery(demo=demo)
     if clinic is None:
         return 1
+    try:
+        maybe_sign_in(clinic)  # no window unless a clinician account has a password
+    except SignInCancelled:
+        clinic.close()
+        return 0
     from ui.main_window import MainWindow
 
     window = MainWindow(clinic)
+    add_safety_menu(window)
     window.show()
     try:
         return app.exec()

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from app.history.export import ExportError, export_patient_history, research_export
 from app.history.outcomes import DISABILITY_SCALES, disability_scale, psfs_mean
 from app.history.trends import PatientHistory, VisitRow, load_history, pose_cache_landing
+from app.safety.audit import log_action
 from ui.history_plots import HistoryPlots
 
 if TYPE_CHECKING:
@@ -214,6 +215,7 @@ class HistoryView(QWidget):
         except ExportError as exc:
             QMessageBox.warning(self, "Export failed", exc.message)
             return []
+        log_action(self.clinic.db, "export", self.patient_id, detail=f"history, {len(files)} files")
         self.status_message.emit(f"Exported {len(files)} files to {folder}.")
         return files
 
@@ -228,6 +230,8 @@ class HistoryView(QWidget):
                 return
             folder = Path(name)
         target = folder
+
+        log_action(self.clinic.db, "export", None, detail="research export, pseudonymised")
 
         def job(progress, cancelled):  # type: ignore[no-untyped-def]
             return research_export(self.clinic, target, progress=progress, cancelled=cancelled)

@@ -77,6 +77,7 @@ from app.reports.home_program import (
     load_program,
     record_program,
 )
+from app.safety.audit import log_action
 from ui.exercise_library import ExerciseSelectionTable
 
 if TYPE_CHECKING:
@@ -1025,6 +1026,7 @@ class HomeProgramDialog(QDialog):
         except RenderError as e:
             QMessageBox.warning(self, "Print", str(e))
             return
+        log_action(self.clinic.db, "print", content.patient_id, detail="home program")
         self._record(content)
 
     def save_pdf(self) -> Path | None:
@@ -1043,6 +1045,7 @@ class HomeProgramDialog(QDialog):
         except RenderError as e:
             QMessageBox.warning(self, "Save as PDF", str(e))
             return None
+        log_action(self.clinic.db, "export", content.patient_id, detail="home program PDF")
         self._record(content, out)
         return out
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import APP_NAME, __version__
+from app.safety.audit import log_view
 from ui.lazy_tab import LazyTab
 from ui.patient_actions import PatientActions
 from ui.patient_list import PatientListPanel
@@ -292,6 +293,8 @@ class MainWindow(QMainWindow):
             self.refresh_patient(select_visit=self.patient_view.current_visit_id())
 
     def _on_patient_selected(self, patient_id: int | None) -> None:
+        if patient_id is not None:
+            log_view(self.clinic.db, patient_id)  # audit trail: who opened which record
         self._history_stale = True
         if self.tabs.currentWidget() is self._history_tab:
             QTimer.singleShot(0, self._refresh_history_if_visible)

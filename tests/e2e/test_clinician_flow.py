@@ -123,3 +123,24 @@ def test_history_tab_follows_the_selected_patient(qtbot, demo_clinic) -> None:
     assert w.history.patient_id == jonas.id
     w.patient_list.select(anna.id)
     qtbot.waitUntil(lambda: w.history.patient_id == anna.id, timeout=5000)
+
+
+def test_audit_trail_records_views_and_edits_without_names_in_logs(
+    qtbot, clinic, fill_dialogs, caplog
+) -> None:
+    import logging
+
+    from app.safety.audit import entries
+    from ui.main_window import MainWindow
+
+    caplog.set_level(logging.DEBUG)
+    w = MainWindow(clinic)
+    qtbot.addWidget(w)
+    fill_dialogs["patient"] = {"full_name": "Zebedee Quixote", "date_of_birth": "1970-01-02"}
+    w.new_patient()
+    pid = w.current_patient_id()
+    with clinic.db.session() as s:
+        actions = {(e.action, e.patient_id) for e in entries(s)}
+    assert ("create", pid) in actions
+    assert ("view", pid) in actions
+    assert "Zebedee" not in caplog.text and "1970-01-02" not in caplog.text

@@ -203,3 +203,28 @@ def test_keypoints_set_direction_and_landing_measures(qtbot, panel, clinic, reco
     assert panel.sidebar.landing.table.item(2, 1).text() != "—"  # knee flexion measured
     panel.skeleton_box.setChecked(True)
     assert panel.skeleton_box.isEnabled()
+
+
+def test_two_workstations_marking_the_same_recording(qtbot, panel, clinic, recording) -> None:
+    from ui.annotation_panel import AnnotationPanel
+
+    other = AnnotationPanel(clinic)  # a second workstation with the same recording open
+    qtbot.addWidget(other)
+    assert other.open_recording(recording)
+    panel.go_to(10)
+    panel.mark(Foot.LEFT, EventType.INITIAL_CONTACT)
+    asked: list[str] = []
+    other.ask_conflict = lambda message: asked.append(message) or "reload"  # type: ignore[method-assign]
+    other.go_to(20)
+    other.mark(Foot.RIGHT, EventType.INITIAL_CONTACT)
+    assert asked, "the second save must detect the first workstation's save"
+    assert [e.frame for e in _stored(clinic, recording)] == [10]  # nothing overwritten
+    assert [e.frame for e in other.events] == [10]  # reloaded the other workstation's marks
+
+    other.ask_conflict = lambda message: "overwrite"  # type: ignore[method-assign]
+    panel.go_to(30)
+    panel.mark(Foot.LEFT, EventType.INITIAL_CONTACT)  # first workstation saves again
+    other.go_to(40)
+    other.mark(Foot.RIGHT, EventType.INITIAL_CONTACT)  # the clinician chose to keep theirs
+    assert [e.frame for e in _stored(clinic, recording)] == [10, 40]
+    other.shutdown()
