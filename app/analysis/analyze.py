@@ -45,6 +45,16 @@ def _retime(track: KeypointTrack, fps: float) -> KeypointTrack:
     return track.with_times(np.arange(track.n_frames) / fps)
 
 
+def _default_cache_dir() -> Path | None:
+    """The data folder's cache (shared with the desktop program); None if it cannot be made."""
+    from app.paths import DataFolderError, data_folder
+
+    try:
+        return data_folder().ensure().cache
+    except DataFolderError:
+        return None
+
+
 def analyze(args: argparse.Namespace) -> dict[str, object]:
     """Run the analysis and return the JSON-ready result (raises :class:`AnalysisError`)."""
     if bool(args.video) == bool(args.keypoints):
@@ -58,7 +68,7 @@ def analyze(args: argparse.Namespace) -> dict[str, object]:
         from app.analysis.pose import run_pose
 
         video = Path(args.video)
-        track = run_pose(video, cache_dir=args.cache_dir or video.parent / ".stride-pose-cache")
+        track = run_pose(video, cache_dir=args.cache_dir or _default_cache_dir())
         playback_fps = float(track.meta.get("fps") or track.fps)  # type: ignore[arg-type]
         if args.capture_fps:
             track = _retime(track, args.capture_fps)

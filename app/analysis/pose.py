@@ -64,7 +64,9 @@ def _open(video: Path):  # -> av.container.InputContainer
     try:
         container = av.open(str(video))
     except (av.error.FFmpegError, OSError) as exc:
-        raise AnalysisError(f"Could not open the video {video.name}: {exc}") from exc
+        raise AnalysisError(
+            f"Could not open the video {video.name}: the file is damaged or not a video."
+        ) from exc
     if not container.streams.video:
         container.close()
         raise AnalysisError(f"{video.name} holds no video stream.")
@@ -72,13 +74,17 @@ def _open(video: Path):  # -> av.container.InputContainer
 
 
 def _display_rotation(video: Path) -> int:
-    """Rotation metadata (degrees CCW) as the video engine reads it; 0 if unknown."""
-    try:
-        from app.video import probe
+    """Rotation metadata (degrees CCW) as the video engine reads it.
 
+    Probing first also turns a damaged or unsupported file into the video engine's plain
+    message for the clinician instead of a decoder's technical one.
+    """
+    from app.video import VideoError, probe
+
+    try:
         return int(probe(video).rotation)
-    except Exception:  # the decode below reports unusable files itself
-        return 0
+    except VideoError as exc:
+        raise AnalysisError(exc.message) from exc
 
 
 def run_pose(
