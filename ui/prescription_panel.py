@@ -53,12 +53,14 @@ from app.prescription.rules import (
     SOURCE_TARGET,
     Baseline,
     FollowUp,
+    FollowUpStatus,
     PrescriptionError,
     PrescriptionSettings,
     assess_follow_up,
     baseline_from_measurement,
     baseline_typed,
     prescribe,
+    target_spm,
 )
 from ui.metronome_widget import AudioFactory, ExportThread, MetronomeWidget
 
@@ -340,6 +342,7 @@ class PrescriptionPanel(QWidget):
             else:
                 self.baseline_edit.setText("" if baseline_spm is None else f"{baseline_spm:.1f}")
                 self.preset_buttons[5.0].setChecked(True)
+                self._keep_unreached_target(baseline_spm, previous_target)
                 self._phases = default_feedback_schedule()
                 self._fill_feedback(self._phases)
                 self._set_dose(PracticeDose())
@@ -349,6 +352,27 @@ class PrescriptionPanel(QWidget):
         self._recompute()
         if load_error:
             self._show(self.error_label, load_error + " A new prescription was started.")
+
+    def _keep_unreached_target(self, baseline: float | None, previous: int | None) -> None:
+        """At a follow-up where the last target was not reached, propose that target again.
+
+        Barton 2016: move on only when the current step feels automatic, so the default is the
+        same target, not +5 % on top of today's cadence. The clinician can still choose another.
+        """
+        if baseline is None or previous is None:
+            return
+        try:
+            fu = assess_follow_up(previous, baseline, sd_spm=self._sd, frame_rate_hz=self._fps)
+        except PrescriptionError:
+            return
+        if fu.status is not FollowUpStatus.BELOW:
+            return
+        pct = 100.0 * (previous / baseline - 1.0)
+        for candidate in (round(pct, 1), round(pct, 1) + 0.1, round(pct, 1) - 0.1):
+            if target_spm(baseline, candidate) == previous:
+                self.custom_spin.setValue(candidate)
+                self.custom_button.setChecked(True)
+                return
 
     def _load_plan(self, plan: CadencePlan) -> None:
         self.baseline_edit.setText(f"{plan.baseline_spm:g}")

@@ -164,3 +164,14 @@ def test_export_compressed_and_errors(panel, qtbot, tmp_path: Path) -> None:
     with qtbot.waitSignal(panel.export_failed, timeout=5000) as sig:
         panel.start_export(tmp_path / "home.ogg", minutes=0.1)
     assert ".wav" in sig.args[0] and ".wav" in panel.export_status.text()
+
+
+def test_follow_up_below_target_proposes_the_same_target_again(qtbot) -> None:
+    from ui.prescription_panel import PrescriptionPanel
+
+    panel = PrescriptionPanel()
+    qtbot.addWidget(panel)
+    panel.set_context(163.0, (9, 9), 10.0, 171, None)
+    assert panel.current_plan().target_spm == 171  # not reached: keep 171, not 163 + 5 %
+    panel.set_context(172.0, (9, 9), 10.0, 171, None)
+    assert panel.current_plan().target_spm == 181  # reached: next step from today's cadence
