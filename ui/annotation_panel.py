@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,9 +17,7 @@ from PySide6.QtGui import QAction, QKeySequence, QShortcut, QUndoCommand, QUndoS
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
-    QFileDialog,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QMessageBox,
     QScrollArea,
@@ -35,8 +32,8 @@ from app.analysis.events import EventSource, EventType, Foot, FootEvent
 from app.analysis.metrics import temporal_metrics
 from app.db.models import Patient, Recording, Visit
 from app.records import recordings as rec_store
-from app.safety.audit import log_action
 from app.safety.conflicts import EditConflict
+from ui.annotation_measures import MeasurementsMixin
 from ui.annotation_sidebar import AnnotationSidebar
 from ui.event_timeline import EventTimeline
 from ui.playback import TransportBar
@@ -65,7 +62,7 @@ class _EventsEdit(QUndoCommand):
         self.panel._apply_events(self.before)
 
 
-class AnnotationPanel(QWidget):
+class AnnotationPanel(MeasurementsMixin, QWidget):
     events_saved = Signal(int)  # recording id
     status_message = Signal(str)
 
@@ -337,37 +334,6 @@ class AnnotationPanel(QWidget):
         self.setFocus()
         return True
 
-    def _load_cached_keypoints(self, path: Path) -> None:
-        """Keypoints from an earlier automatic detection of this file (instant; never runs the model)."""
-        from app.analysis.pose import load_cached_pose
-
-        try:
-            track = load_cached_pose(path, self.clinic.folder.cache)
-            if track is not None and "direction" not in track.meta:
-                from app.analysis.contacts import detect_contacts
-
-                track.meta["direction"] = detect_contacts(track).direction
-        except Exception:  # an unusable cache just means "not analysed yet"
-            track = None
-        self.set_keypoints(track)
-
-    def set_keypoints(self, track) -> None:  # type: ignore[no-untyped-def]
-        """Use a keypoint track (capture-time seconds) for the skeleton and landing measures."""
-        if track is not None and self.server is not None:
-            container, capture = self.server.info.container_fps, self.capture_fps.value()
-            if (
-                container
-                and capture
-                and abs(container - capture) > 1e-6
-                and not track.meta.get("retimed")
-            ):
-                track.times = track.times * (container / capture)
-                track.meta["retimed"] = True
-        self.keypoints = track
-        self.skeleton_box.setEnabled(track is not None)
-        if track is not None and track.meta.get("direction") in ("left", "right"):
-            self.set_direction(-1 if track.meta["direction"] == "left" else 1)
-
     def close_recording(self) -> None:
         self._poll.stop()
         self.transport.stop()
@@ -468,22 +434,6 @@ class AnnotationPanel(QWidget):
         self.sidebar.show_proposals(
             len(auto), sum(1 for e in auto if e.confidence < LOW_CONFIDENCE)
         )
-
-    def _refresh_landing(self) -> None:
-        track = self.keypoints
-        ics = [e for e in self.events if e.type is EventType.INITIAL_CONTACT]
-        if track is None or not ics:
-            self.sidebar.landing.show_landing(None, [], None, "right")
-            return
-        from app.analysis.metrics import landing_metrics
-
-        direction = "right" if self.direction > 0 else "left"
-        try:
-            m = landing_metrics(self.events, track, direction, cm_per_px=self.cm_per_px)
-        except Exception:  # landing measures must never break marking
-            log.exception("landing metrics failed")
-            m = None
-        self.sidebar.landing.show_landing(m, self.events, track, direction)
 
     def _apply_events(self, events: list[FootEvent]) -> None:
         """Show and save ``events``; a failed save is reported and retried on the next edit."""
@@ -617,140 +567,6 @@ class AnnotationPanel(QWidget):
         self.events = [replace(e, time_s=self._time(e.frame)) for e in self.events]
         self._refresh_events()
         self.go_to(self.current)
-
-    # ------------------------------------------------------------------ overlays
-    def _tool_toggled(self, kind: str, on: bool) -> None:
-        if on:
-            for k, b in self.tool_buttons.items():
-                if k != kind and b.isChecked():
-                    b.blockSignals(True)
-                    b.setChecked(False)
-                    b.blockSignals(False)
-            self.view.set_tool(kind)
-        elif all(not b.isChecked() for b in self.tool_buttons.values()):
-            self.view.set_tool(None)
-
-    def _view_tool_changed(self, kind: object) -> None:
-        if kind is None:
-            for b in self.tool_buttons.values():
-                b.blockSignals(True)
-                b.setChecked(False)
-                b.blockSignals(False)
-
-    def set_direction(self, direction: int) -> None:
-        """Direction of travel in the image (+1 right, -1 left): signs shank angles and overstride."""
-        self.direction = 1 if direction >= 0 else -1
-        self.view.set_direction(self.direction)
-        self.direction_action.setText("Runner faces →" if self.direction > 0 else "Runner faces ←")
-        if self.keypoints is not None:
-            self._refresh_landing()
-
-    def _overlay_created(self, item: dict) -> None:
-        kind = item.get("kind")
-        for b in self.tool_buttons.values():
-            b.blockSignals(True)
-            b.setChecked(False)
-            b.blockSignals(False)
-        self.view.set_tool(None)
-        if kind == "calibration":
-            self._calibrate(item)
-            return
-        item = dict(item, frame=self.current)
-        self.overlays.append(item)
-        self._save_overlays()
-        self.view.set_overlays([o for o in self.overlays if o.get("frame") == self.current])
-
-    def _calibrate(self, item: dict) -> None:
-        from app.annotation.geometry import GeometryError, calibrate
-
-        length, ok = QInputDialog.getDouble(
-            self,
-            "Calibrate",
-            "Real length of the line you drew, in cm\n(an object in the runner's plane):",
-            100.0,
-            1.0,
-            500.0,
-            1,
-        )
-        if not ok or self.recording_id is None:
-            return
-        (x1, y1), (x2, y2) = item["points"][:2]
-        try:
-            cm_per_px = calibrate((x1, y1), (x2, y2), length)
-        except GeometryError as exc:
-            QMessageBox.warning(
-                self, "Calibration", exc.message if hasattr(exc, "message") else str(exc)
-            )
-            return
-        with self.clinic.db.session() as s:
-            rec_store.set_calibration(
-                s,
-                self.recording_id,
-                cm_per_px,
-                {"points": item["points"], "length_cm": length, "frame": self.current},
-            )
-        self.view.set_calibration(cm_per_px)
-        self.cm_per_px = cm_per_px
-        self._refresh_landing()
-        self.status_message.emit(f"Calibrated: {cm_per_px * 10:.2f} mm per pixel.")
-
-    def _overlay_delete(self, index: int) -> None:
-        here = [o for o in self.overlays if o.get("frame") == self.current]
-        if 0 <= index < len(here):
-            self.overlays.remove(here[index])
-            self._save_overlays()
-            self.view.set_overlays([o for o in self.overlays if o.get("frame") == self.current])
-
-    def _save_overlays(self) -> None:
-        if self.recording_id is None:
-            return
-        with self.clinic.db.session() as s:
-            rec_store.replace_overlays(s, self.recording_id, self.overlays)
-
-    def export_frame(self, path: Path) -> bool:
-        image = self.view.render_current(with_overlays=True)
-        ok = bool(image and not image.isNull() and image.save(str(path), "PNG"))
-        if ok:
-            log_action(
-                self.clinic.db,
-                "export",
-                self.patient_id,
-                detail=f"video still, recording {self.recording_id}",
-            )
-        return ok
-
-    def export_frame_dialog(self) -> None:
-        if self.server is None:
-            return
-        default = (
-            self.clinic.folder.stills / f"recording{self.recording_id}_frame{self.current}.png"
-        )
-        name, _ = QFileDialog.getSaveFileName(
-            self, "Export frame", str(default), "PNG picture (*.png)"
-        )
-        if name:
-            ok = self.export_frame(Path(name))
-            self.status_message.emit(f"Saved {name}" if ok else f"Could not save {name}")
-
-    # ------------------------------------------------------------------ skeleton
-    def _show_skeleton(self) -> None:
-        track = self.keypoints
-        if (
-            track is None
-            or not self.skeleton_box.isChecked()
-            or not 0 <= self.current < len(track.times)
-        ):
-            self.view.set_skeleton(None)
-            return
-        from app.analysis.keypoints import JOINTS
-
-        pts = {}
-        for s, side in enumerate(("left", "right")):
-            for j, joint in enumerate(JOINTS):
-                x, y = track.xy[self.current, s, j]
-                if np.isfinite(x) and np.isfinite(y):
-                    pts[f"{side}_{joint}"] = (float(x), float(y))
-        self.view.set_skeleton(pts or None)
 
     # ------------------------------------------------------------------ detection
     def detect_contacts(self) -> None:
