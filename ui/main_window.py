@@ -356,7 +356,7 @@ class MainWindow(QMainWindow):
         if pid is None:
             self.statusBar().showMessage("Select a patient first.", 4000)
             return
-        from ui.home_program import open_home_program
+        from ui.home_program_dialog import open_home_program
 
         dialog = open_home_program(
             self,
@@ -376,7 +376,7 @@ class MainWindow(QMainWindow):
         from PySide6.QtWidgets import QInputDialog
 
         from app.reports.home_program import list_programs
-        from ui.home_program import open_past_program
+        from ui.home_program_dialog import open_past_program
 
         with self.clinic.db.session() as s:
             programs = list_programs(s, self.clinic.folder.root, pid)

@@ -18,7 +18,7 @@ def window(qtbot, demo_clinic):  # type: ignore[no-untyped-def]
 
 
 def test_home_program_opens_for_a_prescribed_patient(qtbot, window, monkeypatch) -> None:
-    import ui.home_program as hp
+    import ui.home_program_dialog as hp
 
     shown: list[object] = []
     monkeypatch.setattr(hp.HomeProgramDialog, "exec", lambda self: shown.append(self) or 0)
@@ -30,7 +30,7 @@ def test_home_program_opens_for_a_prescribed_patient(qtbot, window, monkeypatch)
 def test_no_prescription_leads_to_the_prescribe_tab(
     qtbot, window, demo_clinic, monkeypatch
 ) -> None:
-    import ui.home_program as hp
+    import ui.home_program_dialog as hp
 
     with demo_clinic.db.session() as s:
         pid = create_patient(s, PatientData(full_name="Nina Newcomer")).id

@@ -15,13 +15,8 @@ from app.paths import DataFolder
 from app.reports.exercises import ExerciseLibrary, ExerciseLibraryError
 from tests.ui.test_home_program_pdf import content_for, prescribe, runner_without_prescription
 from ui.exercise_library import ExerciseLibraryDialog, ExerciseSelectionTable
-from ui.home_program import (
-    HomeProgramDialog,
-    make_preview_dialog,
-    make_printer,
-    open_home_program,
-    open_past_program,
-)
+from ui.home_program import make_preview_dialog, make_printer
+from ui.home_program_dialog import HomeProgramDialog, open_home_program, open_past_program
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +144,7 @@ def test_library_dialog_adds_and_removes(qtbot, tmp_path: Path) -> None:  # type
 def test_no_printer_offers_pdf_instead(qtbot, demo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtWidgets import QMessageBox
 
-    import ui.home_program as hp
+    import ui.home_program_dialog as hp
 
     content = content_for(demo, prescribe(demo, "Anna"))
     dialog = HomeProgramDialog(demo, content)
