@@ -414,6 +414,23 @@ class CapturePanel(QWidget):
             self.format_combo.setCurrentIndex(i)
             self._format_chosen(i)
 
+    def release_camera(self) -> bool:
+        """Close the camera while the clinician works elsewhere (never during a recording).
+
+        A live 120 fps camera costs CPU that stepping through video needs; returns False
+        when a recording is running and the camera was kept.
+        """
+        if self.recorder is not None and self.recorder.is_recording:
+            return False
+        self._close_recorder()
+        self._show_state("Camera paused while another tab is open.", retry=True)
+        return True
+
+    def resume_camera(self) -> None:
+        """Reopen the remembered camera when the Record tab is shown again."""
+        if self.recorder is None:
+            self.refresh_cameras()
+
     def retry(self) -> None:
         """Rescan and reopen the chosen camera (after "busy", "unplugged", …)."""
         self.refresh_cameras()

@@ -275,6 +275,12 @@ class MainWindow(QMainWindow):
 
     def _on_tab_changed(self, index: int) -> None:
         tab = self.tabs.widget(index)
+        if self._capture_tab.built:
+            # The live camera runs only while its tab is shown (a recording is never stopped).
+            if tab is self._capture_tab:
+                self.capture.resume_camera()
+            else:
+                self.capture.release_camera()
         if isinstance(tab, LazyTab):
             with_cursor = not tab.built
             if with_cursor:

@@ -144,3 +144,19 @@ def test_audit_trail_records_views_and_edits_without_names_in_logs(
     assert ("create", pid) in actions
     assert ("view", pid) in actions
     assert "Zebedee" not in caplog.text and "1970-01-02" not in caplog.text
+
+
+def test_camera_runs_only_while_the_record_tab_is_shown(qtbot, clinic, monkeypatch) -> None:
+    monkeypatch.setenv("STRIDE_CLINIC_DEV_SOURCES", "1")
+    from ui.main_window import MainWindow
+
+    w = MainWindow(clinic)
+    qtbot.addWidget(w)
+    w.show()
+    w.tabs.setCurrentWidget(w._capture_tab)
+    qtbot.waitUntil(lambda: w.capture.recorder is not None, timeout=5000)
+    w.tabs.setCurrentWidget(w.patient_view)
+    assert w.capture.recorder is None
+    w.tabs.setCurrentWidget(w._capture_tab)
+    qtbot.waitUntil(lambda: w.capture.recorder is not None, timeout=5000)
+    w.close()
