@@ -15,9 +15,16 @@ the application; if ``ui.application`` gains the same variable, delete this hook
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
+
+
+def _say(text: str, *, error: bool = False) -> None:
+    """Print one line; a closed pipe (e.g. ``| grep -m1``) must not stop the shutdown."""
+    with contextlib.suppress(OSError, ValueError):
+        print(text, file=sys.stderr if error else sys.stdout, flush=True)
 
 
 def _multimedia_ok() -> bool:
@@ -28,13 +35,12 @@ def _multimedia_ok() -> bool:
     cameras = len(QMediaDevices.videoInputs())
     outputs = len(QMediaDevices.audioOutputs())
     formats = len(QMediaFormat().supportedFileFormats(QMediaFormat.ConversionMode.Decode))
-    print(
+    _say(
         f"stride-clinic smoke: multimedia backend: {formats} decodable file formats, "
-        f"{cameras} cameras, {outputs} audio outputs",
-        flush=True,
+        f"{cameras} cameras, {outputs} audio outputs"
     )
     if formats == 0:
-        print("stride-clinic smoke: no Qt Multimedia backend loaded", file=sys.stderr, flush=True)
+        _say("stride-clinic smoke: no Qt Multimedia backend loaded", error=True)
     return formats > 0
 
 
@@ -55,15 +61,14 @@ def _install(delay_ms: int) -> None:
                 if isinstance(w, QMainWindow) and w.isVisible()
             ]
             if not windows:
-                print("stride-clinic smoke: no main window is visible", file=sys.stderr, flush=True)
+                _say("stride-clinic smoke: no main window is visible", error=True)
                 app.exit(3)
                 return
             window = windows[0]
-            print(
+            _say(
                 f"stride-clinic smoke: main window shown at {time.time():.3f}: "
                 f"{type(window).__name__} {window.windowTitle()!r} "
-                f"{window.width()}x{window.height()}",
-                flush=True,
+                f"{window.width()}x{window.height()}"
             )
             shot = os.environ.get("STRIDE_CLINIC_SMOKE_SHOT")
             if shot:
@@ -74,7 +79,7 @@ def _install(delay_ms: int) -> None:
 
             def close() -> None:
                 if not window.close():
-                    print("stride-clinic smoke: the main window refused to close", file=sys.stderr)
+                    _say("stride-clinic smoke: the main window refused to close", error=True)
                     app.exit(4)
 
             QTimer.singleShot(delay_ms, close)
