@@ -272,6 +272,11 @@ def detect_contacts(track: KeypointTrack, *, min_conf: float = MIN_CONFIDENCE) -
     Raises :class:`AnalysisError` when the input cannot give trustworthy contacts (no person,
     not a side view, no regular stepping, too short); lesser problems become ``warnings``.
     """
+    if track.meta.get("detected_fraction") == 0.0:  # from the pose model: nobody in any frame
+        raise AnalysisError(
+            "No person was found in this video. Film the runner from the side with the whole "
+            "body in view and good light, then try again (or mark the contacts by hand)."
+        )
     with _warnings.catch_warnings():
         # All-NaN windows (a hidden foot) are expected and handled; numpy's warnings are noise.
         _warnings.simplefilter("ignore", RuntimeWarning)

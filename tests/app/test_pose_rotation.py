@@ -26,3 +26,16 @@ def test_cached_pose_is_found_without_running_the_model(tmp_path: Path) -> None:
     run_pose(clip, cache_dir=tmp_path / "cache")
     cached = load_cached_pose(clip, tmp_path / "cache")
     assert cached is not None and cached.n_frames == 5
+
+
+def test_a_clip_without_a_person_says_so(tmp_path: Path) -> None:
+    import pytest
+
+    from app.analysis.contacts import detect_contacts
+    from app.analysis.errors import AnalysisError
+
+    clip = write_clip(tmp_path / "empty scene.mp4", n_frames=6, width=160, height=120, fps=30)
+    track = run_pose(clip)
+    assert track.meta["detected_fraction"] == 0.0
+    with pytest.raises(AnalysisError, match="No person was found"):
+        detect_contacts(track)
