@@ -244,6 +244,8 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
         sc("Delete", self.delete_at_current)
         sc("Backspace", self.delete_at_current)
         sc("A", self.accept_at_current)
+        sc("Ctrl+Left", lambda: self.nudge_at_current(-1))
+        sc("Ctrl+Right", lambda: self.nudge_at_current(1))
         sc(QKeySequence.StandardKey.Undo, self.undo_stack.undo)
         sc(QKeySequence.StandardKey.Redo, self.undo_stack.redo)
         sc("Ctrl+Shift+Z", self.undo_stack.redo)
@@ -514,6 +516,31 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
                 [e for e in self.events if e.frame != self.current],
                 f"delete marks at {self.current}",
             )
+
+    def nudge_at_current(self, frames: int) -> None:
+        """Move the marks on the current frame by ``frames`` (Ctrl+←/→) and follow them."""
+        here = [e for e in self.events if e.frame == self.current]
+        target = self.current + frames
+        if not here or not 0 <= target < self.frame_count:
+            return
+        moved = [
+            replace(
+                e,
+                frame=target,
+                time_s=self._time(target),
+                source=EventSource.MANUAL,
+                confidence=1.0,
+            )
+            for e in here
+        ]
+        keys = {(e.foot, e.type) for e in moved}
+        rest = [
+            e
+            for e in self.events
+            if e.frame != self.current and not (e.frame == target and (e.foot, e.type) in keys)
+        ]
+        self._edit([*rest, *moved], f"nudge marks to {target}")
+        self.go_to(target)
 
     def accept_at_current(self) -> None:
         if any(e.frame == self.current and e.source is EventSource.AUTOMATIC for e in self.events):

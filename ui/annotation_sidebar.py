@@ -60,6 +60,9 @@ class AnnotationSidebar(QWidget):
             grid.addWidget(b, i % 2 + (2 if etype is EventType.TOE_OFF else 0), 0)
             self.mark_buttons.append(b)
         self.delete_btn = QPushButton("Delete mark at this frame   [Del]")
+        self.delete_btn.setToolTip(
+            "Ctrl+← / Ctrl+→ move the marks on this frame by one frame; A accepts a proposal"
+        )
         self.delete_btn.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.delete_btn.clicked.connect(self.delete_requested)
         grid.addWidget(self.delete_btn, 4, 0)

@@ -228,3 +228,15 @@ def test_two_workstations_marking_the_same_recording(qtbot, panel, clinic, recor
     other.mark(Foot.RIGHT, EventType.INITIAL_CONTACT)  # the clinician chose to keep theirs
     assert [e.frame for e in _stored(clinic, recording)] == [10, 40]
     other.shutdown()
+
+
+def test_nudging_a_mark_by_one_frame(qtbot, panel, clinic, recording) -> None:
+    panel.go_to(30)
+    panel.mark(Foot.LEFT, EventType.INITIAL_CONTACT)
+    qtbot.keyClick(panel, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(panel, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(panel, Qt.Key.Key_Left, Qt.KeyboardModifier.ControlModifier)
+    assert [e.frame for e in _stored(clinic, recording)] == [31]
+    assert panel.current == 31
+    panel.undo_stack.undo()
+    assert [e.frame for e in _stored(clinic, recording)] == [32]
