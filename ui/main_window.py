@@ -30,6 +30,19 @@ if TYPE_CHECKING:
     from app.clinic import Clinic
 
 
+def _build_info() -> str:
+    """Build date and commit of a packaged installation (written by installer/), else ""."""
+    import json
+
+    from resources import resource_path
+
+    try:
+        info = json.loads(resource_path("build_info.json").read_text(encoding="utf-8"))
+        return f"{info.get('build_date', '')} · {info.get('git_commit', '')[:12]}"
+    except (OSError, ValueError, AttributeError):
+        return ""
+
+
 def _scrolling(widget: QWidget) -> QScrollArea:
     """Wrap a tall panel so the window still fits a 1280×720 laptop screen."""
     scroll = QScrollArea()
@@ -202,11 +215,13 @@ class MainWindow(QMainWindow):
         self.patient_list.search.selectAll()
 
     def about(self) -> None:
+        build = _build_info()
         QMessageBox.about(
             self,
             f"About {APP_NAME}",
             f"<h3>{APP_NAME} {__version__}</h3>"
-            "<p>Running-gait retraining for physiotherapists: film the runner, mark heel strikes, "
+            + (f"<p>Build {build}</p>" if build else "")
+            + "<p>Running-gait retraining for physiotherapists: film the runner, mark heel strikes, "
             "measure cadence and overstride, prescribe a cadence, print a home program.</p>"
             f"<p>Data folder: {self.clinic.folder.root}<br>Database: {self.clinic.db.url}</p>"
             "<p>Clinical figures and their sources are listed in the documentation. "
