@@ -41,6 +41,7 @@ from app.reports.home_program import (
     NoPrescriptionError,
     PainZone,
     build_content,
+    default_stills,
     load_program,
     record_program,
 )
@@ -399,8 +400,16 @@ def open_home_program(
     library = ExerciseLibrary.for_data_folder(clinic.folder.root)
     try:
         with clinic.db.session() as s:
+            before, after = default_stills(s, clinic.folder.stills, patient_id)
             try:
-                content = build_content(s, patient_id, clinic.settings, library=library)
+                content = build_content(
+                    s,
+                    patient_id,
+                    clinic.settings,
+                    library=library,
+                    before_still=before,
+                    after_still=after,
+                )
             except NoPrescriptionError as e:
                 choice = (ask or _ask_no_prescription)(
                     parent, str(e), on_create_prescription is not None
@@ -410,7 +419,13 @@ def open_home_program(
                 if choice != "without":
                     return None
                 content = build_content(
-                    s, patient_id, clinic.settings, library=library, allow_without_prescription=True
+                    s,
+                    patient_id,
+                    clinic.settings,
+                    library=library,
+                    allow_without_prescription=True,
+                    before_still=before,
+                    after_still=after,
                 )
     except (HomeProgramError, ExerciseLibraryError) as e:
         QMessageBox.warning(parent, "Home program", str(e))

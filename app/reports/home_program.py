@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.models import HomeProgram, Patient, Prescription, Visit
+from app.db.models import HomeProgram, Patient, Prescription, Recording, Visit
 from app.prescription.plan import CadencePlan
 from app.prescription.rules import PrescriptionError
 from app.reports.exercises import ExerciseLibrary, SelectedExercise
@@ -421,3 +421,29 @@ def load_program(session: Session, program_id: int) -> HomeProgramContent:
     if row is None or row.content is None:
         raise HomeProgramError(f"There is no saved home program number {program_id}.")
     return HomeProgramContent.from_dict(row.content)
+
+
+def default_stills(
+    session: Session, stills_dir: Path, patient_id: int
+) -> tuple[Path | None, Path | None]:
+    """Before/after stills for the program: the first visit's and the latest visit's exported
+    frames (``stills/recording{ID}_frame{N}.png`` from the marking panel); None where missing.
+    Only one picture (as "after") when just one visit has stills."""
+    from app.history.compare import stills_for_recordings
+
+    rows = session.execute(
+        select(Recording.id, Visit.id)
+        .join(Visit, Recording.visit_id == Visit.id)
+        .where(Visit.patient_id == patient_id)
+        .order_by(Visit.visit_date, Visit.id, Recording.id)
+    ).all()
+    per_rec = stills_for_recordings(stills_dir, [r for r, _v in rows])
+    per_visit: dict[int, list[Path]] = {}
+    for rid, vid in rows:
+        per_visit.setdefault(vid, []).extend(per_rec.get(rid, []))
+    firsts = [paths[0] for paths in per_visit.values() if paths]
+    if not firsts:
+        return None, None
+    if len(firsts) == 1:
+        return None, firsts[0]
+    return firsts[0], firsts[-1]

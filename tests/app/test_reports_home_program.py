@@ -171,3 +171,38 @@ def test_record_list_and_reload_a_program(demo: Clinic, tmp_path: Path) -> None:
         c.visit_id = None
         with pytest.raises(HomeProgramError, match="not linked"):
             record_program(s, demo.folder.root, c, pdf)
+
+
+def test_default_stills_are_first_and_latest_visits(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from app.clinic import open_clinic
+    from app.db.models import Recording
+    from app.paths import DataFolder
+    from app.records.patients import PatientData, create_patient
+    from app.records.visits import VisitData, create_visit
+    from app.reports.home_program import default_stills
+
+    c = open_clinic(folder=DataFolder(tmp_path / "clinic"))
+    with c.db.session() as s:
+        pid = create_patient(s, PatientData(full_name="Stills Runner")).id
+        recs = []
+        for date in ("2026-09-01", "2026-10-01", "2026-11-01"):
+            v = create_visit(s, pid, VisitData(visit_date=date))
+            r = Recording(visit_id=v.id, video_path="x.mp4")
+            s.add(r)
+            s.flush()
+            recs.append(r.id)
+    with c.db.session() as s:
+        assert default_stills(s, c.folder.stills, pid) == (None, None)
+    (c.folder.stills / f"recording{recs[1]}_frame12.png").write_bytes(b"png")
+    with c.db.session() as s:
+        assert default_stills(s, c.folder.stills, pid) == (
+            None,
+            c.folder.stills / f"recording{recs[1]}_frame12.png",
+        )
+    (c.folder.stills / f"recording{recs[0]}_frame40.png").write_bytes(b"png")
+    (c.folder.stills / f"recording{recs[2]}_frame7.png").write_bytes(b"png")
+    with c.db.session() as s:
+        before, after = default_stills(s, c.folder.stills, pid)
+    assert before is not None and before.name == f"recording{recs[0]}_frame40.png"
+    assert after is not None and after.name == f"recording{recs[2]}_frame7.png"
+    c.close()
