@@ -164,7 +164,9 @@ class PatientActions:
         if not self.confirm_delete_patient(name, n_visits):
             return False
         with self.clinic.db.session() as s:
-            folders = patient_records.delete_patient(s, patient_id, self.clinic.videos_root)
+            folders = patient_records.delete_patient(
+                s, patient_id, self.clinic.videos_root, self.clinic.folder.root
+            )
         problems = patient_records.remove_media(folders)
         if problems:
             QMessageBox.warning(

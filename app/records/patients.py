@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.db.models import Patient, Visit
+from app.db.models import Patient, Recording, Visit
 from app.records.validation import (
     HEIGHT_RANGE_CM,
     LEG_LENGTH_RANGE_CM,
@@ -154,31 +154,46 @@ def update_patient(
     return patient
 
 
-def delete_patient(session: Session, patient_id: int, media_root: Path) -> list[Path]:
-    """Delete the patient, every visit, recording and event; return media folders to remove.
+def delete_patient(
+    session: Session, patient_id: int, media_root: Path, data_root: Path | None = None
+) -> list[Path]:
+    """Delete the patient, every visit, recording and event; return their files to remove.
 
-    Files are removed by :func:`remove_media` *after* the transaction commits, so a failed
-    delete never leaves a record pointing at missing files.
+    The files are the patient's video folder and, with ``data_root``, their printed programs
+    (``programs/patient_NNNNNN``) and the stills exported from their recordings. They are
+    removed by :func:`remove_media` *after* the transaction commits, so a failed delete never
+    leaves a record pointing at missing files.
     """
     patient = session.get(Patient, patient_id)
     if patient is None:
         return []
+    recording_ids = list(
+        session.scalars(select(Recording.id).join(Visit).where(Visit.patient_id == patient_id))
+    )
     session.delete(patient)
     session.flush()
-    folder = media_root / f"patient_{patient_id:06d}"
-    return [folder] if folder.exists() else []
+    paths = [media_root / f"patient_{patient_id:06d}"]
+    if data_root is not None:
+        paths.append(data_root / "programs" / f"patient_{patient_id:06d}")
+        stills = data_root / "stills"
+        for rid in recording_ids:
+            paths.extend(stills.glob(f"recording{rid}_frame*.png"))
+    return [p for p in paths if p.exists()]
 
 
-def remove_media(folders: list[Path]) -> list[str]:
-    """Remove media folders; returns problems (not raised: the record is already gone)."""
+def remove_media(paths: list[Path]) -> list[str]:
+    """Remove folders and files; returns problems (not raised: the record is already gone)."""
     problems = []
-    for folder in folders:
+    for path in paths:
         try:
-            shutil.rmtree(folder)
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
         except FileNotFoundError:
             pass
         except OSError as exc:
-            problems.append(f"{folder}: {exc.strerror or exc}")
+            problems.append(f"{path}: {exc.strerror or exc}")
     return problems
 
 

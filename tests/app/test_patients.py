@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.clinic import open_clinic
@@ -121,13 +122,29 @@ def test_delete_patient_removes_records_and_files(clinic) -> None:
     with clinic.db.session() as s:
         pid = create_patient(s, PatientData(full_name="Del Me")).id
         create_visit(s, pid, VisitData(visit_date="2026-01-01"))
+    with clinic.db.session() as s:
+        from app.db.models import Recording, Visit
+
+        vid = s.scalar(select(Visit.id).where(Visit.patient_id == pid))
+        rec = Recording(visit_id=vid, video_path="clip.mp4")
+        s.add(rec)
+        s.flush()
+        rid = rec.id
     media = clinic.folder.patient_media(pid)
     media.mkdir(parents=True)
     (media / "clip.mp4").write_bytes(b"x")
+    still = clinic.folder.stills / f"recording{rid}_frame12.png"
+    still.write_bytes(b"png")
+    other_still = clinic.folder.stills / f"recording{rid + 1}_frame12.png"
+    other_still.write_bytes(b"png")  # another patient's picture stays
+    programs = clinic.folder.root / "programs" / f"patient_{pid:06d}"
+    programs.mkdir(parents=True)
+    (programs / "program.pdf").write_bytes(b"%PDF")
     with clinic.db.session() as s:
-        folders = delete_patient(s, pid, clinic.videos_root)
-    assert remove_media(folders) == []
-    assert not media.exists()
+        paths = delete_patient(s, pid, clinic.videos_root, clinic.folder.root)
+    assert remove_media(paths) == []
+    assert not media.exists() and not still.exists() and not programs.exists()
+    assert other_still.exists()
     with clinic.db.session() as s:
         assert list_patients(s) == []
 
