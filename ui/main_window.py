@@ -170,7 +170,7 @@ class MainWindow(QMainWindow):
 
         tab = PrescriptionTab(self.clinic)
         tab.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
-        tab.saved.connect(lambda _vid: setattr(self, "_history_stale", True))
+        tab.saved.connect(lambda _vid: self._events_saved())  # visits table and history refresh
         QTimer.singleShot(0, lambda: tab.set_visit(self._current_visit))
         return tab
 

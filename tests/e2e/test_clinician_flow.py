@@ -160,3 +160,22 @@ def test_camera_runs_only_while_the_record_tab_is_shown(qtbot, clinic, monkeypat
     w.tabs.setCurrentWidget(w._capture_tab)
     qtbot.waitUntil(lambda: w.capture.recorder is not None, timeout=5000)
     w.close()
+
+
+def test_saved_prescription_shows_in_the_visits_table(qtbot, demo_clinic) -> None:
+    from ui.main_window import MainWindow
+
+    w = MainWindow(demo_clinic)
+    qtbot.addWidget(w)
+    w.show()
+    chloe = next(r for r in w.patient_list.model.rows if r.full_name.startswith("Chloé"))
+    w.patient_list.select(chloe.id)
+    w.tabs.setCurrentWidget(w._prescription_tab)
+    qtbot.waitUntil(lambda: w.prescription.visit_id is not None, timeout=5000)
+    w.prescription.panel.custom_spin.setValue(7.0)
+    w.prescription.panel.custom_button.setChecked(True)
+    before = w.patient_view.visits.item(0, 4).text()  # the demo's +5 % prescription
+    expected = w.prescription.panel.current_plan().target_spm
+    w.prescription.panel.save()
+    w.tabs.setCurrentWidget(w.patient_view)
+    assert w.patient_view.visits.item(0, 4).text() == f"{expected} spm" != before
