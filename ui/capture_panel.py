@@ -3,7 +3,9 @@
 The engine lives in :mod:`app.capture` (threads, files, faults). This widget only polls it on
 one display timer (~30 Hz): the newest preview frame, the live statistics and the recorder's
 state. No signal is sent per frame. ``recording_finished(path, capture_fps)`` is emitted when
-the clinician presses "Review now"; the lead opens the file in the annotation panel.
+the clinician presses "Review now"; the lead opens the file in the annotation panel. With a
+second camera (rear view, :mod:`ui.capture_second`) both files start at one shared time zero and
+``second_recording_finished(path, capture_fps)`` hands over the rear file once it is finished.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +45,12 @@ from app.capture import (
     RecorderState,
     RecordingResult,
     SyntheticSource,
+    clock_ns,
     list_devices,
     open_device,
 )
 from app.capture.sources import OpenCVCameraSource
+from ui.capture_second import SecondCameraBox
 
 DEV_ENV = "STRIDE_CLINIC_DEV_SOURCES"
 SETTINGS_CAMERA = "capture/last_camera"
@@ -184,6 +189,8 @@ class CapturePanel(QWidget):
 
     #: The clinician pressed "Review now": path of the recording, measured capture fps.
     recording_finished = Signal(str, float)
+    #: The rear (second camera) recording is finished: path, measured capture fps.
+    second_recording_finished = Signal(str, float)
 
     def __init__(self, parent: QWidget | None = None, *, developer_sources: bool = False,
                  recorder_options: Mapping[str, Any] | None = None) -> None:  # fmt: skip
@@ -221,7 +228,7 @@ class CapturePanel(QWidget):
         cam_row = QHBoxLayout()
         cam_row.addWidget(self.camera_combo, 1)
         cam_row.addWidget(self.refresh_button)
-        camera_box = QGroupBox("Camera")
+        self.camera_box = camera_box = QGroupBox("Camera")
         cam = QVBoxLayout(camera_box)
         cam.addLayout(cam_row)
         cam.addWidget(QLabel("Picture size and speed:"))
@@ -284,8 +291,13 @@ class CapturePanel(QWidget):
         side_widget = QWidget()
         side_widget.setLayout(side)
         side_widget.setFixedWidth(320)
+        self.second = SecondCameraBox(PreviewView(), self.recorder_options)
+        self.second.recording_finished.connect(self.second_recording_finished)
+        left = QVBoxLayout()
+        left.addWidget(self.preview, 1)
+        left.addWidget(self.second)
         layout = QHBoxLayout(self)
-        layout.addWidget(self.preview, 1)
+        layout.addLayout(left, 1)
         layout.addWidget(side_widget)
 
         self.camera_combo.activated.connect(self._camera_chosen)
@@ -320,6 +332,7 @@ class CapturePanel(QWidget):
     def shutdown(self) -> None:
         """Stop the display timer and every capture thread (a recording is kept)."""
         self._timer.stop()
+        self.second.close_camera()
         if self.recorder is not None:
             self.recorder.close()
             self._take_result()
@@ -349,12 +362,12 @@ class CapturePanel(QWidget):
         return choices
 
     def _dev_cameras(self) -> list[CameraChoice]:
+        # Two synthetic cameras, so two-camera recording can be tried without hardware.
+        names = {"dev:synthetic": "Test camera (synthetic)", "dev:synthetic2": "Second test camera"}
         return [
-            CameraChoice(
-                "dev:synthetic", "Test camera (synthetic)", lambda: SyntheticSource(1280, 720, 120)
-            ),  # fmt: skip
-            CameraChoice("dev:file", "Video file as camera…", self._choose_video),
-        ]
+            CameraChoice(key, name, lambda name=name: SyntheticSource(1280, 720, 120, name=name))
+            for key, name in names.items()
+        ] + [CameraChoice("dev:file", "Video file as camera…", self._choose_video)]
 
     def _choose_video(self) -> CameraSource | None:
         start = str(QSettings().value(SETTINGS_VIDEO, "") or "")
@@ -367,7 +380,7 @@ class CapturePanel(QWidget):
 
     def refresh_cameras(self) -> None:
         """Rescan cameras and reopen the remembered (or first) one."""
-        if self.recorder is not None and self.recorder.is_recording:
+        if self._recording_any():
             return
         self._choices = self._real_cameras()
         if self.developer_sources:
@@ -378,6 +391,7 @@ class CapturePanel(QWidget):
         if not self._choices:
             self.camera_combo.addItem("No camera found")
             self._close_recorder()
+            self.second.set_choices([], "")
             self.preview.set_frame(None)
             self._show_state(
                 "No camera was found. Check that the camera is plugged in and switched on, "
@@ -420,9 +434,10 @@ class CapturePanel(QWidget):
         A live 120 fps camera costs CPU that stepping through video needs; returns False
         when a recording is running and the camera was kept.
         """
-        if self.recorder is not None and self.recorder.is_recording:
+        if self._recording_any():
             return False
         self._close_recorder()
+        self.second.release()
         self._show_state("Camera paused while another tab is open.", retry=True)
         return True
 
@@ -430,6 +445,7 @@ class CapturePanel(QWidget):
         """Reopen the remembered camera when the Record tab is shown again."""
         if self.recorder is None:
             self.refresh_cameras()
+        self.second.resume()
 
     def retry(self) -> None:
         """Rescan and reopen the chosen camera (after "busy", "unplugged", …)."""
@@ -448,6 +464,8 @@ class CapturePanel(QWidget):
 
     def _open_choice(self, row: int, fmt: CameraFormat | None) -> None:
         self._close_recorder()
+        # Before the side camera opens: the rear one may have to give this camera up.
+        self.second.set_choices(self._choices, self._choices[row].key)
         try:
             source = self._choices[row].make()
         except CaptureError as exc:
@@ -502,17 +520,25 @@ class CapturePanel(QWidget):
         rec = self.recorder
         if rec is None:
             return
-        if rec.is_recording:
+        if self._recording_any():
             rec.request_stop_recording()
-            self.record_button.setEnabled(False)  # re-enabled when the file is finished
+            self.second.request_stop()
+            self.record_button.setEnabled(False)  # re-enabled when the files are finished
             return
         if self.destination is None:
             return
-        try:
-            rec.start_recording(self.destination)
+        two = self.second.enabled
+        stem = datetime.now().strftime("capture_%Y%m%d_%H%M%S")
+        try:  # prepare every file first, then start all at one shared time zero (as MultiRecorder)
+            rec.start_recording(self.destination, f"{stem}_side" if two else None, hold=True)
         except CaptureError as exc:
             self._show_result(exc.message, ok=False)
             return
+        if two:  # a rear camera that cannot record says so and leaves the side one recording
+            self.second.start_recording(self.destination, f"{stem}_rear")
+        t0 = clock_ns()
+        rec.release_recording(t0)
+        self.second.release_recording(t0)
         self.last_result = None
         self._was_recording = True
         self.result_label.hide()
@@ -566,9 +592,17 @@ class CapturePanel(QWidget):
         self.result_label.style().polish(self.result_label)
         self.result_label.show()
 
+    def _recording_any(self) -> bool:
+        side = self.recorder is not None and self.recorder.is_recording
+        return side or self.second.is_recording
+
     def _update_buttons(self) -> None:
         rec = self.recorder
-        recording = rec is not None and rec.is_recording
+        recording = self._recording_any()
+        self.second.set_locked(recording)
+        title = "Side camera" if self.second.enabled else "Camera"
+        if self.camera_box.title() != title:
+            self.camera_box.setTitle(title)
         live = rec is not None and rec.state in (RecorderState.LIVE, RecorderState.RECORDING)
         self.record_button.setText("■  Stop" if recording else "●  Record")
         self.record_button.setEnabled(recording or (live and self.destination is not None))
@@ -576,10 +610,13 @@ class CapturePanel(QWidget):
             w.setEnabled(not recording)
 
     def _poll(self) -> None:
-        """Display timer: newest preview frame, statistics, state. Runs at ~30 Hz."""
+        """Display timer: newest preview frames, statistics, state. Runs at ~30 Hz."""
+        self.second.poll()
         rec = self.recorder
         if rec is None:
             return
+        if not rec.is_recording:
+            self.second.request_stop()  # the side recording ended (stop or fault): end both
         if rec.state is RecorderState.ERROR and rec.error is not None:
             self._show_state(rec.error.message, retry=True)
         elif rec.state is RecorderState.OPENING:
