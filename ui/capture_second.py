@@ -39,6 +39,8 @@ _WARN = (
     "border-radius: 4px; padding: 3px 6px;"
 )
 _MUTED = "color: #5b6770;"
+ALONE = "The rear camera is not recording; the side camera records alone."
+HINT = "Both cameras start and stop together; the rear file is saved next to the side one."
 
 
 class Choice(Protocol):
@@ -73,7 +75,7 @@ class SecondCameraBox(QGroupBox):
         self._choices: list[Choice] = []
         self._opened_key = ""
         self._was_recording = False
-        self._side_recording = False
+        self._panel_recording = False
         self._shown_index = -1
         self._shown_note: tuple[str, bool] = ("", False)
         self._build(preview)
@@ -213,13 +215,13 @@ class SecondCameraBox(QGroupBox):
         try:
             path = rec.start_recording(folder, name, hold=True)
         except CaptureError as exc:
-            self._note(f"The rear camera is not recording: {exc.message}", warn=True)
+            self._note(f"{ALONE} {exc.message}", warn=True)
             return None
         self._was_recording = True
         self.last_result = None
-        for label in (self.size_value, self.captured_value, self.written_value):
+        self.size_value.setText(_mb(0))
+        for label in (self.captured_value, self.written_value, self.dropped_value):
             label.setText("0")
-        self.dropped_value.setText("0")
         return path
 
     def release_recording(self, t0_ns: int) -> None:
@@ -233,8 +235,8 @@ class SecondCameraBox(QGroupBox):
             self.recorder.request_stop_recording()
 
     def set_locked(self, recording: bool) -> None:
-        """Lock the picker while either camera records."""
-        self._side_recording = recording
+        """Lock the picker while either camera records (the panel says so every tick)."""
+        self._panel_recording = recording
         self._update_controls()
 
     # ------------------------------------------------------------------ internals
@@ -294,13 +296,13 @@ class SecondCameraBox(QGroupBox):
             self.note_label.setText(text)
             self.note_label.setStyleSheet(_WARN if warn else _MUTED)
         self.note_label.setVisible(bool(text))
-        self.retry_button.setVisible(retry and not self._side_recording)
+        self.retry_button.setVisible(retry and not self._panel_recording)
         if text and self.preview.image is None:
             self.preview.placeholder = text if len(text) < 60 else "No picture"
             self.preview.update()
 
     def _update_controls(self) -> None:
-        locked = self._side_recording or self.is_recording
+        locked = self._panel_recording or self.is_recording
         self.enable_check.setEnabled(bool(self._choices) and not locked)
         self.camera_combo.setEnabled(self.enabled and not locked)
         if locked:
@@ -329,7 +331,7 @@ class SecondCameraBox(QGroupBox):
         r = self.last_result
         if r is None or not r.ended_early:
             return
-        if self._side_recording:
+        if self._panel_recording:
             self._note(f"Rear camera: {r.message} The side camera goes on recording.", warn=True)
         else:
             failed = self.recorder is not None and self.recorder.state is RecorderState.ERROR
@@ -346,8 +348,10 @@ class SecondCameraBox(QGroupBox):
                 self._take_result(emit=True)  # the file is final: hand it over now
             elif self.last_result is not None and self.last_result.ended_early:
                 self._note_result()
+            elif self._panel_recording:
+                self._note(f"{ALONE} {rec.error.message}", warn=True)
             else:
-                self._note(rec.error.message, warn=True, retry=True)
+                self._note(f"Rear camera: {rec.error.message}", warn=True, retry=True)
             if self.preview.image is not None:
                 self.preview.set_frame(None)
             self.preview.placeholder = "No picture from the rear camera"
@@ -356,8 +360,10 @@ class SecondCameraBox(QGroupBox):
             return
         if rec.state is RecorderState.OPENING:
             self._note("Starting the rear camera…")
-        elif self.note_label.text().startswith("Starting"):
-            self._note("")
+        elif (not self._panel_recording or self.note_label.text().startswith("Starting")) and (
+            self.last_result is None or not self.last_result.ended_early
+        ):
+            self._note(HINT)  # unless a rear problem must stay in view
         frame = rec.latest_preview()
         if frame is not None and frame.index != self._shown_index:
             self._shown_index = frame.index

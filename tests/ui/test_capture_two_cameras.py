@@ -172,10 +172,15 @@ def test_rear_camera_busy_side_records_alone(qtbot, panel: CapturePanel, tmp_pat
     assert panel.recorder.is_recording
     assert "rear camera is not recording" in panel.second.note_label.text()
     qtbot.waitUntil(lambda: _count(panel.written_value.text()) >= 20, timeout=5000)
+    note = panel.second.note_label.text()  # still said while recording, with the reason
+    assert "side camera records alone" in note and "another program" in note
+    assert panel.second.retry_button.isHidden()  # no retry in the middle of a recording
     panel.toggle_recording()
     qtbot.waitUntil(panel.review_button.isEnabled, timeout=5000)
     assert panel.last_result.written >= 20 and panel.last_result.path.name.endswith("_side.mkv")
     assert rear_files == [] and panel.second.last_result is None
+    qtbot.waitUntil(lambda: not panel.second.retry_button.isHidden(), timeout=2000)
+    assert panel.second.note_label.text().startswith("Rear camera: The camera is being used")
 
 
 def test_release_and_resume_both_cameras(qtbot, panel: CapturePanel) -> None:  # type: ignore[no-untyped-def]
