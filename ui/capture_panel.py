@@ -191,6 +191,9 @@ class CapturePanel(QWidget):
     recording_finished = Signal(str, float)
     #: The rear (second camera) recording is finished: path, measured capture fps.
     second_recording_finished = Signal(str, float)
+    # The side recording is finished and on disk (emitted at Stop, before "Review now"), so the
+    # main window links it to the visit at once: a recording is never left unlisted.
+    recording_saved = Signal(str, float)
 
     def __init__(self, parent: QWidget | None = None, *, developer_sources: bool = False,
                  recorder_options: Mapping[str, Any] | None = None) -> None:  # fmt: skip
@@ -562,6 +565,10 @@ class CapturePanel(QWidget):
             text += f" {result.dropped} frames were dropped."
         self._show_result(text, ok=not result.ended_early and not result.dropped)
         self.review_button.setEnabled(result.written > 0 and result.path.exists())
+        if result.written > 0 and result.path.exists():
+            self.recording_saved.emit(
+                str(result.path), float(result.measured_fps or result.requested_fps)
+            )
 
     def _review(self) -> None:
         r = self.last_result

@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self._history_tab, "History")
         self._history_stale = True
         self._current_visit: int | None = None
+        self._linked_captures: dict[str, int] = {}
         self._tasks: list = []
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -141,6 +142,10 @@ class MainWindow(QMainWindow):
         from ui.capture_panel import CapturePanel
 
         panel = CapturePanel(developer_sources=os.environ.get("STRIDE_CLINIC_DEV_SOURCES") == "1")
+        panel.recording_saved.connect(lambda path, fps: self._link_capture(path, fps, "side"))
+        panel.second_recording_finished.connect(
+            lambda path, fps: self._link_capture(path, fps, "rear")
+        )
         panel.recording_finished.connect(self._recording_finished)
         QTimer.singleShot(0, lambda: self._update_capture_destination())
         return _scrolling(panel)
@@ -262,13 +267,16 @@ class MainWindow(QMainWindow):
         self.capture.set_destination(folder, label)
         self._capture_visit = visit_id
 
-    def _recording_finished(self, path: str, capture_fps: float) -> None:
-        """A camera recording was stopped: record it on the visit and open it for marking."""
+    def _link_capture(self, path: str, capture_fps: float, view: str) -> int | None:
+        """Record a finished camera file on the visit it was filmed for (once per file)."""
         from app.records.recordings import add_existing_file
 
+        linked = self._linked_captures
+        if path in linked:
+            return linked[path]
         visit_id = getattr(self, "_capture_visit", None)
         if visit_id is None:
-            return
+            return None
         try:
             rid = add_existing_file(
                 self.clinic.db,
@@ -276,6 +284,7 @@ class MainWindow(QMainWindow):
                 visit_id,
                 Path(path),
                 capture_fps=capture_fps,
+                view=view,
             )
         except Exception as exc:  # the file itself stays where it is, nothing is lost
             QMessageBox.warning(
@@ -284,9 +293,17 @@ class MainWindow(QMainWindow):
                 f"The recording is saved as {path}, but could not be added to the visit: "
                 f"{getattr(exc, 'message', exc)}. Use “Import video…” to add it.",
             )
-            return
+            return None
+        linked[path] = rid
         self.refresh_patient(select_visit=visit_id)
-        self.open_recording(rid)
+        self.statusBar().showMessage(f"The {view}-view recording was added to the visit.", 5000)
+        return rid
+
+    def _recording_finished(self, path: str, capture_fps: float) -> None:
+        """“Review now”: open the (already linked) recording for marking at its first frame."""
+        rid = self._link_capture(path, capture_fps, "side")
+        if rid is not None:
+            self.open_recording(rid)
 
     def _on_tab_changed(self, index: int) -> None:
         tab = self.tabs.widget(index)
