@@ -25,42 +25,22 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.analysis.contacts import detect_contacts  # noqa: E402
+from app.analysis.evaluation import match_events, read_reference_csv, resample_track  # noqa: E402
 from app.analysis.events import EventType  # noqa: E402
-from app.analysis.keypoints import KeypointTrack, read_csv  # noqa: E402
+from app.analysis.keypoints import read_csv  # noqa: E402
 from app.analysis.metrics import temporal_metrics  # noqa: E402
 
 TOLERANCE_S = 0.060
 
 
 def read_truth(path: Path) -> dict[str, np.ndarray]:
-    """The RBDS truth CSV (``#`` comment lines) as columns of arrays."""
-    import csv
-
-    with open(path, encoding="utf-8") as fh:
-        rows = list(csv.DictReader(line for line in fh if not line.startswith("#")))
-    out = {k: np.array([r[k] for r in rows]) for k in rows[0]}
-    for k in ("strike_time_s", "toe_off_time_s", "contact_time_s"):
-        out[k] = out[k].astype(float)
-    return out
+    return read_reference_csv(path)
 
 
 def match(detected: list[float], truth: list[float]) -> tuple[float, float, np.ndarray]:
-    """Greedy one-to-one matching within the tolerance; (recall, precision, errors in ms)."""
-    det = np.asarray(sorted(detected))
-    used: set[int] = set()
-    errors = []
-    for g in truth:
-        if len(det) == 0:
-            break
-        order = np.argsort(np.abs(det - g))
-        for j in order[:2]:
-            if abs(det[j] - g) <= TOLERANCE_S and int(j) not in used:
-                used.add(int(j))
-                errors.append(det[j] - g)
-                break
-    recall = len(errors) / max(len(truth), 1)
-    precision = len(used) / max(len(det), 1)
-    return recall, precision, 1000.0 * np.asarray(errors)
+    """(recall, precision, errors in ms) — see :func:`app.analysis.evaluation.match_events`."""
+    recall, precision, errors = match_events(detected, truth, TOLERANCE_S)
+    return recall, precision, 1000.0 * errors
 
 
 def _stats(err: np.ndarray) -> dict[str, float | None]:
@@ -111,13 +91,9 @@ def resampled_accuracy(data: Path, stem: str) -> dict[str, object]:
     """IC accuracy after linear resampling of the 150 Hz markers to common camera rates."""
     track = read_csv(data / f"{stem}_keypoints.csv")
     truth = read_truth(data / f"{stem}_GT_footstrikes.csv")
-    t_true = np.arange(track.n_frames) / 150.0  # RBDS times are rounded to 1 ms
-    flat = track.xy.reshape(track.n_frames, -1)
     out: dict[str, object] = {}
     for fps in (30, 60, 120, 240):
-        new_t = np.arange(0.0, t_true[-1], 1.0 / fps)
-        xy = np.stack([np.interp(new_t, t_true, flat[:, k]) for k in range(flat.shape[1])], 1)
-        res = detect_contacts(KeypointTrack(new_t, xy.reshape(len(new_t), 2, 5, 2)))
+        res = detect_contacts(resample_track(track, fps, source_fps=150.0))
         ics = [e.time_s for e in res.events if e.type is EventType.INITIAL_CONTACT]
         rec, prec, err = match(ics, list(truth["strike_time_s"]))
         out[f"{fps}Hz"] = {

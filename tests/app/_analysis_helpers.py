@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.analysis.evaluation import match_events, read_reference_csv, resample_track
 from app.analysis.keypoints import KeypointTrack, read_csv
 
 TRIALS = {
@@ -30,38 +31,16 @@ def load_trial(
 
 
 def read_truth(path: Path) -> dict[str, np.ndarray]:
-    """The RBDS truth CSV (``#`` comment lines) as columns of arrays."""
-    import csv
-
-    with open(path, encoding="utf-8") as fh:
-        rows = list(csv.DictReader(line for line in fh if not line.startswith("#")))
-    out = {k: np.array([r[k] for r in rows]) for k in rows[0]}
-    for k in ("strike_time_s", "toe_off_time_s", "contact_time_s"):
-        out[k] = out[k].astype(float)
-    return out
+    return read_reference_csv(path)
 
 
 def match(
     detected: list[float], truth: list[float], tol: float = 0.06
 ) -> tuple[float, float, np.ndarray]:
     """(recall, precision, signed errors in s) with one-to-one matching within ``tol``."""
-    det = np.asarray(sorted(detected))
-    used: set[int] = set()
-    errors = []
-    for g in truth:
-        if len(det) == 0:
-            break
-        j = int(np.argmin(np.abs(det - g)))
-        if abs(det[j] - g) <= tol and j not in used:
-            used.add(j)
-            errors.append(det[j] - g)
-    return len(errors) / max(len(truth), 1), len(used) / max(len(det), 1), np.asarray(errors)
+    return match_events(detected, truth, tol)
 
 
 def resample(track: KeypointTrack, fps: float) -> KeypointTrack:
-    """Linear resampling onto a uniform grid at ``fps`` (150 Hz markers to 30-240 Hz)."""
-    t_true = np.arange(track.n_frames) / 150.0  # RBDS times are rounded to 1 ms; 150 Hz exactly
-    new_t = np.arange(0.0, t_true[-1], 1.0 / fps)
-    flat = track.xy.reshape(track.n_frames, -1)
-    out = np.stack([np.interp(new_t, t_true, flat[:, k]) for k in range(flat.shape[1])], axis=1)
-    return KeypointTrack(new_t, out.reshape(len(new_t), 2, 5, 2))
+    """150 Hz RBDS markers resampled to a camera rate."""
+    return resample_track(track, fps, source_fps=150.0)
