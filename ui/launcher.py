@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
 
 def _gui(*, demo: bool) -> int:
+    if _no_display():
+        print(
+            "stride-clinic: no screen found (DISPLAY/WAYLAND_DISPLAY are not set). Start it from "
+            "the desktop, or use a subcommand such as 'stride-clinic analyze VIDEO'.",
+            file=sys.stderr,
+        )
+        return 2
     from ui.application import run_gui
 
     return run_gui(demo=demo)
+
+
+def _no_display() -> bool:
+    """On Linux without X11/Wayland, Qt would abort with a cryptic plugin error."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

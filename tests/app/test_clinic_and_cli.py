@@ -111,3 +111,18 @@ def test_demo_visits_have_marked_clips_and_prescriptions(data_home: Path) -> Non
                 assert min(m.contacts_per_side) >= 7
             assert current_prescription_for_patient(s, row.id) is not None
     demo.close()
+
+
+def test_gui_without_a_screen_explains(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys as _sys
+
+    if not _sys.platform.startswith("linux"):
+        pytest.skip("Linux-only check")
+    from ui.launcher import main as launcher_main
+
+    for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(var, raising=False)
+    assert launcher_main([]) == 2
+    assert "no screen found" in capsys.readouterr().err
