@@ -241,7 +241,9 @@ class PatientActions:
         if not self.confirm_delete_visit():
             return False
         with self.clinic.db.session() as s:
-            files = visit_records.delete_visit(s, visit_id, self.clinic.videos_root)
+            files = visit_records.delete_visit(
+                s, visit_id, self.clinic.videos_root, self.clinic.folder.root
+            )
         for f in files:
             f.unlink(missing_ok=True)
         return True

@@ -101,19 +101,37 @@ def update_visit(
     return visit
 
 
-def delete_visit(session: Session, visit_id: int, videos_root: Path | None = None) -> list[Path]:
-    """Delete a visit and its records; returns its video files for the caller to remove after commit."""
+def delete_visit(
+    session: Session,
+    visit_id: int,
+    videos_root: Path | None = None,
+    data_root: Path | None = None,
+) -> list[Path]:
+    """Delete a visit and its records; returns its files for the caller to remove after commit.
+
+    The files are the visit's videos (with their capture sidecars) and, with ``data_root``, the
+    stills exported from them and the PDF copies of home programs given at this visit.
+    """
     visit = session.get(Visit, visit_id)
     if visit is None:
         return []
-    files = []
-    if videos_root is not None:
-        for rec in visit.recordings:
+    files: list[Path] = []
+    for rec in visit.recordings:
+        if videos_root is not None:
             p = Path(rec.video_path)
-            files.append(p if p.is_absolute() else videos_root / p)
+            video = p if p.is_absolute() else videos_root / p
+            files.append(video)
+            files.extend(video.parent.glob(f"{video.stem}.*.csv"))  # timestamps sidecar
+            files.extend(video.parent.glob(f"{video.stem}.*.json"))
+        if data_root is not None:
+            files.extend((data_root / "stills").glob(f"recording{rec.id}_frame*.png"))
+    if data_root is not None:
+        for program in visit.home_programs:
+            if program.pdf_path:
+                files.append(data_root / program.pdf_path)
     session.delete(visit)
     session.flush()
-    return files
+    return [f for f in files if f.exists()]
 
 
 def visits_of(session: Session, patient_id: int) -> list[Visit]:

@@ -167,3 +167,31 @@ def test_visit_validation(clinic) -> None:
 def test_media_folder_is_per_patient(clinic) -> None:
     assert clinic.folder.patient_media(12).name == "patient_000012"
     assert isinstance(clinic.folder.patient_media(12), Path)
+
+
+def test_delete_visit_returns_its_files_only(clinic) -> None:
+    from app.db.models import HomeProgram, Recording
+    from app.records.visits import delete_visit
+
+    with clinic.db.session() as s:
+        pid = create_patient(s, PatientData(full_name="Visit Files")).id
+        v1 = create_visit(s, pid, VisitData(visit_date="2026-01-01")).id
+        v2 = create_visit(s, pid, VisitData(visit_date="2026-02-01")).id
+        r1 = Recording(visit_id=v1, video_path="patient/v1/clip.mkv")
+        r2 = Recording(visit_id=v2, video_path="patient/v2/clip.mkv")
+        s.add_all([r1, r2])
+        s.flush()
+        s.add(HomeProgram(visit_id=v1, pdf_path="programs/p1.pdf"))
+        ids = (r1.id, r2.id)
+    for rel in ("patient/v1/clip.mkv", "patient/v1/clip.timestamps.csv", "patient/v2/clip.mkv"):
+        (clinic.videos_root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (clinic.videos_root / rel).write_bytes(b"x")
+    (clinic.folder.stills / f"recording{ids[0]}_frame3.png").write_bytes(b"p")
+    (clinic.folder.stills / f"recording{ids[1]}_frame3.png").write_bytes(b"p")
+    (clinic.folder.root / "programs").mkdir()
+    (clinic.folder.root / "programs" / "p1.pdf").write_bytes(b"%PDF")
+    with clinic.db.session() as s:
+        files = delete_visit(s, v1, clinic.videos_root, clinic.folder.root)
+    names = sorted(f.name for f in files)
+    assert names == ["clip.mkv", "clip.timestamps.csv", "p1.pdf", f"recording{ids[0]}_frame3.png"]
+    assert all("v2" not in str(f) for f in files)
