@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from app.capture import CameraSource, CaptureError, Recorder, RecorderState, RecordingResult
 
 if TYPE_CHECKING:  # the panel imports this module; a runtime import would be circular
-    from ui.capture_panel import PreviewView
+    from ui.capture_preview import PreviewView
 
 SETTINGS_SECOND_ON = "capture/second_enabled"
 SETTINGS_SECOND_CAMERA = "capture/second_camera"
