@@ -197,6 +197,13 @@ class MainWindow(QMainWindow):
 
         edit_menu = self.menuBar().addMenu("&Edit")
         self._action(edit_menu, "&Find patient", QKeySequence.StandardKey.Find, self._focus_search)
+        edit_menu.addSeparator()
+        self._action(
+            edit_menu,
+            "Clinic &settings…",
+            QKeySequence.StandardKey.Preferences,
+            self.clinic_settings,
+        )
         self._action(
             edit_menu,
             "&Edit patient…",
@@ -218,6 +225,11 @@ class MainWindow(QMainWindow):
     def _focus_search(self) -> None:
         self.patient_list.search.setFocus()
         self.patient_list.search.selectAll()
+
+    def clinic_settings(self) -> None:
+        from ui.settings_dialog import ClinicSettingsDialog
+
+        ClinicSettingsDialog(self.clinic, self).exec()
 
     def about(self) -> None:
         build = _build_info()
