@@ -211,7 +211,11 @@ class PatientActions:
     def create_visit(self, patient_id: int) -> int | None:
         clinicians = self._clinicians()
         dialog = VisitDialog(None, clinicians, parent=self.parent)
-        if clinicians:
+        signed_in = getattr(self.clinic.db, "clinician_id", None)
+        index = dialog.clinician.findData(signed_in) if signed_in is not None else -1
+        if index > 0:
+            dialog.clinician.setCurrentIndex(index)  # the signed-in clinician runs this visit
+        elif clinicians:
             dialog.clinician.setCurrentIndex(1)
         created: list[int] = []
 

@@ -179,3 +179,28 @@ def test_saved_prescription_shows_in_the_visits_table(qtbot, demo_clinic) -> Non
     w.prescription.panel.save()
     w.tabs.setCurrentWidget(w.patient_view)
     assert w.patient_view.visits.item(0, 4).text() == f"{expected} spm" != before
+
+
+def test_new_visit_defaults_to_the_signed_in_clinician(qtbot, clinic, monkeypatch) -> None:
+    from app.records.patients import PatientData, create_patient
+    from app.records.visits import ensure_clinician
+    from ui.dialogs import VisitDialog
+    from ui.main_window import MainWindow
+
+    with clinic.db.session() as s:
+        ensure_clinician(s, "Aaron First")
+        second = ensure_clinician(s, "Zoe Signed-In").id
+        pid = create_patient(s, PatientData(full_name="Visit Owner")).id
+    monkeypatch.setattr(clinic.db, "clinician_id", second, raising=False)
+    chosen: list[object] = []
+
+    def fake_exec(self) -> int:  # type: ignore[no-untyped-def]
+        chosen.append(self.clinician.currentData())
+        return 0
+
+    monkeypatch.setattr(VisitDialog, "exec", fake_exec)
+    w = MainWindow(clinic)
+    qtbot.addWidget(w)
+    w.patient_list.select(pid)
+    w.new_visit()
+    assert chosen == [second]
