@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -48,7 +47,7 @@ from app.capture import (
     open_device,
 )
 from app.capture.sources import OpenCVCameraSource
-from ui.capture_preview import PreviewView
+from ui.capture_preview import PreviewView, RecordingCounts
 from ui.capture_second import SecondCameraBox
 
 DEV_ENV = "STRIDE_CLINIC_DEV_SOURCES"
@@ -79,10 +78,6 @@ def _bold(widget: QWidget, point_size: int) -> None:
     font.setPointSize(point_size)
     font.setBold(True)
     widget.setFont(font)
-
-
-def _mb(n: int) -> str:
-    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
 
 
 class CapturePanel(QWidget):
@@ -153,16 +148,9 @@ class CapturePanel(QWidget):
         self.timer_label = QLabel("00:00")
         _bold(self.timer_label, 20)
         self.timer_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.size_value = QLabel("–")
-        self.captured_value = QLabel("–")
-        self.written_value = QLabel("–")
-        self.dropped_value = QLabel("–")
-        form = QFormLayout()
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
-        form.addRow("File size", self.size_value)
-        form.addRow("Frames captured", self.captured_value)
-        form.addRow("Frames saved", self.written_value)
-        form.addRow("Frames dropped", self.dropped_value)
+        self.counts = RecordingCounts()
+        self.size_value = self.counts.size_value
+        self.written_value = self.counts.written_value
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
         self.result_label.hide()
@@ -174,7 +162,7 @@ class CapturePanel(QWidget):
         rec.addWidget(self.destination_label_widget)
         rec.addWidget(self.record_button)
         rec.addWidget(self.timer_label)
-        rec.addLayout(form)
+        rec.addWidget(self.counts)
         rec.addWidget(self.result_label)
         rec.addWidget(self.review_button)
 
@@ -565,17 +553,11 @@ class CapturePanel(QWidget):
         if stats.recording:
             m, s = divmod(int(stats.elapsed_s), 60)
             self.timer_label.setText(f"{m:02d}:{s:02d}")
-            self.size_value.setText(_mb(stats.file_bytes))
-            self.captured_value.setText(str(stats.captured))
-            self.written_value.setText(str(stats.written))
-            self.dropped_value.setText(str(stats.dropped))
+            self.counts.show_counts(stats.captured, stats.written, stats.dropped, stats.file_bytes)
         elif self._was_recording:
             self._take_result()
             if self.last_result is not None:
                 r = self.last_result
-                self.captured_value.setText(str(r.captured))
-                self.written_value.setText(str(r.written))
-                self.dropped_value.setText(str(r.dropped))
-                if r.path.exists():
-                    self.size_value.setText(_mb(r.path.stat().st_size))
+                size = r.path.stat().st_size if r.path.exists() else None
+                self.counts.show_counts(r.captured, r.written, r.dropped, size)
         self._update_buttons()

@@ -1,16 +1,14 @@
-"""The live camera picture with the set-up overlays (centre line, level line, rates).
+"""Widgets shared by the capture panel and its second camera: the live picture with the set-up
+overlays (centre line, level line, rates), and the recording counts.
 
-Painted from the newest preview frame only; the capture panel pulls frames on its display timer.
+The picture is painted from the newest preview frame only; the panel pulls on its display timer.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import (
-    QSizePolicy,
-    QWidget,
-)
+from PySide6.QtWidgets import QFormLayout, QLabel, QSizePolicy, QWidget
 
 from app.capture import (
     PreviewFrame,
@@ -108,3 +106,35 @@ class PreviewView(QWidget):
             )
             p.setPen(QColor("white"))
             p.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.badge)
+
+
+def file_size_text(n: int) -> str:
+    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
+
+
+class RecordingCounts(QWidget):
+    """File size and frames captured / saved / dropped of one camera's recording."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.size_value = QLabel("–")
+        self.captured_value = QLabel("–")
+        self.written_value = QLabel("–")
+        self.dropped_value = QLabel("–")
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
+        form.addRow("File size", self.size_value)
+        form.addRow("Frames captured", self.captured_value)
+        form.addRow("Frames saved", self.written_value)
+        form.addRow("Frames dropped", self.dropped_value)
+
+    def show_counts(
+        self, captured: int, written: int, dropped: int, size_bytes: int | None
+    ) -> None:
+        """Live stats while recording, or a finished recording's result."""
+        self.captured_value.setText(str(captured))
+        self.written_value.setText(str(written))
+        self.dropped_value.setText(str(dropped))
+        if size_bytes is not None:
+            self.size_value.setText(file_size_text(size_bytes))

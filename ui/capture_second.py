@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -28,9 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.capture import CameraSource, CaptureError, Recorder, RecorderState, RecordingResult
-
-if TYPE_CHECKING:  # the panel imports this module; a runtime import would be circular
-    from ui.capture_preview import PreviewView
+from ui.capture_preview import PreviewView, RecordingCounts
 
 SETTINGS_SECOND_ON = "capture/second_enabled"
 SETTINGS_SECOND_CAMERA = "capture/second_camera"
@@ -49,10 +46,6 @@ class Choice(Protocol):
     key: str
     label: str
     make: Callable[[], CameraSource | None]
-
-
-def _mb(n: int) -> str:
-    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
 
 
 class SecondCameraBox(QGroupBox):
@@ -107,19 +100,12 @@ class SecondCameraBox(QGroupBox):
         controls.addWidget(self.note_label)
         controls.addStretch(1)
 
-        self.size_value = QLabel("–")
-        self.captured_value = QLabel("–")
-        self.written_value = QLabel("–")
-        self.dropped_value = QLabel("–")
-        form = QFormLayout()
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
-        form.addRow("File size", self.size_value)
-        form.addRow("Frames captured", self.captured_value)
-        form.addRow("Frames saved", self.written_value)
-        form.addRow("Frames dropped", self.dropped_value)
-        stats = QWidget()
-        stats.setLayout(form)
+        stats = RecordingCounts()
         stats.setFixedWidth(190)
+        self.counts = stats
+        self.captured_value = stats.captured_value
+        self.written_value = stats.written_value
+        self.dropped_value = stats.dropped_value
 
         layout = QHBoxLayout(self)
         layout.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignTop)
@@ -219,9 +205,7 @@ class SecondCameraBox(QGroupBox):
             return None
         self._was_recording = True
         self.last_result = None
-        self.size_value.setText(_mb(0))
-        for label in (self.captured_value, self.written_value, self.dropped_value):
-            label.setText("0")
+        self.counts.show_counts(0, 0, 0, 0)
         return path
 
     def release_recording(self, t0_ns: int) -> None:
@@ -317,11 +301,8 @@ class SecondCameraBox(QGroupBox):
         if r is None:
             return
         self.last_result = r
-        self.captured_value.setText(str(r.captured))
-        self.written_value.setText(str(r.written))
-        self.dropped_value.setText(str(r.dropped))
-        if r.path.exists():
-            self.size_value.setText(_mb(r.path.stat().st_size))
+        size = r.path.stat().st_size if r.path.exists() else None
+        self.counts.show_counts(r.captured, r.written, r.dropped, size)
         self._note_result()
         if emit and r.written and r.path.exists():
             self.recording_finished.emit(str(r.path), float(r.measured_fps or r.requested_fps))
@@ -375,10 +356,7 @@ class SecondCameraBox(QGroupBox):
         self.preview.badge = "● REC" if stats.recording else ""
         self.preview.update()
         if stats.recording:
-            self.size_value.setText(_mb(stats.file_bytes))
-            self.captured_value.setText(str(stats.captured))
-            self.written_value.setText(str(stats.written))
-            self.dropped_value.setText(str(stats.dropped))
+            self.counts.show_counts(stats.captured, stats.written, stats.dropped, stats.file_bytes)
         elif self._was_recording:
             self._take_result(emit=True)
         self._update_controls()
