@@ -29,16 +29,6 @@ def _age(dob: dt.date | None) -> str:
     return f"{t.year - dob.year - ((t.month, t.day) < (dob.month, dob.day))} years"
 
 
-def _cadence(session, visit_id: int) -> float | None:  # type: ignore[no-untyped-def]
-    m = measurements.visit_measurement(session, visit_id)
-    return m.cadence_spm if m else None
-
-
-def _target(session, visit_id: int) -> int | None:  # type: ignore[no-untyped-def]
-    p = measurements.latest_prescription(session, visit_id)
-    return p.target_spm if p else None
-
-
 class PatientActions:
     """Talks to the database for the main window; every change is one committed transaction."""
 
@@ -91,6 +81,8 @@ class PatientActions:
                         contacts=int(contact_counts.get(r.id, 0)),
                     )
                 )
+            measured = measurements.patient_measurements(s, patient_id)
+            prescribed = measurements.latest_prescriptions(s, patient_id)
             visits = [
                 VisitSummary(
                     id=v.id,
@@ -100,8 +92,8 @@ class PatientActions:
                     pain_running=v.pain_running,
                     recordings=recs.get(v.id, []),
                     notes=v.notes or "",
-                    cadence_spm=_cadence(s, v.id),
-                    target_spm=_target(s, v.id),
+                    cadence_spm=measured[v.id].cadence_spm if v.id in measured else None,
+                    target_spm=prescribed[v.id].target_spm if v.id in prescribed else None,
                 )
                 for v in p.visits
             ]

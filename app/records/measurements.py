@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.analysis.events import EventType, Foot, FootEvent
+from app.analysis.events import EventType, Foot
 from app.analysis.metrics import TemporalMetrics, temporal_metrics
-from app.db.models import Prescription, Recording, Visit
-from app.records.recordings import events_of
+from app.db.models import FootEventRecord, Prescription, Recording, Visit
+from app.records.recordings import to_event
 from app.records.validation import ValidationError
 
 
@@ -41,29 +41,56 @@ class VisitMeasurement:
         return 60.0 * sd_step / (mean_step * mean_step)
 
 
-def recording_events(session: Session, rec: Recording) -> list[FootEvent]:
-    return events_of(session, rec.id, rec.capture_fps or rec.container_fps or 30.0)
-
-
 def visit_measurement(session: Session, visit_id: int) -> VisitMeasurement | None:
     """Metrics from the recording of this visit with the most initial contacts, or None."""
-    best: VisitMeasurement | None = None
-    best_n = 0
-    for rec in session.scalars(
-        select(Recording).where(Recording.visit_id == visit_id).order_by(Recording.id)
-    ):
-        events = recording_events(session, rec)
+    return _best_per_visit(session, Recording.visit_id == visit_id).get(visit_id)
+
+
+def patient_measurements(session: Session, patient_id: int) -> dict[int, VisitMeasurement]:
+    """:func:`visit_measurement` for every visit of a patient, in two queries (patient view)."""
+    visit_ids = select(Visit.id).where(Visit.patient_id == patient_id)
+    return _best_per_visit(session, Recording.visit_id.in_(visit_ids))
+
+
+def _best_per_visit(session: Session, where: Any) -> dict[int, VisitMeasurement]:
+    recordings = list(session.scalars(select(Recording).where(where).order_by(Recording.id)))
+    e = FootEventRecord
+    # Plain rows, not ORM objects: a 100-visit history has thousands of events.
+    rows = session.execute(
+        select(e.recording_id, e.frame, e.foot, e.type, e.source, e.confidence)
+        .where(e.recording_id.in_([r.id for r in recordings]))
+        .order_by(e.frame)
+    )
+    by_recording: dict[int, list[Any]] = {}
+    for row in rows:
+        by_recording.setdefault(row.recording_id, []).append(row)
+    best: dict[int, VisitMeasurement] = {}
+    best_n: dict[int, int] = {}
+    for rec in recordings:
+        fps = rec.capture_fps or rec.container_fps or 30.0
+        events = [to_event(r, fps) for r in by_recording.get(rec.id, [])]
         ics = [e for e in events if e.type is EventType.INITIAL_CONTACT]
-        if len(ics) < 2 or len(ics) <= best_n:
+        if len(ics) < 2 or len(ics) <= best_n.get(rec.visit_id, 0):
             continue
         m = temporal_metrics(events)
         if m.cadence_spm is None:
             continue
-        best_n = len(ics)
-        best = VisitMeasurement(
+        best_n[rec.visit_id] = len(ics)
+        best[rec.visit_id] = VisitMeasurement(
             rec.id, m, (m.contacts.get("left", 0), m.contacts.get("right", 0)), rec.capture_fps
         )
     return best
+
+
+def latest_prescriptions(session: Session, patient_id: int) -> dict[int, Prescription]:
+    """The newest prescription of each visit of a patient, in one query."""
+    stmt = (
+        select(Prescription)
+        .join(Visit)
+        .where(Visit.patient_id == patient_id)
+        .order_by(Prescription.id)
+    )
+    return {p.visit_id: p for p in session.scalars(stmt)}  # later ids overwrite earlier
 
 
 def save_prescription(session: Session, visit_id: int, plan: dict[str, Any]) -> Prescription:

@@ -86,7 +86,8 @@ def recordings_of(session: Session, visit_id: int) -> list[Recording]:
 # --- foot events -------------------------------------------------------------------------------
 
 
-def _to_event(row: FootEventRecord, fps: float) -> FootEvent:
+def to_event(row: FootEventRecord, fps: float) -> FootEvent:
+    """A stored event row as a :class:`FootEvent`; ``fps`` is the capture rate."""
     return FootEvent(
         foot=Foot(row.foot),
         type=EventType(row.type),
@@ -103,7 +104,7 @@ def events_of(session: Session, recording_id: int, fps: float) -> list[FootEvent
         .where(FootEventRecord.recording_id == recording_id)
         .order_by(FootEventRecord.frame)
     )
-    return [_to_event(r, fps) for r in rows]
+    return [to_event(r, fps) for r in rows]
 
 
 def events_revision(session: Session, recording_id: int) -> int:
