@@ -141,9 +141,7 @@ class LandingView(QWidget):
             self.warnings.hide()
             return
         unit = " cm" if m.overstride_unit == "cm" else " %"
-        label = (
-            "Heel ahead of hip (cm)" if m.overstride_unit == "cm" else "Heel ahead of hip (% leg)"
-        )
+        label = "Overstride (cm)" if m.overstride_unit == "cm" else "Overstride (% leg)"
         stats = [m.overstride, m.shank_angle_deg, m.knee_flexion_deg, m.foot_strike_angle_deg]
         rows = [
             (

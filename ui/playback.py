@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -41,7 +42,8 @@ class TransportBar(QWidget):
             b.setToolTip(tip)
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.clicked.connect(slot)
-            b.setMinimumWidth(48)
+            # Never narrower than the text: clinic PCs use larger fonts than the test screen.
+            b.setMinimumWidth(max(48, b.fontMetrics().horizontalAdvance(text) + 24))
             return b
 
         self.back10 = button("−10", "Back 10 frames (Shift+←)", lambda: self.step(-10))
@@ -67,8 +69,14 @@ class TransportBar(QWidget):
         )
         self.frame_total = QLabel("/ 0")
         self.time_label = QLabel("")
-        self.time_label.setMinimumWidth(120)
-        self.time_label.setStyleSheet("font-family: monospace; font-size: 11pt;")
+        mono = QFont("monospace")
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        mono.setPointSize(11)
+        self.time_label.setFont(mono)
+        self.time_label.setToolTip("Real (capture) time of this frame since the first frame")
+        self.time_label.setMinimumWidth(
+            self.time_label.fontMetrics().horizontalAdvance("t = 0000.000 s") + 8
+        )
 
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 2, 0, 2)
@@ -98,7 +106,7 @@ class TransportBar(QWidget):
         self.frame_box.blockSignals(True)
         self.frame_box.setValue(frame)
         self.frame_box.blockSignals(False)
-        self.time_label.setText(f"{real_time_s:.3f} s real time" if real_time_s is not None else "")
+        self.time_label.setText(f"t = {real_time_s:.3f} s" if real_time_s is not None else "")
 
     @property
     def playing(self) -> bool:
