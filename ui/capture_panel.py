@@ -187,7 +187,7 @@ class CapturePanel(QWidget):
         side.addStretch(1)
         side_widget = QWidget()
         side_widget.setLayout(side)
-        side_widget.setFixedWidth(320)
+        side_widget.setFixedWidth(300)
         self.second = SecondCameraBox(PreviewView(), self.recorder_options)
         self.second.recording_finished.connect(self.second_recording_finished)
         left = QVBoxLayout()

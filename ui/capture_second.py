@@ -75,10 +75,10 @@ class SecondCameraBox(QGroupBox):
 
     def _build(self, preview: PreviewView) -> None:
         self.preview = preview
-        self.preview.setMinimumSize(256, 144)
-        self.preview.setFixedSize(256, 144)
+        self.preview.setMinimumSize(224, 126)
+        self.preview.setFixedSize(224, 126)
         self.preview.placeholder = "Rear camera off"
-        self.enable_check = QCheckBox("Record it together with the side camera")
+        self.enable_check = QCheckBox("Record with the side camera")
         self.enable_check.setChecked(QSettings().value(SETTINGS_SECOND_ON, False, bool))
         self.camera_combo = QComboBox()
         self.camera_combo.setSizeAdjustPolicy(
@@ -101,7 +101,7 @@ class SecondCameraBox(QGroupBox):
         controls.addStretch(1)
 
         stats = RecordingCounts()
-        stats.setFixedWidth(190)
+        stats.setFixedWidth(165)
         self.counts = stats
         self.captured_value = stats.captured_value
         self.written_value = stats.written_value
