@@ -109,7 +109,7 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
             cell = self.ci.addLayout(row=row, col=col)
             cell.setSpacing(0)
             cell.addItem(plot, row=0, col=0)
-            legend = pg.LegendItem(colCount=2, labelTextColor=INK, labelTextSize="8pt",
+            legend = pg.LegendItem(colCount=1, labelTextColor=INK, labelTextSize="8pt",
                                    verSpacing=-6, horSpacing=14)  # fmt: skip
             cell.addItem(legend, row=1, col=0)
             plot.legend = legend
