@@ -20,6 +20,10 @@ Usage: .venv/bin/python benchmarks/reliability.py [--kills 100] [--corrupt 300]
    with ``expected_revision``). Lost = successful commits − increments visible at the end. A
    short control run without version checks shows the method does detect lost updates.
 
+4. Fault cases from ``benchmarks/faults/`` (one module per area: restore, locks, full disk,
+   overwrites, concurrent imports, ...), each reporting its own counts; ``--only-faults [CASE ...]``
+   runs just those.
+
 Not measured here: a recording in progress when the program dies stays playable because the
 capture engine writes crash-safe Matroska (see tests/app/test_capture_crash.py).
 """
@@ -459,21 +463,49 @@ def pg_lost_updates(seconds: float) -> dict[str, object]:
     }
 
 
+def fault_cases(work: Path, seed: int, only: list[str] | None) -> dict[str, object]:
+    """The fault-injection cases of ``benchmarks/faults/`` (restore, locks, full disk, ...)."""
+    from benchmarks.faults import all_cases
+
+    out: dict[str, object] = {}
+    for name, run in all_cases().items():
+        if only and name not in only:
+            continue
+        case_dir = work / "faults" / name
+        case_dir.mkdir(parents=True)
+        t = time.perf_counter()
+        out.update(run(case_dir, seed))
+        out.setdefault("fault_case_seconds", {})[name] = round(time.perf_counter() - t, 1)  # type: ignore[index]
+    return out
+
+
 def main() -> int:
-    if len(sys.argv) > 1 and sys.argv[1] in CHILDREN:
-        CHILDREN[sys.argv[1]](*sys.argv[2:])
-        return 0
+    if len(sys.argv) > 1:
+        from benchmarks.faults import all_children
+
+        children = {**CHILDREN, **all_children()}
+        if sys.argv[1] in children:
+            children[sys.argv[1]](*sys.argv[2:])
+            return 0
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--kills", type=int, default=100)
     ap.add_argument("--corrupt", type=int, default=300)
     ap.add_argument("--analyze", type=int, default=12)
     ap.add_argument("--pg-seconds", type=float, default=60.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--only-faults", nargs="*", default=None, metavar="CASE",
+        help="run only these fault cases of benchmarks/faults/ and skip the rest",
+    )
     args = ap.parse_args()
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="stride-reliability-") as tmp:
         work = Path(tmp)
         out: dict[str, object] = {}
+        if args.only_faults is not None:
+            out.update(fault_cases(work, args.seed, args.only_faults or None))
+            print(json.dumps(out, indent=2))
+            return 0
         out.update(kill_session(args.kills, args.seed, work / "kill"))
         t1 = time.perf_counter()
         corrupt = corrupt_imports(args.corrupt, args.seed, work)
@@ -483,10 +515,13 @@ def main() -> int:
         t2 = time.perf_counter()
         out.update(pg_lost_updates(args.pg_seconds))
         t3 = time.perf_counter()
+        out.update(fault_cases(work, args.seed, None))
+        t4 = time.perf_counter()
     out["seconds"] = {
         "kill": round(t1 - t0, 1),
         "corrupt": round(t2 - t1, 1),
         "postgres": round(t3 - t2, 1),
+        "faults": round(t4 - t3, 1),
     }
     print(json.dumps(out, indent=2))
     return 0

@@ -8,6 +8,7 @@ silently overwriting another clinician's edit.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from sqlalchemy import (
@@ -40,6 +41,15 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
+def new_uid() -> str:
+    """A record's permanent identity (32 hex digits), never reused.
+
+    Integer ids can come back after a restore (SQLite reuses the largest freed id), so anything
+    outside the database that belongs to a record, such as its media folder, is named by ``uid``.
+    """
+    return uuid.uuid4().hex
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -60,9 +70,14 @@ class Clinician(Base):
 
 class Patient(Base):
     __tablename__ = "patient"
-    __table_args__ = (Index("ix_patient_name_key", "name_key"),)
+    __table_args__ = (
+        Index("ix_patient_name_key", "name_key"),
+        Index("uq_patient_uid", "uid", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Never reused, unlike ``id``: names the record's media folder (see ``new_uid``).
+    uid: Mapped[str] = mapped_column(String(32), default=new_uid, nullable=False)
     full_name: Mapped[str] = mapped_column(String(300))
     # Case- and accent-folded name used for instant search and duplicate detection.
     name_key: Mapped[str] = mapped_column(String(300))
@@ -92,6 +107,8 @@ class Visit(Base):
     __tablename__ = "visit"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Never reused, unlike ``id``: names the record's media folder (see ``new_uid``).
+    uid: Mapped[str] = mapped_column(String(32), default=new_uid, nullable=False)
     patient_id: Mapped[int] = mapped_column(
         ForeignKey("patient.id", ondelete="CASCADE"), index=True
     )
@@ -122,6 +139,7 @@ class Visit(Base):
     )
 
     __table_args__ = (
+        Index("uq_visit_uid", "uid", unique=True),
         CheckConstraint("pain_now IS NULL OR (pain_now BETWEEN 0 AND 10)", name="pain_now"),
         CheckConstraint(
             "pain_worst_24h IS NULL OR (pain_worst_24h BETWEEN 0 AND 10)", name="pain_worst"
@@ -135,8 +153,11 @@ class Visit(Base):
 
 class Recording(Base):
     __tablename__ = "recording"
+    __table_args__ = (Index("uq_recording_uid", "uid", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Never reused, unlike ``id``: names the record's media folder (see ``new_uid``).
+    uid: Mapped[str] = mapped_column(String(32), default=new_uid, nullable=False)
     visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id", ondelete="CASCADE"), index=True)
     # Relative to the data folder's videos directory, so the folder can move or be shared.
     video_path: Mapped[str] = mapped_column(String(1000))
@@ -287,6 +308,8 @@ class AuditEntry(Base):
     patient_id: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str | None] = mapped_column(String(500))
     workstation: Mapped[str | None] = mapped_column(String(200))
+    # Hash chained to the previous entry, so an edited or deleted row is detectable.
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 __all__ = [
@@ -302,4 +325,5 @@ __all__ = [
     "Visit",
     "VisitOutcome",
     "func",
+    "new_uid",
 ]

@@ -114,3 +114,42 @@ def test_deleting_a_patient_cascades_in_the_database(tmp_path: Path) -> None:
         assert s.scalars(select(Recording)).all() == []
         assert s.scalars(select(FootEventRecord)).all() == []
     db.dispose()
+
+
+def test_uid_migration_gives_existing_rows_distinct_uids_and_downgrade_keeps_rows(
+    tmp_path: Path,
+) -> None:
+    """0004 adds ``uid`` without copying tables: existing patients, visits and recordings each
+    get their own uid, and going back down never cascades into the child rows."""
+    path = tmp_path / "c.sqlite3"
+    db = open_database(sqlite_url(path))
+    db.downgrade("0003")
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA foreign_keys=ON")
+        for i in (1, 2):
+            conn.execute(
+                "INSERT INTO patient (id, full_name, name_key, sex, version, created_at, updated_at) "
+                "VALUES (?, ?, ?, 'unspecified', 1, '2026-01-01', '2026-01-01')",
+                (i, f"P{i}", f"p{i}"),
+            )
+            conn.execute(
+                "INSERT INTO visit (id, patient_id, visit_date, version, created_at) "
+                "VALUES (?, ?, '2026-01-0' || ?, 1, '2026-01-01')",
+                (i, i, i),
+            )
+            conn.execute(
+                "INSERT INTO recording (id, visit_id, video_path, view, events_revision, created_at) "
+                "VALUES (?, ?, 'v.mp4', 'side', 0, '2026-01-01')",
+                (i, i),
+            )
+    db.upgrade()
+    with sqlite3.connect(path) as conn:
+        for table in ("patient", "visit", "recording"):
+            uids = [r[0] for r in conn.execute(f"SELECT uid FROM {table}")]
+            assert len(uids) == 2 and len(set(uids)) == 2 and all(len(u) == 32 for u in uids)
+    db.downgrade("0003")
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM visit").fetchone()[0] == 2
+        assert conn.execute("SELECT COUNT(*) FROM recording").fetchone()[0] == 2
+    db.upgrade()
+    db.dispose()
