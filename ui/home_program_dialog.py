@@ -5,7 +5,6 @@ Rendering lives in :mod:`ui.home_program`; this module is the dialog around it.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
@@ -34,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.filenames import safe_file_name
 from app.reports.exercises import ExerciseLibrary, ExerciseLibraryError
 from app.reports.home_program import (
     HomeProgramContent,
@@ -63,10 +63,6 @@ from ui.home_program import (
 
 def _lines(edit: QPlainTextEdit) -> list[str]:
     return [x.strip() for x in edit.toPlainText().splitlines() if x.strip()]
-
-
-def _safe_file_name(text: str) -> str:
-    return re.sub(r'[\\/:*?"<>|]+', " ", text).strip() or "Home program"
 
 
 class HomeProgramDialog(QDialog):
@@ -348,9 +344,13 @@ class HomeProgramDialog(QDialog):
         content = self._checked_content()
         if content is None:
             return None
-        name = _safe_file_name(f"{content.title} - {content.patient_name} - {content.date_text}")
+        name = safe_file_name(
+            f"{content.title} - {content.patient_name} - {content.date_text}",
+            ".pdf",
+            fallback="Home program",
+        )
         path, _ = QFileDialog.getSaveFileName(
-            self, "Save home program as PDF", str(Path.home() / f"{name}.pdf"), "PDF (*.pdf)"
+            self, "Save home program as PDF", str(Path.home() / name), "PDF (*.pdf)"
         )
         if not path:
             return None

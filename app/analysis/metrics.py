@@ -15,6 +15,7 @@ import numpy as np
 
 from app.analysis.events import EventType, Foot, FootEvent
 from app.analysis.keypoints import JOINTS, KeypointTrack
+from app.annotation.geometry import check_cm_per_px
 
 HIP, KNEE, ANKLE, HEEL, TOE = (JOINTS.index(j) for j in ("hip", "knee", "ankle", "heel", "toe"))
 
@@ -262,6 +263,8 @@ def landing_metrics(
     event's ``foot`` gives the side.
     """
     d = 1.0 if direction == "right" else -1.0
+    if cm_per_px is not None:  # a negative or infinite scale would give plausible-looking nonsense
+        cm_per_px = check_cm_per_px(cm_per_px)
     with np.errstate(all="ignore"):
         legs = np.linalg.norm(track.xy[:, :, HIP] - track.xy[:, :, ANKLE], axis=-1)
     leg = float(np.nanpercentile(legs, 90)) if np.isfinite(legs).any() else float("nan")

@@ -133,17 +133,40 @@ def calibrate(p: Point, q: Point, known_cm: float) -> float:
             f"The calibration marks are only {length:.1f} pixels apart: zoom in and click the "
             "two ends of a longer object so the scale is accurate."
         )
-    return cm / length
+    return check_cm_per_px(cm / length)
+
+
+def check_cm_per_px(value: object) -> float:
+    """The calibration scale in cm per pixel as a positive finite float, or :class:`GeometryError`.
+
+    The one check for every place a scale enters the program (the marking panel, the stored
+    recording, ``analyze --cm-per-px``): a zero, negative, NaN or infinite scale would turn every
+    distance into 0, a negative overstride or "inf cm" without any other sign of trouble.
+    """
+    if isinstance(value, bool):
+        raise GeometryError("The calibration scale must be a number of centimetres per pixel.")
+    try:
+        scale = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise GeometryError(
+            "The calibration scale must be a number of centimetres per pixel."
+        ) from exc
+    if not math.isfinite(scale) or scale <= 0.0:
+        raise GeometryError(
+            f"A calibration scale of {scale:g} cm per pixel is not possible: it must be a "
+            "positive number (calibrate again with a known length)."
+        )
+    return scale
 
 
 def distance_cm(p: Point, q: Point, cm_per_px: float) -> float:
     """Distance between two points in centimetres, using a scale from :func:`calibrate`."""
     try:
-        scale = float(cm_per_px)
-    except (TypeError, ValueError) as exc:
-        raise GeometryError("The calibration scale is not a number: calibrate again.") from exc
-    if not math.isfinite(scale) or scale <= 0.0:
-        raise GeometryError("There is no valid calibration: calibrate with a known length first.")
+        scale = check_cm_per_px(cm_per_px)
+    except GeometryError as exc:
+        raise GeometryError(
+            "There is no valid calibration: calibrate with a known length first."
+        ) from exc
     return distance_px(p, q) * scale
 
 

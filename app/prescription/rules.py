@@ -141,6 +141,22 @@ def validate_percent(value: object) -> float:
     return pct
 
 
+def validate_stored_prescription(
+    target: object, baseline: object | None = None, percent: object | None = None
+) -> tuple[int, float | None, float | None]:
+    """Check the figures of a prescription before it is stored: ``(target, baseline, percent)``.
+
+    The same hard limits as when prescribing (:func:`validate_spm`: 60–300 spm, finite;
+    :func:`validate_percent`: −50…50 %), applied at the one place every prescription is saved,
+    so a plan built by other code or read from a file cannot store 0, −5, 5000 or infinite
+    steps per minute. The guard-rail *warnings* (unusual but possible values) stay non-blocking.
+    """
+    tgt = round_half_up(validate_spm(target, "The target cadence"))
+    base = None if baseline is None else validate_spm(baseline, "The baseline cadence")
+    pct = None if percent is None else validate_percent(percent)
+    return tgt, base, pct
+
+
 def _validate_contacts(contacts: object) -> tuple[int, int]:
     try:
         left, right = contacts  # type: ignore[misc]

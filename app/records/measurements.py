@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from app.analysis.events import EventType, Foot
 from app.analysis.metrics import TemporalMetrics, temporal_metrics
 from app.db.models import FootEventRecord, Prescription, Recording, Visit
+from app.prescription.rules import PrescriptionError, validate_stored_prescription
 from app.records.recordings import to_event
-from app.records.validation import ValidationError
+from app.records.validation import SPEED_RANGE_KMH, ValidationError, optional_number
 
 
 @dataclass
@@ -97,16 +98,22 @@ def save_prescription(session: Session, visit_id: int, plan: dict[str, Any]) -> 
     """Store a prescription (the plan's JSON) with the visit; earlier ones are kept as history."""
     if session.get(Visit, visit_id) is None:
         raise ValidationError("visit_id", "This visit no longer exists.")
+    if plan.get("target_spm") is None:
+        raise ValidationError("target_spm", "The prescription has no target cadence.")
     try:
-        target = int(plan["target_spm"])
-    except (KeyError, TypeError, ValueError):
-        raise ValidationError("target_spm", "The prescription has no target cadence.") from None
+        target, baseline, percent = validate_stored_prescription(
+            plan["target_spm"], plan.get("baseline_spm"), plan.get("percent")
+        )
+        speed = plan.get("treadmill_speed_kmh")
+        optional_number(speed, "treadmill_speed_kmh", "Treadmill speed", SPEED_RANGE_KMH, "km/h")
+    except PrescriptionError as exc:
+        raise ValidationError("target_spm", str(exc)) from None
     p = Prescription(
         visit_id=visit_id,
-        baseline_spm=plan.get("baseline_spm"),
+        baseline_spm=baseline,
         baseline_source=plan.get("baseline_source"),
         target_spm=target,
-        increase_pct=plan.get("percent"),
+        increase_pct=percent,
         plan=plan,
     )
     session.add(p)

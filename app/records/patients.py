@@ -17,6 +17,7 @@ from app.records.validation import (
     SEXES,
     ValidationError,
     clean_name,
+    clean_text,
     name_key,
     optional_number,
     parse_date,
@@ -86,10 +87,6 @@ def _validated(data: PatientData) -> dict[str, object]:
             f"A leg length of {leg:g} cm is more than 65 % of the height ({height:g} cm); please check both.",
         )
 
-    def text(v: str | None) -> str | None:
-        v = (v or "").strip()
-        return v or None
-
     return {
         "full_name": name,
         "name_key": name_key(name),
@@ -97,10 +94,10 @@ def _validated(data: PatientData) -> dict[str, object]:
         "sex": sex,
         "height_cm": height,
         "leg_length_cm": leg,
-        "phone": text(data.phone),
-        "email": text(data.email),
-        "complaint": text(data.complaint),
-        "notes": text(data.notes),
+        "phone": clean_text(data.phone, "phone", "The phone number"),
+        "email": clean_text(data.email, "email", "The e-mail address"),
+        "complaint": clean_text(data.complaint, "complaint", "The complaint"),
+        "notes": clean_text(data.notes, "notes", "The notes", multiline=True),
     }
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.analysis.events import EventSource, EventType, Foot, FootEvent
 from app.db.models import FootEventRecord, Overlay, Recording, Visit
-from app.records.validation import ValidationError
+from app.records.validation import ValidationError, calibration_scale
 
 if TYPE_CHECKING:
     from app.db.database import Database
@@ -66,7 +66,7 @@ def set_calibration(
     rec = session.get(Recording, recording_id)
     if rec is None:
         raise ValidationError("id", "This recording no longer exists.")
-    rec.cm_per_px = cm_per_px
+    rec.cm_per_px = calibration_scale(cm_per_px)  # refuses 0, negative, NaN, inf
     rec.calibration = detail
 
 

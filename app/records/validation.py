@@ -6,6 +6,8 @@ import datetime as dt
 import math
 import unicodedata
 
+from app.annotation.geometry import GeometryError, check_cm_per_px
+
 
 class ValidationError(ValueError):
     """Input that cannot be saved. ``field`` names the form field, ``message`` says why."""
@@ -52,14 +54,86 @@ def name_key(name: str) -> str:
     return " ".join(stripped.casefold().split())
 
 
+# Characters that change how text is *displayed* without being visible: a right-to-left
+# override (U+202E) makes "Anna\u202eztiM" show as "AnnaMitze", so two records look alike and
+# a file name can hide its real extension. Never legitimate in a name or a note.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+# Zero-width (non-)joiners are real parts of Persian, Hindi and other names, and of emoji.
+_NAME_FORMAT_OK = frozenset("\u200c\u200d")
+MAX_TEXT = 5000
+MAX_LINE = 300
+
+
+def _text_problem(text: str, *, multiline: bool) -> str | None:
+    """Why ``text`` cannot be stored (None when it can): one plain sentence."""
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat == "Cs":
+            # A lone surrogate cannot be written as UTF-8 (SQLite, PDF, CSV all fail later).
+            return "contains a damaged character (often from copy and paste); please retype it"
+        if ch in BIDI_CONTROLS:
+            return (
+                f"contains an invisible text-direction character (U+{ord(ch):04X}) that "
+                "changes how it is shown; please retype it"
+            )
+        if cat == "Cc" and not (multiline and ch in "\n\t"):
+            return "contains control characters; please retype it"
+        if cat == "Cf" and not multiline and ch not in _NAME_FORMAT_OK:
+            return (
+                f"contains an invisible formatting character (U+{ord(ch):04X}); please retype it"
+            )
+    return None
+
+
+def clean_text(
+    value: object,
+    field: str,
+    label: str,
+    *,
+    multiline: bool = False,
+    max_len: int | None = None,
+    required: bool = False,
+) -> str | None:
+    """Validated free text (NFC-normalised), or None when empty and not ``required``.
+
+    Single-line text has its runs of whitespace collapsed to one space. Lone surrogates,
+    control characters (except newline and tab in ``multiline`` text), bidirectional
+    overrides and, in single-line text, invisible format characters are refused with a
+    :class:`ValidationError` naming ``label``: they make text unprintable or misleading.
+    """
+    if value is None:
+        text = ""
+    elif isinstance(value, str):
+        text = value
+    else:
+        raise ValidationError(field, f"{label} must be text.")
+    limit = max_len if max_len is not None else (MAX_TEXT if multiline else MAX_LINE)
+    if multiline:
+        text = "\n".join(line.rstrip() for line in text.strip().splitlines())
+    else:
+        text = " ".join(text.split())  # a pasted line break or tab in a name becomes a space
+    problem = _text_problem(text, multiline=multiline)
+    if problem:
+        raise ValidationError(field, f"{label} {problem}.")
+    text = unicodedata.normalize("NFC", text)
+    if not text:
+        if required:
+            raise ValidationError(field, f"Please enter {label.lower()}.")
+        return None
+    if len(text) > limit:
+        raise ValidationError(field, f"{label} is longer than {limit} characters.")
+    return text
+
+
 def clean_name(value: str | None) -> str:
-    name = " ".join((value or "").split())
-    if not name:
+    """The patient's name, validated by :func:`clean_text` (required, at most 300 characters)."""
+    if value is not None and not isinstance(value, str):
+        raise ValidationError("full_name", "The name must be text.")
+    name = clean_text(value, "full_name", "The name", max_len=MAX_NAME)
+    if name is None:
         raise ValidationError("full_name", "Please enter the patient's name.")
-    if len(name) > MAX_NAME:
-        raise ValidationError("full_name", f"The name is longer than {MAX_NAME} characters.")
-    if any(unicodedata.category(ch) == "Cc" for ch in name):
-        raise ValidationError("full_name", "The name contains control characters.")
     return name
 
 
@@ -117,3 +191,17 @@ def optional_score(value: object, field: str, label: str) -> int | None:
     if number != int(number):
         raise ValidationError(field, f"{label} must be a whole number from 0 to 10.")
     return int(number)
+
+
+def calibration_scale(value: object) -> float | None:
+    """A stored calibration (cm per pixel): None (not calibrated) or a positive finite number.
+
+    Raises :class:`ValidationError` on ``cm_per_px``; the rule itself is
+    :func:`app.annotation.geometry.check_cm_per_px`, shared with the marking panel and the CLI.
+    """
+    if value is None:
+        return None
+    try:
+        return check_cm_per_px(value)
+    except GeometryError as exc:
+        raise ValidationError("cm_per_px", exc.message) from None

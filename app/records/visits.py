@@ -14,6 +14,7 @@ from app.records.validation import (
     INCLINE_RANGE_PCT,
     SPEED_RANGE_KMH,
     ValidationError,
+    clean_text,
     optional_number,
     optional_score,
     parse_date,
@@ -64,13 +65,13 @@ def _validated(session: Session, data: VisitData) -> dict[str, object]:
         "incline_pct": optional_number(
             data.incline_pct, "incline_pct", "Incline", INCLINE_RANGE_PCT, "%"
         ),
-        "shoes": (data.shoes or "").strip() or None,
+        "shoes": clean_text(data.shoes, "shoes", "Shoes"),
         "pain_now": optional_score(data.pain_now, "pain_now", "Pain now"),
         "pain_worst_24h": optional_score(
             data.pain_worst_24h, "pain_worst_24h", "Worst pain in 24 h"
         ),
         "pain_running": optional_score(data.pain_running, "pain_running", "Pain during running"),
-        "notes": (data.notes or "").strip() or None,
+        "notes": clean_text(data.notes, "notes", "The notes", multiline=True),
     }
 
 
