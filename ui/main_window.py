@@ -116,6 +116,9 @@ class MainWindow(QMainWindow):
         if self.current_patient_id() is None and self.patient_list.model.rowCount():
             self.patient_list.table.setCurrentIndex(self.patient_list.proxy.index(0, 0))
         self._restore_geometry()
+        from ui.settings_dialog import show_settings_warnings
+
+        self.settings_warning = show_settings_warnings(self, clinic)  # bad keys of settings.json
 
     # --- panels, built on first use ---------------------------------------------------------
     @property

@@ -3,6 +3,8 @@ and the video memory budget."""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMainWindow,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
@@ -23,9 +26,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.reports.home_program import LOGO_SETTING
+from app.settings import Settings
 
 if TYPE_CHECKING:
     from app.clinic import Clinic
+
+log = logging.getLogger(__name__)
 
 
 class ClinicSettingsDialog(QDialog):
@@ -81,25 +87,68 @@ class ClinicSettingsDialog(QDialog):
             self.logo.setText(name)
 
     def save(self) -> bool:
+        """Check the form with the same rules as loading (app.settings), then write the file."""
         logo = self.logo.text().strip()
         if logo and not Path(logo).is_file():
             QMessageBox.warning(self, "Clinic settings", f"The logo file {logo} does not exist.")
             return False
         st = self.clinic.settings
-        st.clinic_name = self.name.text().strip() or "Stride Clinic"
-        st.clinic_contact = self.contact.toPlainText().strip()
-        st.video_memory_budget_mb = int(self.budget.value())
-        st.extra = dict(st.extra)
+        candidate = st.to_dict()
+        candidate.update(
+            clinic_name=self.name.text(),
+            clinic_contact=self.contact.toPlainText(),
+            video_memory_budget_mb=int(self.budget.value()),
+        )
+        extra = dict(st.extra)
         if logo:
-            st.extra[LOGO_SETTING] = logo
+            extra[LOGO_SETTING] = logo
         else:
-            st.extra.pop(LOGO_SETTING, None)
+            extra.pop(LOGO_SETTING, None)
+        candidate["extra"] = extra
+        checked = Settings.from_dict(candidate)
+        if checked.problems:
+            QMessageBox.warning(
+                self,
+                "Clinic settings",
+                "The settings were not saved:\n\n" + "\n".join(str(p) for p in checked.problems),
+            )
+            return False
         try:
-            st.save(self.clinic.folder.settings_file)
+            checked.save(self.clinic.folder.settings_file)
         except OSError as exc:
             QMessageBox.warning(
                 self, "Clinic settings", f"The settings could not be saved: {exc.strerror or exc}."
             )
             return False
+        for f in fields(Settings):
+            setattr(st, f.name, getattr(checked, f.name))  # the open clinic sees the new values
         self.accept()
         return True
+
+
+def show_settings_warnings(window: QMainWindow, clinic: Clinic) -> QLabel | None:
+    """Tell the clinician, in the main window's status bar, which settings were not used.
+
+    A permanent label (never overwritten by later status messages) with every problem in its
+    tooltip, plus a status message naming the keys; each problem is also logged. Returns the
+    label, or None when the settings were all fine.
+    """
+    warnings = clinic.settings_warnings
+    if not warnings:
+        return None
+    for w in warnings:
+        log.warning("%s", w)
+    keys = ", ".join(p.key for p in clinic.settings.problems if not p.fatal)
+    label = QLabel(f"⚠ Settings not used: {keys}")
+    label.setObjectName("settingsWarning")
+    label.setToolTip(
+        "\n".join(warnings)
+        + f"\n\nCorrect them in Edit ▸ Clinic settings or in {clinic.folder.settings_file}."
+    )
+    window.statusBar().addPermanentWidget(label)
+    window.statusBar().showMessage(
+        f"Some settings were wrong and their defaults are used ({keys}): hover the warning "
+        "at the bottom right for details.",
+        20_000,
+    )
+    return label

@@ -92,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
     except (DataFolderError, DatabaseError) as e:
         print(f"{PROG}: error: {getattr(e, 'message', e)}", file=sys.stderr)
         return 2
+    for warning in clinic.settings_warnings:  # bad settings fell back to their defaults
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
     try:
         return _run(args, clinic)
     except NoPrescriptionError as e:

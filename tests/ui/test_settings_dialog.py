@@ -30,3 +30,19 @@ def test_missing_logo_is_refused(qtbot, clinic, monkeypatch) -> None:
     d.logo.setText("/nowhere/logo.png")
     assert not d.save()
     assert "does not exist" in shown[0]
+
+
+def test_dialog_validates_like_loading(qtbot, clinic, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2]))
+    before = clinic.folder.settings_file.read_bytes() if clinic.folder.settings_file.exists() else None
+    d = ClinicSettingsDialog(clinic)
+    qtbot.addWidget(d)
+    d.name.setText("Physio \u202eNord")  # a right-to-left override would print reversed
+    assert not d.save()
+    assert "clinic_name" in shown[0] and "U+202E" in shown[0]
+    after = clinic.folder.settings_file.read_bytes() if clinic.folder.settings_file.exists() else None
+    assert after == before  # nothing written
+    assert clinic.settings.clinic_name == "Stride Clinic"
