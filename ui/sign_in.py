@@ -71,7 +71,13 @@ class SignInDialog(QDialog):
         form.addRow("Clinician", self.name)
         form.addRow("Password", self.password)
         self.buttons = QDialogButtonBox()
-        self.buttons.addButton("Sign in", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.sign_in_button = self.buttons.addButton(
+            "Sign in", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        # After repeated wrong passwords: the button waits as long as the account does.
+        self._pause = QTimer(self)
+        self._pause.setSingleShot(True)
+        self._pause.timeout.connect(self._end_pause)
         self.buttons.addButton("Quit", QDialogButtonBox.ButtonRole.RejectRole)
         self.buttons.accepted.connect(self._try_accept)
         self.buttons.rejected.connect(self.reject)
@@ -87,6 +93,12 @@ class SignInDialog(QDialog):
             self.clinician = accounts.sign_in(
                 self.clinic.db, self.name.currentText(), self.password.text()
             )
+        except accounts.SignInLocked as exc:
+            self.error.setText(exc.message)
+            self.error.show()
+            self.sign_in_button.setEnabled(False)
+            self._pause.start(int(exc.seconds * 1000) + 500)
+            return
         except accounts.SignInError as exc:
             self.error.setText(exc.message)
             self.error.show()
@@ -96,6 +108,10 @@ class SignInDialog(QDialog):
             # never keep the typed password in the widget longer than needed
             self.password.clear()
         self.accept()
+
+    def _end_pause(self) -> None:
+        self.sign_in_button.setEnabled(True)
+        self.error.setText("You can try again now.")
 
 
 def maybe_sign_in(clinic: Clinic, parent: QWidget | None = None) -> Clinician | None:

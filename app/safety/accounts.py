@@ -3,12 +3,23 @@
 Sign-in is off until the first clinician is given a password (:func:`accounts_enabled`); a
 single-user practice never sees a sign-in window. Passwords are hashed with argon2id
 (``argon2-cffi``'s defaults, RFC 9106's second recommended setting) and never stored or logged.
+
+Repeated wrong passwords slow down: after :data:`FREE_FAILURES` failures in a row for one name
+(within :data:`FAILURE_WINDOW`), that name is refused for 30 s, then 60 s, 120 s … up to 15 min
+per further failure, without even checking the password. For an existing clinician the
+failures are counted from the audit trail's ``sign_in_failed`` entries, so the delay survives
+a restart of the program and holds on every workstation of a shared database; for a name
+that does not exist the count is kept in this process only (there is no account to protect,
+and the name must not be written anywhere). A correct password resets the count.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
@@ -16,7 +27,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.db.models import Clinician
+from app.db.models import AuditEntry, Clinician
 from app.safety import audit
 
 if TYPE_CHECKING:
@@ -31,6 +42,13 @@ _hasher = PasswordHasher()  # argon2id
 _DUMMY_HASH = _hasher.hash("not a real password")
 
 
+FREE_FAILURES = 5
+FIRST_LOCKOUT_S = 30.0
+MAX_LOCKOUT_S = 15 * 60.0
+FAILURE_WINDOW = dt.timedelta(hours=1)
+LOCKED_DETAIL = "refused: too many failures"  # audit detail of an attempt made while locked
+
+
 class SignInError(Exception):
     """Sign-in or account change refused. ``message`` is for the clinician."""
 
@@ -39,11 +57,96 @@ class SignInError(Exception):
         self.message = message
 
 
-def hash_password(password: str) -> str:
-    """The argon2id hash of ``password`` (checks the minimum length)."""
+class SignInLocked(SignInError):
+    """Too many wrong passwords for this name: ``seconds`` until the next attempt is checked."""
+
+    def __init__(self, message: str, seconds: float) -> None:
+        super().__init__(message)
+        self.seconds = seconds
+
+
+def check_new_password(password: object) -> str:
+    """``password`` if it may be set, else :class:`SignInError` with the reason.
+
+    At least :data:`MIN_PASSWORD` characters, not only spaces (eight spaces were accepted), and
+    only characters that can be typed again (no control characters or damaged text).
+    """
+    if not isinstance(password, str):
+        raise SignInError("The password must be text.")
+    if not password.strip():
+        raise SignInError("A password cannot be only spaces. Choose one with letters or digits.")
     if len(password) < MIN_PASSWORD:
         raise SignInError(f"Choose a password of at least {MIN_PASSWORD} characters.")
-    return _hasher.hash(password)
+    if any(ch in "\r\n\t" or ord(ch) < 32 or 0xD800 <= ord(ch) <= 0xDFFF for ch in password):
+        raise SignInError(
+            "The password contains a character that cannot be typed at sign-in "
+            "(a line break, tab or damaged character). Choose another."
+        )
+    return password
+
+
+def hash_password(password: str) -> str:
+    """The argon2id hash of ``password`` (checked by :func:`check_new_password`)."""
+    return _hasher.hash(check_new_password(password))
+
+
+def lockout_seconds(failures: Sequence[dt.datetime], now: dt.datetime) -> float:
+    """Seconds until a name with these consecutive failure times may try again (0: now).
+
+    Pure policy: the first :data:`FREE_FAILURES` failures cost nothing; from then on each
+    failure locks the name for 30 s, doubling per further failure, at most 15 minutes.
+    Failures older than :data:`FAILURE_WINDOW` are forgotten.
+    """
+    recent = sorted(t for t in failures if now - t <= FAILURE_WINDOW)
+    if len(recent) < FREE_FAILURES:
+        return 0.0
+    delay = min(MAX_LOCKOUT_S, FIRST_LOCKOUT_S * 2.0 ** (len(recent) - FREE_FAILURES))
+    return max(0.0, delay - (now - recent[-1]).total_seconds())
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)  # as the audit trail stores it
+
+
+# Unknown names only (see the module docstring): (database, casefolded name) -> failure times.
+_unknown_failures: OrderedDict[tuple[str, str], list[dt.datetime]] = OrderedDict()
+_unknown_lock = threading.Lock()
+_MAX_UNKNOWN_NAMES = 1000
+
+
+def _recorded_failures(session: Session, clinician_id: int, now: dt.datetime) -> list[dt.datetime]:
+    """This clinician's failed sign-ins since the last success, newest first, from the trail."""
+    rows = session.execute(
+        select(AuditEntry.action, AuditEntry.at, AuditEntry.detail)
+        .where(
+            AuditEntry.clinician_id == clinician_id,
+            AuditEntry.action.in_(("sign_in", "sign_in_failed")),
+            AuditEntry.at >= now - FAILURE_WINDOW,
+        )
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(100)
+    ).all()
+    out: list[dt.datetime] = []
+    for action, at, detail in rows:
+        if action == "sign_in":
+            break
+        if detail != LOCKED_DETAIL and at is not None:
+            out.append(at)
+    return out
+
+
+def _unknown_key(db: Database, name: str) -> tuple[str, str]:
+    return (str(db.engine.url), name.casefold())
+
+
+def _locked_message(seconds: float) -> str:
+    wait = max(1, int(seconds + 0.999))
+    when = (dt.datetime.now() + dt.timedelta(seconds=wait)).strftime("%H:%M:%S")
+    span = f"{wait} seconds" if wait < 120 else f"{(wait + 59) // 60} minutes"
+    return (
+        "Too many wrong passwords for this name. For safety, sign-in is paused: please try "
+        f"again in {span} (at {when}). Ask an administrator if you have forgotten your password."
+    )
 
 
 def accounts_enabled(session: Session) -> bool:
@@ -74,9 +177,15 @@ def create_account(
     session: Session, name: str, password: str, *, role: str = "clinician"
 ) -> Clinician:
     """A new clinician with a password. The first account of a clinic should be an admin."""
-    name = " ".join(name.split())
+    from app.records.validation import ValidationError, clean_text
+
+    try:
+        name = clean_text(name, "name", "The clinician's name", max_len=200) or ""
+    except ValidationError as exc:
+        raise SignInError(exc.message) from None
     if not name:
         raise SignInError("Please enter the clinician's name.")
+    check_new_password(password)  # before anything is added to the session
     if session.scalar(select(Clinician.id).where(Clinician.name == name)) is not None:
         raise SignInError(f"There is already a clinician called {name}.")
     clinician = Clinician(name=name, role="clinician")
@@ -85,26 +194,51 @@ def create_account(
     return set_password(session, clinician.id, password, role=role)
 
 
-def sign_in(db: Database, name: str, password: str) -> Clinician:
+def sign_in(
+    db: Database, name: str, password: str, *, now: dt.datetime | None = None
+) -> Clinician:
     """Check the password; on success the database records this clinician on every edit.
 
     Failed attempts are recorded in the audit trail (with the clinician's id when the name
-    exists). Raises :class:`SignInError` with one message for wrong name or wrong password.
+    exists). Raises :class:`SignInError` with one message for wrong name or wrong password, and
+    :class:`SignInLocked` (saying when to try again) after repeated failures for the name.
+    ``now`` (UTC, naive) is for tests of the delay.
     """
     name = " ".join(name.split())
+    now = now or _utcnow()
     with db.session() as s:
         clinician = s.scalars(
             select(Clinician).where(Clinician.name == name, Clinician.active)
         ).first()
-        stored = clinician.password_hash if clinician is not None else None
-        try:
-            _hasher.verify(stored or _DUMMY_HASH, password)
-            ok = stored is not None
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            ok = False
-        if not ok:
-            audit.record(s, "sign_in_failed", clinician_id=clinician.id if clinician else None)
+        if clinician is not None:
+            failures = _recorded_failures(s, clinician.id, now)
+        else:
+            with _unknown_lock:
+                failures = list(_unknown_failures.get(_unknown_key(db, name), []))
+        wait = lockout_seconds(failures, now)
+        if wait > 0:
+            audit.record(
+                s,
+                "sign_in_failed",
+                clinician_id=clinician.id if clinician else None,
+                detail=LOCKED_DETAIL,
+            )
+        else:
+            stored = clinician.password_hash if clinician is not None else None
+            try:
+                _hasher.verify(stored or _DUMMY_HASH, password)
+                ok = stored is not None
+            except (VerifyMismatchError, VerificationError, InvalidHashError, UnicodeError):
+                ok = False
+            if not ok:
+                audit.record(
+                    s, "sign_in_failed", clinician_id=clinician.id if clinician else None
+                )
+    if wait > 0:
+        raise SignInLocked(_locked_message(wait), wait)
     if not ok or clinician is None:
+        if clinician is None:
+            _remember_unknown_failure(db, name, now)
         raise SignInError("The name or the password is not right. Please try again.")
     with db.session() as s:
         if _hasher.check_needs_rehash(stored or ""):
@@ -112,6 +246,15 @@ def sign_in(db: Database, name: str, password: str) -> Clinician:
         audit.record(s, "sign_in", clinician_id=clinician.id)
     db.clinician_id = clinician.id
     return clinician
+
+
+def _remember_unknown_failure(db: Database, name: str, now: dt.datetime) -> None:
+    key = _unknown_key(db, name)
+    with _unknown_lock:
+        times = [t for t in _unknown_failures.pop(key, []) if now - t <= FAILURE_WINDOW]
+        _unknown_failures[key] = (times + [now])[-50:]
+        while len(_unknown_failures) > _MAX_UNKNOWN_NAMES:
+            _unknown_failures.popitem(last=False)
 
 
 def sign_out(db: Database, *, reason: str = "sign_out") -> None:
