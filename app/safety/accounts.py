@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -204,7 +205,8 @@ def sign_in(
     :class:`SignInLocked` (saying when to try again) after repeated failures for the name.
     ``now`` (UTC, naive) is for tests of the delay.
     """
-    name = " ".join(name.split())
+    # as create_account stores it (NFC), so a name typed with combining accents still matches
+    name = unicodedata.normalize("NFC", " ".join(name.split()))
     now = now or _utcnow()
     with db.session() as s:
         clinician = s.scalars(

@@ -231,3 +231,40 @@ def test_long_names_are_capped_in_bytes_at_a_character_boundary(char: str, tmp_p
     stem.encode("utf-8")  # whole characters only
     (tmp_path / name).write_bytes(b"%PDF")  # the file system accepts it
     assert name.endswith(".pdf")
+
+
+# --- body and treadmill figures ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        (VisitData(treadmill_speed_kmh=math.inf), "treadmill_speed_kmh"),
+        (VisitData(treadmill_speed_kmh="1e400"), "treadmill_speed_kmh"),
+        (VisitData(treadmill_speed_kmh=-3), "treadmill_speed_kmh"),
+        (VisitData(treadmill_speed_kmh=0), "treadmill_speed_kmh"),
+        (VisitData(incline_pct=90), "incline_pct"),
+        (VisitData(incline_pct=math.nan), "incline_pct"),
+    ],
+)
+def test_treadmill_figures_are_checked(clinic, data: VisitData, field: str) -> None:  # type: ignore[no-untyped-def]
+    with clinic.db.session() as s:
+        pid = create_patient(s, PatientData(full_name="Ana Ruiz")).id
+        with pytest.raises(ValidationError) as err:
+            create_visit(s, pid, data)
+    assert err.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        (PatientData(full_name="A", height_cm=math.inf), "height_cm"),
+        (PatientData(full_name="A", height_cm=0), "height_cm"),
+        (PatientData(full_name="A", leg_length_cm=-80), "leg_length_cm"),
+        (PatientData(full_name="A", leg_length_cm="nan"), "leg_length_cm"),
+    ],
+)
+def test_body_figures_are_checked(clinic, data: PatientData, field: str) -> None:  # type: ignore[no-untyped-def]
+    with clinic.db.session() as s, pytest.raises(ValidationError) as err:
+        create_patient(s, data)
+    assert err.value.field == field
