@@ -122,6 +122,9 @@ class ClinicSettingsDialog(QDialog):
             return False
         for f in fields(Settings):
             setattr(st, f.name, getattr(checked, f.name))  # the open clinic sees the new values
+        warning = getattr(self.parent(), "settings_warning", None)
+        if isinstance(warning, QLabel):
+            warning.hide()  # the file now holds only good values
         self.accept()
         return True
 

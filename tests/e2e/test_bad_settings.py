@@ -52,6 +52,7 @@ def test_bad_settings_do_not_stop_start_up_or_marking(qtbot, tmp_path: Path, mon
         qtbot.addWidget(d)
         d.contact.setPlainText("Hauptstr. 1")
         assert d.save()
+        assert not label.isVisible()  # the warning goes once the file is good
         again = open_clinic()
         try:
             assert again.settings_warnings == []
