@@ -171,9 +171,20 @@ class MeasurementsMixin:
     def export_frame_dialog(self) -> None:
         if self.server is None:
             return
-        default = (
-            self.clinic.folder.stills / f"recording{self.recording_id}_frame{self.current}.png"
-        )
+        from app.records.media import still_path
+        from app.records.validation import ValidationError
+
+        # Named by the recording's uid, so the still is offered for this recording only.
+        default = self.clinic.folder.stills / f"frame{self.current:06d}.png"
+        if self.recording_id is not None:
+            try:
+                with self.clinic.db.session() as s:
+                    default = still_path(
+                        s, self.clinic.folder.media(self.clinic.videos_root),
+                        self.recording_id, self.current,
+                    )  # fmt: skip
+            except ValidationError:
+                pass  # the recording was deleted meanwhile: a name tied to no record
         name, _ = QFileDialog.getSaveFileName(
             self, "Export frame", str(default), "PNG picture (*.png)"
         )
