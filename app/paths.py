@@ -186,9 +186,6 @@ def parse_still_name(name: str) -> tuple[str, int] | None:
     return (m.group(1).lower(), int(m.group(2))) if m else None
 
 
-# Errors of file systems that have no hard links (FAT/exFAT sticks, some network shares).
-_NO_LINKS = {errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOSYS, errno.EACCES}
-_NO_LINKS |= {getattr(errno, n) for n in ("ENOTSUP", "EOPNOTSUPP") if hasattr(errno, n)}
 _MAX_STEM = 120  # characters; keeps "name (12).ext" well under the 255-byte name limit
 
 
@@ -215,9 +212,9 @@ def place_exclusively(tmp: Path, name: str) -> Path:
                 os.link(tmp, candidate)
             except FileExistsError:
                 continue
-            except OSError as exc:
-                if exc.errno not in _NO_LINKS:
-                    raise
+            except OSError:
+                # No hard links here (FAT/exFAT, some shares; the errors differ by system):
+                # fall back to the placeholder, which fails by itself if the folder is unusable.
                 use_links = False
             else:
                 tmp.unlink()
@@ -227,6 +224,8 @@ def place_exclusively(tmp: Path, name: str) -> Path:
         except FileExistsError:
             continue
         os.close(fd)
+        # A crash just here leaves an empty placeholder that no row names: harmless, and the
+        # next import simply takes the next name.
         try:
             os.replace(tmp, candidate)  # replaces only the placeholder this call created
         except OSError:

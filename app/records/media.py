@@ -172,28 +172,35 @@ def candidates(
     return list(out.values())
 
 
-def referenced(session: Session, layout: MediaLayout | None, videos_root: Path) -> set[str]:
-    """Every file a row references (normalised keys), with the capture sidecars of videos."""
-    keys: set[str] = set()
+def unreferenced(
+    session: Session, layout: MediaLayout | None, videos_root: Path, paths: list[Path]
+) -> list[Path]:
+    """The ``paths`` that exist and that no remaining row references (call after the delete).
+
+    A row references its video, the video's capture sidecars (``<stem>.*.csv|json`` beside
+    it) and, for home programs, the PDF copy.
+    """
+    keep: set[str] = set()
+    stems: dict[str, set[str]] = {}  # folder -> stems of referenced videos in it
     for (stored,) in session.execute(select(Recording.video_path)):
         if stored:
             video = resolve_stored(stored, videos_root)
-            keys.add(_key(video))
-            keys.update(_key(p) for p in _sidecars(video))
+            keep.add(_key(video))
+            stems.setdefault(_key(video.parent), set()).add(video.stem)
     if layout is not None:
         for (stored,) in session.execute(
             select(HomeProgram.pdf_path).where(HomeProgram.pdf_path.is_not(None))
         ):
-            keys.add(_key(resolve_stored(stored, layout.root)))
-    return keys
+            keep.add(_key(resolve_stored(stored, layout.root)))
 
+    def referenced(p: Path) -> bool:
+        if _key(p) in keep:
+            return True
+        if p.suffix.lower() not in SIDECAR_SUFFIXES:
+            return False
+        return any(p.name.startswith(stem + ".") for stem in stems.get(_key(p.parent), ()))
 
-def unreferenced(
-    session: Session, layout: MediaLayout | None, videos_root: Path, paths: list[Path]
-) -> list[Path]:
-    """The ``paths`` that exist and that no remaining row references (call after the delete)."""
-    keep = referenced(session, layout, videos_root)
-    return [p for p in paths if (p.exists() or p.is_symlink()) and _key(p) not in keep]
+    return [p for p in paths if (p.exists() or p.is_symlink()) and not referenced(p)]
 
 
 def remove_files(paths: Iterable[Path]) -> list[str]:
