@@ -33,14 +33,13 @@ def add_recording(
     height: int | None = None,
     uid: str | None = None,
 ) -> Recording:
-    """A recording row for a video file; refuses a file another row already references.
+    """A recording row for ``video_path`` (as stored: relative to the videos folder).
 
-    Two rows naming one file would let deleting one remove the other's video, so a second
-    link of the same file (a camera file linked twice, two imports that raced) is refused.
+    Files that really arrive (import, camera) go through :func:`import_recording` and
+    :func:`add_existing_file`, which also refuse a file another row already references.
     """
     if session.get(Visit, visit_id) is None:
         raise ValidationError("visit_id", "This visit no longer exists.")
-    _refuse_shared_file(session, video_path)
     rec = Recording(
         uid=uid or new_uid(),
         visit_id=visit_id,
@@ -328,6 +327,9 @@ def _record_file(
     """One recording row for a video file; the capture rate falls back to the file's tags."""
     rel = path.relative_to(videos_root) if path.is_relative_to(videos_root) else path
     with db.session() as s:
+        # Two rows naming one file would let deleting one remove the other's video: a file
+        # linked twice (a camera file, or on another workstation) is refused.
+        _refuse_shared_file(s, str(rel))
         return add_recording(
             s,
             visit_id,

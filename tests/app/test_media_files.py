@@ -16,12 +16,7 @@ from app.db.models import HomeProgram, Patient, Recording, Visit
 from app.paths import parse_still_name, place_exclusively
 from app.records import media
 from app.records.patients import PatientData, create_patient, delete_patient, remove_media
-from app.records.recordings import (
-    add_recording,
-    delete_recording,
-    import_recording,
-    resolve_video,
-)
+from app.records.recordings import add_recording, delete_recording, import_recording, resolve_video
 from app.records.validation import ValidationError
 from app.records.visits import VisitData, create_visit, delete_visit
 from app.video.synthetic import write_clip
@@ -155,12 +150,13 @@ def test_delete_recording_removes_its_own_files_only(clinic: Clinic, clip: Path)
 
 
 def test_one_file_cannot_become_two_recordings(clinic: Clinic, clip: Path) -> None:
+    from app.records.recordings import add_existing_file
+
     pid, vid, rid = _patient_with_video(clinic, "Twice", clip)
     with clinic.db.session() as s:
-        stored = s.get(Recording, rid).video_path  # type: ignore[union-attr]
-    for spelling in (stored, str(Path(stored).parent / "." / Path(stored).name)):
-        with clinic.db.session() as s, pytest.raises(ValidationError, match="already"):
-            add_recording(s, vid, video_path=spelling)
+        video = resolve_video(s.get(Recording, rid), clinic.videos_root)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="already"):  # e.g. a camera file linked again
+        add_existing_file(clinic.db, clinic.videos_root, vid, video, capture_fps=30.0)
     with clinic.db.session() as s:
         assert s.scalars(select(Recording.id)).all() == [rid]
 
