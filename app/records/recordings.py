@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.analysis.events import EventSource, EventType, Foot, FootEvent
-from app.db.models import FootEventRecord, Overlay, Recording, Visit, new_uid
+from app.db.models import FootEventRecord, Overlay, Recording, Visit
 from app.records.validation import ValidationError
 
 if TYPE_CHECKING:
@@ -31,7 +31,6 @@ def add_recording(
     frame_count: int | None = None,
     width: int | None = None,
     height: int | None = None,
-    uid: str | None = None,
 ) -> Recording:
     """A recording row for ``video_path`` (as stored: relative to the videos folder).
 
@@ -41,7 +40,6 @@ def add_recording(
     if session.get(Visit, visit_id) is None:
         raise ValidationError("visit_id", "This visit no longer exists.")
     rec = Recording(
-        uid=uid or new_uid(),
         visit_id=visit_id,
         video_path=video_path,
         original_name=original_name,
@@ -58,8 +56,9 @@ def add_recording(
 
 
 def _refuse_shared_file(session: Session, video_path: str) -> None:
-    # Compare by name first (cheap, in SQL), then by the normalised path among rows whose
-    # stored path ends in the same file name (relative and absolute spellings of one file).
+    # Narrow by file name in SQL (cheap), then compare normalised paths ("a/./b" is "a/b").
+    # Paths are stored as the import and the camera link store them: relative to the videos
+    # folder when inside it, so one file has one spelling.
     name = Path(video_path).name
     if not name:
         raise ValidationError("video_path", "A recording needs a video file.")
