@@ -85,7 +85,7 @@ def restore_then_create_then_delete(work: Path, seed: int) -> dict[str, object]:
     from app.paths import DataFolder
     from app.records.patients import PatientData, create_patient, delete_patient, remove_media
     from app.reports.home_program import default_stills
-    from app.safety.backup import backup_now, restore_into_clinic
+    from app.safety.backup import backup_database, restore_into_clinic
     from app.video.synthetic import write_clip
 
     rng = random.Random(seed)
@@ -100,14 +100,15 @@ def restore_then_create_then_delete(work: Path, seed: int) -> dict[str, object]:
             with clinic.db.session() as s:
                 for k in range(rng.randint(1, 5)):
                     create_patient(s, PatientData(full_name=f"Earlier {k}"))
-            earlier = backup_now(clinic).path
+            earlier = backup_database(clinic.db.sqlite_path, clinic.folder.backups).path
             a = _patient_with_media(clinic, "Anna", clip)
             # The old versions' still name of the same frame: never offered to anyone now.
             legacy = clinic.folder.stills / f"recording{a['ids'][2]}_frame12.png"  # type: ignore[index]
             legacy.write_bytes(b"old still of Anna")
             a_files = [*a["files"], legacy]  # type: ignore[misc]
             before = {p: _digest(p) for p in a_files}
-            backup_now(clinic)
+            # A later backup too (no rotation: a second same-day backup would replace the first).
+            backup_database(clinic.db.sqlite_path, clinic.folder.backups)
             restore_into_clinic(clinic, earlier)
             b = _patient_with_media(clinic, "Bert", clip)
             counts["reused"] += int(b["ids"] == a["ids"])

@@ -52,11 +52,11 @@ def test_restore_then_create_then_delete_touches_no_file_of_the_restored_away_pa
     """A's files outlive a restore that removes A; B (same id) adopts none and deleting B
     removes none. Before uid naming B's folder was A's and deleting B removed A's video."""
     from app.reports.home_program import default_stills
-    from app.safety.backup import backup_now, restore_into_clinic
+    from app.safety.backup import backup_database, restore_into_clinic
 
     with clinic.db.session() as s:
         create_patient(s, PatientData(full_name="Earlier Patient"))
-    earlier = backup_now(clinic).path
+    earlier = backup_database(clinic.db.sqlite_path, clinic.folder.backups).path
     a_pid, a_vid, a_rid = _patient_with_video(clinic, "Anna A", clip)
     layout = clinic.folder.media(clinic.videos_root)
     with clinic.db.session() as s:
@@ -68,7 +68,8 @@ def test_restore_then_create_then_delete_touches_no_file_of_the_restored_away_pa
     old_still = clinic.folder.stills / f"recording{a_rid}_frame12.png"
     old_still.write_bytes(b"old png of Anna")
     a_files = {p: _digest(p) for p in (a_video, a_still, old_still)}
-    backup_now(clinic)
+    # A later backup too (no rotation: a second same-day backup would replace the first).
+    backup_database(clinic.db.sqlite_path, clinic.folder.backups)
 
     restore_into_clinic(clinic, earlier)
     b_pid, b_vid, b_rid = _patient_with_video(clinic, "Bert B", clip)
