@@ -171,20 +171,10 @@ class MeasurementsMixin:
     def export_frame_dialog(self) -> None:
         if self.server is None:
             return
-        from app.records.media import still_path
-        from app.records.validation import ValidationError
+        from app.records.media import still_for_export
 
         # Named by the recording's uid, so the still is offered for this recording only.
-        default = self.clinic.folder.stills / f"frame{self.current:06d}.png"
-        if self.recording_id is not None:
-            try:
-                with self.clinic.db.session() as s:
-                    default = still_path(
-                        s, self.clinic.folder.media(self.clinic.videos_root),
-                        self.recording_id, self.current,
-                    )  # fmt: skip
-            except ValidationError:
-                pass  # the recording was deleted meanwhile: a name tied to no record
+        default = still_for_export(self.clinic, self.recording_id, self.current)
         name, _ = QFileDialog.getSaveFileName(
             self, "Export frame", str(default), "PNG picture (*.png)"
         )

@@ -24,6 +24,7 @@ import glob
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,6 +32,9 @@ from sqlalchemy.orm import Session
 from app.db.models import HomeProgram, Patient, Recording, Visit
 from app.paths import MediaLayout, visit_video_folder
 from app.records.validation import ValidationError
+
+if TYPE_CHECKING:
+    from app.clinic import Clinic
 
 #: Files written next to a capture (``<stem>.timestamps.csv``, ``<stem>.<x>.json``).
 SIDECAR_SUFFIXES = (".csv", ".json")
@@ -63,6 +67,20 @@ def still_path(session: Session, layout: MediaLayout, recording_id: int, frame: 
     if uid is None:
         raise ValidationError("id", "This recording no longer exists.")
     return layout.still(uid, frame)
+
+
+def still_for_export(clinic: Clinic, recording_id: int | None, frame: int) -> Path:
+    """The name "Export frame" offers: uid-named for the recording, so that the still is found
+    for this recording only; ``stills/frame<N>.png`` (tied to no record) when the recording is
+    unknown or was deleted meanwhile."""
+    neutral = clinic.folder.stills / f"frame{int(frame):06d}.png"
+    if recording_id is None:
+        return neutral
+    try:
+        with clinic.db.session() as s:
+            return still_path(s, clinic.folder.media(clinic.videos_root), recording_id, frame)
+    except ValidationError:
+        return neutral
 
 
 def _files_under(folder: Path) -> tuple[list[Path], list[Path]]:

@@ -237,3 +237,15 @@ def test_import_into_a_folder_never_overwrites(clinic: Clinic, clip: Path, tmp_p
         a = resolve_video(s.get(Recording, rid), clinic.videos_root)  # type: ignore[arg-type]
         b = resolve_video(s.get(Recording, rid2), clinic.videos_root)  # type: ignore[arg-type]
     assert a != b and _digest(a) == _digest(clip) and _digest(b) == _digest(other)
+
+
+def test_export_frame_offers_a_uid_named_still(clinic: Clinic, clip: Path) -> None:
+    from app.records.media import still_for_export
+
+    pid, vid, rid = _patient_with_video(clinic, "Still Name", clip)
+    with clinic.db.session() as s:
+        uid = s.get(Recording, rid).uid  # type: ignore[union-attr]
+    assert still_for_export(clinic, rid, 42).name == f"recording-{uid}_frame000042.png"
+    assert still_for_export(clinic, None, 42).name == "frame000042.png"
+    assert still_for_export(clinic, rid + 99, 42).name == "frame000042.png"  # deleted meanwhile
+    assert parse_still_name("frame000042.png") is None  # tied to no record
