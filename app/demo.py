@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from app.analysis.events import EventSource, EventType, Foot, FootEvent
 from app.db.models import Patient
+from app.paths import visit_video_folder
 from app.records.measurements import save_prescription
 from app.records.patients import PatientData, create_patient
 from app.records.recordings import add_recording, replace_events
@@ -136,7 +137,7 @@ def ensure_demo_data(clinic: Clinic) -> None:
                         notes="Initial assessment." if i == 0 else f"Follow-up {i}.",
                     ),
                 )
-                folder = clinic.videos_root / f"patient_{p.id:06d}" / f"visit_{v.id:06d}"
+                folder = visit_video_folder(clinic.videos_root, p.uid, v.uid)
                 folder.mkdir(parents=True, exist_ok=True)
                 clip = folder / "demo treadmill side view.mp4"
                 if _placeholder_clip(clip, template):

@@ -171,9 +171,10 @@ class MeasurementsMixin:
     def export_frame_dialog(self) -> None:
         if self.server is None:
             return
-        default = (
-            self.clinic.folder.stills / f"recording{self.recording_id}_frame{self.current}.png"
-        )
+        from app.records.media import still_for_export
+
+        # Named by the recording's uid, so the still is offered for this recording only.
+        default = still_for_export(self.clinic, self.recording_id, self.current)
         name, _ = QFileDialog.getSaveFileName(
             self, "Export frame", str(default), "PNG picture (*.png)"
         )

@@ -141,7 +141,9 @@ class HistoryView(QWidget):
                         s,
                         self.patient_id,
                         disability_scale=disability_scale(self.clinic.settings.extra),
-                        landing=pose_cache_landing(self.clinic.folder.cache),
+                        landing=pose_cache_landing(
+                            self.clinic.folder.cache, self.clinic.videos_root
+                        ),
                     )
             except LookupError:
                 self.patient_id = None

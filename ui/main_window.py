@@ -277,7 +277,15 @@ class MainWindow(QMainWindow):
             self.capture.set_destination(None, "")
             return
         visit = next((v for v in self.patient_view.summary.visits if v.id == visit_id), None)
-        folder = self.clinic.videos_root / f"patient_{pid:06d}" / f"visit_{visit_id:06d}"
+        from app.records.media import visit_folder
+        from app.records.validation import ValidationError
+
+        try:
+            with self.clinic.db.session() as s:  # named by uids: never an earlier record's folder
+                folder = visit_folder(s, self.clinic.videos_root, visit_id)
+        except ValidationError:  # the visit was deleted meanwhile
+            self.capture.set_destination(None, "")
+            return
         label = f"{self.patient_view.summary.full_name} · visit of {visit.date if visit else ''}"
         self.capture.set_destination(folder, label)
         self._capture_visit = visit_id

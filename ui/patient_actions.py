@@ -240,6 +240,13 @@ class PatientActions:
             files = visit_records.delete_visit(
                 s, visit_id, self.clinic.videos_root, self.clinic.folder.root
             )
-        for f in files:
-            f.unlink(missing_ok=True)
+        # Only files no remaining record references; folders only when left empty.
+        problems = patient_records.remove_media(files)
+        if problems:
+            QMessageBox.warning(
+                self.parent,
+                "Some files were not removed",
+                "The visit was deleted, but these files could not be removed:\n"
+                + "\n".join(problems),
+            )
         return True

@@ -10,13 +10,11 @@ smallest important change for outcome scores, and for cadence, contact time and 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.history.trends import PatientHistory
-
-_STILL = re.compile(r"^recording(\d+)_frame(\d+)\.png$", re.IGNORECASE)
+from app.paths import parse_still_name
 
 
 @dataclass(frozen=True)
@@ -80,27 +78,29 @@ def compare_visits(history: PatientHistory, visit_a: int, visit_b: int) -> list[
     return rows
 
 
-def stills_for_recordings(stills_dir: Path, recording_ids: list[int]) -> dict[int, list[Path]]:
-    """Exported stills (``recording{ID}_frame{N}.png``) per recording, ordered by frame."""
-    wanted = set(recording_ids)
-    found: dict[int, list[tuple[int, Path]]] = {rid: [] for rid in recording_ids}
+def stills_for_recordings(stills_dir: Path, recording_uids: list[str]) -> dict[str, list[Path]]:
+    """Exported stills per recording uid, ordered by frame.
+
+    Stills are named ``recording-<recording uid>_frame<N>.png`` (:class:`app.paths.MediaLayout`).
+    Old stills named by integer id (``recording7_frame12.png``) are never matched: after a
+    restore id 7 may be another patient's recording, and nothing records whose picture it was.
+    """
+    found: dict[str, list[tuple[int, Path]]] = {uid: [] for uid in recording_uids}
     try:
         entries = list(stills_dir.iterdir())
     except OSError:
-        return {rid: [] for rid in recording_ids}
+        return {uid: [] for uid in recording_uids}
     for p in entries:
-        m = _STILL.match(p.name)
-        if m and int(m.group(1)) in wanted:
-            found[int(m.group(1))].append((int(m.group(2)), p))
-    return {rid: [p for _f, p in sorted(v)] for rid, v in found.items()}
+        parsed = parse_still_name(p.name)
+        if parsed is not None and parsed[0] in found:
+            found[parsed[0]].append((parsed[1], p))
+    return {uid: [p for _f, p in sorted(v)] for uid, v in found.items()}
 
 
 def stills_for_visit(history: PatientHistory, stills_dir: Path, visit_id: int) -> list[Path]:
     """The visit's stills: those of its measured recording first, then its other recordings."""
     row = history.visits[history.index_of(visit_id)]
-    ids = [r.id for r in history.recordings if r.visit_id == visit_id]
-    if row.measured_recording_id in ids:
-        ids.remove(row.measured_recording_id)
-        ids.insert(0, row.measured_recording_id)
-    per = stills_for_recordings(stills_dir, ids)
-    return [p for rid in ids for p in per[rid]]
+    recs = [r for r in history.recordings if r.visit_id == visit_id and r.uid]
+    recs.sort(key=lambda r: r.id != row.measured_recording_id)  # stable: measured one first
+    per = stills_for_recordings(stills_dir, [r.uid for r in recs])
+    return [p for r in recs for p in per[r.uid]]

@@ -17,6 +17,7 @@ Measurement noise (the band a change must leave before it counts as real):
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import math
 import os
@@ -68,6 +69,7 @@ class RecordingInfo:
     fps: float
     container_fps: float | None
     cm_per_px: float | None
+    uid: str = ""  # never reused (names the recording's stills; app.paths.MediaLayout)
 
 
 #: Returns landing metrics for a recording's events, or None when no keypoints exist.
@@ -284,12 +286,13 @@ def load_history(
             Recording.capture_fps,
             Recording.container_fps,
             Recording.cm_per_px,
+            Recording.uid,
         )
         .join(Visit, Visit.id == Recording.visit_id)
         .where(Visit.patient_id == patient_id)
         .order_by(Recording.id)
     ):
-        info = RecordingInfo(r[0], r[1], r[2], float(r[3] or r[4] or 30.0), r[4], r[5])
+        info = RecordingInfo(r[0], r[1], r[2], float(r[3] or r[4] or 30.0), r[4], r[5], r[6])
         recs_by_visit[info.visit_id].append(info)
         recordings.append(info)
     fps = {r.id: r.fps for r in recordings}
@@ -487,9 +490,28 @@ def _series(arrays: dict[str, Any], scale: str, over_unit: str | None) -> dict[s
 # --- landing metrics from the pose-model cache ---------------------------------------------------
 
 
-def pose_cache_landing(cache_dir: Path) -> LandingProvider:
+def _same_video(cached: str, stored: str, videos_root: Path | None) -> bool:
+    """Does a cache's video path (absolute) name the recording's stored path?"""
+    if not cached or not stored:
+        return False
+    p = Path(stored)
+    if p.is_absolute() or videos_root is not None:
+        full = p if p.is_absolute() else Path(videos_root) / p  # type: ignore[arg-type]
+        return os.path.normcase(os.path.realpath(cached)) == os.path.normcase(
+            os.path.realpath(full)
+        )
+    # Without the videos folder: the stored relative path must be the cached path's tail.
+    tail = "/" + os.path.normcase(p.as_posix()).lstrip("/")
+    return os.path.normcase(Path(cached).as_posix()).endswith(tail)
+
+
+def pose_cache_landing(cache_dir: Path, videos_root: Path | None = None) -> LandingProvider:
     """A provider that reads keypoints the automatic detection already cached (never runs the
-    pose model: opening a history must stay instant). Recordings without a cache give None."""
+    pose model: opening a history must stay instant). Recordings without a cache give None.
+
+    A cache is used only when its metadata names the recording's own file (resolved against
+    ``videos_root``): cache files are named by the video's file name, which two patients'
+    videos may share."""
     try:
         names = os.listdir(cache_dir)
     except OSError:
@@ -506,12 +528,22 @@ def pose_cache_landing(cache_dir: Path) -> LandingProvider:
         from app.analysis.keypoints import load_npz
         from app.analysis.metrics import HEEL, TOE, landing_metrics
 
-        path = max((cache_dir / f for f in found), key=lambda p: p.stat().st_mtime)
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                key = str(z["key"])
-        except (OSError, KeyError, ValueError):
+        # The file name only carries the video's name, and two patients' videos may share one
+        # (IMG_0001.mov): take a cache only if its metadata names this recording's file.
+        mine = []
+        for f in found:
+            try:
+                with np.load(cache_dir / f, allow_pickle=False) as z:
+                    key, meta = str(z["key"]), str(z["meta"]) if "meta" in z else ""
+                video = str(ast.literal_eval(meta).get("video", "")) if meta else ""
+            except (OSError, KeyError, ValueError, SyntaxError, AttributeError):
+                continue
+            if _same_video(video, rec.video_path, videos_root):
+                mine.append((os.stat(cache_dir / f).st_mtime, f, key))
+        if not mine:
             return None
+        _mtime, name, key = max(mine)
+        path = cache_dir / name
         track = load_npz(path, key)
         if track is None or track.n_frames < 2:
             return None

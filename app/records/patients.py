@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.db.models import Patient, Recording, Visit
+from app.db.models import HomeProgram, Patient, Recording, Visit
+from app.paths import DataFolder, patient_video_folder
+from app.records import media
 from app.records.validation import (
     HEIGHT_RANGE_CM,
     LEG_LENGTH_RANGE_CM,
@@ -156,42 +157,41 @@ def delete_patient(
 ) -> list[Path]:
     """Delete the patient, every visit, recording and event; return their files to remove.
 
-    The files are the patient's video folder and, with ``data_root``, their printed programs
-    (``programs/patient_NNNNNN``) and the stills exported from their recordings. They are
-    removed by :func:`remove_media` *after* the transaction commits, so a failed delete never
-    leaves a record pointing at missing files.
+    The files are those of the patient's recordings (videos, capture sidecars, pose caches and,
+    with ``data_root``, exported stills), the PDF copies of their home programs, and whatever
+    else is in their uid-named folders, less anything a remaining row still references
+    (:mod:`app.records.media`). They are removed by :func:`remove_media` *after* the
+    transaction commits, so a failed delete never leaves a record pointing at missing files.
     """
     patient = session.get(Patient, patient_id)
     if patient is None:
         return []
-    recording_ids = list(
-        session.scalars(select(Recording.id).join(Visit).where(Visit.patient_id == patient_id))
+    layout = DataFolder(Path(data_root)).media(media_root) if data_root is not None else None
+    recordings = list(
+        session.scalars(select(Recording).join(Visit).where(Visit.patient_id == patient_id))
+    )
+    programs = list(
+        session.scalars(select(HomeProgram).join(Visit).where(Visit.patient_id == patient_id))
+    )
+    # Only uid-named folders are this patient's alone; an old id-named folder
+    # (patient_000007) may hold another patient's files after a restore, so from those only
+    # the files the patient's rows name are taken.
+    owned = [patient_video_folder(Path(media_root), patient.uid)]
+    if layout is not None:
+        owned.append(layout.program_folder(patient.uid))
+    paths = media.candidates(
+        layout, Path(media_root), recordings=recordings, programs=programs, owned_folders=owned
     )
     session.delete(patient)
     session.flush()
-    paths = [media_root / f"patient_{patient_id:06d}"]
-    if data_root is not None:
-        paths.append(data_root / "programs" / f"patient_{patient_id:06d}")
-        stills = data_root / "stills"
-        for rid in recording_ids:
-            paths.extend(stills.glob(f"recording{rid}_frame*.png"))
-    return [p for p in paths if p.exists()]
+    return media.unreferenced(session, layout, Path(media_root), paths)
 
 
 def remove_media(paths: list[Path]) -> list[str]:
-    """Remove folders and files; returns problems (not raised: the record is already gone)."""
-    problems = []
-    for path in paths:
-        try:
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            problems.append(f"{path}: {exc.strerror or exc}")
-    return problems
+    """Remove the files, then the folders left empty; returns problems (not raised: the record
+    is already gone). A folder that still holds anything is kept: nothing is removed as a tree.
+    """
+    return media.remove_files(paths)
 
 
 def list_patients(session: Session) -> list[PatientRow]:

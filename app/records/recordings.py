@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +32,11 @@ def add_recording(
     width: int | None = None,
     height: int | None = None,
 ) -> Recording:
+    """A recording row for ``video_path`` (as stored: relative to the videos folder).
+
+    Files that really arrive (import, camera) go through :func:`import_recording` and
+    :func:`add_existing_file`, which also refuse a file another row already references.
+    """
     if session.get(Visit, visit_id) is None:
         raise ValidationError("visit_id", "This visit no longer exists.")
     rec = Recording(
@@ -47,6 +53,35 @@ def add_recording(
     session.add(rec)
     session.flush()
     return rec
+
+
+def _refuse_shared_file(session: Session, video_path: str) -> None:
+    # Narrow by file name in SQL (cheap), then compare normalised paths ("a/./b" is "a/b").
+    # Paths are stored as the import and the camera link store them: relative to the videos
+    # folder when inside it, so one file has one spelling.
+    name = Path(video_path).name
+    if not name:
+        raise ValidationError("video_path", "A recording needs a video file.")
+    same_name = session.scalars(
+        select(Recording.video_path).where(Recording.video_path.like(f"%{_like(name)}", "\\"))
+    ).all()
+    target = _norm(video_path)
+    if any(_norm(other) == target for other in same_name):
+        raise ValidationError(
+            "video_path",
+            f"The video {name} is already a recording of a visit; it was not added twice.",
+        )
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _norm(stored: str) -> str:
+    # Stored paths are relative to the videos folder or absolute; compare them the same way
+    # whatever the videos folder is (a relative path is anchored at a fixed marker).
+    p = Path(stored)
+    return os.path.normcase(os.path.normpath(p if p.is_absolute() else Path("/@videos") / p))
 
 
 def set_capture_fps(session: Session, recording_id: int, fps: float) -> None:
@@ -73,6 +108,28 @@ def set_calibration(
 def resolve_video(rec: Recording, videos_root: Path) -> Path:
     path = Path(rec.video_path)
     return path if path.is_absolute() else videos_root / path
+
+
+def delete_recording(
+    session: Session, recording_id: int, videos_root: Path, data_root: Path | None = None
+) -> list[Path]:
+    """Delete one recording with its events and overlays; return its files to remove.
+
+    The files (video, capture sidecars, pose caches and, with ``data_root``, exported stills)
+    exclude anything a remaining row references; remove them after the commit with
+    :func:`app.records.patients.remove_media`.
+    """
+    from app.paths import DataFolder
+    from app.records import media
+
+    rec = session.get(Recording, recording_id)
+    if rec is None:
+        return []
+    layout = DataFolder(Path(data_root)).media(videos_root) if data_root is not None else None
+    paths = media.candidates(layout, Path(videos_root), recordings=[rec])
+    session.delete(rec)
+    session.flush()
+    return media.unreferenced(session, layout, Path(videos_root), paths)
 
 
 def recordings_of(session: Session, visit_id: int) -> list[Recording]:
@@ -232,20 +289,19 @@ def import_recording(
     progress: Callable[[float], None] | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> int:
-    """Copy ``source`` into the patient's media folder and record it on the visit.
+    """Copy ``source`` into the visit's media folder and record it on the visit.
 
-    The original file is never modified. If the database write fails, the copy is removed, so
+    The folder is named by the patient's and visit's uids (:class:`app.paths.MediaLayout`), and
+    the file takes a free name there exclusively, so concurrent imports never share or
+    overwrite a file. The original file is never modified. If the database write fails, the copy is removed, so
     no orphan files remain. Returns the new recording's id. Raises ``app.video.VideoError`` for
     unusable files and :class:`ValidationError` when the visit is gone.
     """
+    from app.records.media import visit_folder
     from app.video import import_video
 
     with db.session() as s:
-        visit = s.get(Visit, visit_id)
-        if visit is None:
-            raise ValidationError("visit_id", "This visit no longer exists.")
-        patient_id = visit.patient_id
-    folder = videos_root / f"patient_{patient_id:06d}" / f"visit_{visit_id:06d}"
+        folder = visit_folder(s, videos_root, visit_id)  # uid-named: never an old record's
     folder.mkdir(parents=True, exist_ok=True)
     imported = import_video(source, folder, progress=progress, cancel=cancel)
     try:
@@ -270,6 +326,9 @@ def _record_file(
     """One recording row for a video file; the capture rate falls back to the file's tags."""
     rel = path.relative_to(videos_root) if path.is_relative_to(videos_root) else path
     with db.session() as s:
+        # Two rows naming one file would let deleting one remove the other's video: a file
+        # linked twice (a camera file, or on another workstation) is refused.
+        _refuse_shared_file(s, str(rel))
         return add_recording(
             s,
             visit_id,

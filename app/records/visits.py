@@ -10,6 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import Clinician, Patient, Visit
+from app.paths import DataFolder, visit_video_folder
+from app.records import media
 from app.records.validation import (
     INCLINE_RANGE_PCT,
     SPEED_RANGE_KMH,
@@ -110,29 +112,33 @@ def delete_visit(
 ) -> list[Path]:
     """Delete a visit and its records; returns its files for the caller to remove after commit.
 
-    The files are the visit's videos (with their capture sidecars) and, with ``data_root``, the
-    stills exported from them and the PDF copies of home programs given at this visit.
+    The files are the visit's videos (with their capture sidecars and pose caches), whatever
+    else is in its uid-named folder and, with ``data_root``, the stills exported from its
+    recordings and the PDF copies of home programs given at this visit; never a file that a
+    remaining row references (:mod:`app.records.media`). Without ``videos_root`` no file is
+    returned. Remove them with :func:`app.records.patients.remove_media`.
     """
     visit = session.get(Visit, visit_id)
     if visit is None:
         return []
-    files: list[Path] = []
-    for rec in visit.recordings:
-        if videos_root is not None:
-            p = Path(rec.video_path)
-            video = p if p.is_absolute() else videos_root / p
-            files.append(video)
-            files.extend(video.parent.glob(f"{video.stem}.*.csv"))  # timestamps sidecar
-            files.extend(video.parent.glob(f"{video.stem}.*.json"))
-        if data_root is not None:
-            files.extend((data_root / "stills").glob(f"recording{rec.id}_frame*.png"))
-    if data_root is not None:
-        for program in visit.home_programs:
-            if program.pdf_path:
-                files.append(data_root / program.pdf_path)
+    paths: list[Path] = []
+    layout = None
+    if videos_root is not None:
+        videos_root = Path(videos_root)
+        layout = DataFolder(Path(data_root)).media(videos_root) if data_root is not None else None
+        folder = visit_video_folder(videos_root, visit.patient.uid, visit.uid)
+        paths = media.candidates(
+            layout,
+            videos_root,
+            recordings=visit.recordings,
+            programs=visit.home_programs,
+            owned_folders=[folder],
+        )
     session.delete(visit)
     session.flush()
-    return [f for f in files if f.exists()]
+    if videos_root is None:
+        return []
+    return media.unreferenced(session, layout, videos_root, paths)
 
 
 def visits_of(session: Session, patient_id: int) -> list[Visit]:

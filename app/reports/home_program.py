@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import HomeProgram, Patient, Prescription, Recording, Visit
+from app.paths import DataFolder
 from app.prescription.plan import CadencePlan
 from app.prescription.rules import PrescriptionError
 from app.reports.exercises import ExerciseLibrary, SelectedExercise
@@ -366,7 +367,8 @@ def record_program(
 ) -> HomeProgram:
     """Keep what the runner was given: content JSON + a PDF copy, attached to the visit.
 
-    The PDF is copied to ``<data folder>/programs/patient_NNNNNN/``; the row stores the path
+    The PDF is copied to ``<data folder>/programs/patient-<patient uid>/``
+    (:class:`app.paths.MediaLayout`); the row stores the path
     relative to the data folder so the folder can move. Raises :class:`HomeProgramError`.
     """
     if content.visit_id is None or session.get(Visit, content.visit_id) is None:
@@ -377,7 +379,8 @@ def record_program(
     session.flush()
     if pdf_file is not None:
         src = Path(pdf_file)
-        folder = programs_folder(data_root) / f"patient_{content.patient_id or 0:06d}"
+        visit = session.get(Visit, content.visit_id)
+        folder = DataFolder(Path(data_root)).media().program_folder(visit.patient.uid)
         dest = folder / f"program_{row.id:06d}_{stamp:%Y%m%d_%H%M%S}.pdf"
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -427,12 +430,14 @@ def default_stills(
     session: Session, stills_dir: Path, patient_id: int
 ) -> tuple[Path | None, Path | None]:
     """Before/after stills for the program: the first visit's and the latest visit's exported
-    frames (``stills/recording{ID}_frame{N}.png`` from the marking panel); None where missing.
-    Only one picture (as "after") when just one visit has stills."""
+    frames (``stills/recording-<recording uid>_frame<N>.png`` from the marking panel); None
+    where missing. Only one picture (as "after") when just one visit has stills. Stills are
+    matched by the recording's never-reused uid, so a still of another patient whose record
+    had the same id (before a restore) is never offered."""
     from app.history.compare import stills_for_recordings
 
     rows = session.execute(
-        select(Recording.id, Visit.id)
+        select(Recording.uid, Visit.id)
         .join(Visit, Recording.visit_id == Visit.id)
         .where(Visit.patient_id == patient_id)
         .order_by(Visit.visit_date, Visit.id, Recording.id)

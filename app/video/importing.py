@@ -1,8 +1,10 @@
 """Copy a recording into the clinic's data folder safely (the original is never modified).
 
 The copy is validated before (probe + first frame decodes) and after (the copy probes the
-same), written to a hidden temporary file in the destination folder and renamed into place
-only when complete, so a crash or a full disk never leaves a half-written video behind.
+same), written to a hidden temporary file in the destination folder, fsynced, and given its
+final name only when complete, so a crash or a full disk never leaves a half-written video
+behind. The final name is taken exclusively (:func:`app.paths.place_exclusively`): two imports
+into one folder at the same moment get two files, and an existing video is never replaced.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ import hashlib
 import os
 import shutil
 import threading
-import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.paths import place_exclusively
 from app.video.errors import Cancelled, DiskFull, VideoError, VideoNotFound
 from app.video.probe import VideoInfo, probe
 
@@ -53,17 +55,16 @@ def _cancelled(cancel: CancelCheck | None) -> bool:
     return bool(cancel())
 
 
-def unique_destination(dest_dir: Path, name: str) -> Path:
-    """``dest_dir/name``, or ``name (2).ext``, ``name (3).ext``... if taken."""
-    # NFC so the same accented name typed on macOS and Windows compares equal.
-    name = unicodedata.normalize("NFC", Path(name).name) or "video"
-    stem, suffix = Path(name).stem, Path(name).suffix
-    candidate = dest_dir / name
-    k = 2
-    while candidate.exists():
-        candidate = dest_dir / f"{stem} ({k}){suffix}"
-        k += 1
-    return candidate
+def _fsync_dir(folder: Path) -> None:
+    """Make the new name durable (a power cut must not lose a video the database points at)."""
+    if os.name == "nt":
+        return  # directories cannot be opened for fsync on Windows; NTFS journals names
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def import_video(
@@ -114,8 +115,10 @@ def import_video(
             raise VideoError(
                 "The video changed while it was being copied. Try the import again.", path=src
             )
-        final = unique_destination(dest, src.name)
-        os.replace(tmp, final)
+        # Take the name exclusively: two copies importing into one visit at once each get
+        # their own file; an existing video is never overwritten (app.paths.place_exclusively).
+        final = place_exclusively(tmp, src.name)
+        _fsync_dir(dest)
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()

@@ -61,19 +61,28 @@ def test_only_one_side_measured(clinic) -> None:  # type: ignore[no-untyped-def]
     assert row.verdict == "not measured at both visits"
 
 
-def test_stills_found_by_recording_prefix(clinic, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    for name in ("recording1_frame40.png", "recording1_frame7.png", "recording12_frame3.png",
-                 "recording1_frame9.jpg", "notes.txt"):  # fmt: skip
+def test_stills_found_by_recording_uid(clinic, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    u1, u2, u3 = "a" * 32, "b" * 32, "c" * 32
+    for name in (f"recording-{u1}_frame000040.png", f"recording-{u1}_frame000007.png",
+                 f"recording-{u3}_frame3.png", f"recording-{u1}_frame000009.jpg", "notes.txt",
+                 "recording1_frame5.png"):  # fmt: skip
         (tmp_path / name).write_bytes(b"x")
-    found = stills_for_recordings(tmp_path, [1, 2, 12])
-    assert [p.name for p in found[1]] == ["recording1_frame7.png", "recording1_frame40.png"]
-    assert found[2] == [] and [p.name for p in found[12]] == ["recording12_frame3.png"]
-    assert stills_for_recordings(tmp_path / "missing", [1]) == {1: []}
+    found = stills_for_recordings(tmp_path, [u1, u2, u3])
+    assert [p.name for p in found[u1]] == [
+        f"recording-{u1}_frame000007.png", f"recording-{u1}_frame000040.png"
+    ]
+    assert found[u2] == [] and [p.name for p in found[u3]] == [f"recording-{u3}_frame3.png"]
+    assert stills_for_recordings(tmp_path / "missing", [u1]) == {u1: []}
     h, (a, b) = _history(clinic, [160.0, None])
     rid = h.visits[0].measured_recording_id
+    rec = next(r for r in h.recordings if r.id == rid)
     stills = tmp_path / "stills"
     stills.mkdir()
-    (stills / f"recording{rid}_frame5.png").write_bytes(b"x")
-    (stills / f"recording{rid + 100}_frame5.png").write_bytes(b"x")
-    assert [p.name for p in stills_for_visit(h, stills, a)] == [f"recording{rid}_frame5.png"]
+    (stills / f"recording-{rec.uid}_frame000005.png").write_bytes(b"x")
+    (stills / f"recording-{'d' * 32}_frame000005.png").write_bytes(b"x")
+    # An old still named by integer id is never matched: after a restore the id may be reused.
+    (stills / f"recording{rid}_frame6.png").write_bytes(b"x")
+    assert [p.name for p in stills_for_visit(h, stills, a)] == [
+        f"recording-{rec.uid}_frame000005.png"
+    ]
     assert stills_for_visit(h, stills, b) == []

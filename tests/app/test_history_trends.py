@@ -159,9 +159,16 @@ def test_landing_from_the_pose_cache(clinic, tmp_path) -> None:  # type: ignore[
     cache = tmp_path / "cache"
     cache.mkdir()
     stem = rec.video_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    save_npz(KeypointTrack(np.arange(n) / 240.0, xy), cache / f"{stem}.abc123.pose.npz", "abc123")
+    # A cache of another patient's video with the same file name is never used for this one.
+    other = {"video": str(clinic.videos_root / "patient-x" / "visit-y" / f"{stem}.mp4")}
+    save_npz(KeypointTrack(np.arange(n) / 240.0, xy * 2, meta=other), cache / f"{stem}.def456.pose.npz", "def456")
     with clinic.db.session() as s:
-        h = load_history(s, pid, landing=pose_cache_landing(cache))
+        h = load_history(s, pid, landing=pose_cache_landing(cache, clinic.videos_root))
+    assert not h.series["shank_angle"].has_data
+    mine = {"video": str(clinic.videos_root / rec.video_path)}
+    save_npz(KeypointTrack(np.arange(n) / 240.0, xy, meta=mine), cache / f"{stem}.abc123.pose.npz", "abc123")
+    with clinic.db.session() as s:
+        h = load_history(s, pid, landing=pose_cache_landing(cache, clinic.videos_root))
     shank = h.series["shank_angle"]
     assert shank.mean[0] == pytest.approx(np.degrees(np.arctan2(10, 40)), abs=0.01)
     assert shank.n[0] == 30 and math.isnan(shank.mean[1])  # second visit: no cache

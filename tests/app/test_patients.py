@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -119,32 +117,41 @@ def test_concurrent_sessions_cannot_silently_overwrite(clinic) -> None:
 
 
 def test_delete_patient_removes_records_and_files(clinic) -> None:
-    with clinic.db.session() as s:
-        pid = create_patient(s, PatientData(full_name="Del Me")).id
-        create_visit(s, pid, VisitData(visit_date="2026-01-01"))
-    with clinic.db.session() as s:
-        from app.db.models import Recording, Visit
+    from app.db.models import HomeProgram, Recording, Visit
 
-        vid = s.scalar(select(Visit.id).where(Visit.patient_id == pid))
-        rec = Recording(visit_id=vid, video_path="clip.mp4")
+    with clinic.db.session() as s:
+        p = create_patient(s, PatientData(full_name="Del Me"))
+        pid, puid = p.id, p.uid
+        create_visit(s, pid, VisitData(visit_date="2026-01-01"))
+    layout = clinic.folder.media(clinic.videos_root)
+    with clinic.db.session() as s:
+        v = s.scalars(select(Visit).where(Visit.patient_id == pid)).one()
+        folder = layout.visit_folder(puid, v.uid)
+        rec = Recording(visit_id=v.id, video_path=str((folder / "clip.mp4").relative_to(clinic.videos_root)))
         s.add(rec)
         s.flush()
-        rid = rec.id
-    media = clinic.folder.patient_media(pid)
-    media.mkdir(parents=True)
-    (media / "clip.mp4").write_bytes(b"x")
-    still = clinic.folder.stills / f"recording{rid}_frame12.png"
+        rid, ruid = rec.id, rec.uid
+        pdf = layout.program_folder(puid) / "program.pdf"
+        s.add(HomeProgram(visit_id=v.id, pdf_path=pdf.relative_to(clinic.folder.root).as_posix()))
+    folder.mkdir(parents=True)
+    (folder / "clip.mp4").write_bytes(b"x")
+    (folder / "clip.timestamps.csv").write_bytes(b"x")
+    (folder / "unlinked capture.mkv").write_bytes(b"x")  # in the patient's own folder: theirs
+    still = layout.still(ruid, 12)
     still.write_bytes(b"png")
-    other_still = clinic.folder.stills / f"recording{rid + 1}_frame12.png"
-    other_still.write_bytes(b"png")  # another patient's picture stays
-    programs = clinic.folder.root / "programs" / f"patient_{pid:06d}"
-    programs.mkdir(parents=True)
-    (programs / "program.pdf").write_bytes(b"%PDF")
+    other_still = layout.still("f" * 32, 12)
+    other_still.write_bytes(b"png")  # another recording's picture stays
+    old_still = clinic.folder.stills / f"recording{rid}_frame12.png"
+    old_still.write_bytes(b"png")  # id-named: nobody knows whose it is, so it is left alone
+    pdf.parent.mkdir(parents=True)
+    pdf.write_bytes(b"%PDF")
     with clinic.db.session() as s:
         paths = delete_patient(s, pid, clinic.videos_root, clinic.folder.root)
     assert remove_media(paths) == []
-    assert not media.exists() and not still.exists() and not programs.exists()
-    assert other_still.exists()
+    assert not layout.patient_folder(puid).exists() and not still.exists()
+    assert not layout.program_folder(puid).exists()
+    assert other_still.exists() and old_still.exists()
+    assert clinic.videos_root.is_dir() and clinic.folder.stills.is_dir()
     with clinic.db.session() as s:
         assert list_patients(s) == []
 
@@ -164,9 +171,16 @@ def test_visit_validation(clinic) -> None:
         assert err.value.field == field
 
 
-def test_media_folder_is_per_patient(clinic) -> None:
-    assert clinic.folder.patient_media(12).name == "patient_000012"
-    assert isinstance(clinic.folder.patient_media(12), Path)
+def test_media_folders_are_named_by_uid(clinic) -> None:
+    layout = clinic.folder.media()
+    uid = "0123456789abcdef" * 2
+    assert layout.patient_folder(uid).name == f"patient-{uid}"
+    assert layout.visit_folder(uid, uid).parent == layout.patient_folder(uid)
+    assert layout.still(uid, 12).name == f"recording-{uid}_frame000012.png"
+    assert layout.program_folder(uid).parent == clinic.folder.root / "programs"
+    for bad in ("", "7", "../" + uid[:29], None, uid.upper()):
+        with pytest.raises(ValueError):
+            layout.patient_folder(bad)  # type: ignore[arg-type]
 
 
 def test_delete_visit_returns_its_files_only(clinic) -> None:
@@ -182,16 +196,20 @@ def test_delete_visit_returns_its_files_only(clinic) -> None:
         s.add_all([r1, r2])
         s.flush()
         s.add(HomeProgram(visit_id=v1, pdf_path="programs/p1.pdf"))
-        ids = (r1.id, r2.id)
+        uids = (r1.uid, r2.uid)
     for rel in ("patient/v1/clip.mkv", "patient/v1/clip.timestamps.csv", "patient/v2/clip.mkv"):
         (clinic.videos_root / rel).parent.mkdir(parents=True, exist_ok=True)
         (clinic.videos_root / rel).write_bytes(b"x")
-    (clinic.folder.stills / f"recording{ids[0]}_frame3.png").write_bytes(b"p")
-    (clinic.folder.stills / f"recording{ids[1]}_frame3.png").write_bytes(b"p")
+    layout = clinic.folder.media()
+    layout.still(uids[0], 3).write_bytes(b"p")
+    layout.still(uids[1], 3).write_bytes(b"p")
     (clinic.folder.root / "programs").mkdir()
     (clinic.folder.root / "programs" / "p1.pdf").write_bytes(b"%PDF")
     with clinic.db.session() as s:
         files = delete_visit(s, v1, clinic.videos_root, clinic.folder.root)
-    names = sorted(f.name for f in files)
-    assert names == ["clip.mkv", "clip.timestamps.csv", "p1.pdf", f"recording{ids[0]}_frame3.png"]
+    names = sorted(f.name for f in files if f.is_file())
+    assert names == ["clip.mkv", "clip.timestamps.csv", "p1.pdf", f"recording-{uids[0]}_frame000003.png"]
     assert all("v2" not in str(f) for f in files)
+    assert remove_media(files) == []
+    assert (clinic.videos_root / "patient" / "v2" / "clip.mkv").exists()
+    assert not (clinic.videos_root / "patient" / "v1").exists()  # emptied, so removed

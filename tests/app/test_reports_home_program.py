@@ -157,7 +157,8 @@ def test_record_list_and_reload_a_program(demo: Clinic, tmp_path: Path) -> None:
         c.clinician_note = "Keep the easy pace."
         row = record_program(s, demo.folder.root, c, pdf)
         row_id = row.id
-        assert row.pdf_path.startswith("programs/patient_")  # type: ignore[union-attr]
+        uid = s.get(Patient, pid).uid  # type: ignore[union-attr]
+        assert row.pdf_path.startswith(f"programs/patient-{uid}/")  # type: ignore[union-attr]
     with demo.db.session() as s:
         records = list_programs(s, demo.folder.root, pid)
         assert [r.id for r in records] == [row_id]
@@ -190,19 +191,21 @@ def test_default_stills_are_first_and_latest_visits(tmp_path) -> None:  # type: 
             r = Recording(visit_id=v.id, video_path="x.mp4")
             s.add(r)
             s.flush()
-            recs.append(r.id)
+            recs.append((r.id, r.uid))
+    layout = c.folder.media()
     with c.db.session() as s:
         assert default_stills(s, c.folder.stills, pid) == (None, None)
-    (c.folder.stills / f"recording{recs[1]}_frame12.png").write_bytes(b"png")
+    # Old id-named stills are never offered (the id may be another patient's after a restore).
+    (c.folder.stills / f"recording{recs[1][0]}_frame12.png").write_bytes(b"png")
     with c.db.session() as s:
-        assert default_stills(s, c.folder.stills, pid) == (
-            None,
-            c.folder.stills / f"recording{recs[1]}_frame12.png",
-        )
-    (c.folder.stills / f"recording{recs[0]}_frame40.png").write_bytes(b"png")
-    (c.folder.stills / f"recording{recs[2]}_frame7.png").write_bytes(b"png")
+        assert default_stills(s, c.folder.stills, pid) == (None, None)
+    layout.still(recs[1][1], 12).write_bytes(b"png")
+    with c.db.session() as s:
+        assert default_stills(s, c.folder.stills, pid) == (None, layout.still(recs[1][1], 12))
+    layout.still(recs[0][1], 40).write_bytes(b"png")
+    layout.still(recs[2][1], 7).write_bytes(b"png")
     with c.db.session() as s:
         before, after = default_stills(s, c.folder.stills, pid)
-    assert before is not None and before.name == f"recording{recs[0]}_frame40.png"
-    assert after is not None and after.name == f"recording{recs[2]}_frame7.png"
+    assert before == layout.still(recs[0][1], 40)
+    assert after == layout.still(recs[2][1], 7)
     c.close()

@@ -30,6 +30,14 @@ def test_record_stop_links_then_review_opens(qtbot, clinic, monkeypatch) -> None
     qtbot.waitUntil(lambda: bool(w._linked_captures), timeout=10000)
     visit = next(v for v in w.patient_view.summary.visits if v.id == vid)
     assert len(visit.recordings) == 1 and visit.recordings[0].view == "side"
+    # Filmed into the visit's uid-named folder (never an id-named one an old record left).
+    from pathlib import Path
+
+    from app.records.media import visit_folder
+
+    with clinic.db.session() as s:
+        folder = visit_folder(s, clinic.videos_root, vid)
+    assert [Path(p).parent for p in w._linked_captures] == [folder]
     panel.review_button.click()
     qtbot.waitUntil(lambda: w.annotation.recording_id == visit.recordings[0].id, timeout=10000)
     assert w.tabs.currentWidget() is w._annotation_tab

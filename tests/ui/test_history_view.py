@@ -152,9 +152,10 @@ def test_compare_dialog_and_placeholder_stills(view, clinic, qtbot) -> None:  # 
     pid, vids = _patient(clinic, 3, True)
     view.set_patient(pid)
     rid = view.history.visits[0].measured_recording_id
+    uid = next(r.uid for r in view.history.recordings if r.id == rid)
     img = QImage(64, 40, QImage.Format.Format_RGB32)
     img.fill(QColor("navy"))
-    assert img.save(str(clinic.folder.stills / f"recording{rid}_frame12.png"))
+    assert img.save(str(clinic.folder.media().still(uid, 12)))
     dialog = CompareDialog(view.history, clinic.folder.stills, vids[0], vids[2], view)
     qtbot.addWidget(dialog)
     assert dialog.still_a.path is not None and not dialog.still_a.pixmap().isNull()
