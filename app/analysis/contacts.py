@@ -40,6 +40,9 @@ MIN_CONFIDENCE = 0.3
 MIN_CONTACTS_PER_SIDE = 7
 #: Horizontal foot excursion (fraction of leg length) below which the view is not a side view.
 MIN_SIDE_EXCURSION = 0.25
+#: Proposals at or above this confidence are "high confidence" (the timeline highlights the
+#: others for review); calibrated in benchmarks/contacts.py.
+HIGH_CONFIDENCE = 0.5
 
 
 @dataclass
