@@ -29,7 +29,7 @@ import numpy as np
 
 from app.analysis.errors import AnalysisError
 from app.analysis.events import EventSource, EventType, Foot, FootEvent
-from app.analysis.keypoints import JOINTS, KeypointTrack, jump_frames
+from app.analysis.keypoints import JOINTS, KeypointTrack, jump_frames, reject_outliers
 from app.analysis.periodicity import estimate_step_period, fill_gaps, moving_average
 
 HIP, KNEE, ANKLE, HEEL, TOE = (JOINTS.index(j) for j in ("hip", "knee", "ankle", "heel", "toe"))
@@ -56,6 +56,12 @@ class ContactResult:
     fps: float
     leg_length: float
     warnings: list[str] = field(default_factory=list)
+    #: First and last frame analysed (the whole clip unless a second person took over).
+    analysed_frames: tuple[int, int] = (0, 0)
+    #: Why only ``analysed_frames`` were analysed ("" when it is the whole clip).
+    analysed_reason: str = ""
+    #: Keypoint positions rejected as one- or two-frame outliers (see ``reject_outliers``).
+    outliers_rejected: int = 0
 
     def initial_contacts(self, foot: Foot | None = None) -> list[FootEvent]:
         return [
@@ -69,6 +75,9 @@ class ContactResult:
             "direction": self.direction,
             "step_period_s": round(self.step_period_s, 5),
             "periodicity": round(self.periodicity, 3),
+            "analysed_frames": list(self.analysed_frames),
+            "analysed_reason": self.analysed_reason,
+            "outliers_rejected": self.outliers_rejected,
             "events": [e.to_json() for e in self.events],
             "warnings": list(self.warnings),
         }
@@ -283,25 +292,45 @@ def detect_contacts(track: KeypointTrack, *, min_conf: float = MIN_CONFIDENCE) -
     with _warnings.catch_warnings():
         # All-NaN windows (a hidden foot) are expected and handled; numpy's warnings are noise.
         _warnings.simplefilter("ignore", RuntimeWarning)
-        jumps = jump_frames(track)
+        track.validate()
+        clean, rejected = reject_outliers(track)
+        jumps = jump_frames(clean)
+        n = track.n_frames
         if len(jumps) == 0:
-            return _detect(track, min_conf)
-        # Someone else took over the detector: analyse the longest stretch between jumps.
-        edges = [0, *[int(j) for j in jumps], track.n_frames]
-        a, b = max(zip(edges[:-1], edges[1:], strict=True), key=lambda e: e[1] - e[0])
-        note = (
-            f"The detected person jumped position {len(jumps)} time(s): there may be a second "
-            "person in view. Film the runner alone in the picture."
-        )
-        try:
-            res = _detect(track.slice(a, b), min_conf)
-        except AnalysisError as exc:
-            raise AnalysisError(f"{exc} {note}") from exc
-        shift = float(track.times[a] - track.times[0])
-        res.events = [replace(e, frame=e.frame + a, time_s=e.time_s + shift) for e in res.events]
-        res.warnings.append(
-            f"{note} Only frames {a}-{b - 1} (one person throughout) were analysed."
-        )
+            res = _detect(clean, min_conf)
+        else:
+            # Someone else took over the detector: analyse the longest stretch between jumps.
+            edges = [0, *[int(j) for j in jumps], n]
+            a, b = max(zip(edges[:-1], edges[1:], strict=True), key=lambda e: e[1] - e[0])
+            note = (
+                f"The detected person jumped position {len(jumps)} time(s) (at frame(s) "
+                f"{', '.join(str(int(j)) for j in jumps[:6])}{' ...' if len(jumps) > 6 else ''}): "
+                "there may be a second person in view. Film the runner alone in the picture."
+            )
+            try:
+                res = _detect(clean.slice(a, b), min_conf)
+            except AnalysisError as exc:
+                raise AnalysisError(f"{exc} {note}") from exc
+            shift = float(track.times[a] - track.times[0])
+            res.events = [
+                replace(e, frame=e.frame + a, time_s=e.time_s + shift) for e in res.events
+            ]
+            res.analysed_frames = (a, b - 1)
+            share = (b - a) / n
+            res.analysed_reason = (
+                f"frames {a}-{b - 1} ({100 * share:.0f} % of the clip): the longest stretch with "
+                "one person throughout"
+            )
+            res.warnings.append(
+                f"{note} Only frames {a}-{b - 1} ({100 * share:.0f} % of the clip, one person "
+                "throughout) were analysed."
+            )
+        res.outliers_rejected = rejected
+        if rejected > 0.01 * n * 2 * len(JOINTS):
+            res.warnings.append(
+                f"{rejected} keypoint position(s) jumped away for a frame or two and were ignored "
+                "(the pose model or the markers flickered); check the proposals near them."
+            )
         return res
 
 
@@ -427,8 +456,9 @@ def _detect(track: KeypointTrack, min_conf: float) -> ContactResult:
     # also serves manually marked events.
     warnings += _input_warnings(track, p)
     return ContactResult(
-        events, "right" if p.d > 0 else "left", float(period), strength, fps, leg, warnings
-    )
+        events, "right" if p.d > 0 else "left", float(period), strength, fps, leg, warnings,
+        (0, n - 1),
+    )  # fmt: skip
 
 
 def _to_events(
