@@ -188,9 +188,10 @@ def frame_truth_trial(data: Path, stem: str, cache: Path | None) -> dict[str, ob
     detect_s = time.perf_counter() - t0
     tol = FRAME_TRUTH_TOLERANCE_S
     lo = min(float(r["frame"]) for r in truth) - tol * fps
-    hi = max(float(r["frame"]) for r in truth) + tol * fps
-    # Only proposals inside the marked span are scored (the raters left the very first and last
-    # frames unmarked: a contact at frame 359 is unconfirmed).
+    hi = max(float(r["frame"]) for r in truth) + 1.0
+    # Only proposals inside the marked span are scored: the raters left the clip's last frames
+    # unmarked (the sample's contact at frame 359 is unconfirmed), so a proposal there is
+    # neither right nor wrong.
     events = [e for e in res.events if lo <= e.frame <= hi]
     out: dict[str, object] = {
         "frames": track.n_frames,

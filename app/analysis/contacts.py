@@ -432,7 +432,6 @@ def _detect(track: KeypointTrack, min_conf: float) -> ContactResult:
     steps = [0]
     for prev, cur in zip(merged[:-1], merged[1:], strict=True):
         steps.append(steps[-1] + max(1, int(round((cur["t"] - prev["t"]) / pf))))
-    missing = steps[-1] - (len(merged) - 1)
     votes = np.zeros((2, 2))
     for e, k in zip(merged, steps, strict=True):
         votes[k % 2, int(e["label"])] += max(e["conf"], 1e-3)
@@ -445,10 +444,17 @@ def _detect(track: KeypointTrack, min_conf: float) -> ContactResult:
             "Left and right legs could not be told apart reliably (the pose model mixes them up "
             "in this clip); contacts alternate correctly, but check which side is which."
         )
-    if missing > 0:
+    merged, steps, added, hidden = _fill_missing(p, merged, steps, pf, n)
+    if added[0] or added[1]:
         warnings.append(
-            f"{missing} contact(s) could not be found (a foot was hidden or not tracked); "
-            "they were left out, not guessed. Add them by hand if needed."
+            f"{added[0]} contact(s) and {added[1]} toe-off(s) were not seen clearly and are "
+            "proposed from the step rhythm with low confidence: check them on the timeline."
+        )
+    if hidden:
+        spans = ", ".join(f"{a}-{b}" for a, b in hidden[:6]) + (" ..." if len(hidden) > 6 else "")
+        warnings.append(
+            f"The feet were hidden or not tracked in frames {spans}: no contacts are proposed "
+            "there. Add them by hand if you can see them."
         )
 
     events = _to_events(track, merged, steps, parity_to_side, agreement)
@@ -459,6 +465,82 @@ def _detect(track: KeypointTrack, min_conf: float) -> ContactResult:
         events, "right" if p.d > 0 else "left", float(period), strength, fps, leg, warnings,
         (0, n - 1),
     )  # fmt: skip
+
+
+#: Confidence of an event proposed from the step rhythm because it was not seen clearly.
+FILLED_CONFIDENCE = 0.15
+
+
+def _feet_seen(p: _Prepared, lo: float, hi: float) -> bool:
+    """Both feet (two labels with a heel or toe) seen in most frames of [lo, hi]."""
+    a, b = max(0, int(np.floor(lo))), min(len(p.xy), int(np.ceil(hi)) + 1)
+    if b <= a:
+        return False
+    seen = np.isfinite(p.xy[a:b, :, [HEEL, TOE], 0]).any(axis=2).sum(axis=1)
+    return bool(np.mean(seen >= 2) >= 0.5)
+
+
+def _fill_missing(
+    p: _Prepared, merged: list[dict[str, float]], steps: list[int], pf: float, n: int
+) -> tuple[list[dict[str, float]], list[int], tuple[int, int], list[tuple[int, int]]]:
+    """Propose, with :data:`FILLED_CONFIDENCE`, the events the rhythm says must exist.
+
+    A gap of k steps between two contacts gets k - 1 evenly spaced contacts; a contact without a
+    toe-off gets one at the median contact duration of its foot; before the first and after the
+    last contact the rhythm is extended to the clip's ends (only events inside the clip). Where
+    the feet are not seen (both feet in fewer than half the frames around the predicted time)
+    nothing is proposed and the frames are returned as hidden. Returns the new lists, the number
+    of (contacts, toe-offs) added and the hidden frame spans.
+    """
+    durs: dict[int, list[float]] = {0: [], 1: []}
+    for e, k in zip(merged, steps, strict=True):
+        if np.isfinite(e["to"]):
+            durs[k % 2].append(e["to"] - e["t"])
+    every = durs[0] + durs[1]
+    if not every:
+        return merged, steps, (0, 0), []
+    dur = {k: float(np.median(v or every)) for k, v in durs.items()}
+    w = 0.15 * pf
+    hidden: list[tuple[int, int]] = []
+    out: list[tuple[dict[str, float], int]] = []
+
+    def propose(t: float, k: int) -> None:
+        times = {"t": t, "to": t + dur[k % 2]}
+        entry = {"label": -1.0, "conf": FILLED_CONFIDENCE, "to_conf": FILLED_CONFIDENCE,
+                 "filled": 1.0}  # fmt: skip
+        for key, x in times.items():
+            inside = 0 <= x <= n - 1
+            if inside and not _feet_seen(p, x - w, x + w):
+                hidden.append((max(0, int(x - w)), min(n - 1, int(np.ceil(x + w)))))
+                inside = False
+            entry[key] = x if inside else float("nan")
+        if np.isfinite(entry["t"]) or np.isfinite(entry["to"]):
+            out.append((entry, k))
+
+    k0, t0 = steps[0], merged[0]["t"]
+    for j in range(int(np.ceil((t0 + pf) / pf)) + 1, 0, -1):
+        if t0 - j * pf + dur[(k0 - j) % 2] >= 0:  # its toe-off (at least) is inside the clip
+            propose(t0 - j * pf, k0 - j)
+    for i, (e, k) in enumerate(zip(merged, steps, strict=True)):
+        if i:
+            prev, kp = merged[i - 1], steps[i - 1]
+            for j in range(1, k - kp):
+                propose(prev["t"] + j * (e["t"] - prev["t"]) / (k - kp), kp + j)
+        e = dict(e)
+        if not np.isfinite(e["to"]):
+            to = e["t"] + dur[k % 2]
+            if to <= n - 1 and _feet_seen(p, to - w, to + w):
+                e["to"], e["to_conf"], e["to_filled"] = to, FILLED_CONFIDENCE, 1.0
+        out.append((e, k))
+    kl, tl = steps[-1], merged[-1]["t"]
+    for j in range(1, int((n - 1 - tl) / pf) + 1):
+        propose(tl + j * pf, kl + j)
+    out.sort(key=lambda ek: ek[1])
+    added_ic = sum(1 for e, _ in out if e.get("filled") and np.isfinite(e["t"]))
+    added_to = sum(
+        1 for e, _ in out if (e.get("filled") or e.get("to_filled")) and np.isfinite(e["to"])
+    )
+    return [e for e, _ in out], [k for _, k in out], (added_ic, added_to), hidden
 
 
 def _to_events(
