@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from app.analysis.errors import AnalysisError
+from app.analysis.errors import AnalysisError, SlowedClipError
 from app.analysis.events import EventSource, EventType, Foot, FootEvent
 from app.analysis.keypoints import JOINTS, KeypointTrack, jump_frames, reject_outliers
 from app.analysis.periodicity import estimate_step_period, fill_gaps, moving_average
@@ -334,6 +334,52 @@ def detect_contacts(track: KeypointTrack, *, min_conf: float = MIN_CONFIDENCE) -
         return res
 
 
+#: Common capture rates of cameras and phones (frames per second), for a slowed-down clip.
+CAPTURE_RATES = (60.0, 100.0, 120.0, 200.0, 240.0, 300.0, 480.0, 960.0)
+#: Plausible cadences (steps/min): running (clinical.md sanity range) and walking.
+RUNNING_SPM = (140.0, 200.0)
+WALKING_SPM = (80.0, 135.0)
+#: Longest step period searched for in a slowed clip: 16 x the slowest human step.
+SLOWED_MAX_FACTOR = 16.0
+
+
+def _raise_if_slowed(signals: list[np.ndarray], fps: float, n: int) -> None:
+    """Raise :class:`SlowedClipError` when the legs step regularly but far slower than any human
+    runs or walks (a slow-motion file that carries its playback rate, not its capture rate)."""
+    from app.analysis.periodicity import MAX_STEP_S
+
+    period, strength = estimate_step_period(
+        signals, fps, [1.0, 1.0, 0.5], min_s=MAX_STEP_S, max_s=SLOWED_MAX_FACTOR * MAX_STEP_S
+    )
+    if not np.isfinite(period) or strength < 0.3 or n / (period * fps) < 3:
+        return
+    spm = 60.0 / period
+    suggested = None
+    for lo, hi in (RUNNING_SPM, WALKING_SPM):
+        fits = [r for r in CAPTURE_RATES if r > fps and lo <= spm * r / fps <= hi]
+        if fits:
+            # Several rates may fit a range; the one nearest its middle is the likeliest.
+            mid = 0.5 * (lo + hi)
+            suggested = min(fits, key=lambda r: abs(spm * r / fps - mid))
+            break
+    if suggested is not None:
+        hint = (
+            f"If it was filmed at {suggested:g} frames per second, the cadence would be "
+            f"{spm * suggested / fps:.0f} steps/min. "
+        )
+    else:
+        hint = ""
+    raise SlowedClipError(
+        f"The runner steps only about {spm:.0f} times a minute at this file's {fps:g} frames "
+        "per second, far slower than anyone runs or walks: the clip looks slowed down (slow "
+        f"motion). {hint}Enter the camera's capture rate (frames per second) and run the "
+        "analysis again.",
+        spm,
+        fps,
+        suggested,
+    )
+
+
 def _detect(track: KeypointTrack, min_conf: float) -> ContactResult:
     p = _prepare(track, min_conf)
     n, fps, leg = track.n_frames, p.fps, p.leg
@@ -345,6 +391,7 @@ def _detect(track: KeypointTrack, min_conf: float) -> ContactResult:
     bounce = p.hip[:, 1] / leg
     period, strength = estimate_step_period([gap, front, bounce], fps, [1.0, 1.0, 0.5])
     if not np.isfinite(period) or strength < 0.15:
+        _raise_if_slowed([gap, front, bounce], fps, n)
         raise AnalysisError(
             "No regular stepping was found in the leg movement. Check that the clip shows one "
             "person running or walking steadily, seen from the side."
@@ -450,9 +497,12 @@ def _detect(track: KeypointTrack, min_conf: float) -> ContactResult:
         )
     merged, steps, added, hidden = _fill_missing(p, merged, steps, pf, n)
     if added[0] or added[1]:
+        what = " and ".join(
+            f"{k} {name}" for k, name in zip(added, ("contact(s)", "toe-off(s)"), strict=True) if k
+        )
         warnings.append(
-            f"{added[0]} contact(s) and {added[1]} toe-off(s) were not seen clearly and are "
-            "proposed from the step rhythm with low confidence: check them on the timeline."
+            f"{what} not seen clearly, proposed from the step rhythm with low confidence: "
+            "check them on the timeline."
         )
     if hidden:
         spans = ", ".join(f"{a}-{b}" for a, b in hidden[:6]) + (" ..." if len(hidden) > 6 else "")
