@@ -445,16 +445,19 @@ def _detect(track: KeypointTrack, min_conf: float) -> ContactResult:
         # benchmarks/contacts.py. Marker tracks (confidence 1) are unaffected.
         near = slice(max(0, ic_rel - 2), ic_rel + 3)
         labs = labels[near]
-        kp_conf = float(
-            np.mean(
-                [
-                    p.conf[lo + near.start + k, max(lb, 0), [HEEL, TOE]].mean()
-                    for k, lb in enumerate(labs)
-                ]
+        kp_conf = (
+            float(
+                np.mean(
+                    [
+                        p.conf[lo + near.start + k, max(lb, 0), [HEEL, TOE]].mean()
+                        for k, lb in enumerate(labs)
+                    ]
+                )
+                if len(labs)
+                else 0.0
             )
-            if len(labs)
-            else 0.0
-        ) ** 2
+            ** 2
+        )
         fit = float(np.exp(-clear_ic / tol)) * (1.0 if sharp else 0.5)
         followed = (
             float(np.mean(labels[: min(len(labels), ic_rel + 1)] >= 0)) if ic_rel >= 0 else 0.0
