@@ -16,7 +16,11 @@ class SlowedClipError(AnalysisError):
     """
 
     def __init__(
-        self, message: str, found_spm: float, playback_fps: float, suggested_capture_fps: float | None
+        self,
+        message: str,
+        found_spm: float,
+        playback_fps: float,
+        suggested_capture_fps: float | None,
     ) -> None:
         super().__init__(message)
         self.found_spm = found_spm

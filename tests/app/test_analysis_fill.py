@@ -6,18 +6,20 @@ from pathlib import Path
 
 import numpy as np
 
-from app.analysis.contacts import FILLED_CONFIDENCE, _fill_missing, _Prepared, detect_contacts
+from app.analysis.contacts import detect_contacts
 from app.analysis.events import EventType
 from app.analysis.keypoints import KeypointTrack
+from app.analysis.rhythm import FILLED_CONFIDENCE, fill_missing
 
 from ._analysis_helpers import load_trial
 
 
-def _prepared(n: int, hidden: slice | None = None) -> _Prepared:
+def _prepared(n: int, hidden: slice | None = None) -> np.ndarray:
+    """Keypoints with both feet seen everywhere except in ``hidden``."""
     xy = np.ones((n, 2, 5, 2))
     if hidden is not None:
         xy[hidden, :, 3:] = np.nan
-    return _Prepared(xy, np.ones((n, 2, 5)), np.zeros((n, 2)), 1.0, 1.0, 30.0)
+    return xy
 
 
 def _entry(t: float, to: float) -> dict[str, float]:
@@ -30,7 +32,7 @@ def test_gap_missing_toe_off_and_clip_ends_are_filled() -> None:
     merged = [_entry(t, t + 7) for t in (15, 25, 35, 45, 65, 75, 85, 95)]
     merged[5]["to"] = float("nan")
     steps = [0, 1, 2, 3, 5, 6, 7, 8]
-    out, ks, added, hidden = _fill_missing(_prepared(100), merged, steps, pf, 100)
+    out, ks, added, hidden = fill_missing(_prepared(100), merged, steps, pf, 100)
     assert hidden == []
     filled = {round(e["t"]) if np.isfinite(e["t"]) else None: e for e in out if e.get("filled")}
     assert 55 in filled and filled[55]["conf"] == FILLED_CONFIDENCE  # the gap
@@ -45,7 +47,7 @@ def test_gap_missing_toe_off_and_clip_ends_are_filled() -> None:
 def test_hidden_feet_get_no_guess_but_their_frames_are_named() -> None:
     merged = [_entry(t, t + 7) for t in (12, 22, 32, 42, 62, 72, 82, 92)]
     steps = [0, 1, 2, 3, 5, 6, 7, 8]
-    out, _, added, hidden = _fill_missing(_prepared(100, slice(45, 60)), merged, steps, 10.0, 100)
+    out, _, added, hidden = fill_missing(_prepared(100, slice(45, 60)), merged, steps, 10.0, 100)
     assert not any(e.get("filled") and e["t"] == 52 for e in out)
     assert any(a <= 52 <= b for a, b in hidden)
 
