@@ -37,8 +37,11 @@ two raters' frame truth; markers = the two RBDS force-plate trials).
    every rate for the forefoot striker, against +2 ms at 150 Hz but +24 ms at 30 Hz for the
    acceleration peak), but on the pose track it fires 1–1.5 frames early (within ±1 frame 7 of
    33 at α = 0.5, 24 of 33 at α = 1, which then misses 67–87 % of the 30 Hz marker contacts),
-   and averaging it with the acceleration peak did no better (18–26 of 33). A pixel refinement
-   around the foot (optical flow, sole-to-belt gap, pose on an upscaled crop) is not built yet.
+   and averaging it with the acceleration peak did no better (18–26 of 33). Pixel refinement is
+   not built: a first look at dense optical flow (Farneback) in a fixed box around the landing
+   foot of the sample clip gave no clean "descent, then carried by the belt" signature at 30 fps
+   (motion blur, the other foot and the box share the window); it needs the box to follow the
+   foot and the sole to be separated from the belt before it can be measured properly.
 5. Sides by alternation: consecutive contacts alternate feet (gaps of about 2 P keep parity), and
    the labels only vote which of the two alternating classes is left.
 6. Every event proposed (``rhythm.fill_missing``): a gap of k steps gets k − 1 contacts, a contact
