@@ -27,6 +27,20 @@ def _feet_seen(xy: np.ndarray, lo: float, hi: float) -> bool:
     return bool(np.mean(seen >= 2) >= 0.5)
 
 
+#: Contact times of a steady runner vary by a few per cent from step to step; a toe-off making
+#: one differ from the foot's median by more than this share (and 4 robust SDs) is not its own.
+ODD_CONTACT_SHARE = 0.25
+
+
+def _odd_contact(duration: float, durations: list[float]) -> bool:
+    """Whether ``duration`` (frames) is far outside the foot's other contact durations."""
+    if len(durations) < 4:
+        return False
+    med = float(np.median(durations))
+    mad = 1.4826 * float(np.median(np.abs(np.asarray(durations) - med)))
+    return abs(duration - med) > max(4.0 * mad, ODD_CONTACT_SHARE * med)
+
+
 def fill_missing(
     xy: np.ndarray, merged: list[dict[str, float]], steps: list[int], pf: float, n: int
 ) -> tuple[list[dict[str, float]], list[int], tuple[int, int], list[tuple[int, int]]]:
@@ -37,7 +51,8 @@ def fill_missing(
     ``steps`` their step indices, ``pf`` the step period in frames and ``n`` the frame count.
 
     A gap of k steps between two contacts gets k - 1 evenly spaced contacts; a contact without a
-    toe-off gets one at the median contact duration of its foot; before the first and after the
+    toe-off, or with one that makes an implausible contact time (:func:`_odd_contact`), gets one
+    at the median contact duration of its foot; before the first and after the
     last contact the rhythm is extended to the clip's ends (only events inside the clip). Where
     the feet are not seen (both feet in fewer than half the frames around the predicted time)
     nothing is proposed and the frames are returned as hidden. Returns the new lists, the number
@@ -78,6 +93,8 @@ def fill_missing(
             for j in range(1, k - kp):
                 propose(prev["t"] + j * (e["t"] - prev["t"]) / (k - kp), kp + j)
         e = dict(e)
+        if np.isfinite(e["to"]) and _odd_contact(e["to"] - e["t"], durs[k % 2] or every):
+            e["to"] = float("nan")  # not this foot's toe-off: replaced from the rhythm below
         if not np.isfinite(e["to"]):
             to = e["t"] + dur[k % 2]
             if to <= n - 1 and _feet_seen(xy, to - w, to + w):

@@ -62,3 +62,16 @@ def test_every_marker_contact_proposed_when_one_is_unseen(shared_data: Path) -> 
     ics = [e for e in res.events if e.type is EventType.INITIAL_CONTACT]
     assert not any(abs(e.time_s - ts) < 0.05 for e in ics)
     assert any("hidden or not tracked in frames" in w for w in res.warnings)
+
+
+def test_toe_off_making_an_implausible_contact_is_replaced_from_the_rhythm() -> None:
+    # Contacts every 10 frames, each on the belt 7 frames; one toe-off found 2 frames after
+    # its contact (the pose model lost the foot): it is replaced at the foot's median, low.
+    merged = [_entry(t, t + 7) for t in (15, 25, 35, 45, 55, 65, 75, 85, 95)]
+    merged[4]["to"] = 57.0
+    steps = list(range(9))
+    out, _, added, _ = fill_missing(_prepared(100), merged, steps, 10.0, 100)
+    e = next(x for x in out if x["t"] == 55)
+    assert e["to"] == 62 and e["to_conf"] == FILLED_CONFIDENCE
+    assert all(x["to"] == x["t"] + 7 for x in out if np.isfinite(x["t"]) and x["t"] != 55)
+    assert added[1] >= 1
