@@ -95,9 +95,10 @@ def frame_rate_of(events: list[FootEvent]) -> float | None:
     marks made by hand on a slow-motion file.
     """
     ev = sorted(events, key=lambda e: e.frame)
-    if len(ev) < 2 or ev[-1].frame == ev[0].frame or ev[-1].time_s <= ev[0].time_s:
+    if len(ev) < 2 or ev[-1].frame == ev[0].frame or not ev[-1].time_s > ev[0].time_s:
         return None
-    return (ev[-1].frame - ev[0].frame) / (ev[-1].time_s - ev[0].time_s)
+    fps = (ev[-1].frame - ev[0].frame) / (ev[-1].time_s - ev[0].time_s)
+    return fps if math.isfinite(fps) and fps > 0 else None
 
 
 #: Phase grid for the frame-rate uncertainty (exact enough: the error is a sawtooth).
@@ -128,6 +129,9 @@ def series_positions(events: list[FootEvent]) -> dict[int, tuple[str, float, flo
                 continue
             gaps = np.diff([e.time_s for e in ser])
             med = float(np.median(gaps))
+            if not (np.isfinite(med) and med > 0):  # repeated times: no rhythm to model
+                out.update({id(e): (key, 0.0, 0.0) for e in ser})
+                continue
             ks = np.concatenate([[0], np.cumsum([max(1, round(g / med)) for g in gaps])])
             stride = (ser[-1].time_s - ser[0].time_s) * fps / ks[-1]
             out.update({id(e): (key, float(k), stride) for e, k in zip(ser, ks, strict=True)})
