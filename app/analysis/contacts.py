@@ -37,7 +37,9 @@ two raters' frame truth; markers = the two RBDS force-plate trials).
    every rate for the forefoot striker, against +2 ms at 150 Hz but +24 ms at 30 Hz for the
    acceleration peak), but on the pose track it fires 1–1.5 frames early (within ±1 frame 7 of
    33 at α = 0.5, 24 of 33 at α = 1, which then misses 67–87 % of the 30 Hz marker contacts),
-   and averaging it with the acceleration peak did no better (18–26 of 33). Pixel refinement is
+   and averaging it with the acceleration peak did no better (18–26 of 33). The acceleration
+   peak of the lowest point (one signal instead of the earlier of heel and toe): the same 28 of
+   33 on the sample clip but 12 ms later on the forefoot markers, so not kept. Pixel refinement is
    not built: a first look at dense optical flow (Farneback) in a fixed box around the landing
    foot of the sample clip gave no clean "descent, then carried by the belt" signature at 30 fps
    (motion blur, the other foot and the box share the window); it needs the box to follow the
