@@ -30,12 +30,18 @@ FOOT_COLOURS = {Foot.LEFT: "#2b7bb9", Foot.RIGHT: "#e07b00"}
 
 
 def _fmt(stat: Stat | None, unit: str, scale: float = 1.0, digits: int = 0) -> str:
+    """``mean ± SD unit (n) [±u]``; ``[±u]``: the mean's uncertainty from the frame rate alone."""
     if stat is None or stat.mean is None:
         return "—"
     mean = stat.mean * scale
+    fr = ""
+    if stat.fps_u is not None:
+        # At least one more digit than the mean when the uncertainty is below its last digit.
+        fd = digits if stat.fps_u * scale >= 10**-digits else digits + 1
+        fr = f" [±{stat.fps_u * scale:.{fd}f}]"
     if stat.sd is None:
-        return f"{mean:.{digits}f}{unit} (n={stat.n})"
-    return f"{mean:.{digits}f} ± {stat.sd * scale:.{digits}f}{unit} (n={stat.n})"
+        return f"{mean:.{digits}f}{unit} (n={stat.n}){fr}"
+    return f"{mean:.{digits}f} ± {stat.sd * scale:.{digits}f}{unit} (n={stat.n}){fr}"
 
 
 class AnnotationSidebar(QWidget):
@@ -104,6 +110,9 @@ class AnnotationSidebar(QWidget):
         h.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.symmetry = QLabel()
         self.symmetry.setWordWrap(True)
+        self.rate_note = QLabel()
+        self.rate_note.setWordWrap(True)
+        self.rate_note.setObjectName("muted")
         self.warnings = QLabel()
         self.warnings.setObjectName("warning")
         self.warnings.setWordWrap(True)
@@ -112,6 +121,7 @@ class AnnotationSidebar(QWidget):
         mv.addWidget(self.cadence)
         mv.addWidget(self.table, 1)
         mv.addWidget(self.symmetry)
+        mv.addWidget(self.rate_note)
         mv.addWidget(self.warnings)
 
         from ui.landing_view import LandingView
@@ -130,11 +140,18 @@ class AnnotationSidebar(QWidget):
 
     def show_metrics(self, m: TemporalMetrics | None) -> None:
         rows: list[tuple[str, str, str]] = []
+        self.rate_note.setText(self._rate_note(m))
+        self.cadence.setToolTip("")
         if m is None:
             self.cadence.setText("—")
             self.symmetry.setText("Mark contacts of both feet to see cadence and timing.")
         else:
             self.cadence.setText(f"{m.cadence_spm:.1f} steps/min" if m.cadence_spm else "—")
+            if m.cadence_spm and m.cadence_fps_u is not None and m.fps:
+                self.cadence.setToolTip(
+                    f"± {m.cadence_fps_u:.2f} steps/min from the frame rate alone "
+                    f"({m.fps:.0f} frames/s)"
+                )
             rows = [
                 ("Contacts", str(m.contacts.get("left", 0)), str(m.contacts.get("right", 0))),
                 (
@@ -158,6 +175,7 @@ class AnnotationSidebar(QWidget):
                     _fmt(m.duty_factor["right"], " %", 100),
                 ),
             ]
+            rows = [((r[0] + "  ≈", *r[1:]) if r[0].lower() in m.unresolved else r) for r in rows]
             sym = [
                 f"{label}: {v:+.1f} %"
                 for label, v in (
@@ -181,6 +199,21 @@ class AnnotationSidebar(QWidget):
         warnings = m.warnings if m is not None else []
         self.warnings.setText("\n".join(f"⚠ {w}" for w in warnings))
         self.warnings.setVisible(bool(warnings))
+
+    @staticmethod
+    def _rate_note(m: TemporalMetrics | None) -> str:
+        if m is None or not m.fps:
+            return ""
+        text = (
+            f"[±…] uncertainty of each mean from the frame rate alone ({m.fps:.0f} frames/s: "
+            "each mark is only known to within its frame)."
+        )
+        if m.unresolved:
+            text += (
+                f" ≈ {', '.join(m.unresolved)}: the left/right difference is within it, so it "
+                "is no evidence of an asymmetry."
+            )
+        return text
 
     def show_proposals(self, automatic: int, low_confidence: int, note: str = "") -> None:
         if automatic == 0:

@@ -29,13 +29,16 @@ HIP, KNEE, ANKLE = JOINTS.index("hip"), JOINTS.index("knee"), JOINTS.index("ankl
 
 
 def _fmt(s: Stat | None, unit: str) -> str:
+    """``mean ± SD unit [±u]``; ``[±u]`` is the mean's uncertainty from the frame rate alone."""
     if s is None or s.mean is None:
         return "—"
     sd = f" ± {s.sd:.1f}" if s.sd is not None else ""
-    return f"{s.mean:.1f}{sd}{unit}"
+    # On its own line: the sidebar is narrow and the table does not wrap.
+    fr = f"\n[±{s.fps_u:.1f}]" if s.fps_u is not None else ""
+    return f"{s.mean:.1f}{sd}{unit}{fr}"
 
 
-def _tip(s: Stat | None) -> str:
+def _tip(s: Stat | None, fps: float | None = None) -> str:
     if s is None or s.mean is None:
         return "not measured"
     noise = (
@@ -43,7 +46,13 @@ def _tip(s: Stat | None) -> str:
         if s.sdd
         else ""
     )
-    return f"mean ± SD over n = {s.n} contacts{noise}"
+    rate = (
+        f"; [±{s.fps_u:.2f}]: uncertainty of the mean from the frame rate alone "
+        f"({fps:.0f} frames/s: each contact is only known to within its frame)"
+        if s.fps_u is not None and fps
+        else ""
+    )
+    return f"mean ± SD over n = {s.n} contacts{noise}{rate}"
 
 
 def cycle_curves(
@@ -100,7 +109,7 @@ class LandingView(QWidget):
         h.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         h.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.setMinimumHeight(175)
-        self.table.setMaximumHeight(200)
+        self.table.setMaximumHeight(290)  # two-line cells when the frame-rate uncertainty shows
         self.table.setWordWrap(False)
         self.steps_plot = pg.PlotWidget(title="Heel ahead of hip, each step")
         self.steps_plot.setLabel("bottom", "time (s)")
@@ -111,6 +120,9 @@ class LandingView(QWidget):
             p.setMinimumHeight(140)
             p.showGrid(x=True, y=True, alpha=0.2)
             p.setMouseEnabled(x=False, y=False)
+        self.rate_note = QLabel()
+        self.rate_note.setWordWrap(True)
+        self.rate_note.setObjectName("muted")
         self.warnings = QLabel()
         self.warnings.setWordWrap(True)
         self.warnings.setObjectName("warning")
@@ -119,6 +131,7 @@ class LandingView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.note)
         layout.addWidget(self.table)
+        layout.addWidget(self.rate_note)
         layout.addWidget(self.steps_plot, 1)
         layout.addWidget(self.cycle_plot, 1)
         layout.addWidget(self.warnings)
@@ -135,7 +148,7 @@ class LandingView(QWidget):
         self.cycle_plot.clear()
         has = m is not None and track is not None
         self.note.setVisible(not has)
-        for w in (self.table, self.steps_plot, self.cycle_plot):
+        for w in (self.table, self.rate_note, self.steps_plot, self.cycle_plot):
             w.setVisible(has)
         if not has:
             self.warnings.hide()
@@ -170,6 +183,13 @@ class LandingView(QWidget):
                 m.foot_strike_pattern.get("right") or "—",
             ),
         ]
+        # "≈": the left/right difference is within what the frame rate can resolve.
+        names = ("overstride", "shank angle", "knee flexion", "foot-strike angle")
+        rows = [
+            ((r[0] + "  ≈", *r[1:]) if i < len(names) and names[i] in m.unresolved else r)
+            for i, r in enumerate(rows)
+        ]
+        self.rate_note.setText(self._rate_note(m))
         self.table.setRowCount(len(rows))
         tips = {
             1: "Positive: ankle ahead of the knee at landing. A near-vertical shank is the aim (Lieberman 2015). "
@@ -184,13 +204,28 @@ class LandingView(QWidget):
                 if c == 0 and r in tips:
                     item.setToolTip(tips[r])
                 elif c and r < len(stats):
-                    item.setToolTip(_tip(stats[r]["left" if c == 1 else "right"]))
+                    item.setToolTip(_tip(stats[r]["left" if c == 1 else "right"], m.fps))
                 self.table.setItem(r, c, item)
         self.table.resizeRowsToContents()
         self._plot_steps(m)
         self._plot_cycles(events, track, direction)
         self.warnings.setText("\n".join(f"⚠ {w}" for w in m.warnings))
         self.warnings.setVisible(bool(m.warnings))
+
+    @staticmethod
+    def _rate_note(m: LandingMetrics) -> str:
+        if not m.fps:
+            return ""
+        text = (
+            f"[±…] uncertainty of each mean from the frame rate alone ({m.fps:.0f} frames/s); "
+            "bars on the plot: the same for each contact."
+        )
+        if m.unresolved:
+            text += (
+                f" ≈ {', '.join(m.unresolved)}: the left/right difference is within it, so it "
+                "is no evidence of an asymmetry."
+            )
+        return text
 
     def _plot_steps(self, m: LandingMetrics) -> None:
         key = "overstride"
@@ -203,6 +238,18 @@ class LandingView(QWidget):
                 for r in m.per_step
                 if r.get("foot") == side and r.get(key) is not None and math.isfinite(float(r[key]))  # type: ignore[arg-type]
             ]
+            bars = [
+                (float(r["time_s"]), float(r[key]), float(r[f"{key}_fps_u"]))  # type: ignore[arg-type]
+                for r in m.per_step
+                if r.get("foot") == side
+                and r.get(key) is not None
+                and isinstance(r.get(f"{key}_fps_u"), float)
+            ]
+            if bars:
+                bx, by, bu = (np.array(v) for v in zip(*bars, strict=True))
+                self.steps_plot.addItem(
+                    pg.ErrorBarItem(x=bx, y=by, top=bu, bottom=bu, beam=0.05, pen=COLOURS[side])
+                )
             if pts:
                 x, y = zip(*pts, strict=True)
                 self.steps_plot.plot(

@@ -75,7 +75,7 @@ def analyze(args: argparse.Namespace) -> dict[str, object]:
     if args.keypoints and args.capture_fps:
         track = _retime(track, args.capture_fps)
     result = detect_contacts(track)
-    temporal = temporal_metrics(result.events)
+    temporal = temporal_metrics(result.events, fps=track.fps)
     landing = landing_metrics(result.events, track, result.direction, cm_per_px=args.cm_per_px)
     metrics = metrics_json(temporal, landing)
     warnings = list(dict.fromkeys(result.warnings + list(metrics.pop("warnings"))))  # type: ignore[arg-type]

@@ -71,3 +71,71 @@ def resample_track(
     flat = track.xy.reshape(n, -1)
     out = np.stack([np.interp(new_t, t_src, flat[:, k]) for k in range(flat.shape[1])], axis=1)
     return KeypointTrack(new_t, out.reshape(len(new_t), 2, 5, 2))
+
+
+def read_frame_truth(path: str | Path) -> list[dict[str, object]]:
+    """Frame-by-frame hand-marked truth (``frame, event, foot, rater1, rater2``) as rows.
+
+    ``frame`` is the raters' mean (x.5 where they differ by one frame), ``event`` is ``IC`` or
+    ``TO`` and ``foot`` is ``near``/``far`` as seen from the camera.
+    """
+    with open(path, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(line for line in fh if not line.startswith("#")))
+    return [
+        {"frame": float(r["frame"]), "event": r["event"].strip().upper(),
+         "foot": r["foot"].strip().lower()}
+        for r in rows
+    ]  # fmt: skip
+
+
+def match_frames(
+    detected: list[float], reference: list[float], tol_frames: float
+) -> list[tuple[int, int]]:
+    """One-to-one (detected index, reference index) pairs within ``tol_frames``, nearest first.
+
+    Greedy on the smallest distance over all pairs, so a close pair is never lost to an earlier,
+    looser match.
+    """
+    pairs = sorted(
+        (abs(d - r), i, j)
+        for i, d in enumerate(detected)
+        for j, r in enumerate(reference)
+        if abs(d - r) <= tol_frames
+    )
+    used_d: set[int] = set()
+    used_r: set[int] = set()
+    out: list[tuple[int, int]] = []
+    for _, i, j in pairs:
+        if i in used_d or j in used_r:
+            continue
+        used_d.add(i)
+        used_r.add(j)
+        out.append((i, j))
+    return sorted(out, key=lambda p: p[1])
+
+
+def inject_glitches(
+    track: KeypointTrack, count: int, seed: int = 0, distance_legs: float = 2.0
+) -> tuple[KeypointTrack, list[tuple[int, int, int]]]:
+    """A copy of ``track`` with ``count`` single-frame glitches: at random frames one random
+    keypoint is thrown ``distance_legs`` leg lengths (hip-ankle) away in a random direction, the
+    way a mislabelled marker or a flickering pose model does. Returns the track and the
+    (frame, side, joint) of every glitch. Frames are at least 3 apart; ``seed`` fixes them.
+    """
+    rng = np.random.default_rng(seed)
+    xy = track.xy.copy()
+    with np.errstate(all="ignore"):
+        leg = float(np.nanmedian(np.linalg.norm(xy[:, :, 0] - xy[:, :, 2], axis=-1)))
+    n = track.n_frames
+    frames: list[int] = []
+    while len(frames) < min(count, n // 4):
+        f = int(rng.integers(1, n - 1))
+        if all(abs(f - g) >= 3 for g in frames):
+            frames.append(f)
+    where: list[tuple[int, int, int]] = []
+    for f in sorted(frames):
+        s, j = int(rng.integers(0, 2)), int(rng.integers(0, xy.shape[2]))
+        ang = rng.uniform(0, 2 * np.pi)
+        xy[f, s, j] += distance_legs * leg * np.array([np.cos(ang), np.sin(ang)])
+        where.append((f, s, j))
+    return KeypointTrack(track.times.copy(), xy, track.conf.copy(), dict(track.meta)), where

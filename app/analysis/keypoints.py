@@ -141,25 +141,104 @@ class KeypointTrack:
             )
 
 
+def _leg_length(xy: np.ndarray) -> float:
+    """Median hip-ankle distance over both sides (NaN when never seen together)."""
+    with np.errstate(all="ignore"):
+        legs = np.linalg.norm(xy[:, :, 0, :] - xy[:, :, 2, :], axis=-1)
+    return float(np.nanmedian(legs)) if np.isfinite(legs).any() else float("nan")
+
+
+#: Outlier rejection: a point further than this (in leg lengths) from the median of its
+#: neighbours is never ordinary motion at any camera rate (a monotone movement, however fast,
+#: equals its running median) ...
+OUTLIER_MIN_LEGS = 0.25
+#: ... nor when it exceeds this many robust SDs of the window's own spread.
+OUTLIER_MADS = 4.0
+#: Half-width of the outlier window in seconds (at least 2 frames either side).
+OUTLIER_HALF_WINDOW_S = 0.04
+
+
+def reject_outliers(track: KeypointTrack) -> tuple[KeypointTrack, int]:
+    """Hampel filter on every keypoint: returns (cleaned copy, number of points replaced).
+
+    A point is an outlier when it lies further from the per-coordinate median of its window
+    (±max(2 frames, 40 ms)) than both :data:`OUTLIER_MIN_LEGS` leg lengths and
+    :data:`OUTLIER_MADS` scaled MADs of the window. A one- or two-frame glitch (a mislabelled
+    marker, a pose model flickering onto the other foot or into the background) is such an
+    outlier; real motion is not, because a monotone movement equals its running median whatever
+    its speed. Outliers are replaced by linear interpolation between the nearest good
+    neighbours, never across more than the window; their confidence is kept.
+    """
+    n = track.n_frames
+    xy = track.xy.copy()
+    leg = _leg_length(xy)
+    if n < 5 or not np.isfinite(leg):
+        return KeypointTrack(track.times.copy(), xy, track.conf.copy(), dict(track.meta)), 0
+    fps = track.fps if np.isfinite(track.fps) else 30.0
+    h = max(2, int(round(OUTLIER_HALF_WINDOW_S * fps)))
+    flat = xy.reshape(n, -1, 2)  # (N, points, 2)
+    pad = np.pad(flat, ((h, h), (0, 0), (0, 0)), constant_values=np.nan)
+    win = np.lib.stride_tricks.sliding_window_view(pad, 2 * h + 1, axis=0)  # (N, P, 2, W)
+    import warnings
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows: a hidden point
+        med = np.nanmedian(win, axis=-1)
+        mad = 1.4826 * np.nanmedian(np.abs(win - med[..., None]), axis=-1)
+        dist = np.linalg.norm(flat - med, axis=-1)
+        spread = np.linalg.norm(mad, axis=-1)
+        bad = np.nan_to_num(dist, nan=0.0) > np.maximum(
+            OUTLIER_MIN_LEGS * leg, OUTLIER_MADS * spread
+        )
+    count = int(bad.sum())
+    if count:
+        idx = np.arange(n)
+        for k in np.nonzero(bad.any(axis=0))[0]:
+            good = ~bad[:, k] & np.isfinite(flat[:, k, 0])
+            flat[bad[:, k], k] = np.nan
+            if good.sum() < 2:
+                continue
+            prev = np.maximum.accumulate(np.where(good, idx, -(10**9)))
+            nxt = np.minimum.accumulate(np.where(good, idx, 10**9)[::-1])[::-1]
+            fill = bad[:, k] & (nxt - prev <= 2 * h + 1)
+            for c in range(2):
+                flat[fill, k, c] = np.interp(idx[fill], idx[good], flat[good, k, c])
+    out = KeypointTrack(
+        track.times.copy(), flat.reshape(xy.shape), track.conf.copy(), dict(track.meta)
+    )
+    return out, count
+
+
 def jump_frames(track: KeypointTrack) -> np.ndarray:
     """Frames where the tracked person jumps position (another person taken for the runner).
 
     Between detections, even across lost frames, one runner's hips move a few percent of a leg
-    length per frame; a jump of more than half a leg (plus 10 % per lost frame) is someone else.
+    length per frame; a jump of more than half a leg (plus 10 % per lost frame) is someone else,
+    but only if the hips stay there: the median of the next frames (at least 3, or 0.1 s) must
+    still be that far from the median of the previous ones, so a glitch of a frame or two (a
+    flickering keypoint) is never taken for a second person.
     """
     detected = np.isfinite(track.xy[:, :, 0, 0]).any(axis=1)
     if detected.sum() < 3:
         return np.zeros(0, dtype=int)
     with np.errstate(all="ignore"):
         hips = np.nanmean(track.xy[detected][:, :, 0, :], axis=1)
-        legs = np.linalg.norm(track.xy[:, :, 0, :] - track.xy[:, :, 2, :], axis=-1)
-    if not np.isfinite(legs).any():
+    leg = _leg_length(track.xy)
+    if not np.isfinite(leg):
         return np.zeros(0, dtype=int)
-    leg = float(np.nanmedian(legs))
     frames = np.nonzero(detected)[0]
     step = np.linalg.norm(np.diff(hips, axis=0), axis=1)
     elapsed = np.diff(frames)
-    return frames[1:][np.nan_to_num(step) > leg * (0.5 + 0.1 * (elapsed - 1))]
+    limit = leg * (0.5 + 0.1 * (elapsed - 1))
+    fps = track.fps if np.isfinite(track.fps) else 30.0
+    m = max(3, int(round(0.1 * fps)))
+    out = []
+    for k in np.nonzero(np.nan_to_num(step) > limit)[0] + 1:  # k: first index after the jump
+        before = np.median(hips[max(0, k - m) : k], axis=0)
+        after = np.median(hips[k : k + m], axis=0)
+        if np.linalg.norm(after - before) > limit[k - 1]:
+            out.append(frames[k])
+    return np.asarray(out, dtype=int)
 
 
 def _parse_float(text: str) -> float:

@@ -4,6 +4,27 @@ Formulas follow docs/clinical.md. Temporal metrics need only events, so manually
 work without keypoints. Every summary is mean ± SD with n; landing measures carry the
 smallest detectable difference (SDD) reported by Dingenen 2018 / Murray 2018 so a change between
 sessions can be judged against measurement noise.
+
+Uncertainty from the frame rate alone (``Stat.fps_u``, one standard uncertainty): an event
+marked on frame k happened somewhere within that frame's interval, so its time error is
+Δ·saw(φ), Δ = 1/fps, φ its unknown sub-frame phase and saw(x) = x − round(x), uniform on ±Δ/2:
+a standard uncertainty of Δ/√12 (GUM, rectangular distribution). Every figure here is a linear
+combination Σ c_e t_e of event times (a duration: +1/−1; a mean of n durations: ±1/n per
+duration, an event shared by two durations counted once with its summed coefficient; a landing
+measure m read at a contact: its change over one frame there, m', since a timing error of Δ·saw
+shifts the reading by m'·saw). The phases are *not* independent in general: the events of one
+foot and type recur once a stride, so their phases advance by the stride's fractional number of
+frames; when the stride is close to a whole number of frames they stay locked and the errors do
+not average out (a runner at 170 steps/min filmed at 30 fps: 21.2 frames a stride). So the
+uncertainty is computed exactly for that model: for each series (left/right × contact/toe-off)
+the phase of its k-th event is φ_s + k·(stride in frames), φ_s unknown and uniform, independent
+between series; u² = Σ_series mean over φ_s of (Σ_e c_e·saw(φ_s + k_e·stride))² · Δ² (the sum's
+mean is zero). With drifting phases this is the familiar Δ/√6/√n for a mean of n step times;
+with locked phases it stays Δ/√6. A left/right difference is the same kind of combination
+(mean_L − mean_R; for step time the two share every contact), so its uncertainty u_LR is
+computed the same way, and a difference smaller than :data:`RESOLVE_K` · u_LR (about 95 %
+coverage) is one the frame rate cannot resolve; those are listed in ``unresolved`` (and marked
+in the program) so nobody reads an asymmetry the measurement cannot support.
 """
 
 from __future__ import annotations
@@ -41,6 +62,8 @@ class Stat:
     sd: float | None
     n: int
     sdd: tuple[float, float] | None = None
+    #: Standard uncertainty of the mean from the frame rate alone (same unit; see module doc).
+    fps_u: float | None = None
 
     @classmethod
     def of(cls, values: list[float], sdd: tuple[float, float] | None = None) -> Stat:
@@ -57,7 +80,114 @@ class Stat:
         }
         if self.sdd is not None:
             out["sdd"] = list(self.sdd)
+        if self.fps_u is not None:
+            out["fps_u"] = round(self.fps_u, 5)
         return out
+
+
+#: Coverage factor for "a left/right difference the frame rate cannot resolve" (~95 %).
+RESOLVE_K = 2.0
+
+
+def frame_rate_of(events: list[FootEvent]) -> float | None:
+    """Capture frame rate implied by the events' frames and times (None if it cannot be told).
+
+    Every event carries its frame index and its capture time, so the rate is known even for
+    marks made by hand on a slow-motion file.
+    """
+    ev = sorted(events, key=lambda e: e.frame)
+    if len(ev) < 2 or ev[-1].frame == ev[0].frame or not ev[-1].time_s > ev[0].time_s:
+        return None
+    fps = (ev[-1].frame - ev[0].frame) / (ev[-1].time_s - ev[0].time_s)
+    return fps if math.isfinite(fps) and fps > 0 else None
+
+
+#: Phase grid for the frame-rate uncertainty (exact enough: the error is a sawtooth).
+_PHASES = (np.arange(256) + 0.5) / 256
+#: Error of a series' total phase walk in frames, and its triangular weights.
+_WALK = np.linspace(-1.0, 1.0, 21)
+_WALK_W = 1.0 - np.abs(_WALK) + 1e-9
+
+
+def series_positions(events: list[FootEvent]) -> dict[int, tuple[str, float, float]]:
+    """id(event) -> (series, stride index k, mean stride in frames) for the frame-rate
+    uncertainty.
+
+    A series is one foot's contacts or toe-offs; its k-th stride (gaps of about two strides
+    count two) nominally sits k mean strides after the first, which carries the sub-frame phase
+    drift from stride to stride that whole-frame marks do not show.
+    """
+    out: dict[int, tuple[str, float, float]] = {}
+    fps = frame_rate_of(events)
+    for foot in Foot:
+        for kind in EventType:
+            ser = sorted(
+                (e for e in events if e.foot is foot and e.type is kind), key=lambda e: e.time_s
+            )
+            key = f"{foot.value}-{kind.value}"
+            if len(ser) < 2 or not fps:
+                out.update({id(e): (key, 0.0, 0.0) for e in ser})
+                continue
+            gaps = np.diff([e.time_s for e in ser])
+            med = float(np.median(gaps))
+            if not (np.isfinite(med) and med > 0):  # repeated times: no rhythm to model
+                out.update({id(e): (key, 0.0, 0.0) for e in ser})
+                continue
+            ks = np.concatenate([[0], np.cumsum([max(1, round(g / med)) for g in gaps])])
+            stride = (ser[-1].time_s - ser[0].time_s) * fps / ks[-1]
+            out.update({id(e): (key, float(k), stride) for e, k in zip(ser, ks, strict=True)})
+    return out
+
+
+def combination_u(coef: dict[int, float], pos: dict[int, tuple[str, float, float]]) -> float:
+    """Standard uncertainty of Σ c_e · saw(φ_series(e) + k_e · stride): see the module docstring.
+
+    ``coef`` maps id(event) to its coefficient (in the figure's unit per frame of timing error),
+    ``pos`` is :func:`series_positions`. The series' total phase walk (k_last · stride) is itself
+    known only to ±1 frame (its end points are whole frames), so the variance is averaged over
+    that too (triangular weights: the difference of two rectangular errors). Result in the
+    figure's unit.
+    """
+    by_series: dict[str, list[tuple[float, float, float]]] = {}
+    for e, c in coef.items():
+        if c == 0 or e not in pos:
+            continue
+        key, k, stride = pos[e]
+        by_series.setdefault(key, []).append((c, k, stride))
+    total = 0.0
+    for items in by_series.values():
+        k_last = max(k for _, k, _ in items) or 1.0
+        f = np.zeros((len(_WALK), len(_PHASES)))
+        for c, k, stride in items:
+            ph = _PHASES[None, :] + k * (stride + _WALK[:, None] / k_last)
+            f += c * (ph - np.round(ph))
+        total += float(np.sum(_WALK_W[:, None] * f * f) / (np.sum(_WALK_W) * len(_PHASES)))
+    return float(math.sqrt(total))
+
+
+def _mean_coef(pairs: list[tuple[int, int]], per_frame: float) -> dict[int, float]:
+    """Coefficients of the mean of the durations ``t[b] - t[a]`` over ``pairs`` (event ids)."""
+    coef: dict[int, float] = {}
+    for a, b in pairs:
+        coef[a] = coef.get(a, 0.0) - per_frame / len(pairs)
+        coef[b] = coef.get(b, 0.0) + per_frame / len(pairs)
+    return coef
+
+
+def _minus(a: dict[int, float], b: dict[int, float]) -> dict[int, float]:
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = out.get(k, 0.0) - v
+    return out
+
+
+def unresolved(stats: dict[str, Stat], u_lr: float | None) -> bool:
+    """True when the left/right difference of the means is within :data:`RESOLVE_K` times its
+    frame-rate uncertainty ``u_lr`` (the frame rate cannot tell the two sides apart)."""
+    left, right = stats.get("left"), stats.get("right")
+    if left is None or right is None or left.mean is None or right.mean is None or u_lr is None:
+        return False
+    return abs(left.mean - right.mean) <= RESOLVE_K * u_lr
 
 
 def symmetry_index(left: float | None, right: float | None) -> float | None:
@@ -84,12 +214,21 @@ class TemporalMetrics:
     duty_factor: dict[str, Stat]
     symmetry_pct: dict[str, float | None]
     warnings: list[str] = field(default_factory=list)
+    #: Capture frame rate the uncertainties were computed for (None: unknown).
+    fps: float | None = None
+    #: Frame-rate uncertainty of the cadence (steps/min).
+    cadence_fps_u: float | None = None
+    #: Measures whose left/right difference the frame rate cannot resolve.
+    unresolved: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
         def sides(d: dict[str, Stat]) -> dict[str, object]:
             return {k: v.to_json() for k, v in d.items()}
 
         return {
+            "fps": None if self.fps is None else round(self.fps, 4),
+            "cadence_fps_u": None if self.cadence_fps_u is None else round(self.cadence_fps_u, 3),
+            "unresolved_left_right": list(self.unresolved),
             "cadence_spm": None if self.cadence_spm is None else round(self.cadence_spm, 2),
             "steps": self.steps,
             "contacts": dict(self.contacts),
@@ -111,20 +250,27 @@ def _ics(events: list[FootEvent]) -> list[FootEvent]:
     )
 
 
-def temporal_metrics(events: list[FootEvent]) -> TemporalMetrics:
+def temporal_metrics(events: list[FootEvent], fps: float | None = None) -> TemporalMetrics:
     """Cadence, step/stride/contact/flight time, duty factor and symmetry from events alone.
 
     Cadence is ``60 × steps / (t_last − t_first)`` over the initial contacts. Normally steps =
     N − 1 (clinical.md); where a contact is missing (a gap of about two steps, e.g. a hidden
     foot) the gap counts as ``round(gap / median step)`` steps instead of one, so a missed
-    contact does not lower the cadence.
+    contact does not lower the cadence. Every mean carries its frame-rate uncertainty
+    (``fps`` given, else implied by the events' frames and times; see the module docstring).
     """
+    fps = fps or frame_rate_of(events)
     ics = _ics(events)
     tos = sorted((e for e in events if e.type is EventType.TOE_OFF), key=lambda e: e.time_s)
     warnings: list[str] = []
     counts = {f.value: sum(1 for e in ics if e.foot is f) for f in Foot}
     cadence, steps = None, 0
     step_t: dict[str, list[float]] = {f.value: [] for f in Foot}
+    # Event ids of each duration, for the frame-rate uncertainty of the means.
+    pairs: dict[str, dict[str, list[tuple[int, int]]]] = {
+        k: {f.value: [] for f in Foot} for k in ("step", "stride", "contact", "flight")
+    }
+    cadence_u = None
     if len(ics) >= 2:
         gaps = np.diff([e.time_s for e in ics])
         alt = [a.foot is not b.foot for a, b in zip(ics[:-1], ics[1:], strict=True)]
@@ -132,9 +278,13 @@ def temporal_metrics(events: list[FootEvent]) -> TemporalMetrics:
         steps = int(sum(max(1, round(g / med)) if med > 0 else 1 for g in gaps))
         span = ics[-1].time_s - ics[0].time_s
         cadence = 60.0 * steps / span if span > 0 else None
+        if cadence is not None and fps:
+            # Cadence = 60 · steps / (t_last − t_first): two events of different series.
+            cadence_u = cadence * (1.0 / fps) / math.sqrt(6.0) / span
         for a, b, g in zip(ics[:-1], ics[1:], gaps, strict=True):
             if a.foot is not b.foot and g < 1.5 * med:
                 step_t[b.foot.value].append(float(g))
+                pairs["step"][b.foot.value].append((id(a), id(b)))
     stride: dict[str, list[float]] = {f.value: [] for f in Foot}
     contact: dict[str, list[float]] = {f.value: [] for f in Foot}
     flight: dict[str, list[float]] = {f.value: [] for f in Foot}
@@ -143,6 +293,7 @@ def temporal_metrics(events: list[FootEvent]) -> TemporalMetrics:
         own = [e for e in ics if e.foot is f]
         for a, b in zip(own[:-1], own[1:], strict=True):
             stride[f.value].append(b.time_s - a.time_s)
+            pairs["stride"][f.value].append((id(a), id(b)))
         for k, ic in enumerate(own):
             nxt = own[k + 1].time_s if k + 1 < len(own) else math.inf
             to = next((t for t in tos if t.foot is f and ic.time_s < t.time_s < nxt), None)
@@ -150,9 +301,11 @@ def temporal_metrics(events: list[FootEvent]) -> TemporalMetrics:
                 continue
             ct = to.time_s - ic.time_s
             contact[f.value].append(ct)
+            pairs["contact"][f.value].append((id(ic), id(to)))
             other = next((e for e in ics if e.foot is not f and e.time_s > ic.time_s), None)
             if other is not None and other.time_s < nxt:
                 flight[f.value].append(other.time_s - to.time_s)
+                pairs["flight"][f.value].append((id(to), id(other)))
             if nxt < math.inf:
                 duty[f.value].append(ct / (nxt - ic.time_s))
     for f in Foot:
@@ -166,22 +319,52 @@ def temporal_metrics(events: list[FootEvent]) -> TemporalMetrics:
             f"Cadence {cadence:.0f} steps/min is outside the usual running range (140-200). "
             "If this is running, check the capture frame rate (slow-motion files)."
         )
-    st = {k: Stat.of(v) for k, v in step_t.items()}
-    ct = {k: Stat.of(v) for k, v in contact.items()}
+    pos = series_positions(events) if fps else {}
+    per_frame = 1.0 / fps if fps else 0.0  # seconds of figure per frame of timing error
+    coefs = {
+        kind: {k: _mean_coef(v, per_frame) for k, v in by_side.items()}
+        for kind, by_side in pairs.items()
+    }
+
+    def stats(kind: str, values: dict[str, list[float]]) -> dict[str, Stat]:
+        out = {k: Stat.of(v) for k, v in values.items()}
+        for k, st_ in out.items():
+            st_.fps_u = combination_u(coefs[kind][k], pos) if (st_.n and fps) else None
+        return out
+
+    st = stats("step", step_t)
+    ct = stats("contact", contact)
+    strides = stats("stride", stride)
+    duty_st = {k: Stat.of(v) for k, v in duty.items()}
+    for k, d_ in duty_st.items():
+        # Duty factor = contact / stride: first order, the contact time's uncertainty / stride.
+        if d_.n and ct[k].fps_u is not None and strides[k].mean:
+            d_.fps_u = ct[k].fps_u / strides[k].mean
+
+    def lr_u(kind: str) -> float | None:
+        if not fps:
+            return None
+        return combination_u(_minus(coefs[kind]["left"], coefs[kind]["right"]), pos)
+
+    named = {"step time": ("step", st), "contact time": ("contact", ct)}
+    flagged = [name for name, (kind, d_) in named.items() if unresolved(d_, lr_u(kind))]
     return TemporalMetrics(
         cadence,
         steps,
         counts,
         st,
-        {k: Stat.of(v) for k, v in stride.items()},
+        strides,
         ct,
-        {k: Stat.of(v) for k, v in flight.items()},
-        {k: Stat.of(v) for k, v in duty.items()},
+        stats("flight", flight),
+        duty_st,
         {
             "step_time": symmetry_index(st["left"].mean, st["right"].mean),
             "contact_time": symmetry_index(ct["left"].mean, ct["right"].mean),
         },
         warnings,
+        fps,
+        cadence_u,
+        flagged,
     )
 
 
@@ -206,6 +389,10 @@ class LandingMetrics:
     foot_strike_pattern: dict[str, str | None]
     reference: str
     warnings: list[str] = field(default_factory=list)
+    #: Capture frame rate of the track the uncertainties were computed for.
+    fps: float | None = None
+    #: Measures whose left/right difference the frame rate cannot resolve.
+    unresolved: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
         def sides(d: dict[str, Stat]) -> dict[str, object]:
@@ -219,6 +406,7 @@ class LandingMetrics:
             "foot_strike_angle_deg": sides(self.foot_strike_angle_deg),
             "foot_strike_pattern": dict(self.foot_strike_pattern),
             "foot_angle_reference": self.reference,
+            "unresolved_left_right": list(self.unresolved),
             "per_step": self.per_step,
             "warnings": list(self.warnings),
         }
@@ -272,12 +460,17 @@ def landing_metrics(
     tos = [e for e in events if e.type is EventType.TOE_OFF]
     rows: list[dict[str, object]] = []
     mid_angles: dict[str, list[float]] = {f.value: [] for f in Foot}
-    for ic in ics:
-        pts = _at(track, ic.time_s)
-        fwd = d * (pts[:, HEEL, 0] - np.nanmean(pts[:, HIP, 0]))
-        if not np.isfinite(fwd).any():
-            continue
-        s = int(np.nanargmax(fwd))
+    fps = track.fps if np.isfinite(track.fps) else None
+    half = 0.5 / fps if fps else 0.0
+
+    def measures(t: float, s: int | None = None) -> tuple[int, np.ndarray] | None:
+        """(leading label, [overstride, shank, knee flexion, raw foot angle]) at time ``t``."""
+        pts = _at(track, t)
+        if s is None:
+            fwd = d * (pts[:, HEEL, 0] - np.nanmean(pts[:, HIP, 0]))
+            if not np.isfinite(fwd).any():
+                return None
+            s = int(np.nanargmax(fwd))
         hip = np.nanmean(pts[:, HIP], axis=0)
         knee, ankle = pts[s, KNEE], pts[s, ANKLE]
         dx = d * (pts[s, HEEL, 0] - hip[0])
@@ -286,6 +479,24 @@ def landing_metrics(
         v1, v2 = pts[s, HIP] - knee, ankle - knee
         cosang = float(np.dot(v1, v2) / (np.linalg.norm(v1) * np.linalg.norm(v2)))
         knee_flex = 180.0 - math.degrees(math.acos(float(np.clip(cosang, -1.0, 1.0))))
+        return s, np.array([over, shank, knee_flex, _foot_angle(pts, s, d)])
+
+    keys = ("overstride", "shank_angle_deg", "knee_flexion_deg", "foot_strike_angle_deg")
+    ids: list[int] = []
+    slopes: list[np.ndarray] = []
+    for ic in ics:
+        got = measures(ic.time_s)
+        if got is None:
+            continue
+        s, vals = got
+        over, shank, knee_flex = (float(v) for v in vals[:3])
+        slope = np.full(4, np.nan)  # change of each measure over one frame at the contact
+        if fps:
+            lo_, hi_ = measures(ic.time_s - half, s), measures(ic.time_s + half, s)
+            if lo_ is not None and hi_ is not None:
+                slope = hi_[1] - lo_[1]
+        ids.append(id(ic))
+        pts = _at(track, ic.time_s)
         raw = _foot_angle(pts, s, d)
         to = next((t for t in sorted(tos, key=lambda e: e.time_s)
                    if t.foot is ic.foot and t.time_s > ic.time_s), None)  # fmt: skip
@@ -298,7 +509,10 @@ def landing_metrics(
                 mid_angles[ic.foot.value].append(mid)
         rows.append({"foot": ic.foot.value, "time_s": round(ic.time_s, 4), "frame": ic.frame,
                      "overstride": over, "shank_angle_deg": shank,
-                     "knee_flexion_deg": knee_flex, "raw_foot_angle_deg": raw})  # fmt: skip
+                     "knee_flexion_deg": knee_flex, "raw_foot_angle_deg": raw,
+                     **{f"{k}_fps_u": abs(float(x)) / math.sqrt(12.0)
+                        for k, x in zip(keys, slope, strict=True)}})  # fmt: skip
+        slopes.append(slope)
     warnings: list[str] = []
     if standing_foot_angle_deg is not None:
         ref = {f.value: standing_foot_angle_deg for f in Foot}
@@ -319,8 +533,21 @@ def landing_metrics(
             if isinstance(v, float):
                 r[k] = round(v, 3) if np.isfinite(v) else None
 
+    pos = series_positions(events) if fps else {}
+    coefs: dict[str, dict[str, dict[int, float]]] = {}
+
     def per_side(key: str, sdd: tuple[float, float] | None = None) -> dict[str, Stat]:
-        return {f.value: Stat.of([r[key] for r in rows if r["foot"] == f.value], sdd) for f in Foot}  # type: ignore[misc]
+        out, coefs[key] = {}, {}
+        j = keys.index(key)
+        for f in Foot:
+            mine = [i for i, r in enumerate(rows) if r["foot"] == f.value and r[key] is not None]
+            st_ = Stat.of([rows[i][key] for i in mine], sdd)  # type: ignore[misc]
+            coef = {ids[i]: float(slopes[i][j]) / len(mine) for i in mine}
+            coefs[key][f.value] = coef
+            if st_.n and fps and all(np.isfinite(list(coef.values()))):
+                st_.fps_u = combination_u(coef, pos)
+            out[f.value] = st_
+        return out
 
     patterns: dict[str, str | None] = {}
     for f in Foot:
@@ -330,16 +557,27 @@ def landing_metrics(
             if r["foot"] == f.value and r["foot_strike_pattern"]
         ]
         patterns[f.value] = max(set(pats), key=pats.count) if pats else None  # type: ignore[arg-type]
+    sides = {
+        "overstride": per_side("overstride"),
+        "shank angle": per_side("shank_angle_deg", SDD_DEG["shank_angle_deg"]),
+        "knee flexion": per_side("knee_flexion_deg", SDD_DEG["knee_flexion_deg"]),
+        "foot-strike angle": per_side("foot_strike_angle_deg", SDD_DEG["foot_strike_angle_deg"]),
+    }
+    flagged = []
+    for (name, st_), key in zip(sides.items(), keys, strict=True):
+        diff = _minus(coefs[key]["left"], coefs[key]["right"])
+        ok = fps and all(np.isfinite(list(diff.values())))
+        if unresolved(st_, combination_u(diff, pos) if ok else None):
+            flagged.append(name)
     return LandingMetrics(
         "cm" if cm_per_px else "leg_pct",
         rows,
-        per_side("overstride"),
-        per_side("shank_angle_deg", SDD_DEG["shank_angle_deg"]),
-        per_side("knee_flexion_deg", SDD_DEG["knee_flexion_deg"]),
-        per_side("foot_strike_angle_deg", SDD_DEG["foot_strike_angle_deg"]),
+        *sides.values(),
         patterns,
         reference,
         warnings,
+        fps,
+        flagged,
     )
 
 

@@ -52,22 +52,27 @@ def _acf(x: np.ndarray, max_lag: int) -> np.ndarray:
 
 
 def estimate_step_period(
-    signals: list[np.ndarray], fps: float, weights: list[float] | None = None
+    signals: list[np.ndarray],
+    fps: float,
+    weights: list[float] | None = None,
+    *,
+    min_s: float = MIN_STEP_S,
+    max_s: float = MAX_STEP_S,
 ) -> tuple[float, float]:
     """Return (step period in s, periodicity strength in [0, 1]) from leg-identity-free signals.
 
     Each signal (NaNs allowed) is gap-filled, high-passed (slow drifts such as walking towards the
     camera removed) and autocorrelated; the weighted mean autocorrelation is searched between
-    :data:`MIN_STEP_S` and :data:`MAX_STEP_S`. The shortest lag whose peak reaches 80 % of the best
+    :data:`MIN_STEP_S` and :data:`MAX_STEP_S` (or ``min_s``-``max_s``). The shortest lag whose peak reaches 80 % of the best
     peak wins, so a stride-periodic component (left/right asymmetry) cannot double the period.
     """
     n = min(len(s) for s in signals)
-    max_lag = min(int(MAX_STEP_S * 2.2 * fps), n - 2)
-    min_lag = max(2, int(np.floor(MIN_STEP_S * fps)))
+    max_lag = min(int(max_s * 2.2 * fps), n - 2)
+    min_lag = max(2, int(np.floor(min_s * fps)))
     if max_lag <= min_lag + 2:
         return float("nan"), 0.0
     weights = weights or [1.0] * len(signals)
-    hp = max(3, int(round(1.5 * fps)) | 1)
+    hp = max(3, int(round(1.5 * max_s / MAX_STEP_S * fps)) | 1)  # drifts slower than steps
     total = np.zeros(max_lag + 1)
     wsum = 0.0
     for s, w in zip(signals, weights, strict=False):
@@ -84,7 +89,7 @@ def estimate_step_period(
     if wsum == 0:
         return float("nan"), 0.0
     r = total / wsum
-    search_hi = min(int(np.ceil(MAX_STEP_S * fps)), max_lag - 1)
+    search_hi = min(int(np.ceil(max_s * fps)), max_lag - 1)
     peaks = [
         k
         for k in range(min_lag, search_hi + 1)

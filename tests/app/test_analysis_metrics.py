@@ -97,3 +97,78 @@ def test_landing_metrics_hand_computed() -> None:
     assert lm3.per_step[0]["overstride"] == pytest.approx(17.5)
     assert "overstride_cm" in lm3.to_json()
     assert lm.shank_angle_deg["left"].sdd == (2.2, 4.8)
+
+
+# -- uncertainty from the frame rate alone -------------------------------------------------------
+def _framed(fps: float, n_steps: int = 16, step: float = 0.35, contact: float = 0.22):
+    """Events on whole frames at ``fps`` (as a clinician marks them)."""
+    ev = []
+    for k in range(n_steps):
+        foot = Foot.LEFT if k % 2 == 0 else Foot.RIGHT
+        for kind, t in ((IC, k * step), (TO, k * step + contact)):
+            f = int(round(t * fps))
+            ev.append(FootEvent(foot, kind, f, f / fps))
+    return ev
+
+
+def test_frame_rate_uncertainty_of_durations_and_means() -> None:
+    dt = 1 / 30.0
+    # A stride of 21.37 frames: the contacts' sub-frame phases drift and the errors average out
+    # (at least as well as independent ones, Δ/√6/√n).
+    drift = temporal_metrics(_framed(30.0, step=0.3562))
+    assert drift.fps == pytest.approx(30.0)  # implied by the events' frames and times
+    n = drift.step_time_s["left"].n
+    assert 0 < drift.step_time_s["left"].fps_u <= dt / np.sqrt(6) / np.sqrt(n)
+    # A stride of exactly 21 frames: the phases stay locked and the means do not average out.
+    locked = temporal_metrics(_framed(30.0, step=0.35))
+    assert locked.step_time_s["left"].fps_u > 1.5 * drift.step_time_s["left"].fps_u
+    assert locked.step_time_s["left"].fps_u <= dt / np.sqrt(6)  # never worse than one value
+    # Back-to-back strides telescope: only the first and last contact count, Δ/√6/n.
+    ns = drift.stride_time_s["left"].n
+    assert drift.stride_time_s["left"].fps_u == pytest.approx(dt / np.sqrt(6) / ns, rel=0.1)
+    assert drift.contact_time_s["right"].fps_u is not None
+    # Higher frame rate, smaller uncertainty: 8x the rate, 8x smaller when equally locked.
+    hi = temporal_metrics(_framed(240.0, step=0.35))
+    assert hi.step_time_s["left"].fps_u == pytest.approx(
+        locked.step_time_s["left"].fps_u / 8, rel=0.35
+    )
+    assert drift.cadence_fps_u is not None and 0 < drift.cadence_fps_u < 1.0
+    assert "fps_u" in drift.to_json()["step_time_s"]["left"]  # type: ignore[index]
+
+
+def test_left_right_difference_within_frame_rate_is_flagged() -> None:
+    # 3 ms of step asymmetry: invisible at 30 fps, clear at 1000 fps.
+    def asym(fps: float) -> list[FootEvent]:
+        ev, t = [], 0.0
+        for k in range(40):
+            foot = Foot.LEFT if k % 2 == 0 else Foot.RIGHT
+            f = int(round(t * fps))
+            ev.append(FootEvent(foot, IC, f, f / fps))
+            t += 0.3515 if foot is Foot.LEFT else 0.3485
+        return ev
+
+    assert "step time" in temporal_metrics(asym(30.0)).unresolved
+    assert "step time" not in temporal_metrics(asym(1000.0)).unresolved
+    assert temporal_metrics([]).unresolved == []
+
+
+def test_landing_measure_uncertainty_is_the_change_over_one_frame() -> None:
+    # The heel moves back at a constant 30 px a frame while the hip stands: overstride falls by
+    # 30 px per frame, so each value's uncertainty is (30 px / leg) / √12.
+    fps, n = 30.0, 200
+    t = np.arange(n) / fps
+    xy = np.zeros((n, 2, 5, 2))
+    xy[:, :, 0] = [0.0, 0.0]  # hips
+    xy[:, :, 1] = [0.0, 450.0]
+    xy[:, :, 2] = [0.0, 900.0]  # ankles: leg = 900 px
+    xy[:, 0, 3] = np.stack([300.0 - 30.0 * np.arange(n), np.full(n, 950.0)], axis=1)
+    xy[:, 1, 3] = [-300.0, 950.0]
+    xy[:, :, 4] = xy[:, :, 3] + [150.0, 0.0]
+    track = KeypointTrack(t, xy)
+    ev = [FootEvent(Foot.LEFT, IC, k, k / fps) for k in (2, 4, 6, 8)]
+    m = landing_metrics(ev, track, "right")
+    per = 100 * 30.0 / 900.0 / np.sqrt(12)
+    assert m.per_step[0]["overstride_fps_u"] == pytest.approx(per, rel=1e-3)
+    # Four contacts two frames apart: phases locked, so between independent (u/√4) and one u.
+    assert per / 2 * 0.99 <= m.overstride["left"].fps_u <= per * 1.01
+    assert m.fps == pytest.approx(30.0)
