@@ -13,7 +13,6 @@ import numpy as np
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from app.analysis.events import EventType
-from app.records import recordings as rec_store
 from app.safety.audit import log_action
 
 log = logging.getLogger(__name__)
@@ -131,13 +130,18 @@ class MeasurementsMixin:
                 self, "Calibration", exc.message if hasattr(exc, "message") else str(exc)
             )
             return
-        with self.clinic.db.session() as s:
-            rec_store.set_calibration(
-                s,
-                self.recording_id,
-                cm_per_px,
-                {"points": item["points"], "length_cm": length, "frame": self.current},
-            )
+        self._submit(
+            {
+                "calibration": {
+                    "cm_per_px": cm_per_px,
+                    "detail": {
+                        "points": [[float(x), float(y)] for x, y in item["points"]],
+                        "length_cm": length,
+                        "frame": self.current,
+                    },
+                }
+            }
+        )
         self.view.set_calibration(cm_per_px)
         self.cm_per_px = cm_per_px
         self._refresh_landing()
@@ -153,8 +157,20 @@ class MeasurementsMixin:
     def _save_overlays(self) -> None:
         if self.recording_id is None:
             return
-        with self.clinic.db.session() as s:
-            rec_store.replace_overlays(s, self.recording_id, self.overlays)
+        self._submit(
+            {
+                "overlays": [
+                    {
+                        "kind": str(o["kind"]),
+                        "points": [[float(x), float(y)] for x, y in o["points"]],
+                        "value": None if o.get("value") is None else float(o["value"]),
+                        "label": o.get("label"),
+                        "frame": int(o["frame"]),
+                    }
+                    for o in self.overlays
+                ]
+            }
+        )
 
     def export_frame(self, path: Path) -> bool:
         image = self.view.render_current(with_overlays=True)

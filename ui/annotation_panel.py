@@ -1,7 +1,9 @@
 """Frame-by-frame marking of heel strikes and toe-offs, with live metrics.
 
-Every edit is an undoable command and is written to the database at once (a crash loses
-nothing). Frames come from :mod:`app.video`'s frame server; the panel asks for the frame it
+Every edit is an undoable command. It is written at once to a small journal beside the
+database and saved to the database off the GUI thread by :class:`app.annotation.autosave.AutoSaver`
+(retried until it goes through), so neither a crash nor a locked database loses or freezes
+anything. Frames come from :mod:`app.video`'s frame server; the panel asks for the frame it
 wants and shows the newest one that is ready (a 60 Hz poll, never a signal per decoded frame).
 """
 
@@ -30,9 +32,10 @@ from PySide6.QtWidgets import (
 from app import video
 from app.analysis.events import EventSource, EventType, Foot, FootEvent
 from app.analysis.metrics import temporal_metrics
+from app.annotation.autosave import AutoSaver
+from app.annotation.journal import Journal, classify, events_to_json
 from app.db.models import Patient, Recording, Visit
 from app.records import recordings as rec_store
-from app.safety.conflicts import EditConflict
 from ui.annotation_measures import MeasurementsMixin
 from ui.annotation_sidebar import AnnotationSidebar
 from ui.event_timeline import EventTimeline
@@ -78,6 +81,8 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
         self.overlays: list[dict] = []
         self.keypoints = None  # KeypointTrack from automatic detection, for the skeleton
         self.save_error: str | None = None
+        self.saver: AutoSaver | None = None
+        self.journal = Journal(clinic.folder.root)
         self.undo_stack = QUndoStack(self)
         self._shown_frame = -1
         self._detect_task = None
@@ -257,6 +262,8 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
     # ------------------------------------------------------------------ opening
     def open_recording(self, recording_id: int) -> bool:
         """Open a recording of the clinic; returns False (with a message shown) if it cannot."""
+        if recording_id != self.recording_id and not self.confirm_leave("open another video"):
+            return False
         self.close_recording()
         with self.clinic.db.session() as s:
             rec = s.get(Recording, recording_id)
@@ -284,9 +291,18 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
             events = rec_store.events_of(s, recording_id, fps_for_events)
             # Another workstation saving marks on this recording bumps this revision.
             self.events_revision = rec_store.events_revision(s, recording_id)
+            recording_uid = rec.uid
             title = f"{patient.full_name if patient else ''} · {visit.visit_date if visit else ''} · {rec.original_name or path.name}"
         self.recording_id = recording_id
         self.title.setText(title)
+        recovered = self.journal.read(recording_uid)
+        self.saver = AutoSaver(
+            self.clinic.db, self.journal, recording_uid, recording_id, self.events_revision
+        )
+        if recovered is not None:
+            events, cm_per_px, capture_fps = self._recover(
+                recovered, events, cm_per_px, capture_fps
+            )
         self.undo_stack.clear()
         self.view.set_calibration(cm_per_px)
         self.cm_per_px = cm_per_px
@@ -334,11 +350,121 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
         self.go_to(0)
         self._poll.start()
         self.setFocus()
+        if recovered is not None and self.saver.pending_edits:
+            self._show_save_state(self.saver.pending_edits, "recovered from an earlier session")
         return True
+
+    def _recover(self, entry, events, cm_per_px, capture_fps):  # type: ignore[no-untyped-def]
+        """Edits of an earlier session that never reached the database (locked, crash, "close
+        anyway"): take them over, asking first when another workstation saved in between."""
+        assert self.saver is not None
+        verdict = classify(entry, self.events_revision or 0, events)
+        if verdict == "conflict" and self.ask_recovered_conflict(entry.edits) == "theirs":
+            self.journal.remove(entry.recording_uid)
+            return events, cm_per_px, capture_fps
+        if verdict == "conflict":
+            self.saver.overwrite()
+        parts = dict(entry.parts)
+        if verdict == "events saved":
+            parts.pop("events", None)
+        if not parts:
+            self.journal.remove(entry.recording_uid)
+            return events, cm_per_px, capture_fps
+        self.saver.submit(parts, edits=max(1, entry.edits))
+        if "events" in parts and entry.events is not None:
+            events = entry.events
+        if "overlays" in parts:
+            self.overlays = [dict(o) for o in parts["overlays"]]
+        if "capture_fps" in parts:
+            capture_fps = float(parts["capture_fps"])
+        if "calibration" in parts:
+            cm_per_px = (parts["calibration"] or {}).get("cm_per_px")
+            self.view.set_calibration(cm_per_px)
+            self.cm_per_px = cm_per_px
+        self.status_message.emit(
+            f"Recovered {entry.edits} edit(s) that were not yet saved; saving them now."
+        )
+        return events, cm_per_px, capture_fps
+
+    def ask_recovered_conflict(self, edits: int) -> str:
+        """ "mine" (save the recovered edits over the other workstation's) or "theirs"."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Unsaved marks found")
+        box.setText(
+            f"{edits} edit(s) on this video from an earlier session were never saved, and the "
+            "marks were changed on another workstation since. Which marks should be kept?"
+        )
+        theirs = box.addButton("Keep the other workstation's", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Use my unsaved marks", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(theirs)
+        box.exec()
+        return "theirs" if box.clickedButton() is theirs else "mine"
+
+    # ------------------------------------------------------------------ unsaved edits
+    def unsaved_edits(self) -> int:
+        """Edits not yet in the database (they are in the journal and being retried)."""
+        return self.saver.pending_edits if self.saver is not None else 0
+
+    def confirm_leave(self, what: str = "close") -> bool:
+        """Ask before leaving a recording with unsaved edits; True to go ahead."""
+        n = self.unsaved_edits()
+        if n == 0:
+            return True
+        return self.ask_unsaved(n, what) == "leave"
+
+    def ask_unsaved(self, n: int, what: str) -> str:
+        """ "wait" or "leave"; the edits are kept in the journal either way."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Marks not yet saved")
+        box.setText(
+            f"{n} mark(s) not yet saved: the database is busy"
+            + (f" ({self.saver.last_error})" if self.saver and self.saver.last_error else "")
+            + ".\n\nThey are kept safely on this computer and saved at the next start "
+            "(or when this video is opened again) if you go on now."
+        )
+        wait = box.addButton("Wait", QMessageBox.ButtonRole.RejectRole)
+        box.addButton(f"{what[0].upper()}{what[1:]} anyway", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(wait)
+        box.exec()
+        return "wait" if box.clickedButton() is wait else "leave"
+
+    def _show_save_state(self, pending: int, reason: str | None) -> None:
+        self._show_banner(
+            f"{pending} mark(s) not yet saved to the database"
+            + (f" ({reason})" if reason else "")
+            + ". They are kept safely on this computer and saved automatically as soon as "
+            "possible; you can go on marking."
+        )
+
+    def _take_save_notices(self) -> None:
+        if self.saver is None:
+            return
+        for notice in self.saver.take_notices():
+            if notice.kind == "saved":
+                self.events_revision = notice.revision
+                if notice.pending_edits == 0 and self.save_error:
+                    self.save_error = None
+                    self.banner.hide()
+                if self.recording_id is not None:
+                    self.events_saved.emit(self.recording_id)
+            elif notice.kind in ("retrying", "journal"):
+                self.save_error = notice.message
+                self._show_save_state(notice.pending_edits, notice.message)
+            elif notice.kind == "failed":
+                self.save_error = notice.message
+                self._show_banner(notice.message + " Your last edits could not be saved.")
+            elif notice.kind == "conflict":
+                self._resolve_conflict(notice.message)
 
     def close_recording(self) -> None:
         self._poll.stop()
         self.transport.stop()
+        if self.saver is not None:
+            # Unsaved edits stay in the journal: replayed at the next start or opening.
+            self.saver.stop()
+            self.saver = None
         if self.server is not None:
             self.server.close()
             self.server = None
@@ -397,6 +523,7 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
                 self._show(frame, rgb)
 
     def _poll_frame(self) -> None:
+        self._take_save_notices()
         if self.server is None:
             return
         if self._shown_frame != self.current:
@@ -438,47 +565,29 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
         )
 
     def _apply_events(self, events: list[FootEvent]) -> None:
-        """Show and save ``events``; a failed save is reported and retried on the next edit."""
+        """Show ``events`` and hand them to the autosave (journal now, database in background)."""
         self.events = sorted(events, key=lambda e: (e.frame, e.foot.value, e.type.value))
         self._refresh_events()
         self._save_events()
 
     def _save_events(self) -> None:
-        if self.recording_id is None:
-            return
-        try:
-            with self.clinic.db.session() as s:
-                self.events_revision = rec_store.replace_events(
-                    s, self.recording_id, self.events, expected_revision=self.events_revision
-                )
-        except EditConflict as exc:
-            self._resolve_conflict(exc.message)
-            return
-        except Exception as exc:
-            self.save_error = str(exc)
-            self._show_banner(
-                "Your last mark could not be saved to the database "
-                f"({type(exc).__name__}). It is kept on screen and will be saved with your next mark."
-            )
-            log.error("saving events failed: %s", type(exc).__name__)
-            return
-        if self.save_error:
-            self.save_error = None
-            self.banner.hide()
-        self.events_saved.emit(self.recording_id)
+        self._submit({"events": events_to_json(self.events)})
+
+    def _submit(self, parts: dict) -> None:
+        if self.saver is not None:
+            self.saver.submit(parts)
 
     def _resolve_conflict(self, message: str) -> None:
         """Another workstation saved marks on this recording since we loaded them: ask, never
         overwrite silently."""
         rid = self.recording_id
-        if rid is None:
+        if rid is None or self.saver is None:
             return
         if self.ask_conflict(message) == "overwrite":
-            with self.clinic.db.session() as s:
-                self.events_revision = rec_store.events_revision(s, rid)
-            self._save_events()
+            self.saver.overwrite()
         else:
             frame = self.current
+            self.saver.discard()
             self.open_recording(rid)
             self.go_to(frame)
             self.status_message.emit("Reloaded the marks saved on the other workstation.")
@@ -580,12 +689,7 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
     def _capture_fps_changed(self, fps: float) -> None:
         if self.recording_id is None:
             return
-        try:
-            with self.clinic.db.session() as s:
-                rec_store.set_capture_fps(s, self.recording_id, fps)
-        except Exception as exc:
-            self._show_banner(getattr(exc, "message", str(exc)))
-            return
+        self._submit({"capture_fps": float(fps)})  # the spin box keeps it within 1–2000
         if self.server is not None:
             self.server.capture_fps = fps
             self.times = self.server.times_s()

@@ -116,6 +116,33 @@ class MainWindow(QMainWindow):
         if self.current_patient_id() is None and self.patient_list.model.rowCount():
             self.patient_list.table.setCurrentIndex(self.patient_list.proxy.index(0, 0))
         self._restore_geometry()
+        # Marking edits an earlier session could not save (locked database, crash, "close
+        # anyway") are in the journal: save them now, off the GUI thread.
+        QTimer.singleShot(0, self._replay_unsaved_edits)
+
+    def _replay_unsaved_edits(self) -> None:
+        from app.annotation.journal import Journal, replay_pending
+        from ui.tasks import BackgroundTask
+
+        if not Journal(self.clinic.folder.root).pending():
+            return
+        db, root = self.clinic.db, self.clinic.folder.root
+        task = BackgroundTask(lambda _p, _c: replay_pending(db, root), parent=self,
+                              show_dialog=False)
+
+        def done(outcomes) -> None:  # type: ignore[no-untyped-def]
+            self._tasks.remove(task) if task in self._tasks else None
+            saved = sum(o.edits for o in outcomes if o.status == "saved")
+            if saved:
+                self._events_saved()
+                self.statusBar().showMessage(
+                    f"Saved {saved} marking edit(s) left unsaved by an earlier session.", 8000
+                )
+
+        task.finished.connect(done)
+        task.failed.connect(lambda _e: self._tasks.remove(task) if task in self._tasks else None)
+        self._tasks.append(task)
+        task.start()
 
     # --- panels, built on first use ---------------------------------------------------------
     @property
@@ -478,8 +505,12 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentWidget(self._annotation_tab)
 
     def _events_saved(self) -> None:
-        self._refresh_pending = True
         self._history_stale = True
+        if self.tabs.currentWidget() is self.patient_view:
+            # Autosaves land in the background, possibly after the clinician switched here.
+            self.refresh_patient(select_visit=self.patient_view.current_visit_id())
+        else:
+            self._refresh_pending = True
 
     # --- window state --------------------------------------------------------------------------
     def _restore_geometry(self) -> None:
@@ -493,7 +524,29 @@ class MainWindow(QMainWindow):
         if isinstance(state, QByteArray):
             self.splitter.restoreState(state)
 
+    def _unsaved_marks(self) -> int:
+        return self.annotation.unsaved_edits() if self._annotation_tab.built else 0
+
+    def _close_when_saved(self) -> None:
+        """"Wait": close by itself once the marks are in the database (or ask again later)."""
+        if self._unsaved_marks() == 0:
+            self._close_waiting = False
+            self.close()
+        elif getattr(self, "_close_waiting", False):
+            QTimer.singleShot(200, self._close_when_saved)
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self._unsaved_marks() and not self.annotation.confirm_leave("close"):
+            event.ignore()
+            self.statusBar().showMessage(
+                "Waiting for the database to save your marks; the window closes by itself "
+                "when they are saved.", 0
+            )
+            if not getattr(self, "_close_waiting", False):
+                self._close_waiting = True
+                QTimer.singleShot(200, self._close_when_saved)
+            return
+        self._close_waiting = False
         for task in list(self._tasks):
             task.cancel()
             task.wait(10000)

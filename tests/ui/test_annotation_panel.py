@@ -46,7 +46,14 @@ def _wait_frame(qtbot, panel, frame: int) -> None:  # type: ignore[no-untyped-de
     qtbot.waitUntil(lambda: panel._shown_frame == frame, timeout=5000)
 
 
-def _stored(clinic, recording) -> list[FootEvent]:  # type: ignore[no-untyped-def]
+def _settle(qtbot, *panels) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the panels' background autosaves have committed every edit."""
+    qtbot.waitUntil(lambda: all(p.unsaved_edits() == 0 for p in panels), timeout=10000)
+
+
+def _stored(clinic, recording, panel=None, qtbot=None) -> list[FootEvent]:  # type: ignore[no-untyped-def]
+    if panel is not None:
+        _settle(qtbot, panel)
     with clinic.db.session() as s:
         return events_of(s, recording, 120.0)
 
@@ -72,6 +79,7 @@ def test_capture_rate_gives_real_time(qtbot, panel, clinic, recording) -> None:
     assert "0.500 s" in panel.transport.time_label.text()
     panel.capture_fps.setValue(240.0)
     assert panel._time(60) == pytest.approx(0.25, abs=1e-6)
+    _settle(qtbot, panel)
     from app.db.models import Recording
 
     with clinic.db.session() as s:
@@ -86,7 +94,7 @@ def test_marking_undo_redo_and_autosave(qtbot, panel, clinic, recording) -> None
             qtbot.keyClick(panel, key)
     panel.go_to(10)
     qtbot.keyClick(panel, Qt.Key.Key_3)  # left toe-off
-    stored = _stored(clinic, recording)
+    stored = _stored(clinic, recording, panel, qtbot)
     assert len(stored) == 7  # saved at once, no explicit save
     assert {(e.foot, e.type, e.frame) for e in stored} >= {(Foot.LEFT, EventType.TOE_OFF, 10)}
     # 6 contacts 14 frames apart at 120 fps -> 120 * 60 / 14 = 514 spm (absurd: warns) — the maths is live:
@@ -94,17 +102,17 @@ def test_marking_undo_redo_and_autosave(qtbot, panel, clinic, recording) -> None
     assert not panel.sidebar.warnings.isHidden()
 
     qtbot.keyClick(panel, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert len(_stored(clinic, recording)) == 6
+    assert len(_stored(clinic, recording, panel, qtbot)) == 6
     qtbot.keyClick(
         panel, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
     )
-    assert len(_stored(clinic, recording)) == 7
+    assert len(_stored(clinic, recording, panel, qtbot)) == 7
 
     panel.go_to(30)
     qtbot.keyClick(panel, Qt.Key.Key_Delete)
-    assert all(e.frame != 30 for e in _stored(clinic, recording))
+    assert all(e.frame != 30 for e in _stored(clinic, recording, panel, qtbot))
     panel.undo_stack.undo()
-    assert any(e.frame == 30 for e in _stored(clinic, recording))
+    assert any(e.frame == 30 for e in _stored(clinic, recording, panel, qtbot))
 
 
 def test_marks_survive_reopening(qtbot, panel, clinic, recording) -> None:
@@ -120,10 +128,10 @@ def test_moving_an_event_on_the_timeline(qtbot, panel, clinic, recording) -> Non
     panel.mark(Foot.LEFT, EventType.INITIAL_CONTACT)
     ev = panel.events[0]
     panel.timeline.event_moved.emit(ev, 23)
-    assert [e.frame for e in _stored(clinic, recording)] == [23]
+    assert [e.frame for e in _stored(clinic, recording, panel, qtbot)] == [23]
     assert panel.current == 23
     panel.undo_stack.undo()
-    assert [e.frame for e in _stored(clinic, recording)] == [20]
+    assert [e.frame for e in _stored(clinic, recording, panel, qtbot)] == [20]
 
 
 def test_automatic_proposals_never_overwrite_manual_marks(qtbot, panel, clinic, recording) -> None:
@@ -136,7 +144,7 @@ def test_automatic_proposals_never_overwrite_manual_marks(qtbot, panel, clinic, 
         FootEvent(Foot.RIGHT, EventType.INITIAL_CONTACT, 55, 0.0, EventSource.AUTOMATIC, 0.3),
     ]
     panel._edit(merge_automatic(panel.events, proposals), "auto")
-    stored = _stored(clinic, recording)
+    stored = _stored(clinic, recording, panel, qtbot)
     assert [(e.frame, e.source) for e in stored] == [
         (40, EventSource.MANUAL),
         (55, EventSource.AUTOMATIC),
@@ -144,7 +152,7 @@ def test_automatic_proposals_never_overwrite_manual_marks(qtbot, panel, clinic, 
     assert "low confidence" in panel.sidebar.auto_label.text()
     panel.go_to(55)
     qtbot.keyClick(panel, Qt.Key.Key_A)  # accept this one
-    assert all(e.source is EventSource.MANUAL for e in _stored(clinic, recording))
+    assert all(e.source is EventSource.MANUAL for e in _stored(clinic, recording, panel, qtbot))
 
 
 def test_vanished_video_keeps_marks_and_explains(qtbot, clinic, recording) -> None:
@@ -171,6 +179,7 @@ def test_overlays_are_saved_and_exported(qtbot, panel, clinic, recording, tmp_pa
     panel.go_to(3)
     _wait_frame(qtbot, panel, 3)
     panel._overlay_created({"kind": "vline", "points": [[80.0, 60.0]], "label": "hip"})
+    _settle(qtbot, panel)
     with clinic.db.session() as s:
         saved = overlays_of(s, recording)
     assert [(o.kind, o.frame) for o in saved] == [("vline", 3)]
@@ -213,19 +222,23 @@ def test_two_workstations_marking_the_same_recording(qtbot, panel, clinic, recor
     assert other.open_recording(recording)
     panel.go_to(10)
     panel.mark(Foot.LEFT, EventType.INITIAL_CONTACT)
+    _settle(qtbot, panel)
     asked: list[str] = []
     other.ask_conflict = lambda message: asked.append(message) or "reload"  # type: ignore[method-assign]
     other.go_to(20)
     other.mark(Foot.RIGHT, EventType.INITIAL_CONTACT)
-    assert asked, "the second save must detect the first workstation's save"
-    assert [e.frame for e in _stored(clinic, recording)] == [10]  # nothing overwritten
+    qtbot.waitUntil(lambda: bool(asked), timeout=10000)  # the second save detects the first's
+    assert [e.frame for e in _stored(clinic, recording, panel, qtbot)] == [10]  # not overwritten
     assert [e.frame for e in other.events] == [10]  # reloaded the other workstation's marks
 
-    other.ask_conflict = lambda message: "overwrite"  # type: ignore[method-assign]
+    other.ask_conflict = lambda message: asked.append(message) or "overwrite"  # type: ignore[method-assign]
     panel.go_to(30)
     panel.mark(Foot.LEFT, EventType.INITIAL_CONTACT)  # first workstation saves again
+    _settle(qtbot, panel)
     other.go_to(40)
     other.mark(Foot.RIGHT, EventType.INITIAL_CONTACT)  # the clinician chose to keep theirs
+    qtbot.waitUntil(lambda: len(asked) == 2, timeout=10000)
+    _settle(qtbot, other)
     assert [e.frame for e in _stored(clinic, recording)] == [10, 40]
     other.shutdown()
 
@@ -236,7 +249,7 @@ def test_nudging_a_mark_by_one_frame(qtbot, panel, clinic, recording) -> None:
     qtbot.keyClick(panel, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClick(panel, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClick(panel, Qt.Key.Key_Left, Qt.KeyboardModifier.ControlModifier)
-    assert [e.frame for e in _stored(clinic, recording)] == [31]
+    assert [e.frame for e in _stored(clinic, recording, panel, qtbot)] == [31]
     assert panel.current == 31
     panel.undo_stack.undo()
-    assert [e.frame for e in _stored(clinic, recording)] == [32]
+    assert [e.frame for e in _stored(clinic, recording, panel, qtbot)] == [32]
