@@ -1,10 +1,11 @@
-"""Frame-by-frame marking of heel strikes and toe-offs, with live metrics.
+"""Frame-by-frame marking of heel strikes and toe-offs: a view over a marking session.
 
-Every edit is an undoable command. It is written at once to a small journal beside the
-database and saved to the database off the GUI thread by :class:`app.annotation.autosave.AutoSaver`
-(retried until it goes through), so neither a crash nor a locked database loses or freezes
-anything. Frames come from :mod:`app.video`'s frame server; the panel asks for the frame it
-wants and shows the newest one that is ready (a 60 Hz poll, never a signal per decoded frame).
+The model (marks, review, drawings, undo history, saving) is
+:class:`app.annotation.session.MarkingSession`; this panel shows it and turns keys and clicks
+into its operations. Saving is :class:`app.annotation.autosave.AutoSaver`'s: journal first, the
+database in the background, so a crash or a locked database neither loses nor freezes anything.
+Frames come from :mod:`app.video`'s frame server; the panel asks for the frame it wants and shows
+the newest one that is ready (a 60 Hz poll, never a signal per decoded frame).
 """
 
 from __future__ import annotations
@@ -14,29 +15,26 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QShortcut, QUndoCommand, QUndoStack
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QCheckBox,
     QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QScrollArea,
     QSplitter,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from app import video
-from app.analysis.events import EventSource, EventType, Foot, FootEvent
+from app.analysis.events import EventType, Foot, FootEvent
 from app.analysis.metrics import temporal_metrics
-from app.annotation.autosave import AutoSaver
-from app.annotation.journal import Journal, classify, events_to_json
-from app.db.models import Patient, Recording, Visit
-from app.records import recordings as rec_store
-from ui.annotation_measures import MeasurementsMixin
+from app.annotation.loading import load_recording, start_session
+from app.annotation.session import ALL_FRAMES, REVIEW_RULE, Drawing, MarkingSession
+from ui import annotation_dialogs as dialogs
+from ui.annotation_measures import MarkingToolBar, landing, load_cached_keypoints, skeleton_points
 from ui.annotation_sidebar import AnnotationSidebar
 from ui.event_timeline import EventTimeline
 from ui.playback import TransportBar
@@ -46,48 +44,42 @@ if TYPE_CHECKING:
     from app.clinic import Clinic
 
 log = logging.getLogger(__name__)
-LOW_CONFIDENCE = 0.5
+SKELETON_KEY = "marking/skeleton"
+EMPTY_TEXT = (
+    "No video open. On “Patient && visits”, select a visit and double-click its recording, "
+    "or import a video into the visit (Ctrl+I)."
+)
 
 
-class _EventsEdit(QUndoCommand):
-    """Replace the whole event list (small lists: snapshots keep undo trivially correct)."""
-
-    def __init__(
-        self, panel: AnnotationPanel, before: list[FootEvent], after: list[FootEvent], text: str
-    ) -> None:
-        super().__init__(text)
-        self.panel, self.before, self.after = panel, before, after
-
-    def redo(self) -> None:
-        self.panel._apply_events(self.after)
-
-    def undo(self) -> None:
-        self.panel._apply_events(self.before)
+def _bindings(standard: QKeySequence.StandardKey, *extra: str) -> list[QKeySequence]:
+    """The platform's keys for a standard action plus ``extra``, each once (one action, one
+    binding per key: two shortcuts on one key make Qt fire neither)."""
+    keys: list[QKeySequence] = []
+    for k in [*QKeySequence.keyBindings(standard), *(QKeySequence(e) for e in extra)]:
+        if not k.isEmpty() and all(k != seen for seen in keys):
+            keys.append(k)
+    return keys
 
 
-class AnnotationPanel(MeasurementsMixin, QWidget):
+class AnnotationPanel(QWidget):
     events_saved = Signal(int)  # recording id
     status_message = Signal(str)
 
     def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.clinic = clinic
+        self.session = MarkingSession()
         self.server: video.FrameServer | None = None
         self.recording_id: int | None = None
+        self.patient_id: int | None = None
         self.frame_count = 0
         self.current = 0
         self.times: np.ndarray = np.zeros(0)
-        self.events: list[FootEvent] = []
-        self.overlays: list[dict] = []
         self.keypoints = None  # KeypointTrack from automatic detection, for the skeleton
         self.save_error: str | None = None
-        self.saver: AutoSaver | None = None
-        self.journal = Journal(clinic.folder.root)
-        self.undo_stack = QUndoStack(self)
         self._shown_frame = -1
         self._detect_task = None
         self.events_revision: int | None = None
-        self.patient_id: int | None = None
         self.direction = 1
         self.cm_per_px: float | None = None
 
@@ -119,89 +111,49 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
 
         # --- video, tools, transport, timeline -----------------------------------------------
         self.view = VideoView()
-        self.view.overlay_created.connect(self._overlay_created)
-        self.view.overlay_delete_requested.connect(self._overlay_delete)
-        self.view.tool_changed.connect(self._view_tool_changed)
+        self.view.overlay_delete_requested.connect(self._drawing_delete)
         self.transport = TransportBar()
         self.transport.frame_requested.connect(self.go_to)
+        self.transport.frame_box.installEventFilter(self)
         self.timeline = EventTimeline()
         self.timeline.frame_requested.connect(self.go_to)
         self.timeline.event_moved.connect(self._event_moved)
+        self.timeline.event_selected.connect(self._event_clicked)
 
-        # A tool bar folds what does not fit into a » menu, so the panel works on a 1280 px laptop.
-        tools = QToolBar()
-        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        tools.addWidget(QLabel("Measure: "))
-        self.tool_buttons: dict[str, QAction] = {}
-        for kind, text, tip in (
-            (
-                "vline",
-                "Vertical line",
-                "Click once: a vertical reference line (e.g. through the hip)",
-            ),
-            (
-                "shank",
-                "Shank angle",
-                "Click the knee, then the ankle: shank angle against vertical",
-            ),
-            ("angle", "Knee angle", "Click hip, knee, ankle: knee flexion"),
-            ("distance", "Distance", "Click two points: distance (cm once calibrated)"),
-            (
-                "calibration",
-                "Calibrate…",
-                "Click both ends of an object of known length in the runner's plane",
-            ),
-        ):
-            a = QAction(text, self)
-            a.setCheckable(True)
-            a.setToolTip(tip)
-            a.toggled.connect(lambda on, k=kind: self._tool_toggled(k, on))
-            tools.addAction(a)
-            self.tool_buttons[kind] = a
-        tools.addSeparator()
-        self.direction_action = QAction("Runner faces →", self)
-        self.direction_action.setToolTip(
-            "Direction the runner faces in the picture; sets the sign of shank angles "
-            "(detected automatically by “Detect contacts”)."
-        )
+        tools = MarkingToolBar(self.view, self)
+        self.measure = tools.measure
+        self.measure.drawn.connect(self._drawing_created)
+        self.measure.calibration_drawn.connect(self._calibrate)
+        self.tool_buttons = self.measure.buttons
+        self.span_box, self.skeleton_box = tools.span_box, tools.skeleton_box
+        self.direction_action = tools.direction_action
         self.direction_action.triggered.connect(lambda: self.set_direction(-self.direction))
-        tools.addAction(self.direction_action)
-        self.skeleton_box = QCheckBox("Skeleton")
-        self.skeleton_box.setToolTip(
-            "Show the pose model's leg keypoints (after automatic detection)"
-        )
-        self.skeleton_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.skeleton_box.toggled.connect(lambda _on: self._show_skeleton())
-        self.skeleton_box.setEnabled(False)
-        tools.addWidget(self.skeleton_box)
-        tools.addSeparator()
-        fit = QAction("Fit", self)
-        fit.setToolTip("Fit the frame to the window (zoom with the mouse wheel, drag to pan)")
-        fit.triggered.connect(self.view.fit_to_window)
-        export = QAction("Export frame…", self)
-        export.setToolTip("Save this frame with its measurement lines as a PNG picture")
-        export.triggered.connect(self.export_frame_dialog)
-        tools.addAction(fit)
-        tools.addAction(export)
-        for w in tools.findChildren(QWidget):
-            w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.skeleton_box.toggled.connect(self._skeleton_toggled)
+        tools.export_action.triggered.connect(self.export_frame_dialog)
 
-        left = QWidget()
-        lv = QVBoxLayout(left)
-        lv.setContentsMargins(0, 0, 0, 0)
-        lv.addWidget(tools)
-        lv.addWidget(self.view, 1)
-        lv.addWidget(self.transport)
-        lv.addWidget(self.timeline)
+        # The timeline sits under a splitter handle: drag it up to make the lanes taller.
+        video_area = QWidget()
+        va = QVBoxLayout(video_area)
+        va.setContentsMargins(0, 0, 0, 0)
+        va.addWidget(tools)
+        va.addWidget(self.view, 1)
+        va.addWidget(self.transport)
+        self.video_split = QSplitter(Qt.Orientation.Vertical)
+        self.video_split.addWidget(video_area)
+        self.video_split.addWidget(self.timeline)
+        self.video_split.setStretchFactor(0, 1)
+        self.video_split.setChildrenCollapsible(False)
 
         self.sidebar = AnnotationSidebar()
         self.sidebar.mark_requested.connect(self.mark)
         self.sidebar.delete_requested.connect(self.delete_at_current)
         self.sidebar.detect_requested.connect(self.detect_contacts)
         self.sidebar.accept_all_requested.connect(self.accept_all)
+        self.sidebar.accept_high_requested.connect(self.accept_high_confidence)
+        self.sidebar.set_rule(REVIEW_RULE)
 
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
+        split.addWidget(self.video_split)
         side_scroll = QScrollArea()
         side_scroll.setWidgetResizable(True)
         side_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
@@ -221,12 +173,13 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
         self._poll = QTimer(self)
         self._poll.setInterval(16)
         self._poll.timeout.connect(self._poll_frame)
-        self._install_shortcuts()
+        self._install_actions()
         self._set_enabled(False)
+        self.view.set_message(EMPTY_TEXT)
 
-    # ------------------------------------------------------------------ shortcuts
-    def _install_shortcuts(self) -> None:
-        def sc(key: str | QKeySequence, fn) -> None:  # type: ignore[no-untyped-def]
+    # ------------------------------------------------------------------ keys
+    def _install_actions(self) -> None:
+        def sc(key: str, fn) -> None:  # type: ignore[no-untyped-def]
             s = QShortcut(QKeySequence(key), self)
             s.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             s.activated.connect(fn)
@@ -248,16 +201,49 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
         sc("4", lambda: self.mark(Foot.RIGHT, EventType.TOE_OFF))
         sc("Delete", self.delete_at_current)
         sc("Backspace", self.delete_at_current)
-        sc("A", self.accept_at_current)
         sc("Ctrl+Left", lambda: self.nudge_at_current(-1))
         sc("Ctrl+Right", lambda: self.nudge_at_current(1))
-        sc(QKeySequence.StandardKey.Undo, self.undo_stack.undo)
-        sc(QKeySequence.StandardKey.Redo, self.undo_stack.redo)
-        sc("Ctrl+Shift+Z", self.undo_stack.redo)
+        # Review: the video seeks to the event and selects it; A / R act on the selection.
+        sc("A", self.accept_selected)
+        sc("R", self.reject_selected)
+        sc("M", lambda: self._seek(self.session.next_mark(self.current, 1)))
+        sc("Shift+M", lambda: self._seek(self.session.next_mark(self.current, -1)))
+        sc("N", lambda: self._seek(self.session.next_proposal(self.current, 1)))
+        sc("Shift+N", lambda: self._seek(self.session.next_proposal(self.current, -1)))
+        sc("U", lambda: self._seek(self.session.next_low_confidence(self.current)))
+        # Undo and redo are actions (Edit menu) with one binding per key: the platform's keys
+        # plus Ctrl+Y / Ctrl+Shift+Z, so they work the same on Windows, macOS and X11.
+        self.undo_action = QAction("&Undo", self)
+        self.undo_action.setShortcuts(_bindings(QKeySequence.StandardKey.Undo))
+        self.redo_action = QAction("&Redo", self)
+        self.redo_action.setShortcuts(
+            _bindings(QKeySequence.StandardKey.Redo, "Ctrl+Y", "Ctrl+Shift+Z")
+        )
+        for action, fn in ((self.undo_action, self.undo), (self.redo_action, self.redo)):
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(fn)
+            self.addAction(action)
+        self._update_undo_actions()
 
     def _focus_frame_box(self) -> None:
         self.transport.frame_box.setFocus()
         self.transport.frame_box.selectAll()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        """Go to frame: Enter goes there and returns to stepping, Esc leaves the field."""
+        if watched is self.transport.frame_box and event.type() == QEvent.Type.KeyPress:
+            key = event.key()  # type: ignore[attr-defined]
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                box = self.transport.frame_box
+                box.interpretText()
+                self.go_to(box.value())
+                self.setFocus()
+                return True
+            if key == Qt.Key.Key_Escape:
+                self.transport.show_position(self.current, self._time(self.current))
+                self.setFocus()
+                return True
+        return super().eventFilter(watched, event)
 
     # ------------------------------------------------------------------ opening
     def open_recording(self, recording_id: int) -> bool:
@@ -265,58 +251,32 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
         if recording_id != self.recording_id and not self.confirm_leave("open another video"):
             return False
         self.close_recording()
-        with self.clinic.db.session() as s:
-            rec = s.get(Recording, recording_id)
-            if rec is None:
-                self._show_banner("This recording no longer exists.")
-                return False
-            visit = s.get(Visit, rec.visit_id)
-            patient = s.get(Patient, visit.patient_id) if visit else None
-            self.patient_id = patient.id if patient else None
-            path = rec_store.resolve_video(rec, self.clinic.videos_root)
-            capture_fps, container_fps = rec.capture_fps, rec.container_fps
-            frame_count = rec.frame_count or 0
-            cm_per_px = rec.cm_per_px
-            self.overlays = [
-                {
-                    "kind": o.kind,
-                    "points": o.points,
-                    "value": o.value,
-                    "label": o.label or "",
-                    "frame": o.frame,
-                }
-                for o in rec_store.overlays_of(s, recording_id)
-            ]
-            fps_for_events = capture_fps or container_fps or 30.0
-            events = rec_store.events_of(s, recording_id, fps_for_events)
-            # Another workstation saving marks on this recording bumps this revision.
-            self.events_revision = rec_store.events_revision(s, recording_id)
-            recording_uid = rec.uid
-            title = f"{patient.full_name if patient else ''} · {visit.visit_date if visit else ''} · {rec.original_name or path.name}"
+        c = self.clinic
+        loaded = load_recording(c.db, c.folder.root, c.videos_root, recording_id)
+        if loaded is None:
+            self._show_banner("This recording no longer exists.")
+            return False
+        take = loaded.verdict != "conflict" or self.ask_recovered_conflict(loaded) == "mine"
+        start_session(c.db, c.folder.root, loaded, take_journal=take)
         self.recording_id = recording_id
-        self.title.setText(title)
-        recovered = self.journal.read(recording_uid)
-        self.saver = AutoSaver(
-            self.clinic.db, self.journal, recording_uid, recording_id, self.events_revision
-        )
-        if recovered is not None:
-            events, cm_per_px, capture_fps = self._recover(
-                recovered, events, cm_per_px, capture_fps
-            )
-        self.undo_stack.clear()
-        self.view.set_calibration(cm_per_px)
-        self.cm_per_px = cm_per_px
+        self.patient_id = loaded.patient_id
+        self.title.setText(loaded.title)
+        self.events_revision = loaded.revision
+        self.cm_per_px = loaded.cm_per_px
+        self.view.set_calibration(loaded.cm_per_px)
+        capture_fps = loaded.capture_fps
         try:
             self.server = video.open(
-                path,
+                loaded.path,
                 capture_fps=capture_fps,
                 memory_budget_mb=self.clinic.settings.video_memory_budget_mb,
             )
         except video.VideoError as exc:
             # The marks stay visible and editable on the timeline; the video can be relinked.
             self.server = None
-            self.frame_count = max(frame_count, 1 + max((e.frame for e in events), default=0))
-            self.times = np.arange(self.frame_count) / fps_for_events
+            last = max((e.frame for e in loaded.events), default=0)
+            self.frame_count = max(loaded.frame_count, 1 + last)
+            self.times = np.arange(self.frame_count) / loaded.fps_for_events
             self.view.set_message(exc.message)
             self._show_banner(
                 exc.message + " Your marks are safe and still listed on the timeline."
@@ -341,8 +301,10 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
             self.frame_count, (self.server.info.container_fps if self.server else None) or 30.0
         )
         self.timeline.set_frame_count(self.frame_count)
-        self.events = [replace(e, time_s=self._time(e.frame)) for e in events]
-        self._load_cached_keypoints(path)
+        self.session = loaded.session
+        self.session.frame_count = self.frame_count
+        self.session.retime(self._time)
+        self.set_keypoints(load_cached_keypoints(loaded.path, self.clinic.folder.cache))
         self._refresh_events()
         self._set_enabled(True)
         self.sidebar.detect_btn.setEnabled(self.server is not None)
@@ -350,56 +312,63 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
         self.go_to(0)
         self._poll.start()
         self.setFocus()
-        if recovered is not None and self.saver.pending_edits:
-            self._show_save_state(self.saver.pending_edits, "recovered from an earlier session")
+        if loaded.recovered_edits:
+            self._show_save_state(loaded.recovered_edits, "recovered from an earlier session")
+            self.status_message.emit(
+                f"Recovered {loaded.recovered_edits} edit(s) that were not yet saved; "
+                "saving them now."
+            )
         return True
 
-    def _recover(self, entry, events, cm_per_px, capture_fps):  # type: ignore[no-untyped-def]
-        """Edits of an earlier session that never reached the database (locked, crash, "close
-        anyway"): take them over, asking first when another workstation saved in between."""
-        assert self.saver is not None
-        verdict = classify(entry, self.events_revision or 0, events)
-        if verdict == "conflict" and self.ask_recovered_conflict(entry.edits) == "theirs":
-            self.journal.remove(entry.recording_uid)
-            return events, cm_per_px, capture_fps
-        if verdict == "conflict":
-            self.saver.overwrite()
-        parts = dict(entry.parts)
-        if verdict == "events saved":
-            parts.pop("events", None)
-        if not parts:
-            self.journal.remove(entry.recording_uid)
-            return events, cm_per_px, capture_fps
-        self.saver.submit(parts, edits=max(1, entry.edits))
-        if "events" in parts and entry.events is not None:
-            events = entry.events
-        if "overlays" in parts:
-            self.overlays = [dict(o) for o in parts["overlays"]]
-        if "capture_fps" in parts:
-            capture_fps = float(parts["capture_fps"])
-        if "calibration" in parts:
-            cm_per_px = (parts["calibration"] or {}).get("cm_per_px")
-            self.view.set_calibration(cm_per_px)
-            self.cm_per_px = cm_per_px
-        self.status_message.emit(
-            f"Recovered {entry.edits} edit(s) that were not yet saved; saving them now."
-        )
-        return events, cm_per_px, capture_fps
+    @property
+    def saver(self):  # type: ignore[no-untyped-def]
+        return self.session.saver
 
-    def ask_recovered_conflict(self, edits: int) -> str:
-        """ "mine" (save the recovered edits over the other workstation's) or "theirs"."""
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle("Unsaved marks found")
-        box.setText(
-            f"{edits} edit(s) on this video from an earlier session were never saved, and the "
-            "marks were changed on another workstation since. Which marks should be kept?"
-        )
-        theirs = box.addButton("Keep the other workstation's", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("Use my unsaved marks", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(theirs)
-        box.exec()
-        return "theirs" if box.clickedButton() is theirs else "mine"
+    @property
+    def events(self) -> list[FootEvent]:
+        return self.session.events
+
+    @property
+    def overlays(self) -> list[dict]:
+        return [d.to_overlay() for d in self.session.drawings]
+
+    def close_recording(self) -> None:
+        self._poll.stop()
+        self.transport.stop()
+        if self.session.saver is not None:
+            # Unsaved edits stay in the journal: replayed at the next start or opening.
+            self.session.saver.stop()
+            self.session.saver = None
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+        self.recording_id = None
+        self.keypoints = None
+        self.session = MarkingSession()
+        self.skeleton_box.blockSignals(True)
+        self.skeleton_box.setChecked(False)
+        self.skeleton_box.blockSignals(False)
+        self.skeleton_box.setEnabled(False)
+        self.banner.hide()
+        self._set_enabled(False)
+        self._update_undo_actions()
+        self.view.set_message(EMPTY_TEXT)
+
+    def shutdown(self) -> None:
+        if self._detect_task is not None:
+            self._detect_task.cancel()
+            self._detect_task.wait(10000)
+        self.close_recording()
+
+    def _set_enabled(self, on: bool) -> None:
+        for w in (self.transport, self.timeline, self.sidebar, self.capture_fps):
+            w.setEnabled(on)
+        self.measure.set_enabled(on)
+        self.direction_action.setEnabled(on)
+
+    def _show_banner(self, text: str) -> None:
+        self.banner.setText("⚠ " + text)
+        self.banner.show()
 
     # ------------------------------------------------------------------ unsaved edits
     def unsaved_edits(self) -> int:
@@ -409,26 +378,7 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
     def confirm_leave(self, what: str = "close") -> bool:
         """Ask before leaving a recording with unsaved edits; True to go ahead."""
         n = self.unsaved_edits()
-        if n == 0:
-            return True
-        return self.ask_unsaved(n, what) == "leave"
-
-    def ask_unsaved(self, n: int, what: str) -> str:
-        """ "wait" or "leave"; the edits are kept in the journal either way."""
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle("Marks not yet saved")
-        box.setText(
-            f"{n} mark(s) not yet saved: the database is busy"
-            + (f" ({self.saver.last_error})" if self.saver and self.saver.last_error else "")
-            + ".\n\nThey are kept safely on this computer and saved at the next start "
-            "(or when this video is opened again) if you go on now."
-        )
-        wait = box.addButton("Wait", QMessageBox.ButtonRole.RejectRole)
-        box.addButton(f"{what[0].upper()}{what[1:]} anyway", QMessageBox.ButtonRole.AcceptRole)
-        box.setDefaultButton(wait)
-        box.exec()
-        return "wait" if box.clickedButton() is wait else "leave"
+        return n == 0 or self.ask_unsaved(n, what) == "leave"
 
     def _show_save_state(self, pending: int, reason: str | None) -> None:
         self._show_banner(
@@ -444,7 +394,7 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
         for notice in self.saver.take_notices():
             if notice.kind == "saved":
                 self.events_revision = notice.revision
-                if notice.pending_edits == 0 and self.save_error:
+                if notice.pending_edits == 0 and self.save_error is not None:
                     self.save_error = None
                     self.banner.hide()
                 if self.recording_id is not None:
@@ -458,43 +408,37 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
             elif notice.kind == "conflict":
                 self._resolve_conflict(notice.message)
 
-    def close_recording(self) -> None:
-        self._poll.stop()
-        self.transport.stop()
-        if self.saver is not None:
-            # Unsaved edits stay in the journal: replayed at the next start or opening.
-            self.saver.stop()
-            self.saver = None
-        if self.server is not None:
-            self.server.close()
-            self.server = None
-        self.recording_id = None
-        self.keypoints = None
-        self.skeleton_box.setChecked(False)
-        self.skeleton_box.setEnabled(False)
-        self.banner.hide()
-        self._set_enabled(False)
+    def _resolve_conflict(self, message: str) -> None:
+        """Another workstation saved marks on this recording since we loaded them: ask, never
+        overwrite silently."""
+        rid = self.recording_id
+        if rid is None or self.saver is None:
+            return
+        if self.ask_conflict(message) == "overwrite":
+            self.saver.overwrite()
+        else:
+            frame = self.current
+            self.saver.discard()
+            self.open_recording(rid)
+            self.go_to(frame)
+            self.status_message.emit("Reloaded the marks saved on the other workstation.")
 
-    def shutdown(self) -> None:
-        if self._detect_task is not None:
-            self._detect_task.cancel()
-            self._detect_task.wait(10000)
-        self.close_recording()
+    # ------------------------------------------------------------------ questions (tests replace)
+    def ask_recovered_conflict(self, loaded) -> str:  # type: ignore[no-untyped-def]
+        """ "mine" (save the recovered edits over the other workstation's) or "theirs"."""
+        return dialogs.ask_recovered_conflict(self, loaded.journal.edits if loaded.journal else 0)
 
-    def _set_enabled(self, on: bool) -> None:
-        for w in (
-            self.transport,
-            self.timeline,
-            self.sidebar,
-            self.capture_fps,
-            *self.tool_buttons.values(),
-        ):
-            w.setEnabled(on)
-        self.direction_action.setEnabled(on)
+    def ask_unsaved(self, n: int, what: str) -> str:
+        """ "wait" or "leave"; the edits are kept in the journal either way."""
+        return dialogs.ask_unsaved(self, n, what, self.saver.last_error if self.saver else None)
 
-    def _show_banner(self, text: str) -> None:
-        self.banner.setText("⚠ " + text)
-        self.banner.show()
+    def ask_conflict(self, message: str) -> str:
+        """ "reload" (take the other workstation's marks) or "overwrite" (keep what is on screen)."""
+        return dialogs.ask_conflict(self, message)
+
+    def ask_accept_all(self, proposals: int, low: int) -> str:
+        """ "all", "high" (high-confidence only) or "cancel"."""
+        return dialogs.ask_accept_all(self, proposals, low)
 
     # ------------------------------------------------------------------ navigation
     def _time(self, frame: int) -> float:
@@ -521,6 +465,22 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
             rgb = self.server.try_get(frame)
             if rgb is not None:
                 self._show(frame, rgb)
+        else:
+            self._show_drawings()
+
+    def _seek(self, event: FootEvent | None) -> None:
+        """Review navigation: go to the event found and select it."""
+        if event is None:
+            self.status_message.emit("No further mark of that kind.")
+            return
+        self.go_to(event.frame)
+        self.timeline.set_selected(event)
+        conf = "" if event.source.value == "manual" else f" (confidence {event.confidence:.2f})"
+        self.status_message.emit(f"Selected {event.foot.value} {event.type.value}{conf}.")
+
+    def _event_clicked(self, event: FootEvent) -> None:
+        self.session.selected = event
+        self.timeline.set_selected(event)
 
     def _poll_frame(self) -> None:
         self._take_save_notices()
@@ -533,7 +493,7 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
         self.timeline.set_cache_progress(self.server.cache_progress())
         if self.server.frame_count != self.frame_count:
             # A damaged file turned out shorter than its header said: show what is really there.
-            self.frame_count = self.server.frame_count
+            self.frame_count = self.session.frame_count = self.server.frame_count
             self.times = self.server.times_s()
             self.transport.set_clip(self.frame_count, self.server.info.container_fps or 30.0)
             self.timeline.set_frame_count(self.frame_count)
@@ -546,161 +506,268 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
     def _show(self, frame: int, rgb: np.ndarray) -> None:
         self.view.set_frame(rgb)
         self._shown_frame = frame
-        self.view.set_overlays([o for o in self.overlays if o.get("frame") == frame])
+        self._show_drawings()
         self._show_skeleton()
 
-    # ------------------------------------------------------------------ events
+    def _show_drawings(self) -> None:
+        self.view.set_overlays([d.to_overlay() for d in self.session.drawings_on(self.current)])
+
+    # ------------------------------------------------------------------ marks and review
     def _refresh_events(self) -> None:
-        self.timeline.set_events(self.events)
+        """Show the session: timeline (proposals drawn provisional), figures from reviewed marks."""
+        s = self.session
+        self.timeline.set_events(s.events)
+        self.timeline.set_selected(s.selected)
+        figures = s.reviewed_events()
         try:
-            metrics = temporal_metrics(self.events) if self.events else None
+            metrics = temporal_metrics(figures) if figures else None
         except Exception:  # metrics must never break marking
             log.exception("metrics failed")
             metrics = None
         self.sidebar.show_metrics(metrics)
         self._refresh_landing()
-        auto = [e for e in self.events if e.source is EventSource.AUTOMATIC]
-        self.sidebar.show_proposals(
-            len(auto), sum(1 for e in auto if e.confidence < LOW_CONFIDENCE)
-        )
+        review = s.review_state()
+        self.sidebar.show_review(review)
+        self._update_undo_actions()
 
-    def _apply_events(self, events: list[FootEvent]) -> None:
-        """Show ``events`` and hand them to the autosave (journal now, database in background)."""
-        self.events = sorted(events, key=lambda e: (e.frame, e.foot.value, e.type.value))
-        self._refresh_events()
-        self._save_events()
+    def _refresh_landing(self) -> None:
+        figures = self.session.reviewed_events()
+        m = landing(figures, self.keypoints, self.direction, self.cm_per_px)
+        direction = "right" if self.direction > 0 else "left"
+        self.sidebar.landing.show_landing(m, figures, self.keypoints, direction)
 
-    def _save_events(self) -> None:
-        self._submit({"events": events_to_json(self.events)})
+    def _after_edit(self, changed: object = True) -> None:
+        if changed:
+            self._refresh_events()
+            self._show_drawings()
+            if self.session.last_message:
+                self.status_message.emit(self.session.last_message)
 
-    def _submit(self, parts: dict) -> None:
-        if self.saver is not None:
-            self.saver.submit(parts)
+    def _update_undo_actions(self) -> None:
+        h = self.session.history
+        for action, label, word in (
+            (self.undo_action, h.undo_label, "Undo"),
+            (self.redo_action, h.redo_label, "Redo"),
+        ):
+            action.setEnabled(label is not None)
+            action.setText(f"&{word} “{label}”" if label else f"&{word}")
 
-    def _resolve_conflict(self, message: str) -> None:
-        """Another workstation saved marks on this recording since we loaded them: ask, never
-        overwrite silently."""
-        rid = self.recording_id
-        if rid is None or self.saver is None:
-            return
-        if self.ask_conflict(message) == "overwrite":
-            self.saver.overwrite()
-        else:
-            frame = self.current
-            self.saver.discard()
-            self.open_recording(rid)
-            self.go_to(frame)
-            self.status_message.emit("Reloaded the marks saved on the other workstation.")
+    def undo(self) -> None:
+        label = self.session.undo()
+        if label is not None:
+            self._after_edit()
+            self.status_message.emit(f"Undone: {label}.")
 
-    def ask_conflict(self, message: str) -> str:
-        """ "reload" (take the other workstation's marks) or "overwrite" (keep what is on screen)."""
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle("Marks changed on another workstation")
-        box.setText(message)
-        reload_btn = box.addButton("Show their marks", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("Keep mine and replace theirs", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(reload_btn)
-        box.exec()
-        return "reload" if box.clickedButton() is reload_btn else "overwrite"
-
-    def _edit(self, after: list[FootEvent], text: str) -> None:
-        self.undo_stack.push(_EventsEdit(self, list(self.events), after, text))
+    def redo(self) -> None:
+        label = self.session.redo()
+        if label is not None:
+            self._after_edit()
+            self.status_message.emit(f"Redone: {label}.")
 
     def mark(self, foot: Foot, etype: EventType) -> None:
-        if self.recording_id is None:
-            return
-        f = self.current
-        rest = [e for e in self.events if not (e.foot is foot and e.type is etype and e.frame == f)]
-        new = FootEvent(foot, etype, f, self._time(f), EventSource.MANUAL, 1.0)
-        self._edit([*rest, new], f"mark {foot.value} {etype.value.replace('_', ' ')} at {f}")
-        self.status_message.emit(
-            f"Marked {foot.value} {etype.value.replace('_', ' ')} at frame {f}."
-        )
+        if self.recording_id is not None:
+            self._after_edit(self.session.mark(foot, etype, self.current))
 
     def delete_at_current(self) -> None:
-        here = [e for e in self.events if e.frame == self.current]
-        if here:
-            self._edit(
-                [e for e in self.events if e.frame != self.current],
-                f"delete marks at {self.current}",
-            )
+        self._after_edit(self.session.delete_at(self.current))
 
     def nudge_at_current(self, frames: int) -> None:
         """Move the marks on the current frame by ``frames`` (Ctrl+←/→) and follow them."""
-        here = [e for e in self.events if e.frame == self.current]
-        target = self.current + frames
-        if not here or not 0 <= target < self.frame_count:
-            return
-        moved = [
-            replace(
-                e,
-                frame=target,
-                time_s=self._time(target),
-                source=EventSource.MANUAL,
-                confidence=1.0,
-            )
-            for e in here
-        ]
-        keys = {(e.foot, e.type) for e in moved}
-        rest = [
-            e
-            for e in self.events
-            if e.frame != self.current and not (e.frame == target and (e.foot, e.type) in keys)
-        ]
-        self._edit([*rest, *moved], f"nudge marks to {target}")
-        self.go_to(target)
+        target = self.session.nudge(self.current, frames)
+        if target is not None:
+            self._after_edit()
+            self.go_to(target)
+
+    def _selected_or_here(self) -> FootEvent | None:
+        sel = self.session.selected
+        if sel is not None and sel.frame == self.current and sel in self.session.events:
+            return sel
+        return self.session.select_at(self.current)
+
+    def accept_selected(self) -> None:
+        """A: accept the selected proposal (or the one on this frame)."""
+        ev = self._selected_or_here()
+        if ev is not None and self.session.accept(ev):
+            self._after_edit()
 
     def accept_at_current(self) -> None:
-        if any(e.frame == self.current and e.source is EventSource.AUTOMATIC for e in self.events):
-            after = [
-                replace(e, source=EventSource.MANUAL, confidence=1.0)
-                if e.frame == self.current
-                else e
-                for e in self.events
-            ]
-            self._edit(after, f"accept proposal at {self.current}")
+        self.accept_selected()
+
+    def reject_selected(self) -> None:
+        """R: reject (remove) the selected proposal; a reviewed mark is never removed by R."""
+        ev = self._selected_or_here()
+        if ev is not None and self.session.reject(ev):
+            self._after_edit()
 
     def accept_all(self) -> None:
-        if any(e.source is EventSource.AUTOMATIC for e in self.events):
-            self._edit(
-                [replace(e, source=EventSource.MANUAL, confidence=1.0) for e in self.events],
-                "accept all proposals",
-            )
+        review = self.session.review_state()
+        if review.proposals == 0:
+            return
+        if review.low_confidence:
+            choice = self.ask_accept_all(review.proposals, review.low_confidence)
+            if choice == "high":
+                self.accept_high_confidence()
+                return
+            if choice != "all":
+                return
+        self._after_edit(self.session.accept_all())
+
+    def accept_high_confidence(self) -> None:
+        self._after_edit(self.session.accept_high_confidence())
 
     def _event_moved(self, event: FootEvent, new_frame: int) -> None:
-        new_frame = max(0, min(self.frame_count - 1, int(new_frame)))
-        rest = [
-            e
-            for e in self.events
-            if e != event
-            and not (e.foot is event.foot and e.type is event.type and e.frame == new_frame)
-        ]
-        moved = replace(
-            event,
-            frame=new_frame,
-            time_s=self._time(new_frame),
-            source=EventSource.MANUAL,
-            confidence=1.0,
-        )
-        self._edit([*rest, moved], f"move {event.foot.value} {event.type.value} to {new_frame}")
-        self.go_to(new_frame)
+        self._after_edit(self.session.move(event, new_frame))
+        self.go_to(max(0, min(self.frame_count - 1, int(new_frame))))
 
     def _capture_fps_changed(self, fps: float) -> None:
-        if self.recording_id is None:
+        if self.recording_id is None or self.saver is None:
             return
-        self._submit({"capture_fps": float(fps)})  # the spin box keeps it within 1–2000
+        self.saver.submit({"capture_fps": float(fps)})  # the spin box keeps it within 1–2000
         if self.server is not None:
             self.server.capture_fps = fps
             self.times = self.server.times_s()
         else:
             self.times = np.arange(self.frame_count) / fps
-        self.events = [replace(e, time_s=self._time(e.frame)) for e in self.events]
+        self.session.retime(self._time)
         self._refresh_events()
         self.go_to(self.current)
 
-    # ------------------------------------------------------------------ detection
-    def detect_contacts(self) -> None:
-        from ui.auto_detect import start_detection
+    # ------------------------------------------------------------------ drawings
+    def _drawing_created(self, item: dict) -> None:
+        frame = ALL_FRAMES if self.span_box.isChecked() else self.current
+        drawing = Drawing.from_overlay(dict(item, frame=frame))
+        self._after_edit(self.session.add_drawing(drawing))
 
-        start_detection(self)
+    def _drawing_delete(self, index: int) -> None:
+        here = self.session.drawings_on(self.current)
+        if 0 <= index < len(here):
+            self._after_edit(self.session.delete_drawing(here[index]))
+
+    def _overlay_created(self, item: dict) -> None:
+        """A finished drawing from the video view (tests and the view both land here)."""
+        if item.get("kind") == "calibration":
+            self._calibrate(item)
+        else:
+            self._drawing_created(item)
+
+    def _calibrate(self, item: dict) -> None:
+        answer = self.measure.ask_calibration(item)
+        if answer is None or self.saver is None:
+            return
+        cm_per_px, detail = answer
+        self.saver.submit(
+            {"calibration": {"cm_per_px": cm_per_px, "detail": {**detail, "frame": self.current}}}
+        )
+        self.view.set_calibration(cm_per_px)
+        self.cm_per_px = cm_per_px
+        self._refresh_landing()
+        self.status_message.emit(f"Calibrated: {cm_per_px * 10:.2f} mm per pixel.")
+
+    def export_frame(self, path) -> bool:  # type: ignore[no-untyped-def]
+        from app.safety.audit import log_action
+
+        ok = self.measure.export_frame(path)
+        if ok:
+            detail = f"video still, recording {self.recording_id}"
+            log_action(self.clinic.db, "export", self.patient_id, detail=detail)
+        return ok
+
+    def export_frame_dialog(self) -> None:
+        from pathlib import Path
+
+        from PySide6.QtWidgets import QFileDialog
+
+        if self.server is None:
+            return
+        name = f"recording{self.recording_id}_frame{self.current}.png"
+        default = self.clinic.folder.stills / name
+        chosen, _ = QFileDialog.getSaveFileName(
+            self, "Export frame", str(default), "PNG picture (*.png)"
+        )
+        if chosen:
+            ok = self.export_frame(Path(chosen))
+            self.status_message.emit(f"Saved {chosen}" if ok else f"Could not save {chosen}")
+
+    # ------------------------------------------------------------------ keypoints
+    def set_keypoints(self, track) -> None:  # type: ignore[no-untyped-def]
+        """Use a keypoint track (capture-time seconds) for the skeleton and landing measures."""
+        from app.analysis.detect_job import retime_track
+
+        if track is not None and self.server is not None:
+            retime_track(track, self.server.info.container_fps, self.capture_fps.value())
+        self.keypoints = track
+        self.skeleton_box.setEnabled(track is not None)
+        self.skeleton_box.blockSignals(True)
+        self.skeleton_box.setChecked(
+            track is not None and QSettings().value(SKELETON_KEY, False, type=bool)
+        )
+        self.skeleton_box.blockSignals(False)
+        if track is not None and track.meta.get("direction") in ("left", "right"):
+            self.set_direction(-1 if track.meta["direction"] == "left" else 1)
+        self._show_skeleton()
+
+    def _skeleton_toggled(self, on: bool) -> None:
+        QSettings().setValue(SKELETON_KEY, bool(on))  # the clinician's choice is remembered
+        self._show_skeleton()
+
+    def _show_skeleton(self) -> None:
+        on = self.skeleton_box.isChecked()
+        self.view.set_skeleton(skeleton_points(self.keypoints, self.current) if on else None)
+
+    def set_direction(self, direction: int) -> None:
+        """Direction of travel in the image (+1 right, -1 left): signs shank angles and overstride."""
+        self.direction = 1 if direction >= 0 else -1
+        self.view.set_direction(self.direction)
+        self.direction_action.setText("Runner faces →" if self.direction > 0 else "Runner faces ←")
+        if self.keypoints is not None:
+            self._refresh_landing()
+
+    # ------------------------------------------------------------------ detection
+    def detect_contacts(self):  # type: ignore[no-untyped-def]
+        """Run automatic detection off the GUI thread; proposals never touch reviewed marks."""
+        from app.analysis.detect_job import detection_job
+        from ui.tasks import BackgroundTask, user_message
+
+        server = self.server
+        if server is None or self._detect_task is not None:
+            return None
+        job = detection_job(
+            server.path,
+            container_fps=server.info.container_fps,
+            capture_fps=self.capture_fps.value(),
+            frame_count=self.frame_count,
+            cache_dir=self.clinic.folder.cache,
+        )
+        task = BackgroundTask(
+            job,
+            parent=self,
+            title="Detecting contacts",
+            label="Finding the runner's legs in every frame (on this computer, offline)…",
+        )
+
+        def done(result) -> None:  # type: ignore[no-untyped-def]
+            self._detect_task = None
+            self.set_keypoints(result.track)
+            added = self.session.merge_proposals(
+                [replace(e, time_s=self._time(e.frame)) for e in result.proposals]
+            )
+            self._after_edit()
+            self.sidebar.show_review(self.session.review_state(), " ".join(result.warnings))
+            self.status_message.emit(
+                f"{added} proposals from automatic detection; review them on the timeline "
+                "(N next proposal, A accept, R reject)."
+            )
+
+        def failed(exc: BaseException) -> None:
+            self._detect_task = None
+            QMessageBox.warning(self, "Automatic detection", user_message(exc))
+
+        def cancelled() -> None:
+            self._detect_task = None
+            self.status_message.emit("Automatic detection cancelled; nothing was changed.")
+
+        task.finished.connect(done)
+        task.failed.connect(failed)
+        task.cancelled.connect(cancelled)
+        self._detect_task = task
+        return task.start()

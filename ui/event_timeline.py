@@ -31,11 +31,11 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from app.analysis.events import EventSource, EventType, Foot, FootEvent
+from app.annotation.session import LOW_CONFIDENCE  # one threshold everywhere
 
 LANE_COLOUR = {Foot.LEFT: QColor("#2b7bb9"), Foot.RIGHT: QColor("#e07b00")}
 CURRENT_COLOUR = QColor("#c62828")
 HALO_COLOUR = QColor(255, 205, 0, 190)
-LOW_CONFIDENCE = 0.5
 MIN_SPAN_FRAMES = 10.0  # deepest zoom: ten frames across the strip
 WHEEL_STEP = 1.25
 DRAG_START_PX = 3.0

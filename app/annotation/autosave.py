@@ -217,8 +217,9 @@ class AutoSaver:
             with self._lock:
                 self._in_flight = False
                 self._conflict = True
-                self._notices.append(SaveNotice("conflict", self._seq - self._saved_seq,
-                                                self._revision, exc.message))
+                self._notices.append(
+                    SaveNotice("conflict", self._seq - self._saved_seq, self._revision, exc.message)
+                )
                 self._lock.notify_all()
             return
         except ValidationError as exc:  # the recording is gone: retrying cannot help
@@ -226,8 +227,9 @@ class AutoSaver:
                 self._in_flight = False
                 self._failed = True
                 self.last_error = exc.message
-                self._notices.append(SaveNotice("failed", self._seq - self._saved_seq,
-                                                self._revision, exc.message))
+                self._notices.append(
+                    SaveNotice("failed", self._seq - self._saved_seq, self._revision, exc.message)
+                )
                 self._lock.notify_all()
             return
         except Exception as exc:  # locked, busy, disk full, server gone: try again later
@@ -237,8 +239,11 @@ class AutoSaver:
                 self._attempt += 1
                 self._next_try = time.monotonic() + delay
                 self.last_error = _describe(exc)
-                self._notices.append(SaveNotice("retrying", self._seq - self._saved_seq,
-                                                self._revision, self.last_error))
+                self._notices.append(
+                    SaveNotice(
+                        "retrying", self._seq - self._saved_seq, self._revision, self.last_error
+                    )
+                )
                 self._lock.notify_all()
             log.warning("autosave failed (%s); retrying in %.1f s", type(exc).__name__, delay)
             return

@@ -147,7 +147,7 @@ class Journal:
         Raises ``OSError`` when the disk refuses (the caller tells the clinician).
         """
         self._ensure_folder()
-        entry.written_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        entry.written_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         target = self.path(entry.recording_uid)
         tmp = target.with_name(target.name + ".tmp")
         data = json.dumps(entry.to_json(), separators=(",", ":")).encode("utf-8")
@@ -271,13 +271,20 @@ def replay_one(db: Database, journal: Journal, recording_uid: str) -> ReplayOutc
         return ReplayOutcome(recording_uid, None, "already saved")
     with db.session() as s:
         row = s.execute(
-            select(Recording.id, Recording.events_revision, Recording.capture_fps,
-                   Recording.container_fps).where(Recording.uid == recording_uid)
+            select(
+                Recording.id,
+                Recording.events_revision,
+                Recording.capture_fps,
+                Recording.container_fps,
+            ).where(Recording.uid == recording_uid)
         ).first()
         if row is None:
             journal.remove(recording_uid)
             return ReplayOutcome(
-                recording_uid, None, "recording gone", entry.edits,
+                recording_uid,
+                None,
+                "recording gone",
+                entry.edits,
                 "The recording these unsaved edits belonged to has been deleted.",
             )
         rid, revision, capture_fps, container_fps = row
@@ -285,7 +292,10 @@ def replay_one(db: Database, journal: Journal, recording_uid: str) -> ReplayOutc
     verdict = classify(entry, revision, stored)
     if verdict == "conflict":
         return ReplayOutcome(
-            recording_uid, rid, "conflict", entry.edits,
+            recording_uid,
+            rid,
+            "conflict",
+            entry.edits,
             "The marks were changed on another workstation after these edits were made.",
         )
     parts = dict(entry.parts)

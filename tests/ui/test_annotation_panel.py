@@ -111,7 +111,7 @@ def test_marking_undo_redo_and_autosave(qtbot, panel, clinic, recording) -> None
     panel.go_to(30)
     qtbot.keyClick(panel, Qt.Key.Key_Delete)
     assert all(e.frame != 30 for e in _stored(clinic, recording, panel, qtbot))
-    panel.undo_stack.undo()
+    panel.undo()
     assert any(e.frame == 30 for e in _stored(clinic, recording, panel, qtbot))
 
 
@@ -130,20 +130,19 @@ def test_moving_an_event_on_the_timeline(qtbot, panel, clinic, recording) -> Non
     panel.timeline.event_moved.emit(ev, 23)
     assert [e.frame for e in _stored(clinic, recording, panel, qtbot)] == [23]
     assert panel.current == 23
-    panel.undo_stack.undo()
+    panel.undo()
     assert [e.frame for e in _stored(clinic, recording, panel, qtbot)] == [20]
 
 
 def test_automatic_proposals_never_overwrite_manual_marks(qtbot, panel, clinic, recording) -> None:
     panel.go_to(40)
     panel.mark(Foot.LEFT, EventType.INITIAL_CONTACT)
-    from app.records.recordings import merge_automatic
-
     proposals = [
         FootEvent(Foot.LEFT, EventType.INITIAL_CONTACT, 41, 0.0, EventSource.AUTOMATIC, 0.9),
         FootEvent(Foot.RIGHT, EventType.INITIAL_CONTACT, 55, 0.0, EventSource.AUTOMATIC, 0.3),
     ]
-    panel._edit(merge_automatic(panel.events, proposals), "auto")
+    panel.session.merge_proposals(proposals)
+    panel._after_edit()
     stored = _stored(clinic, recording, panel, qtbot)
     assert [(e.frame, e.source) for e in stored] == [
         (40, EventSource.MANUAL),
@@ -251,5 +250,5 @@ def test_nudging_a_mark_by_one_frame(qtbot, panel, clinic, recording) -> None:
     qtbot.keyClick(panel, Qt.Key.Key_Left, Qt.KeyboardModifier.ControlModifier)
     assert [e.frame for e in _stored(clinic, recording, panel, qtbot)] == [31]
     assert panel.current == 31
-    panel.undo_stack.undo()
+    panel.undo()
     assert [e.frame for e in _stored(clinic, recording, panel, qtbot)] == [32]
