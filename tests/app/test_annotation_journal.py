@@ -114,9 +114,14 @@ def test_close_anyway_during_a_lock_is_replayed_at_the_next_start(clinic, rec) -
         replace_events(s, rid, _marks(30), expected_revision=0)
     saver = AutoSaver(clinic.db, Journal(clinic.folder.root), uid, rid, 1, retry_delays=(0.05,))
     lock = _Lock(clinic.folder.database)
-    saver.submit({"events": events_to_json(_marks(31)), "overlays": [
-        {"kind": "vline", "points": [[1.0, 2.0]], "value": None, "label": "hip", "frame": 4}
-    ]})
+    saver.submit(
+        {
+            "events": events_to_json(_marks(31)),
+            "overlays": [
+                {"kind": "vline", "points": [[1.0, 2.0]], "value": None, "label": "hip", "frame": 4}
+            ],
+        }
+    )
     saver.stop()  # the window was closed anyway; nothing reached the database
     lock.release()
     assert len(_stored(clinic, rid)) == 30
