@@ -170,6 +170,8 @@ class AnnotationPanel(QWidget):
         layout.addWidget(self.banner)
         layout.addWidget(split, 1)
 
+        # The panel itself takes the focus: stepping and marking keys work after any click.
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._poll = QTimer(self)
         self._poll.setInterval(16)
         self._poll.timeout.connect(self._poll_frame)

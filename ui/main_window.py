@@ -163,7 +163,35 @@ class MainWindow(QMainWindow):
         panel = AnnotationPanel(self.clinic)
         panel.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
         panel.events_saved.connect(lambda _rid: self._events_saved())
+        # Edit ▸ Undo/Redo are the panel's own actions: one binding per key, named after the step.
+        first = self.edit_menu.actions()[0] if self.edit_menu.actions() else None
+        self.edit_menu.insertActions(first, [panel.undo_action, panel.redo_action])
+        self.edit_menu.insertSeparator(first)
         return panel
+
+    def _open_visit_recording(self) -> None:
+        """Mark video chosen: open the selected visit's recording unless one of it is open."""
+        summary, visit_id = self.patient_view.summary, self.patient_view.current_visit_id()
+        if summary is None or visit_id is None:
+            return
+        visit = next((v for v in summary.visits if v.id == visit_id), None)
+        recs = visit.recordings if visit else []
+        if not recs or self.annotation.recording_id in {r.id for r in recs}:
+            return
+        side = [r for r in recs if r.view == "side"] or recs
+        self.annotation.open_recording(side[0].id)
+
+    def toggle_analysis_mode(self, on: bool) -> None:
+        """Full-screen analysis: the marking panel fills the screen, the patient list hides."""
+        self.patient_list.setVisible(not on)
+        if on:
+            self._was_maximized = self.isMaximized()
+            self.tabs.setCurrentWidget(self._annotation_tab)
+            self.showFullScreen()
+        elif getattr(self, "_was_maximized", False):
+            self.showMaximized()
+        else:
+            self.showNormal()
 
     def _build_capture(self) -> QWidget:
         from ui.capture_panel import CapturePanel
@@ -223,6 +251,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
 
         edit_menu = self.menuBar().addMenu("&Edit")
+        self.edit_menu = edit_menu
         self._action(edit_menu, "&Find patient", QKeySequence.StandardKey.Find, self._focus_search)
         edit_menu.addSeparator()
         self._action(
@@ -236,6 +265,18 @@ class MainWindow(QMainWindow):
             "&Edit patient…",
             QKeySequence("Ctrl+E"),
             lambda: self._with_patient(self.edit_patient),
+        )
+
+        view_menu = self.menuBar().addMenu("&View")
+        self.analysis_mode_action = self._action(
+            view_menu,
+            "Full-screen &analysis",
+            QKeySequence("F11"),
+            self.toggle_analysis_mode,
+        )
+        self.analysis_mode_action.setCheckable(True)
+        self.analysis_mode_action.setToolTip(
+            "Mark video on the whole screen, without the patient list (again to leave)"
         )
 
         help_menu = self.menuBar().addMenu("&Help")
@@ -359,6 +400,9 @@ class MainWindow(QMainWindow):
             tab.widget()
             if with_cursor:
                 self.unsetCursor()
+        if tab is self._annotation_tab:
+            self._open_visit_recording()
+            QTimer.singleShot(0, self.annotation.setFocus)  # stepping keys work at once
         if tab is self._prescription_tab:
             self.prescription.set_visit(self.patient_view.current_visit_id())
         if tab is self._history_tab and self._history_stale:
