@@ -213,6 +213,9 @@ class AnnotationPanel(QWidget):
         sc("N", lambda: self._seek(self.session.next_proposal(self.current, 1)))
         sc("Shift+N", lambda: self._seek(self.session.next_proposal(self.current, -1)))
         sc("U", lambda: self._seek(self.session.next_low_confidence(self.current)))
+        sc("+", lambda: self.timeline.zoom_by(1.5))  # timeline zoom around this frame
+        sc("=", lambda: self.timeline.zoom_by(1.5))
+        sc("-", lambda: self.timeline.zoom_by(1 / 1.5))
         # Undo and redo are actions (Edit menu) with one binding per key: the platform's keys
         # plus Ctrl+Y / Ctrl+Shift+Z, so they work the same on Windows, macOS and X11.
         self.undo_action = QAction("&Undo", self)

@@ -252,3 +252,40 @@ def test_nudging_a_mark_by_one_frame(qtbot, panel, clinic, recording) -> None:
     assert panel.current == 31
     panel.undo()
     assert [e.frame for e in _stored(clinic, recording, panel, qtbot)] == [32]
+
+
+def _track(n: int):  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from app.analysis.keypoints import KeypointTrack
+
+    xy = np.full((n, 2, 5, 2), 50.0)
+    return KeypointTrack(np.arange(n) / 30.0, xy, np.ones((n, 2, 5)), {"direction": "right"})
+
+
+def test_the_skeleton_choice_is_remembered(qtbot, panel, clinic, recording) -> None:
+    panel.set_keypoints(_track(panel.frame_count))
+    assert not panel.skeleton_box.isChecked()  # off until the clinician turns it on
+    panel.skeleton_box.setChecked(True)
+    panel.close_recording()
+    assert panel.open_recording(recording)
+    panel.set_keypoints(_track(panel.frame_count))
+    assert panel.skeleton_box.isChecked()
+    panel.skeleton_box.setChecked(False)
+    panel.set_keypoints(_track(panel.frame_count))
+    assert not panel.skeleton_box.isChecked()
+
+
+def test_a_drawing_kept_on_all_frames_survives_reopening(qtbot, panel, clinic, recording) -> None:
+    panel.go_to(3)
+    panel.span_box.setChecked(True)
+    panel._overlay_created({"kind": "vline", "points": [[80.0, 60.0]], "label": "hip"})
+    panel.span_box.setChecked(False)
+    panel._overlay_created({"kind": "distance", "points": [[1.0, 1.0], [4.0, 5.0]], "label": ""})
+    _settle(qtbot, panel)
+    panel.close_recording()
+    assert panel.open_recording(recording)
+    assert [d.kind for d in panel.session.drawings_on(50)] == ["vline"]
+    assert sorted(d.kind for d in panel.session.drawings_on(3)) == ["distance", "vline"]
+    panel.undo()  # nothing to undo after reopening: history is per opening
+    assert len(panel.session.drawings) == 2
