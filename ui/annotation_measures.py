@@ -111,6 +111,15 @@ class MeasureTools(QObject):
         points = [[float(x), float(y)] for x, y in item["points"]]
         return cm_per_px, {"points": points, "length_cm": length}
 
+    def ask_export_path(self, default: Path) -> Path | None:
+        """Where to save the exported frame (None when the clinician cancels)."""
+        from PySide6.QtWidgets import QFileDialog
+
+        chosen, _ = QFileDialog.getSaveFileName(
+            self._parent, "Export frame", str(default), "PNG picture (*.png)"
+        )
+        return Path(chosen) if chosen else None
+
     def export_frame(self, path: Path) -> bool:
         """Save the shown frame with its drawings as a PNG; True when written."""
         image = self.view.render_current(with_overlays=True)

@@ -18,10 +18,8 @@ import numpy as np
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QScrollArea,
     QSplitter,
     QVBoxLayout,
@@ -34,10 +32,12 @@ from app.analysis.metrics import temporal_metrics
 from app.annotation.loading import load_recording, start_session
 from app.annotation.session import ALL_FRAMES, REVIEW_RULE, Drawing, MarkingSession
 from ui import annotation_dialogs as dialogs
+from ui.annotation_detect import DetectionRunner
 from ui.annotation_measures import MarkingToolBar, landing, load_cached_keypoints, skeleton_points
+from ui.annotation_saving import SaveMonitor
 from ui.annotation_sidebar import AnnotationSidebar
 from ui.event_timeline import EventTimeline
-from ui.playback import TransportBar
+from ui.playback import CaptureRateBox, TransportBar
 from ui.video_view import VideoView
 
 if TYPE_CHECKING:
@@ -76,9 +76,10 @@ class AnnotationPanel(QWidget):
         self.current = 0
         self.times: np.ndarray = np.zeros(0)
         self.keypoints = None  # KeypointTrack from automatic detection, for the skeleton
-        self.save_error: str | None = None
         self._shown_frame = -1
-        self._detect_task = None
+        self.detector = DetectionRunner(self)
+        self.detector.finished.connect(self._detected)
+        self.detector.message.connect(self.status_message)
         self.events_revision: int | None = None
         self.direction = 1
         self.cm_per_px: float | None = None
@@ -86,28 +87,19 @@ class AnnotationPanel(QWidget):
         # --- header -----------------------------------------------------------------------
         self.title = QLabel("No recording open")
         self.title.setObjectName("sectionTitle")
-        self.capture_fps = QDoubleSpinBox()
-        self.capture_fps.setRange(1.0, 2000.0)
-        self.capture_fps.setDecimals(2)
-        self.capture_fps.setSuffix(" frames/s")
-        self.capture_fps.setKeyboardTracking(False)
-        self.capture_fps.setToolTip(
-            "Capture rate: how many frames the camera took per real second. Phone slow-motion files "
-            "often play at 30 fps but were captured at 120 or 240 fps; every time figure (cadence, "
-            "contact time) uses this rate."
-        )
+        rate = CaptureRateBox()
+        self.capture_fps, self.fps_note = rate.spin, rate.note
         self.capture_fps.valueChanged.connect(self._capture_fps_changed)
-        self.fps_note = QLabel()
-        self.fps_note.setObjectName("muted")
         self.banner = QLabel()
         self.banner.setObjectName("warning")
         self.banner.setWordWrap(True)
         self.banner.hide()
+        self.save_monitor = SaveMonitor(self.banner, self)
+        self.save_monitor.saved.connect(self._saved)
+        self.save_monitor.conflict.connect(self._resolve_conflict)
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
-        header.addWidget(QLabel("Capture rate"))
-        header.addWidget(self.capture_fps)
-        header.addWidget(self.fps_note)
+        header.addWidget(rate)
 
         # --- video, tools, transport, timeline -----------------------------------------------
         self.view = VideoView()
@@ -318,7 +310,9 @@ class AnnotationPanel(QWidget):
         self._poll.start()
         self.setFocus()
         if loaded.recovered_edits:
-            self._show_save_state(loaded.recovered_edits, "recovered from an earlier session")
+            self.save_monitor.show_pending(
+                loaded.recovered_edits, "recovered from an earlier session"
+            )
             self.status_message.emit(
                 f"Recovered {loaded.recovered_edits} edit(s) that were not yet saved; "
                 "saving them now."
@@ -360,9 +354,7 @@ class AnnotationPanel(QWidget):
         self.view.set_message(EMPTY_TEXT)
 
     def shutdown(self) -> None:
-        if self._detect_task is not None:
-            self._detect_task.cancel()
-            self._detect_task.wait(10000)
+        self.detector.stop()
         self.close_recording()
 
     def _set_enabled(self, on: bool) -> None:
@@ -385,33 +377,10 @@ class AnnotationPanel(QWidget):
         n = self.unsaved_edits()
         return n == 0 or self.ask_unsaved(n, what) == "leave"
 
-    def _show_save_state(self, pending: int, reason: str | None) -> None:
-        self._show_banner(
-            f"{pending} mark(s) not yet saved to the database"
-            + (f" ({reason})" if reason else "")
-            + ". They are kept safely on this computer and saved automatically as soon as "
-            "possible; you can go on marking."
-        )
-
-    def _take_save_notices(self) -> None:
-        if self.saver is None:
-            return
-        for notice in self.saver.take_notices():
-            if notice.kind == "saved":
-                self.events_revision = notice.revision
-                if notice.pending_edits == 0 and self.save_error is not None:
-                    self.save_error = None
-                    self.banner.hide()
-                if self.recording_id is not None:
-                    self.events_saved.emit(self.recording_id)
-            elif notice.kind in ("retrying", "journal"):
-                self.save_error = notice.message
-                self._show_save_state(notice.pending_edits, notice.message)
-            elif notice.kind == "failed":
-                self.save_error = notice.message
-                self._show_banner(notice.message + " Your last edits could not be saved.")
-            elif notice.kind == "conflict":
-                self._resolve_conflict(notice.message)
+    def _saved(self, revision: object) -> None:
+        self.events_revision = revision  # type: ignore[assignment]
+        if self.recording_id is not None:
+            self.events_saved.emit(self.recording_id)
 
     def _resolve_conflict(self, message: str) -> None:
         """Another workstation saved marks on this recording since we loaded them: ask, never
@@ -488,7 +457,7 @@ class AnnotationPanel(QWidget):
         self.timeline.set_selected(event)
 
     def _poll_frame(self) -> None:
-        self._take_save_notices()
+        self.save_monitor.poll(self.saver)
         if self.server is None:
             return
         if self._shown_frame != self.current:
@@ -678,20 +647,12 @@ class AnnotationPanel(QWidget):
         return ok
 
     def export_frame_dialog(self) -> None:
-        from pathlib import Path
-
-        from PySide6.QtWidgets import QFileDialog
-
-        if self.server is None:
-            return
-        name = f"recording{self.recording_id}_frame{self.current}.png"
-        default = self.clinic.folder.stills / name
-        chosen, _ = QFileDialog.getSaveFileName(
-            self, "Export frame", str(default), "PNG picture (*.png)"
-        )
-        if chosen:
-            ok = self.export_frame(Path(chosen))
-            self.status_message.emit(f"Saved {chosen}" if ok else f"Could not save {chosen}")
+        if self.server is not None:
+            name = f"recording{self.recording_id}_frame{self.current}.png"
+            chosen = self.measure.ask_export_path(self.clinic.folder.stills / name)
+            if chosen is not None:
+                ok = self.export_frame(chosen)
+                self.status_message.emit(f"Saved {chosen}" if ok else f"Could not save {chosen}")
 
     # ------------------------------------------------------------------ keypoints
     def set_keypoints(self, track) -> None:  # type: ignore[no-untyped-def]
@@ -730,49 +691,24 @@ class AnnotationPanel(QWidget):
     # ------------------------------------------------------------------ detection
     def detect_contacts(self):  # type: ignore[no-untyped-def]
         """Run automatic detection off the GUI thread; proposals never touch reviewed marks."""
-        from app.analysis.detect_job import detection_job
-        from ui.tasks import BackgroundTask, user_message
-
-        server = self.server
-        if server is None or self._detect_task is not None:
+        if self.server is None:
             return None
-        job = detection_job(
-            server.path,
-            container_fps=server.info.container_fps,
+        return self.detector.start(
+            self.server.path,
+            container_fps=self.server.info.container_fps,
             capture_fps=self.capture_fps.value(),
             frame_count=self.frame_count,
             cache_dir=self.clinic.folder.cache,
         )
-        task = BackgroundTask(
-            job,
-            parent=self,
-            title="Detecting contacts",
-            label="Finding the runner's legs in every frame (on this computer, offline)…",
+
+    def _detected(self, result) -> None:  # type: ignore[no-untyped-def]
+        self.set_keypoints(result.track)
+        added = self.session.merge_proposals(
+            [replace(e, time_s=self._time(e.frame)) for e in result.proposals]
         )
-
-        def done(result) -> None:  # type: ignore[no-untyped-def]
-            self._detect_task = None
-            self.set_keypoints(result.track)
-            added = self.session.merge_proposals(
-                [replace(e, time_s=self._time(e.frame)) for e in result.proposals]
-            )
-            self._after_edit()
-            self.sidebar.show_review(self.session.review_state(), " ".join(result.warnings))
-            self.status_message.emit(
-                f"{added} proposals from automatic detection; review them on the timeline "
-                "(N next proposal, A accept, R reject)."
-            )
-
-        def failed(exc: BaseException) -> None:
-            self._detect_task = None
-            QMessageBox.warning(self, "Automatic detection", user_message(exc))
-
-        def cancelled() -> None:
-            self._detect_task = None
-            self.status_message.emit("Automatic detection cancelled; nothing was changed.")
-
-        task.finished.connect(done)
-        task.failed.connect(failed)
-        task.cancelled.connect(cancelled)
-        self._detect_task = task
-        return task.start()
+        self._after_edit()
+        self.sidebar.show_review(self.session.review_state(), " ".join(result.warnings))
+        self.status_message.emit(
+            f"{added} proposals from automatic detection; review them on the timeline "
+            "(N next proposal, A accept, R reject)."
+        )
