@@ -212,3 +212,22 @@ def landing(events: list, track: Any, direction: int, cm_per_px: float | None) -
     except Exception:
         log.exception("landing metrics failed")
         return None
+
+
+def open_large_landing(parent: QWidget, m: Any, events: list, track: Any, direction: str) -> Any:
+    """The landing table and plots in their own resizable window, large enough that no value is
+    cut and the plot titles and axes fit (the sidebar is narrow on a laptop)."""
+    from PySide6.QtWidgets import QDialog, QVBoxLayout
+
+    from ui.landing_view import LandingView
+
+    dialog = QDialog(parent)
+    dialog.setWindowTitle("Landing at initial contact")
+    view = LandingView(dialog)
+    view.table.setMaximumHeight(16777215)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(view)
+    view.show_landing(m, events, track, direction)
+    dialog.resize(1100, 820)
+    dialog.show()
+    return dialog

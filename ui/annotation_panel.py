@@ -33,7 +33,13 @@ from app.annotation.loading import load_recording, start_session
 from app.annotation.session import ALL_FRAMES, REVIEW_RULE, Drawing, MarkingSession
 from ui import annotation_dialogs as dialogs
 from ui.annotation_detect import DetectionRunner
-from ui.annotation_measures import MarkingToolBar, landing, load_cached_keypoints, skeleton_points
+from ui.annotation_measures import (
+    MarkingToolBar,
+    landing,
+    load_cached_keypoints,
+    open_large_landing,
+    skeleton_points,
+)
 from ui.annotation_saving import SaveMonitor
 from ui.annotation_sidebar import AnnotationSidebar
 from ui.event_timeline import EventTimeline
@@ -122,6 +128,11 @@ class AnnotationPanel(QWidget):
         self.direction_action.triggered.connect(lambda: self.set_direction(-self.direction))
         self.skeleton_box.toggled.connect(self._skeleton_toggled)
         tools.export_action.triggered.connect(self.export_frame_dialog)
+        self.landing_action = QAction("Landing plots…", self)
+        self.landing_action.setToolTip("The landing measures and plots in a large window")
+        self.landing_action.triggered.connect(self.enlarge_landing)
+        self.landing_action.setEnabled(False)
+        tools.addAction(self.landing_action)
 
         # The timeline sits under a splitter handle: drag it up to make the lanes taller.
         video_area = QWidget()
@@ -508,7 +519,16 @@ class AnnotationPanel(QWidget):
         figures = self.session.reviewed_events()
         m = landing(figures, self.keypoints, self.direction, self.cm_per_px)
         direction = "right" if self.direction > 0 else "left"
-        self.sidebar.landing.show_landing(m, figures, self.keypoints, direction)
+        self._landing = (m, figures, self.keypoints, direction)
+        self.sidebar.landing.show_landing(*self._landing)
+        self.landing_action.setEnabled(m is not None)
+
+    def enlarge_landing(self):  # type: ignore[no-untyped-def]
+        """Landing table and plots in a large window (nothing cut off on a narrow sidebar)."""
+        if getattr(self, "_landing", (None,))[0] is not None:
+            self._landing_dialog = open_large_landing(self, *self._landing)
+            return self._landing_dialog
+        return None
 
     def _after_edit(self, changed: object = True) -> None:
         if changed:

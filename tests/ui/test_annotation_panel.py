@@ -209,6 +209,12 @@ def test_keypoints_set_direction_and_landing_measures(qtbot, panel, clinic, reco
         panel.mark(foot, EventType.INITIAL_CONTACT)
     assert not panel.sidebar.landing.table.isHidden()
     assert panel.sidebar.landing.table.item(2, 1).text() != "—"  # knee flexion measured
+    from ui.landing_view import LandingView
+
+    big = panel.enlarge_landing()  # the same measures in a window large enough to read
+    assert big is not None and big.width() >= 1000
+    assert big.findChild(LandingView).table.item(2, 1).text() != "—"
+    big.close()
     panel.skeleton_box.setChecked(True)
     assert panel.skeleton_box.isEnabled()
 
