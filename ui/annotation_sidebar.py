@@ -93,6 +93,7 @@ class AnnotationSidebar(QWidget):
         self.accept_high_btn.clicked.connect(self.accept_high_requested)
         self.review_label = QLabel("No marks yet.")
         self.review_label.setObjectName("reviewState")
+        self.review_label.setStyleSheet("font-weight: 600;")
         self.review_label.setWordWrap(True)
         self.rule_label = QLabel()
         self.rule_label.setObjectName("muted")

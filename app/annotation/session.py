@@ -164,14 +164,12 @@ class ReviewState:
 
     @property
     def text(self) -> str:
+        """ "12 of 65 reviewed" (the proposals left are listed separately)."""
         if self.total == 0:
             return "No marks yet."
-        text = f"{self.reviewed} of {self.total} reviewed"
-        if self.proposals:
-            text += f" · {self.proposals} proposal(s) to review"
-            if self.low_confidence:
-                text += f", {self.low_confidence} with low confidence"
-        return text
+        if self.proposals == 0:
+            return f"All {self.total} marks reviewed."
+        return f"{self.reviewed} of {self.total} reviewed"
 
 
 class MarkingSession:
