@@ -109,7 +109,8 @@ class AnnotationPanel(QWidget):
 
         # --- video, tools, transport, timeline -----------------------------------------------
         self.view = VideoView()
-        self.view.overlay_delete_requested.connect(self._drawing_delete)
+        # Right-click on a drawing: delete it, or keep it on all frames / this frame only.
+        self.view.overlay_delete_requested.connect(self._drawing_menu)
         self.transport = TransportBar()
         self.transport.frame_requested.connect(self.go_to)
         self.transport.frame_box.installEventFilter(self)
@@ -632,10 +633,31 @@ class AnnotationPanel(QWidget):
         drawing = Drawing.from_overlay(dict(item, frame=frame))
         self._after_edit(self.session.add_drawing(drawing))
 
-    def _drawing_delete(self, index: int) -> None:
+    def drawing_choices(self, index: int) -> list[tuple[str, object]]:
+        """What a right-click on drawing ``index`` (of this frame's) offers: (text, action)."""
         here = self.session.drawings_on(self.current)
-        if 0 <= index < len(here):
-            self._after_edit(self.session.delete_drawing(here[index]))
+        if not 0 <= index < len(here):
+            return []
+        d = here[index]
+        span = (
+            ("Show on this frame only", lambda: self.session.set_drawing_span(d, self.current))
+            if d.on_all_frames
+            else ("Show on all frames", lambda: self.session.set_drawing_span(d, ALL_FRAMES))
+        )
+        return [("Delete", lambda: self.session.delete_drawing(d)), span]
+
+    def _drawing_menu(self, index: int) -> None:
+        from PySide6.QtGui import QCursor
+        from PySide6.QtWidgets import QMenu
+
+        choices = self.drawing_choices(index)
+        if not choices:
+            return
+        menu = QMenu(self)
+        picked = {menu.addAction(text): fn for text, fn in choices}
+        chosen = menu.exec(QCursor.pos())
+        if chosen in picked:
+            self._after_edit(picked[chosen]())  # type: ignore[operator]
 
     def _overlay_created(self, item: dict) -> None:
         """A finished drawing from the video view (tests and the view both land here)."""

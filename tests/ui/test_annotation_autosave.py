@@ -147,3 +147,39 @@ def test_wait_closes_the_window_once_the_marks_are_saved(
         lock.close()
     qtbot.waitUntil(lambda: not w.isVisible(), timeout=15000)
     assert _stored(clinic, recording) == 1
+
+
+def test_switching_recording_with_unsaved_marks_asks(
+    qtbot, clinic, recording, tmp_path, monkeypatch
+) -> None:
+    from app.annotation.journal import replay_pending
+    from app.db.models import Recording
+    from ui.annotation_panel import AnnotationPanel
+
+    with clinic.db.session() as s:
+        vid = s.get(Recording, recording).visit_id
+    clip = write_clip(tmp_path / "second.mp4", n_frames=30, width=160, height=120, fps=30)
+    other = import_recording(clinic.db, clinic.videos_root, vid, clip, capture_fps=120.0)
+    panel = AnnotationPanel(clinic)
+    qtbot.addWidget(panel)
+    assert panel.open_recording(recording)
+    answers = iter(["wait", "leave"])
+    asked: list[str] = []
+    monkeypatch.setattr(
+        AnnotationPanel, "ask_unsaved", lambda self, n, what: asked.append(what) or next(answers)
+    )
+    lock = _lock(clinic)
+    try:
+        panel.go_to(4)
+        panel.mark(Foot.LEFT, EventType.INITIAL_CONTACT)
+        assert not panel.open_recording(other)  # "Wait": stays on this video
+        assert panel.recording_id == recording
+        assert panel.open_recording(other)  # "Open another video anyway"
+        assert asked == ["open another video", "open another video"]
+    finally:
+        lock.execute("COMMIT")
+        lock.close()
+    assert _stored(clinic, recording) == 0
+    assert [o.status for o in replay_pending(clinic.db, clinic.folder.root)] == ["saved"]
+    assert _stored(clinic, recording) == 1
+    panel.shutdown()

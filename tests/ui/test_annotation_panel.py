@@ -295,3 +295,20 @@ def test_a_drawing_kept_on_all_frames_survives_reopening(qtbot, panel, clinic, r
     assert sorted(d.kind for d in panel.session.drawings_on(3)) == ["distance", "vline"]
     panel.undo()  # nothing to undo after reopening: history is per opening
     assert len(panel.session.drawings) == 2
+
+
+def test_right_click_on_a_drawing_deletes_it_or_changes_its_frames(qtbot, panel) -> None:
+    panel.go_to(7)
+    panel._overlay_created({"kind": "vline", "points": [[80.0, 60.0]], "label": "hip"})
+    choices = dict(panel.drawing_choices(0))
+    assert list(choices) == ["Delete", "Show on all frames"]
+    choices["Show on all frames"]()
+    panel._after_edit()
+    assert panel.session.drawings_on(60) and "on all frames" in panel.undo_action.text()
+    panel.go_to(60)
+    dict(panel.drawing_choices(0))["Show on this frame only"]()
+    assert panel.session.drawings[0].frame == 60
+    dict(panel.drawing_choices(0))["Delete"]()
+    assert panel.session.drawings == []
+    panel.undo()
+    assert panel.session.drawings_on(60)
