@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -32,6 +32,7 @@ from app.analysis.metrics import temporal_metrics
 from app.annotation.loading import load_recording, start_session
 from app.annotation.session import ALL_FRAMES, REVIEW_RULE, Drawing, MarkingSession
 from ui import annotation_dialogs as dialogs
+from ui import annotation_keys as keys
 from ui.annotation_detect import DetectionRunner
 from ui.annotation_measures import (
     MarkingToolBar,
@@ -55,16 +56,6 @@ EMPTY_TEXT = (
     "No video open. On “Patient && visits”, select a visit and double-click its recording, "
     "or import a video into the visit (Ctrl+I)."
 )
-
-
-def _bindings(standard: QKeySequence.StandardKey, *extra: str) -> list[QKeySequence]:
-    """The platform's keys for a standard action plus ``extra``, each once (one action, one
-    binding per key: two shortcuts on one key make Qt fire neither)."""
-    keys: list[QKeySequence] = []
-    for k in [*QKeySequence.keyBindings(standard), *(QKeySequence(e) for e in extra)]:
-        if not k.isEmpty() and all(k != seen for seen in keys):
-            keys.append(k)
-    return keys
 
 
 class AnnotationPanel(QWidget):
@@ -185,53 +176,45 @@ class AnnotationPanel(QWidget):
 
     # ------------------------------------------------------------------ keys
     def _install_actions(self) -> None:
-        def sc(key: str, fn) -> None:  # type: ignore[no-untyped-def]
-            s = QShortcut(QKeySequence(key), self)
-            s.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            s.activated.connect(fn)
-
-        sc("Right", lambda: self.step(1))
-        sc("Left", lambda: self.step(-1))
-        sc("Shift+Right", lambda: self.step(10))
-        sc("Shift+Left", lambda: self.step(-10))
-        sc("Home", lambda: self.go_to(0))
-        sc("End", lambda: self.go_to(self.frame_count - 1))
-        sc("Space", self.transport.toggle)
-        sc("J", self.transport.slower)
-        sc("K", self.transport.stop)
-        sc("L", self.transport.faster)
-        sc("G", self._focus_frame_box)
-        sc("1", lambda: self.mark(Foot.LEFT, EventType.INITIAL_CONTACT))
-        sc("2", lambda: self.mark(Foot.RIGHT, EventType.INITIAL_CONTACT))
-        sc("3", lambda: self.mark(Foot.LEFT, EventType.TOE_OFF))
-        sc("4", lambda: self.mark(Foot.RIGHT, EventType.TOE_OFF))
-        sc("Delete", self.delete_at_current)
-        sc("Backspace", self.delete_at_current)
-        sc("Ctrl+Left", lambda: self.nudge_at_current(-1))
-        sc("Ctrl+Right", lambda: self.nudge_at_current(1))
-        # Review: the video seeks to the event and selects it; A / R act on the selection.
-        sc("A", self.accept_selected)
-        sc("R", self.reject_selected)
-        sc("M", lambda: self._seek(self.session.next_mark(self.current, 1)))
-        sc("Shift+M", lambda: self._seek(self.session.next_mark(self.current, -1)))
-        sc("N", lambda: self._seek(self.session.next_proposal(self.current, 1)))
-        sc("Shift+N", lambda: self._seek(self.session.next_proposal(self.current, -1)))
-        sc("U", lambda: self._seek(self.session.next_low_confidence(self.current)))
-        sc("+", lambda: self.timeline.zoom_by(1.5))  # timeline zoom around this frame
-        sc("=", lambda: self.timeline.zoom_by(1.5))
-        sc("-", lambda: self.timeline.zoom_by(1 / 1.5))
-        # Undo and redo are actions (Edit menu) with one binding per key: the platform's keys
-        # plus Ctrl+Y / Ctrl+Shift+Z, so they work the same on Windows, macOS and X11.
-        self.undo_action = QAction("&Undo", self)
-        self.undo_action.setShortcuts(_bindings(QKeySequence.StandardKey.Undo))
-        self.redo_action = QAction("&Redo", self)
-        self.redo_action.setShortcuts(
-            _bindings(QKeySequence.StandardKey.Redo, "Ctrl+Y", "Ctrl+Shift+Z")
+        t = self.transport
+        keys.install(
+            self,
+            {
+                "next_frame": lambda: self.step(1),
+                "previous_frame": lambda: self.step(-1),
+                "forward_10": lambda: self.step(10),
+                "back_10": lambda: self.step(-10),
+                "first_frame": lambda: self.go_to(0),
+                "last_frame": lambda: self.go_to(self.frame_count - 1),
+                "play": t.toggle,
+                "slower": t.slower,
+                "pause": t.stop,
+                "faster": t.faster,
+                "go_to_frame": self._focus_frame_box,
+                "left_contact": lambda: self.mark(Foot.LEFT, EventType.INITIAL_CONTACT),
+                "right_contact": lambda: self.mark(Foot.RIGHT, EventType.INITIAL_CONTACT),
+                "left_toe_off": lambda: self.mark(Foot.LEFT, EventType.TOE_OFF),
+                "right_toe_off": lambda: self.mark(Foot.RIGHT, EventType.TOE_OFF),
+                "delete": self.delete_at_current,
+                "nudge_back": lambda: self.nudge_at_current(-1),
+                "nudge_forward": lambda: self.nudge_at_current(1),
+                # Review: the video seeks to the event and selects it; A / R act on it.
+                "accept": self.accept_selected,
+                "reject": self.reject_selected,
+                "next_mark": lambda: self._seek(self.session.next_mark(self.current, 1)),
+                "previous_mark": lambda: self._seek(self.session.next_mark(self.current, -1)),
+                "next_proposal": lambda: self._seek(self.session.next_proposal(self.current)),
+                "previous_proposal": lambda: self._seek(
+                    self.session.next_proposal(self.current, -1)
+                ),
+                "next_low_confidence": lambda: self._seek(
+                    self.session.next_low_confidence(self.current)
+                ),
+                "zoom_in": lambda: self.timeline.zoom_by(1.5),
+                "zoom_out": lambda: self.timeline.zoom_by(1 / 1.5),
+            },
         )
-        for action, fn in ((self.undo_action, self.undo), (self.redo_action, self.redo)):
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            action.triggered.connect(fn)
-            self.addAction(action)
+        self.undo_action, self.redo_action = keys.undo_redo_actions(self, self.undo, self.redo)
         self._update_undo_actions()
 
     def _focus_frame_box(self) -> None:
