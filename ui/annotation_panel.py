@@ -238,8 +238,13 @@ class AnnotationPanel(QWidget):
         return super().eventFilter(watched, event)
 
     # ------------------------------------------------------------------ opening
-    def open_recording(self, recording_id: int) -> bool:
-        """Open a recording of the clinic; returns False (with a message shown) if it cannot."""
+    def open_recording(self, recording_id: int, *, reload: bool = False) -> bool:
+        """Open a recording of the clinic; returns False (with a message shown) if it cannot.
+
+        The recording already open stays as it is (its saves keep going) unless ``reload``.
+        """
+        if recording_id == self.recording_id and not reload:
+            return True
         if recording_id != self.recording_id and not self.confirm_leave("open another video"):
             return False
         self.close_recording()
@@ -388,7 +393,7 @@ class AnnotationPanel(QWidget):
         else:
             frame = self.current
             self.saver.discard()
-            self.open_recording(rid)
+            self.open_recording(rid, reload=True)
             self.go_to(frame)
             self.status_message.emit("Reloaded the marks saved on the other workstation.")
 
