@@ -11,7 +11,8 @@ if command -v dpkg >/dev/null 2>&1; then
   for pkg in libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 \
              libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
              libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libnss3 \
-             libasound2 libpulse0 fonts-dejavu-core fonts-noto-cjk; do
+             libasound2 libpulse0 fonts-dejavu-core fonts-noto-cjk \
+             xvfb openbox xdotool; do  # a real X screen for the key-binding tests
     dpkg -s "$pkg" >/dev/null 2>&1 || need_debs+=("$pkg")
   done
 fi

@@ -1,119 +1,98 @@
-"""Measurement side of the marking panel: overlays, calibration, frame export, keypoints.
+"""Measurement tools of the marking panel: tool buttons, calibration, frame export, skeleton.
 
-A mixin of :class:`ui.annotation_panel.AnnotationPanel` (it uses the panel's view, clinic,
-recording and event state), kept apart so each file stays readable.
+An explicit helper (not a mixin): it owns the measurement tool actions of a tool bar and works
+only on what it is given (the video view, a keypoint track, a frame), so the panel stays a thin
+view over :class:`app.annotation.session.MarkingSession`.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QCheckBox, QInputDialog, QLabel, QMessageBox, QToolBar, QWidget
 
-from app.analysis.events import EventType
-from app.records import recordings as rec_store
-from app.safety.audit import log_action
+from ui.video_view import VideoView
 
 log = logging.getLogger(__name__)
 
+TOOLS: tuple[tuple[str, str, str], ...] = (
+    ("vline", "Vertical line", "Click once: a vertical reference line (e.g. through the hip)"),
+    ("shank", "Shank angle", "Click the knee, then the ankle: shank angle against vertical"),
+    ("angle", "Knee angle", "Click hip, knee, ankle: knee flexion"),
+    ("distance", "Distance", "Click two points: distance (cm once calibrated)"),
+    (
+        "calibration",
+        "Calibrate…",
+        "Click both ends of an object of known length in the runner's plane",
+    ),
+)
 
-class MeasurementsMixin:
-    def _load_cached_keypoints(self, path: Path) -> None:
-        """Keypoints from an earlier automatic detection of this file (instant; never runs the model)."""
-        from app.analysis.pose import load_cached_pose
 
-        try:
-            track = load_cached_pose(path, self.clinic.folder.cache)
-            if track is not None and "direction" not in track.meta:
-                from app.analysis.contacts import detect_contacts
+class MeasureTools(QObject):
+    """The tool actions of one video view; ``drawn`` carries each finished drawing (dict)."""
 
-                track.meta["direction"] = detect_contacts(track).direction
-        except Exception:  # an unusable cache just means "not analysed yet"
-            track = None
-        self.set_keypoints(track)
+    drawn = Signal(dict)
+    calibration_drawn = Signal(dict)
 
-    def set_keypoints(self, track) -> None:  # type: ignore[no-untyped-def]
-        """Use a keypoint track (capture-time seconds) for the skeleton and landing measures."""
-        if track is not None and self.server is not None:
-            container, capture = self.server.info.container_fps, self.capture_fps.value()
-            if (
-                container
-                and capture
-                and abs(container - capture) > 1e-6
-                and not track.meta.get("retimed")
-            ):
-                track.times = track.times * (container / capture)
-                track.meta["retimed"] = True
-        self.keypoints = track
-        self.skeleton_box.setEnabled(track is not None)
-        if track is not None and track.meta.get("direction") in ("left", "right"):
-            self.set_direction(-1 if track.meta["direction"] == "left" else 1)
+    def __init__(self, view: VideoView, toolbar: QToolBar, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.view = view
+        self._parent = parent
+        self.buttons: dict[str, QAction] = {}
+        for kind, text, tip in TOOLS:
+            a = QAction(text, parent)
+            a.setCheckable(True)
+            a.setToolTip(tip)
+            a.toggled.connect(lambda on, k=kind: self._toggled(k, on))
+            toolbar.addAction(a)
+            self.buttons[kind] = a
+        view.tool_changed.connect(self._view_tool_changed)
+        view.overlay_created.connect(self._created)
 
-    def _refresh_landing(self) -> None:
-        track = self.keypoints
-        ics = [e for e in self.events if e.type is EventType.INITIAL_CONTACT]
-        if track is None or not ics:
-            self.sidebar.landing.show_landing(None, [], None, "right")
-            return
-        from app.analysis.metrics import landing_metrics
+    def set_enabled(self, on: bool) -> None:
+        for b in self.buttons.values():
+            b.setEnabled(on)
 
-        direction = "right" if self.direction > 0 else "left"
-        try:
-            m = landing_metrics(self.events, track, direction, cm_per_px=self.cm_per_px)
-        except Exception:  # landing measures must never break marking
-            log.exception("landing metrics failed")
-            m = None
-        self.sidebar.landing.show_landing(m, self.events, track, direction)
+    def _uncheck_all(self) -> None:
+        for b in self.buttons.values():
+            b.blockSignals(True)
+            b.setChecked(False)
+            b.blockSignals(False)
 
-    # ------------------------------------------------------------------ overlays
-    def _tool_toggled(self, kind: str, on: bool) -> None:
+    def _toggled(self, kind: str, on: bool) -> None:
         if on:
-            for k, b in self.tool_buttons.items():
+            for k, b in self.buttons.items():
                 if k != kind and b.isChecked():
                     b.blockSignals(True)
                     b.setChecked(False)
                     b.blockSignals(False)
             self.view.set_tool(kind)
-        elif all(not b.isChecked() for b in self.tool_buttons.values()):
+        elif all(not b.isChecked() for b in self.buttons.values()):
             self.view.set_tool(None)
 
     def _view_tool_changed(self, kind: object) -> None:
         if kind is None:
-            for b in self.tool_buttons.values():
-                b.blockSignals(True)
-                b.setChecked(False)
-                b.blockSignals(False)
+            self._uncheck_all()
 
-    def set_direction(self, direction: int) -> None:
-        """Direction of travel in the image (+1 right, -1 left): signs shank angles and overstride."""
-        self.direction = 1 if direction >= 0 else -1
-        self.view.set_direction(self.direction)
-        self.direction_action.setText("Runner faces →" if self.direction > 0 else "Runner faces ←")
-        if self.keypoints is not None:
-            self._refresh_landing()
-
-    def _overlay_created(self, item: dict) -> None:
-        kind = item.get("kind")
-        for b in self.tool_buttons.values():
-            b.blockSignals(True)
-            b.setChecked(False)
-            b.blockSignals(False)
+    def _created(self, item: dict) -> None:
+        self._uncheck_all()
         self.view.set_tool(None)
-        if kind == "calibration":
-            self._calibrate(item)
-            return
-        item = dict(item, frame=self.current)
-        self.overlays.append(item)
-        self._save_overlays()
-        self.view.set_overlays([o for o in self.overlays if o.get("frame") == self.current])
+        if item.get("kind") == "calibration":
+            self.calibration_drawn.emit(item)
+        else:
+            self.drawn.emit(item)
 
-    def _calibrate(self, item: dict) -> None:
+    def ask_calibration(self, item: dict) -> tuple[float, dict[str, Any]] | None:
+        """Ask the real length of a drawn calibration line: (cm per pixel, detail) or None."""
         from app.annotation.geometry import GeometryError, calibrate
 
         length, ok = QInputDialog.getDouble(
-            self,
+            self._parent,
             "Calibrate",
             "Real length of the line you drew, in cm\n(an object in the runner's plane):",
             100.0,
@@ -121,83 +100,134 @@ class MeasurementsMixin:
             500.0,
             1,
         )
-        if not ok or self.recording_id is None:
-            return
+        if not ok:
+            return None
         (x1, y1), (x2, y2) = item["points"][:2]
         try:
             cm_per_px = calibrate((x1, y1), (x2, y2), length)
         except GeometryError as exc:
-            QMessageBox.warning(
-                self, "Calibration", exc.message if hasattr(exc, "message") else str(exc)
-            )
-            return
-        with self.clinic.db.session() as s:
-            rec_store.set_calibration(
-                s,
-                self.recording_id,
-                cm_per_px,
-                {"points": item["points"], "length_cm": length, "frame": self.current},
-            )
-        self.view.set_calibration(cm_per_px)
-        self.cm_per_px = cm_per_px
-        self._refresh_landing()
-        self.status_message.emit(f"Calibrated: {cm_per_px * 10:.2f} mm per pixel.")
+            QMessageBox.warning(self._parent, "Calibration", getattr(exc, "message", str(exc)))
+            return None
+        points = [[float(x), float(y)] for x, y in item["points"]]
+        return cm_per_px, {"points": points, "length_cm": length}
 
-    def _overlay_delete(self, index: int) -> None:
-        here = [o for o in self.overlays if o.get("frame") == self.current]
-        if 0 <= index < len(here):
-            self.overlays.remove(here[index])
-            self._save_overlays()
-            self.view.set_overlays([o for o in self.overlays if o.get("frame") == self.current])
+    def ask_export_path(self, default: Path) -> Path | None:
+        """Where to save the exported frame (None when the clinician cancels)."""
+        from PySide6.QtWidgets import QFileDialog
 
-    def _save_overlays(self) -> None:
-        if self.recording_id is None:
-            return
-        with self.clinic.db.session() as s:
-            rec_store.replace_overlays(s, self.recording_id, self.overlays)
+        chosen, _ = QFileDialog.getSaveFileName(
+            self._parent, "Export frame", str(default), "PNG picture (*.png)"
+        )
+        return Path(chosen) if chosen else None
 
     def export_frame(self, path: Path) -> bool:
+        """Save the shown frame with its drawings as a PNG; True when written."""
         image = self.view.render_current(with_overlays=True)
-        ok = bool(image and not image.isNull() and image.save(str(path), "PNG"))
-        if ok:
-            log_action(
-                self.clinic.db,
-                "export",
-                self.patient_id,
-                detail=f"video still, recording {self.recording_id}",
-            )
-        return ok
+        return bool(image and not image.isNull() and image.save(str(path), "PNG"))
 
-    def export_frame_dialog(self) -> None:
-        if self.server is None:
-            return
-        from app.records.media import still_for_export
 
-        # Named by the recording's uid, so the still is offered for this recording only.
-        default = still_for_export(self.clinic, self.recording_id, self.current)
-        name, _ = QFileDialog.getSaveFileName(
-            self, "Export frame", str(default), "PNG picture (*.png)"
+class MarkingToolBar(QToolBar):
+    """The marking panel's tool bar: measurement tools, drawing span, direction, skeleton, export.
+
+    A tool bar folds what does not fit into a » menu, so the panel works on a 1280 px laptop.
+    """
+
+    def __init__(self, view: VideoView, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.addWidget(QLabel("Measure: "))
+        self.measure = MeasureTools(view, self, parent)
+        self.span_box = QCheckBox("Show on all frames")
+        self.span_box.setToolTip(
+            "New drawings stay on every frame (e.g. a reference line through the hip); "
+            "otherwise a drawing shows only on the frame it was drawn on"
         )
-        if name:
-            ok = self.export_frame(Path(name))
-            self.status_message.emit(f"Saved {name}" if ok else f"Could not save {name}")
+        self.addWidget(self.span_box)
+        self.addSeparator()
+        self.direction_action = QAction("Runner faces →", parent)
+        self.direction_action.setToolTip(
+            "Direction the runner faces in the picture; sets the sign of shank angles "
+            "(detected automatically by “Detect contacts”)."
+        )
+        self.addAction(self.direction_action)
+        self.skeleton_box = QCheckBox("Skeleton")
+        self.skeleton_box.setToolTip(
+            "Show the pose model's leg keypoints (after automatic detection); remembered"
+        )
+        self.skeleton_box.setEnabled(False)
+        self.addWidget(self.skeleton_box)
+        self.addSeparator()
+        fit = QAction("Fit", parent)
+        fit.setToolTip("Fit the frame to the window (zoom with the mouse wheel, drag to pan)")
+        fit.triggered.connect(view.fit_to_window)
+        self.export_action = QAction("Export frame…", parent)
+        self.export_action.setToolTip("Save this frame with its measurement lines as a PNG picture")
+        self.addAction(fit)
+        self.addAction(self.export_action)
+        for w in self.findChildren(QWidget):
+            w.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with frame stepping
 
-    # ------------------------------------------------------------------ skeleton
-    def _show_skeleton(self) -> None:
-        track = self.keypoints
-        if (
-            track is None
-            or not self.skeleton_box.isChecked()
-            or not 0 <= self.current < len(track.times)
-        ):
-            self.view.set_skeleton(None)
-            return
-        from app.analysis.keypoints import JOINTS
 
-        pts = {}
-        for s, side in enumerate(("left", "right")):
-            for j, joint in enumerate(JOINTS):
-                x, y = track.xy[self.current, s, j]
-                if np.isfinite(x) and np.isfinite(y):
-                    pts[f"{side}_{joint}"] = (float(x), float(y))
-        self.view.set_skeleton(pts or None)
+def load_cached_keypoints(path: Path, cache_dir: Path) -> Any:
+    """Keypoints of an earlier automatic detection of this file (instant; never runs the model)."""
+    from app.analysis.pose import load_cached_pose
+
+    try:
+        track = load_cached_pose(path, cache_dir)
+        if track is not None and "direction" not in track.meta:
+            from app.analysis.contacts import detect_contacts
+
+            track.meta["direction"] = detect_contacts(track).direction
+    except Exception:  # an unusable cache just means "not analysed yet"
+        return None
+    return track
+
+
+def skeleton_points(track: Any, frame: int) -> dict[str, tuple[float, float]] | None:
+    """The leg keypoints of one frame for the video view, or None."""
+    if track is None or not 0 <= frame < len(track.times):
+        return None
+    from app.analysis.keypoints import JOINTS
+
+    pts = {}
+    for s, side in enumerate(("left", "right")):
+        for j, joint in enumerate(JOINTS):
+            x, y = track.xy[frame, s, j]
+            if np.isfinite(x) and np.isfinite(y):
+                pts[f"{side}_{joint}"] = (float(x), float(y))
+    return pts or None
+
+
+def landing(events: list, track: Any, direction: int, cm_per_px: float | None) -> Any:
+    """Landing measures of the reviewed contacts, or None (never breaks marking)."""
+    from app.analysis.events import EventType
+    from app.analysis.metrics import landing_metrics
+
+    if track is None or not any(e.type is EventType.INITIAL_CONTACT for e in events):
+        return None
+    try:
+        return landing_metrics(
+            events, track, "right" if direction > 0 else "left", cm_per_px=cm_per_px
+        )
+    except Exception:
+        log.exception("landing metrics failed")
+        return None
+
+
+def open_large_landing(parent: QWidget, m: Any, events: list, track: Any, direction: str) -> Any:
+    """The landing table and plots in their own resizable window, large enough that no value is
+    cut and the plot titles and axes fit (the sidebar is narrow on a laptop)."""
+    from PySide6.QtWidgets import QDialog, QVBoxLayout
+
+    from ui.landing_view import LandingView
+
+    dialog = QDialog(parent)
+    dialog.setWindowTitle("Landing at initial contact")
+    view = LandingView(dialog)
+    view.table.setMaximumHeight(16777215)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(view)
+    view.show_landing(m, events, track, direction)
+    dialog.resize(1100, 820)
+    dialog.show()
+    return dialog

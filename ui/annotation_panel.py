@@ -1,8 +1,11 @@
-"""Frame-by-frame marking of heel strikes and toe-offs, with live metrics.
+"""Frame-by-frame marking of heel strikes and toe-offs: a view over a marking session.
 
-Every edit is an undoable command and is written to the database at once (a crash loses
-nothing). Frames come from :mod:`app.video`'s frame server; the panel asks for the frame it
-wants and shows the newest one that is ready (a 60 Hz poll, never a signal per decoded frame).
+The model (marks, review, drawings, undo history, saving) is
+:class:`app.annotation.session.MarkingSession`; this panel shows it and turns keys and clicks
+into its operations. Saving is :class:`app.annotation.autosave.AutoSaver`'s: journal first, the
+database in the background, so a crash or a locked database neither loses nor freezes anything.
+Frames come from :mod:`app.video`'s frame server; the panel asks for the frame it wants and shows
+the newest one that is ready (a 60 Hz poll, never a signal per decoded frame).
 """
 
 from __future__ import annotations
@@ -12,191 +15,140 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QShortcut, QUndoCommand, QUndoStack
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QScrollArea,
     QSplitter,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from app import video
-from app.analysis.events import EventSource, EventType, Foot, FootEvent
+from app.analysis.events import EventType, Foot, FootEvent
 from app.analysis.metrics import temporal_metrics
-from app.db.models import Patient, Recording, Visit
-from app.records import recordings as rec_store
-from app.safety.conflicts import EditConflict
-from ui.annotation_measures import MeasurementsMixin
+from app.annotation.loading import load_recording, start_session
+from app.annotation.session import ALL_FRAMES, REVIEW_RULE, Drawing, MarkingSession
+from ui import annotation_dialogs as dialogs
+from ui import annotation_keys as keys
+from ui.annotation_detect import DetectionRunner
+from ui.annotation_measures import (
+    MarkingToolBar,
+    landing,
+    load_cached_keypoints,
+    open_large_landing,
+    skeleton_points,
+)
+from ui.annotation_saving import SaveMonitor
 from ui.annotation_sidebar import AnnotationSidebar
 from ui.event_timeline import EventTimeline
-from ui.playback import TransportBar
+from ui.playback import CaptureRateBox, TransportBar
 from ui.video_view import VideoView
 
 if TYPE_CHECKING:
     from app.clinic import Clinic
 
 log = logging.getLogger(__name__)
-LOW_CONFIDENCE = 0.5
+SKELETON_KEY = "marking/skeleton"
+EMPTY_TEXT = (
+    "No video open. On “Patient && visits”, select a visit and double-click its recording, "
+    "or import a video into the visit (Ctrl+I)."
+)
 
 
-class _EventsEdit(QUndoCommand):
-    """Replace the whole event list (small lists: snapshots keep undo trivially correct)."""
-
-    def __init__(
-        self, panel: AnnotationPanel, before: list[FootEvent], after: list[FootEvent], text: str
-    ) -> None:
-        super().__init__(text)
-        self.panel, self.before, self.after = panel, before, after
-
-    def redo(self) -> None:
-        self.panel._apply_events(self.after)
-
-    def undo(self) -> None:
-        self.panel._apply_events(self.before)
-
-
-class AnnotationPanel(MeasurementsMixin, QWidget):
+class AnnotationPanel(QWidget):
     events_saved = Signal(int)  # recording id
     status_message = Signal(str)
 
     def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.clinic = clinic
+        self.session = MarkingSession()
         self.server: video.FrameServer | None = None
         self.recording_id: int | None = None
+        self.patient_id: int | None = None
         self.frame_count = 0
         self.current = 0
         self.times: np.ndarray = np.zeros(0)
-        self.events: list[FootEvent] = []
-        self.overlays: list[dict] = []
         self.keypoints = None  # KeypointTrack from automatic detection, for the skeleton
-        self.save_error: str | None = None
-        self.undo_stack = QUndoStack(self)
         self._shown_frame = -1
-        self._detect_task = None
+        self.detector = DetectionRunner(self)
+        self.detector.finished.connect(self._detected)
+        self.detector.message.connect(self.status_message)
         self.events_revision: int | None = None
-        self.patient_id: int | None = None
         self.direction = 1
         self.cm_per_px: float | None = None
 
         # --- header -----------------------------------------------------------------------
         self.title = QLabel("No recording open")
         self.title.setObjectName("sectionTitle")
-        self.capture_fps = QDoubleSpinBox()
-        self.capture_fps.setRange(1.0, 2000.0)
-        self.capture_fps.setDecimals(2)
-        self.capture_fps.setSuffix(" frames/s")
-        self.capture_fps.setKeyboardTracking(False)
-        self.capture_fps.setToolTip(
-            "Capture rate: how many frames the camera took per real second. Phone slow-motion files "
-            "often play at 30 fps but were captured at 120 or 240 fps; every time figure (cadence, "
-            "contact time) uses this rate."
-        )
+        rate = CaptureRateBox()
+        self.capture_fps, self.fps_note = rate.spin, rate.note
         self.capture_fps.valueChanged.connect(self._capture_fps_changed)
-        self.fps_note = QLabel()
-        self.fps_note.setObjectName("muted")
         self.banner = QLabel()
         self.banner.setObjectName("warning")
         self.banner.setWordWrap(True)
         self.banner.hide()
+        self.save_monitor = SaveMonitor(self.banner, self)
+        self.save_monitor.saved.connect(self._saved)
+        self.save_monitor.conflict.connect(self._resolve_conflict)
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
-        header.addWidget(QLabel("Capture rate"))
-        header.addWidget(self.capture_fps)
-        header.addWidget(self.fps_note)
+        header.addWidget(rate)
 
         # --- video, tools, transport, timeline -----------------------------------------------
         self.view = VideoView()
-        self.view.overlay_created.connect(self._overlay_created)
-        self.view.overlay_delete_requested.connect(self._overlay_delete)
-        self.view.tool_changed.connect(self._view_tool_changed)
+        # Right-click on a drawing: delete it, or keep it on all frames / this frame only.
+        self.view.overlay_delete_requested.connect(self._drawing_menu)
         self.transport = TransportBar()
         self.transport.frame_requested.connect(self.go_to)
+        self.transport.frame_box.installEventFilter(self)
         self.timeline = EventTimeline()
         self.timeline.frame_requested.connect(self.go_to)
         self.timeline.event_moved.connect(self._event_moved)
+        self.timeline.event_selected.connect(self._event_clicked)
 
-        # A tool bar folds what does not fit into a » menu, so the panel works on a 1280 px laptop.
-        tools = QToolBar()
-        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        tools.addWidget(QLabel("Measure: "))
-        self.tool_buttons: dict[str, QAction] = {}
-        for kind, text, tip in (
-            (
-                "vline",
-                "Vertical line",
-                "Click once: a vertical reference line (e.g. through the hip)",
-            ),
-            (
-                "shank",
-                "Shank angle",
-                "Click the knee, then the ankle: shank angle against vertical",
-            ),
-            ("angle", "Knee angle", "Click hip, knee, ankle: knee flexion"),
-            ("distance", "Distance", "Click two points: distance (cm once calibrated)"),
-            (
-                "calibration",
-                "Calibrate…",
-                "Click both ends of an object of known length in the runner's plane",
-            ),
-        ):
-            a = QAction(text, self)
-            a.setCheckable(True)
-            a.setToolTip(tip)
-            a.toggled.connect(lambda on, k=kind: self._tool_toggled(k, on))
-            tools.addAction(a)
-            self.tool_buttons[kind] = a
-        tools.addSeparator()
-        self.direction_action = QAction("Runner faces →", self)
-        self.direction_action.setToolTip(
-            "Direction the runner faces in the picture; sets the sign of shank angles "
-            "(detected automatically by “Detect contacts”)."
-        )
+        tools = MarkingToolBar(self.view, self)
+        self.measure = tools.measure
+        self.measure.drawn.connect(self._drawing_created)
+        self.measure.calibration_drawn.connect(self._calibrate)
+        self.tool_buttons = self.measure.buttons
+        self.span_box, self.skeleton_box = tools.span_box, tools.skeleton_box
+        self.direction_action = tools.direction_action
         self.direction_action.triggered.connect(lambda: self.set_direction(-self.direction))
-        tools.addAction(self.direction_action)
-        self.skeleton_box = QCheckBox("Skeleton")
-        self.skeleton_box.setToolTip(
-            "Show the pose model's leg keypoints (after automatic detection)"
-        )
-        self.skeleton_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.skeleton_box.toggled.connect(lambda _on: self._show_skeleton())
-        self.skeleton_box.setEnabled(False)
-        tools.addWidget(self.skeleton_box)
-        tools.addSeparator()
-        fit = QAction("Fit", self)
-        fit.setToolTip("Fit the frame to the window (zoom with the mouse wheel, drag to pan)")
-        fit.triggered.connect(self.view.fit_to_window)
-        export = QAction("Export frame…", self)
-        export.setToolTip("Save this frame with its measurement lines as a PNG picture")
-        export.triggered.connect(self.export_frame_dialog)
-        tools.addAction(fit)
-        tools.addAction(export)
-        for w in tools.findChildren(QWidget):
-            w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.skeleton_box.toggled.connect(self._skeleton_toggled)
+        tools.export_action.triggered.connect(self.export_frame_dialog)
+        self.landing_action = QAction("Landing plots…", self)
+        self.landing_action.setToolTip("The landing measures and plots in a large window")
+        self.landing_action.triggered.connect(self.enlarge_landing)
+        self.landing_action.setEnabled(False)
+        tools.addAction(self.landing_action)
 
-        left = QWidget()
-        lv = QVBoxLayout(left)
-        lv.setContentsMargins(0, 0, 0, 0)
-        lv.addWidget(tools)
-        lv.addWidget(self.view, 1)
-        lv.addWidget(self.transport)
-        lv.addWidget(self.timeline)
+        # The timeline sits under a splitter handle: drag it up to make the lanes taller.
+        video_area = QWidget()
+        va = QVBoxLayout(video_area)
+        va.setContentsMargins(0, 0, 0, 0)
+        va.addWidget(tools)
+        va.addWidget(self.view, 1)
+        va.addWidget(self.transport)
+        self.video_split = QSplitter(Qt.Orientation.Vertical)
+        self.video_split.addWidget(video_area)
+        self.video_split.addWidget(self.timeline)
+        self.video_split.setStretchFactor(0, 1)
+        self.video_split.setChildrenCollapsible(False)
 
         self.sidebar = AnnotationSidebar()
         self.sidebar.mark_requested.connect(self.mark)
         self.sidebar.delete_requested.connect(self.delete_at_current)
         self.sidebar.detect_requested.connect(self.detect_contacts)
         self.sidebar.accept_all_requested.connect(self.accept_all)
+        self.sidebar.accept_high_requested.connect(self.accept_high_confidence)
+        self.sidebar.set_rule(REVIEW_RULE)
 
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
+        split.addWidget(self.video_split)
         side_scroll = QScrollArea()
         side_scroll.setWidgetResizable(True)
         side_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
@@ -213,94 +165,115 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
         layout.addWidget(self.banner)
         layout.addWidget(split, 1)
 
+        # The panel itself takes the focus: stepping and marking keys work after any click.
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._poll = QTimer(self)
         self._poll.setInterval(16)
         self._poll.timeout.connect(self._poll_frame)
-        self._install_shortcuts()
+        self._install_actions()
         self._set_enabled(False)
+        self.view.set_message(EMPTY_TEXT)
 
-    # ------------------------------------------------------------------ shortcuts
-    def _install_shortcuts(self) -> None:
-        def sc(key: str | QKeySequence, fn) -> None:  # type: ignore[no-untyped-def]
-            s = QShortcut(QKeySequence(key), self)
-            s.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            s.activated.connect(fn)
-
-        sc("Right", lambda: self.step(1))
-        sc("Left", lambda: self.step(-1))
-        sc("Shift+Right", lambda: self.step(10))
-        sc("Shift+Left", lambda: self.step(-10))
-        sc("Home", lambda: self.go_to(0))
-        sc("End", lambda: self.go_to(self.frame_count - 1))
-        sc("Space", self.transport.toggle)
-        sc("J", self.transport.slower)
-        sc("K", self.transport.stop)
-        sc("L", self.transport.faster)
-        sc("G", self._focus_frame_box)
-        sc("1", lambda: self.mark(Foot.LEFT, EventType.INITIAL_CONTACT))
-        sc("2", lambda: self.mark(Foot.RIGHT, EventType.INITIAL_CONTACT))
-        sc("3", lambda: self.mark(Foot.LEFT, EventType.TOE_OFF))
-        sc("4", lambda: self.mark(Foot.RIGHT, EventType.TOE_OFF))
-        sc("Delete", self.delete_at_current)
-        sc("Backspace", self.delete_at_current)
-        sc("A", self.accept_at_current)
-        sc("Ctrl+Left", lambda: self.nudge_at_current(-1))
-        sc("Ctrl+Right", lambda: self.nudge_at_current(1))
-        sc(QKeySequence.StandardKey.Undo, self.undo_stack.undo)
-        sc(QKeySequence.StandardKey.Redo, self.undo_stack.redo)
-        sc("Ctrl+Shift+Z", self.undo_stack.redo)
+    # ------------------------------------------------------------------ keys
+    def _install_actions(self) -> None:
+        t = self.transport
+        keys.install(
+            self,
+            {
+                "next_frame": lambda: self.step(1),
+                "previous_frame": lambda: self.step(-1),
+                "forward_10": lambda: self.step(10),
+                "back_10": lambda: self.step(-10),
+                "first_frame": lambda: self.go_to(0),
+                "last_frame": lambda: self.go_to(self.frame_count - 1),
+                "play": t.toggle,
+                "slower": t.slower,
+                "pause": t.stop,
+                "faster": t.faster,
+                "go_to_frame": self._focus_frame_box,
+                "left_contact": lambda: self.mark(Foot.LEFT, EventType.INITIAL_CONTACT),
+                "right_contact": lambda: self.mark(Foot.RIGHT, EventType.INITIAL_CONTACT),
+                "left_toe_off": lambda: self.mark(Foot.LEFT, EventType.TOE_OFF),
+                "right_toe_off": lambda: self.mark(Foot.RIGHT, EventType.TOE_OFF),
+                "delete": self.delete_at_current,
+                "nudge_back": lambda: self.nudge_at_current(-1),
+                "nudge_forward": lambda: self.nudge_at_current(1),
+                # Review: the video seeks to the event and selects it; A / R act on it.
+                "accept": self.accept_selected,
+                "reject": self.reject_selected,
+                "next_mark": lambda: self._seek(self.session.next_mark(self.current, 1)),
+                "previous_mark": lambda: self._seek(self.session.next_mark(self.current, -1)),
+                "next_proposal": lambda: self._seek(self.session.next_proposal(self.current)),
+                "previous_proposal": lambda: self._seek(
+                    self.session.next_proposal(self.current, -1)
+                ),
+                "next_low_confidence": lambda: self._seek(
+                    self.session.next_low_confidence(self.current)
+                ),
+                "zoom_in": lambda: self.timeline.zoom_by(1.5),
+                "zoom_out": lambda: self.timeline.zoom_by(1 / 1.5),
+            },
+        )
+        self.undo_action, self.redo_action = keys.undo_redo_actions(self, self.undo, self.redo)
+        self._update_undo_actions()
 
     def _focus_frame_box(self) -> None:
         self.transport.frame_box.setFocus()
         self.transport.frame_box.selectAll()
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        """Go to frame: Enter goes there and returns to stepping, Esc leaves the field."""
+        if watched is self.transport.frame_box and event.type() == QEvent.Type.KeyPress:
+            key = event.key()  # type: ignore[attr-defined]
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                box = self.transport.frame_box
+                box.interpretText()
+                self.go_to(box.value())
+                self.setFocus()
+                return True
+            if key == Qt.Key.Key_Escape:
+                self.transport.show_position(self.current, self._time(self.current))
+                self.setFocus()
+                return True
+        return super().eventFilter(watched, event)
+
     # ------------------------------------------------------------------ opening
-    def open_recording(self, recording_id: int) -> bool:
-        """Open a recording of the clinic; returns False (with a message shown) if it cannot."""
+    def open_recording(self, recording_id: int, *, reload: bool = False) -> bool:
+        """Open a recording of the clinic; returns False (with a message shown) if it cannot.
+
+        The recording already open stays as it is (its saves keep going) unless ``reload``.
+        """
+        if recording_id == self.recording_id and not reload:
+            return True
+        if recording_id != self.recording_id and not self.confirm_leave("open another video"):
+            return False
         self.close_recording()
-        with self.clinic.db.session() as s:
-            rec = s.get(Recording, recording_id)
-            if rec is None:
-                self._show_banner("This recording no longer exists.")
-                return False
-            visit = s.get(Visit, rec.visit_id)
-            patient = s.get(Patient, visit.patient_id) if visit else None
-            self.patient_id = patient.id if patient else None
-            path = rec_store.resolve_video(rec, self.clinic.videos_root)
-            capture_fps, container_fps = rec.capture_fps, rec.container_fps
-            frame_count = rec.frame_count or 0
-            cm_per_px = rec.cm_per_px
-            self.overlays = [
-                {
-                    "kind": o.kind,
-                    "points": o.points,
-                    "value": o.value,
-                    "label": o.label or "",
-                    "frame": o.frame,
-                }
-                for o in rec_store.overlays_of(s, recording_id)
-            ]
-            fps_for_events = capture_fps or container_fps or 30.0
-            events = rec_store.events_of(s, recording_id, fps_for_events)
-            # Another workstation saving marks on this recording bumps this revision.
-            self.events_revision = rec_store.events_revision(s, recording_id)
-            title = f"{patient.full_name if patient else ''} · {visit.visit_date if visit else ''} · {rec.original_name or path.name}"
+        c = self.clinic
+        loaded = load_recording(c.db, c.folder.root, c.videos_root, recording_id)
+        if loaded is None:
+            self._show_banner("This recording no longer exists.")
+            return False
+        take = loaded.verdict != "conflict" or self.ask_recovered_conflict(loaded) == "mine"
+        start_session(c.db, c.folder.root, loaded, take_journal=take)
         self.recording_id = recording_id
-        self.title.setText(title)
-        self.undo_stack.clear()
-        self.view.set_calibration(cm_per_px)
-        self.cm_per_px = cm_per_px
+        self.patient_id = loaded.patient_id
+        self.title.setText(loaded.title)
+        self.events_revision = loaded.revision
+        self.cm_per_px = loaded.cm_per_px
+        self.view.set_calibration(loaded.cm_per_px)
+        capture_fps = loaded.capture_fps
         try:
             self.server = video.open(
-                path,
+                loaded.path,
                 capture_fps=capture_fps,
                 memory_budget_mb=self.clinic.settings.video_memory_budget_mb,
             )
         except video.VideoError as exc:
             # The marks stay visible and editable on the timeline; the video can be relinked.
             self.server = None
-            self.frame_count = max(frame_count, 1 + max((e.frame for e in events), default=0))
-            self.times = np.arange(self.frame_count) / fps_for_events
+            last = max((e.frame for e in loaded.events), default=0)
+            self.frame_count = max(loaded.frame_count, 1 + last)
+            self.times = np.arange(self.frame_count) / loaded.fps_for_events
             self.view.set_message(exc.message)
             self._show_banner(
                 exc.message + " Your marks are safe and still listed on the timeline."
@@ -325,8 +298,10 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
             self.frame_count, (self.server.info.container_fps if self.server else None) or 30.0
         )
         self.timeline.set_frame_count(self.frame_count)
-        self.events = [replace(e, time_s=self._time(e.frame)) for e in events]
-        self._load_cached_keypoints(path)
+        self.session = loaded.session
+        self.session.frame_count = self.frame_count
+        self.session.retime(self._time)
+        self.set_keypoints(load_cached_keypoints(loaded.path, self.clinic.folder.cache))
         self._refresh_events()
         self._set_enabled(True)
         self.sidebar.detect_btn.setEnabled(self.server is not None)
@@ -334,41 +309,110 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
         self.go_to(0)
         self._poll.start()
         self.setFocus()
+        if loaded.recovered_edits:
+            self.save_monitor.show_pending(
+                loaded.recovered_edits, "recovered from an earlier session"
+            )
+            self.status_message.emit(
+                f"Recovered {loaded.recovered_edits} edit(s) that were not yet saved; "
+                "saving them now."
+            )
         return True
+
+    @property
+    def saver(self):  # type: ignore[no-untyped-def]
+        return self.session.saver
+
+    @property
+    def events(self) -> list[FootEvent]:
+        return self.session.events
+
+    @property
+    def overlays(self) -> list[dict]:
+        return [d.to_overlay() for d in self.session.drawings]
 
     def close_recording(self) -> None:
         self._poll.stop()
         self.transport.stop()
+        if self.session.saver is not None:
+            # Unsaved edits stay in the journal: replayed at the next start or opening.
+            self.session.saver.stop()
+            self.session.saver = None
         if self.server is not None:
             self.server.close()
             self.server = None
         self.recording_id = None
         self.keypoints = None
+        self.session = MarkingSession()
+        self.skeleton_box.blockSignals(True)
         self.skeleton_box.setChecked(False)
+        self.skeleton_box.blockSignals(False)
         self.skeleton_box.setEnabled(False)
         self.banner.hide()
         self._set_enabled(False)
+        self._update_undo_actions()
+        self.view.set_message(EMPTY_TEXT)
 
     def shutdown(self) -> None:
-        if self._detect_task is not None:
-            self._detect_task.cancel()
-            self._detect_task.wait(10000)
+        self.detector.stop()
         self.close_recording()
 
     def _set_enabled(self, on: bool) -> None:
-        for w in (
-            self.transport,
-            self.timeline,
-            self.sidebar,
-            self.capture_fps,
-            *self.tool_buttons.values(),
-        ):
+        for w in (self.transport, self.timeline, self.sidebar, self.capture_fps):
             w.setEnabled(on)
+        self.measure.set_enabled(on)
         self.direction_action.setEnabled(on)
 
     def _show_banner(self, text: str) -> None:
         self.banner.setText("⚠ " + text)
         self.banner.show()
+
+    # ------------------------------------------------------------------ unsaved edits
+    def unsaved_edits(self) -> int:
+        """Edits not yet in the database (they are in the journal and being retried)."""
+        return self.saver.pending_edits if self.saver is not None else 0
+
+    def confirm_leave(self, what: str = "close") -> bool:
+        """Ask before leaving a recording with unsaved edits; True to go ahead."""
+        n = self.unsaved_edits()
+        return n == 0 or self.ask_unsaved(n, what) == "leave"
+
+    def _saved(self, revision: object) -> None:
+        self.events_revision = revision  # type: ignore[assignment]
+        if self.recording_id is not None:
+            self.events_saved.emit(self.recording_id)
+
+    def _resolve_conflict(self, message: str) -> None:
+        """Another workstation saved marks on this recording since we loaded them: ask, never
+        overwrite silently."""
+        rid = self.recording_id
+        if rid is None or self.saver is None:
+            return
+        if self.ask_conflict(message) == "overwrite":
+            self.saver.overwrite()
+        else:
+            frame = self.current
+            self.saver.discard()
+            self.open_recording(rid, reload=True)
+            self.go_to(frame)
+            self.status_message.emit("Reloaded the marks saved on the other workstation.")
+
+    # ------------------------------------------------------------------ questions (tests replace)
+    def ask_recovered_conflict(self, loaded) -> str:  # type: ignore[no-untyped-def]
+        """ "mine" (save the recovered edits over the other workstation's) or "theirs"."""
+        return dialogs.ask_recovered_conflict(self, loaded.journal.edits if loaded.journal else 0)
+
+    def ask_unsaved(self, n: int, what: str) -> str:
+        """ "wait" or "leave"; the edits are kept in the journal either way."""
+        return dialogs.ask_unsaved(self, n, what, self.saver.last_error if self.saver else None)
+
+    def ask_conflict(self, message: str) -> str:
+        """ "reload" (take the other workstation's marks) or "overwrite" (keep what is on screen)."""
+        return dialogs.ask_conflict(self, message)
+
+    def ask_accept_all(self, proposals: int, low: int) -> str:
+        """ "all", "high" (high-confidence only) or "cancel"."""
+        return dialogs.ask_accept_all(self, proposals, low)
 
     # ------------------------------------------------------------------ navigation
     def _time(self, frame: int) -> float:
@@ -395,8 +439,25 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
             rgb = self.server.try_get(frame)
             if rgb is not None:
                 self._show(frame, rgb)
+        else:
+            self._show_drawings()
+
+    def _seek(self, event: FootEvent | None) -> None:
+        """Review navigation: go to the event found and select it."""
+        if event is None:
+            self.status_message.emit("No further mark of that kind.")
+            return
+        self.go_to(event.frame)
+        self.timeline.set_selected(event)
+        conf = "" if event.source.value == "manual" else f" (confidence {event.confidence:.2f})"
+        self.status_message.emit(f"Selected {event.foot.value} {event.type.value}{conf}.")
+
+    def _event_clicked(self, event: FootEvent) -> None:
+        self.session.selected = event
+        self.timeline.set_selected(event)
 
     def _poll_frame(self) -> None:
+        self.save_monitor.poll(self.saver)
         if self.server is None:
             return
         if self._shown_frame != self.current:
@@ -406,7 +467,7 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
         self.timeline.set_cache_progress(self.server.cache_progress())
         if self.server.frame_count != self.frame_count:
             # A damaged file turned out shorter than its header said: show what is really there.
-            self.frame_count = self.server.frame_count
+            self.frame_count = self.session.frame_count = self.server.frame_count
             self.times = self.server.times_s()
             self.transport.set_clip(self.frame_count, self.server.info.container_fps or 30.0)
             self.timeline.set_frame_count(self.frame_count)
@@ -419,184 +480,268 @@ class AnnotationPanel(MeasurementsMixin, QWidget):
     def _show(self, frame: int, rgb: np.ndarray) -> None:
         self.view.set_frame(rgb)
         self._shown_frame = frame
-        self.view.set_overlays([o for o in self.overlays if o.get("frame") == frame])
+        self._show_drawings()
         self._show_skeleton()
 
-    # ------------------------------------------------------------------ events
+    def _show_drawings(self) -> None:
+        self.view.set_overlays([d.to_overlay() for d in self.session.drawings_on(self.current)])
+
+    # ------------------------------------------------------------------ marks and review
     def _refresh_events(self) -> None:
-        self.timeline.set_events(self.events)
+        """Show the session: timeline (proposals drawn provisional), figures from reviewed marks."""
+        s = self.session
+        self.timeline.set_events(s.events)
+        self.timeline.set_selected(s.selected)
+        figures = s.reviewed_events()
         try:
-            metrics = temporal_metrics(self.events) if self.events else None
+            metrics = temporal_metrics(figures) if figures else None
         except Exception:  # metrics must never break marking
             log.exception("metrics failed")
             metrics = None
         self.sidebar.show_metrics(metrics)
         self._refresh_landing()
-        auto = [e for e in self.events if e.source is EventSource.AUTOMATIC]
-        self.sidebar.show_proposals(
-            len(auto), sum(1 for e in auto if e.confidence < LOW_CONFIDENCE)
-        )
+        review = s.review_state()
+        self.sidebar.show_review(review)
+        self._update_undo_actions()
 
-    def _apply_events(self, events: list[FootEvent]) -> None:
-        """Show and save ``events``; a failed save is reported and retried on the next edit."""
-        self.events = sorted(events, key=lambda e: (e.frame, e.foot.value, e.type.value))
-        self._refresh_events()
-        self._save_events()
+    def _refresh_landing(self) -> None:
+        figures = self.session.reviewed_events()
+        m = landing(figures, self.keypoints, self.direction, self.cm_per_px)
+        direction = "right" if self.direction > 0 else "left"
+        self._landing = (m, figures, self.keypoints, direction)
+        self.sidebar.landing.show_landing(*self._landing)
+        self.landing_action.setEnabled(m is not None)
 
-    def _save_events(self) -> None:
-        if self.recording_id is None:
-            return
-        try:
-            with self.clinic.db.session() as s:
-                self.events_revision = rec_store.replace_events(
-                    s, self.recording_id, self.events, expected_revision=self.events_revision
-                )
-        except EditConflict as exc:
-            self._resolve_conflict(exc.message)
-            return
-        except Exception as exc:
-            self.save_error = str(exc)
-            self._show_banner(
-                "Your last mark could not be saved to the database "
-                f"({type(exc).__name__}). It is kept on screen and will be saved with your next mark."
-            )
-            log.error("saving events failed: %s", type(exc).__name__)
-            return
-        if self.save_error:
-            self.save_error = None
-            self.banner.hide()
-        self.events_saved.emit(self.recording_id)
+    def enlarge_landing(self):  # type: ignore[no-untyped-def]
+        """Landing table and plots in a large window (nothing cut off on a narrow sidebar)."""
+        if getattr(self, "_landing", (None,))[0] is not None:
+            self._landing_dialog = open_large_landing(self, *self._landing)
+            return self._landing_dialog
+        return None
 
-    def _resolve_conflict(self, message: str) -> None:
-        """Another workstation saved marks on this recording since we loaded them: ask, never
-        overwrite silently."""
-        rid = self.recording_id
-        if rid is None:
-            return
-        if self.ask_conflict(message) == "overwrite":
-            with self.clinic.db.session() as s:
-                self.events_revision = rec_store.events_revision(s, rid)
-            self._save_events()
-        else:
-            frame = self.current
-            self.open_recording(rid)
-            self.go_to(frame)
-            self.status_message.emit("Reloaded the marks saved on the other workstation.")
+    def _after_edit(self, changed: object = True) -> None:
+        if changed:
+            self._refresh_events()
+            self._show_drawings()
+            if self.session.last_message:
+                self.status_message.emit(self.session.last_message)
 
-    def ask_conflict(self, message: str) -> str:
-        """ "reload" (take the other workstation's marks) or "overwrite" (keep what is on screen)."""
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle("Marks changed on another workstation")
-        box.setText(message)
-        reload_btn = box.addButton("Show their marks", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("Keep mine and replace theirs", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(reload_btn)
-        box.exec()
-        return "reload" if box.clickedButton() is reload_btn else "overwrite"
+    def _update_undo_actions(self) -> None:
+        h = self.session.history
+        for action, label, word in (
+            (self.undo_action, h.undo_label, "Undo"),
+            (self.redo_action, h.redo_label, "Redo"),
+        ):
+            action.setEnabled(label is not None)
+            action.setText(f"&{word} “{label}”" if label else f"&{word}")
 
-    def _edit(self, after: list[FootEvent], text: str) -> None:
-        self.undo_stack.push(_EventsEdit(self, list(self.events), after, text))
+    def undo(self) -> None:
+        label = self.session.undo()
+        if label is not None:
+            self._after_edit()
+            self.status_message.emit(f"Undone: {label}.")
+
+    def redo(self) -> None:
+        label = self.session.redo()
+        if label is not None:
+            self._after_edit()
+            self.status_message.emit(f"Redone: {label}.")
 
     def mark(self, foot: Foot, etype: EventType) -> None:
-        if self.recording_id is None:
-            return
-        f = self.current
-        rest = [e for e in self.events if not (e.foot is foot and e.type is etype and e.frame == f)]
-        new = FootEvent(foot, etype, f, self._time(f), EventSource.MANUAL, 1.0)
-        self._edit([*rest, new], f"mark {foot.value} {etype.value.replace('_', ' ')} at {f}")
-        self.status_message.emit(
-            f"Marked {foot.value} {etype.value.replace('_', ' ')} at frame {f}."
-        )
+        if self.recording_id is not None:
+            self._after_edit(self.session.mark(foot, etype, self.current))
 
     def delete_at_current(self) -> None:
-        here = [e for e in self.events if e.frame == self.current]
-        if here:
-            self._edit(
-                [e for e in self.events if e.frame != self.current],
-                f"delete marks at {self.current}",
-            )
+        self._after_edit(self.session.delete_at(self.current))
 
     def nudge_at_current(self, frames: int) -> None:
         """Move the marks on the current frame by ``frames`` (Ctrl+←/→) and follow them."""
-        here = [e for e in self.events if e.frame == self.current]
-        target = self.current + frames
-        if not here or not 0 <= target < self.frame_count:
-            return
-        moved = [
-            replace(
-                e,
-                frame=target,
-                time_s=self._time(target),
-                source=EventSource.MANUAL,
-                confidence=1.0,
-            )
-            for e in here
-        ]
-        keys = {(e.foot, e.type) for e in moved}
-        rest = [
-            e
-            for e in self.events
-            if e.frame != self.current and not (e.frame == target and (e.foot, e.type) in keys)
-        ]
-        self._edit([*rest, *moved], f"nudge marks to {target}")
-        self.go_to(target)
+        target = self.session.nudge(self.current, frames)
+        if target is not None:
+            self._after_edit()
+            self.go_to(target)
+
+    def _selected_or_here(self) -> FootEvent | None:
+        sel = self.session.selected
+        if sel is not None and sel.frame == self.current and sel in self.session.events:
+            return sel
+        return self.session.select_at(self.current)
+
+    def accept_selected(self) -> None:
+        """A: accept the selected proposal (or the one on this frame)."""
+        ev = self._selected_or_here()
+        if ev is not None and self.session.accept(ev):
+            self._after_edit()
 
     def accept_at_current(self) -> None:
-        if any(e.frame == self.current and e.source is EventSource.AUTOMATIC for e in self.events):
-            after = [
-                replace(e, source=EventSource.MANUAL, confidence=1.0)
-                if e.frame == self.current
-                else e
-                for e in self.events
-            ]
-            self._edit(after, f"accept proposal at {self.current}")
+        self.accept_selected()
+
+    def reject_selected(self) -> None:
+        """R: reject (remove) the selected proposal; a reviewed mark is never removed by R."""
+        ev = self._selected_or_here()
+        if ev is not None and self.session.reject(ev):
+            self._after_edit()
 
     def accept_all(self) -> None:
-        if any(e.source is EventSource.AUTOMATIC for e in self.events):
-            self._edit(
-                [replace(e, source=EventSource.MANUAL, confidence=1.0) for e in self.events],
-                "accept all proposals",
-            )
+        review = self.session.review_state()
+        if review.proposals == 0:
+            return
+        if review.low_confidence:
+            choice = self.ask_accept_all(review.proposals, review.low_confidence)
+            if choice == "high":
+                self.accept_high_confidence()
+                return
+            if choice != "all":
+                return
+        self._after_edit(self.session.accept_all())
+
+    def accept_high_confidence(self) -> None:
+        self._after_edit(self.session.accept_high_confidence())
 
     def _event_moved(self, event: FootEvent, new_frame: int) -> None:
-        new_frame = max(0, min(self.frame_count - 1, int(new_frame)))
-        rest = [
-            e
-            for e in self.events
-            if e != event
-            and not (e.foot is event.foot and e.type is event.type and e.frame == new_frame)
-        ]
-        moved = replace(
-            event,
-            frame=new_frame,
-            time_s=self._time(new_frame),
-            source=EventSource.MANUAL,
-            confidence=1.0,
-        )
-        self._edit([*rest, moved], f"move {event.foot.value} {event.type.value} to {new_frame}")
-        self.go_to(new_frame)
+        self._after_edit(self.session.move(event, new_frame))
+        self.go_to(max(0, min(self.frame_count - 1, int(new_frame))))
 
     def _capture_fps_changed(self, fps: float) -> None:
-        if self.recording_id is None:
+        if self.recording_id is None or self.saver is None:
             return
-        try:
-            with self.clinic.db.session() as s:
-                rec_store.set_capture_fps(s, self.recording_id, fps)
-        except Exception as exc:
-            self._show_banner(getattr(exc, "message", str(exc)))
-            return
+        self.saver.submit({"capture_fps": float(fps)})  # the spin box keeps it within 1–2000
         if self.server is not None:
             self.server.capture_fps = fps
             self.times = self.server.times_s()
         else:
             self.times = np.arange(self.frame_count) / fps
-        self.events = [replace(e, time_s=self._time(e.frame)) for e in self.events]
+        self.session.retime(self._time)
         self._refresh_events()
         self.go_to(self.current)
 
-    # ------------------------------------------------------------------ detection
-    def detect_contacts(self) -> None:
-        from ui.auto_detect import start_detection
+    # ------------------------------------------------------------------ drawings
+    def _drawing_created(self, item: dict) -> None:
+        frame = ALL_FRAMES if self.span_box.isChecked() else self.current
+        drawing = Drawing.from_overlay(dict(item, frame=frame))
+        self._after_edit(self.session.add_drawing(drawing))
 
-        start_detection(self)
+    def drawing_choices(self, index: int) -> list[tuple[str, object]]:
+        """What a right-click on drawing ``index`` (of this frame's) offers: (text, action)."""
+        here = self.session.drawings_on(self.current)
+        if not 0 <= index < len(here):
+            return []
+        d = here[index]
+        span = (
+            ("Show on this frame only", lambda: self.session.set_drawing_span(d, self.current))
+            if d.on_all_frames
+            else ("Show on all frames", lambda: self.session.set_drawing_span(d, ALL_FRAMES))
+        )
+        return [("Delete", lambda: self.session.delete_drawing(d)), span]
+
+    def _drawing_menu(self, index: int) -> None:
+        from PySide6.QtGui import QCursor
+        from PySide6.QtWidgets import QMenu
+
+        choices = self.drawing_choices(index)
+        if not choices:
+            return
+        menu = QMenu(self)
+        picked = {menu.addAction(text): fn for text, fn in choices}
+        chosen = menu.exec(QCursor.pos())
+        if chosen in picked:
+            self._after_edit(picked[chosen]())  # type: ignore[operator]
+
+    def _overlay_created(self, item: dict) -> None:
+        """A finished drawing from the video view (tests and the view both land here)."""
+        if item.get("kind") == "calibration":
+            self._calibrate(item)
+        else:
+            self._drawing_created(item)
+
+    def _calibrate(self, item: dict) -> None:
+        answer = self.measure.ask_calibration(item)
+        if answer is None or self.saver is None:
+            return
+        cm_per_px, detail = answer
+        self.saver.submit(
+            {"calibration": {"cm_per_px": cm_per_px, "detail": {**detail, "frame": self.current}}}
+        )
+        self.view.set_calibration(cm_per_px)
+        self.cm_per_px = cm_per_px
+        self._refresh_landing()
+        self.status_message.emit(f"Calibrated: {cm_per_px * 10:.2f} mm per pixel.")
+
+    def export_frame(self, path) -> bool:  # type: ignore[no-untyped-def]
+        from app.safety.audit import log_action
+
+        ok = self.measure.export_frame(path)
+        if ok:
+            detail = f"video still, recording {self.recording_id}"
+            log_action(self.clinic.db, "export", self.patient_id, detail=detail)
+        return ok
+
+    def export_frame_dialog(self) -> None:
+        if self.server is not None:
+            from app.records.media import still_for_export
+
+            # Named by the recording's uid, so the still is offered for this recording only.
+            default = still_for_export(self.clinic, self.recording_id, self.current)
+            chosen = self.measure.ask_export_path(default)
+            if chosen is not None:
+                ok = self.export_frame(chosen)
+                self.status_message.emit(f"Saved {chosen}" if ok else f"Could not save {chosen}")
+
+    # ------------------------------------------------------------------ keypoints
+    def set_keypoints(self, track) -> None:  # type: ignore[no-untyped-def]
+        """Use a keypoint track (capture-time seconds) for the skeleton and landing measures."""
+        from app.analysis.detect_job import retime_track
+
+        if track is not None and self.server is not None:
+            retime_track(track, self.server.info.container_fps, self.capture_fps.value())
+        self.keypoints = track
+        self.skeleton_box.setEnabled(track is not None)
+        self.skeleton_box.blockSignals(True)
+        self.skeleton_box.setChecked(
+            track is not None and QSettings().value(SKELETON_KEY, False, type=bool)
+        )
+        self.skeleton_box.blockSignals(False)
+        if track is not None and track.meta.get("direction") in ("left", "right"):
+            self.set_direction(-1 if track.meta["direction"] == "left" else 1)
+        self._show_skeleton()
+
+    def _skeleton_toggled(self, on: bool) -> None:
+        QSettings().setValue(SKELETON_KEY, bool(on))  # the clinician's choice is remembered
+        self._show_skeleton()
+
+    def _show_skeleton(self) -> None:
+        on = self.skeleton_box.isChecked()
+        self.view.set_skeleton(skeleton_points(self.keypoints, self.current) if on else None)
+
+    def set_direction(self, direction: int) -> None:
+        """Direction of travel in the image (+1 right, -1 left): signs shank angles and overstride."""
+        self.direction = 1 if direction >= 0 else -1
+        self.view.set_direction(self.direction)
+        self.direction_action.setText("Runner faces →" if self.direction > 0 else "Runner faces ←")
+        if self.keypoints is not None:
+            self._refresh_landing()
+
+    # ------------------------------------------------------------------ detection
+    def detect_contacts(self):  # type: ignore[no-untyped-def]
+        """Run automatic detection off the GUI thread; proposals never touch reviewed marks."""
+        if self.server is None:
+            return None
+        return self.detector.start(
+            self.server.path,
+            container_fps=self.server.info.container_fps,
+            capture_fps=self.capture_fps.value(),
+            frame_count=self.frame_count,
+            cache_dir=self.clinic.folder.cache,
+        )
+
+    def _detected(self, result) -> None:  # type: ignore[no-untyped-def]
+        self.set_keypoints(result.track)
+        added = self.session.merge_proposals(
+            [replace(e, time_s=self._time(e.frame)) for e in result.proposals]
+        )
+        self._after_edit()
+        self.sidebar.show_review(self.session.review_state(), " ".join(result.warnings))
+        self.status_message.emit(
+            f"{added} proposals from automatic detection; review them on the timeline "
+            "(N next proposal, A accept, R reject)."
+        )

@@ -49,6 +49,7 @@ class AnnotationSidebar(QWidget):
     delete_requested = Signal()
     detect_requested = Signal()
     accept_all_requested = Signal()
+    accept_high_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -83,15 +84,35 @@ class AnnotationSidebar(QWidget):
         self.detect_btn.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.detect_btn.clicked.connect(self.detect_requested)
         self.accept_btn = QPushButton("Accept all proposals")
-        self.accept_btn.setToolTip("Turn every automatic proposal into a confirmed mark")
+        self.accept_btn.setToolTip(
+            "Turn every automatic proposal into a reviewed mark (asks first when some have "
+            "low confidence)"
+        )
         self.accept_btn.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.accept_btn.clicked.connect(self.accept_all_requested)
+        self.accept_high_btn = QPushButton("Accept high-confidence only")
+        self.accept_high_btn.setToolTip(
+            "Accept the proposals the detector is confident about; review the rest one by one "
+            "(U: next low-confidence proposal, A accept, R reject)"
+        )
+        self.accept_high_btn.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.accept_high_btn.clicked.connect(self.accept_high_requested)
+        self.review_label = QLabel("No marks yet.")
+        self.review_label.setObjectName("reviewState")
+        self.review_label.setStyleSheet("font-weight: 600;")
+        self.review_label.setWordWrap(True)
+        self.rule_label = QLabel()
+        self.rule_label.setObjectName("muted")
+        self.rule_label.setWordWrap(True)
         self.auto_label = QLabel("No proposals.")
         self.auto_label.setWordWrap(True)
         self.auto_label.setObjectName("muted")
         av.addWidget(self.detect_btn)
         av.addWidget(self.accept_btn)
+        av.addWidget(self.accept_high_btn)
+        av.addWidget(self.review_label)
         av.addWidget(self.auto_label)
+        av.addWidget(self.rule_label)
 
         metrics = QWidget()
         mv = QVBoxLayout(metrics)
@@ -215,11 +236,21 @@ class AnnotationSidebar(QWidget):
             )
         return text
 
+    def set_rule(self, text: str) -> None:
+        """The review rule every figure follows, stated once under the review buttons."""
+        self.rule_label.setText(text)
+
+    def show_review(self, review, note: str = "") -> None:  # type: ignore[no-untyped-def]
+        """ "12 of 65 reviewed", the proposals left, and the detector's note."""
+        self.review_label.setText(review.text)
+        self.show_proposals(review.proposals, review.low_confidence, note)
+        self.accept_high_btn.setEnabled(review.proposals > review.low_confidence)
+
     def show_proposals(self, automatic: int, low_confidence: int, note: str = "") -> None:
         if automatic == 0:
             self.auto_label.setText(note or "No proposals.")
         else:
-            text = f"{automatic} proposal(s) to review"
+            text = f"{automatic} proposal(s) to review, drawn hollow (not yet in the figures)"
             if low_confidence:
                 text += f", {low_confidence} with low confidence (highlighted on the timeline)"
             self.auto_label.setText(text + (f".\n{note}" if note else "."))

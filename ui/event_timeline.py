@@ -31,11 +31,11 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from app.analysis.events import EventSource, EventType, Foot, FootEvent
+from app.annotation.session import LOW_CONFIDENCE  # one threshold everywhere
 
 LANE_COLOUR = {Foot.LEFT: QColor("#2b7bb9"), Foot.RIGHT: QColor("#e07b00")}
 CURRENT_COLOUR = QColor("#c62828")
 HALO_COLOUR = QColor(255, 205, 0, 190)
-LOW_CONFIDENCE = 0.5
 MIN_SPAN_FRAMES = 10.0  # deepest zoom: ten frames across the strip
 WHEEL_STEP = 1.25
 DRAG_START_PX = 3.0
@@ -47,7 +47,8 @@ GUTTER = 26  # lane letters on the left; hover for the legend
 PAD = 8  # keeps the markers at frame 0 and the last frame fully visible
 RULER_H = 16
 LANE_H = 20
-CACHE_Y, CACHE_H = RULER_H + 2 * LANE_H + 4, 4
+CACHE_H = 4
+MAX_HEIGHT = 260
 
 LEGEND = (
     "▼ initial contact (heel strike)   ● toe-off\n"
@@ -85,7 +86,9 @@ class EventTimeline(QWidget):
         self._last_frame: int | None = None
         self.setMouseTracking(True)
         self.setMinimumHeight(HEIGHT)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMaximumHeight(MAX_HEIGHT)
+        # Taller on request (the panel's splitter): the lanes grow, markers are easier to hit.
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
@@ -158,9 +161,23 @@ class EventTimeline(QWidget):
         left, w = self._plot()
         return self._v0 + (x - left) / w * (self._v1 - self._v0)
 
+    def _lane_h(self) -> float:
+        """Height of one foot lane: the two lanes share whatever height the strip is given."""
+        return max(float(LANE_H), (self.height() - RULER_H - CACHE_H - 8) / 2.0)
+
+    def _cache_y(self) -> float:
+        return RULER_H + 2 * self._lane_h() + 4
+
+    def zoom_by(self, factor: float) -> None:
+        """Zoom in (factor > 1) or out around the current frame (keys + and −)."""
+        centre = float(self._current if self._current is not None else (self._v0 + self._v1) / 2)
+        span = (self._v1 - self._v0) / factor
+        self._set_window(centre - span / 2.0, span)
+        self.update()
+
     def _lane_rect(self, foot: Foot) -> QRectF:
-        top = RULER_H + (0 if foot is Foot.LEFT else LANE_H)
-        return QRectF(0, top, self.width(), LANE_H)
+        top = RULER_H + (0 if foot is Foot.LEFT else self._lane_h())
+        return QRectF(0, top, self.width(), self._lane_h())
 
     def event_at(self, pos: QPointF) -> FootEvent | None:
         """The marker under a widget position (nearest in x within a few pixels), or None."""
@@ -258,7 +275,7 @@ class EventTimeline(QWidget):
             return LEGEND
         if self._n == 0:
             return ""
-        if pos.y() >= CACHE_Y - 2:
+        if pos.y() >= self._cache_y() - 2:
             return f"Cached for instant stepping: {self._cache:.0%} of the clip"
         hit = self.event_at(pos)
         if hit is None:
@@ -301,12 +318,12 @@ class EventTimeline(QWidget):
         p.setPen(QColor("#7a868f"))  # shape hint; hover the gutter for the full legend
         p.drawText(QRectF(0, 0, GUTTER, RULER_H), Qt.AlignmentFlag.AlignCenter, "▼ ●")
         p.setPen(QPen(QColor("#d5dbe0"), 1))
-        p.drawLine(QPointF(0, RULER_H + LANE_H), QPointF(w, RULER_H + LANE_H))
-        p.drawLine(QPointF(GUTTER, RULER_H), QPointF(GUTTER, RULER_H + 2 * LANE_H))
+        p.drawLine(QPointF(0, RULER_H + self._lane_h()), QPointF(w, RULER_H + self._lane_h()))
+        p.drawLine(QPointF(GUTTER, RULER_H), QPointF(GUTTER, RULER_H + 2 * self._lane_h()))
         if self._n == 0:
             p.setPen(QColor("#7a868f"))
             p.drawText(
-                QRectF(GUTTER, RULER_H, w - GUTTER, 2 * LANE_H),
+                QRectF(GUTTER, RULER_H, w - GUTTER, 2 * self._lane_h()),
                 Qt.AlignmentFlag.AlignCenter,
                 "No video",
             )
@@ -345,7 +362,7 @@ class EventTimeline(QWidget):
                 continue
             x = self.x_for_frame(f)
             p.setPen(QPen(QColor("#d3d9df"), 1))
-            p.drawLine(QPointF(x, RULER_H), QPointF(x, RULER_H + 2 * LANE_H))
+            p.drawLine(QPointF(x, RULER_H), QPointF(x, RULER_H + 2 * self._lane_h()))
             p.setPen(QPen(QColor("#8c98a3"), 1))
             p.drawLine(QPointF(x, RULER_H - 7), QPointF(x, RULER_H))
             p.setPen(QColor("#5b6770"))
@@ -390,19 +407,19 @@ class EventTimeline(QWidget):
 
     def _paint_cache(self, p: QPainter) -> None:
         left, w = self._plot()
-        track = QRectF(left, CACHE_Y, w, CACHE_H)
+        track = QRectF(left, self._cache_y(), w, CACHE_H)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor("#dde2e6"))
         p.drawRoundedRect(track, 2, 2)
         if self._cache > 0:
             p.setBrush(QColor("#5fa85a"))
-            p.drawRoundedRect(QRectF(left, CACHE_Y, w * self._cache, CACHE_H), 2, 2)
+            p.drawRoundedRect(QRectF(left, self._cache_y(), w * self._cache, CACHE_H), 2, 2)
         full = self._full_span()
         if self._v1 - self._v0 < full:  # overview: which part of the clip is on screen
             a, b = left + self._v0 / full * w, left + self._v1 / full * w
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.setPen(QPen(QColor("#37474f"), 1.2))
-            p.drawRect(QRectF(a, CACHE_Y - 1.5, max(b - a, 2.0), CACHE_H + 3))
+            p.drawRect(QRectF(a, self._cache_y() - 1.5, max(b - a, 2.0), CACHE_H + 3))
 
     def _paint_current(self, p: QPainter) -> None:
         if self._current is None or not (0 <= self._current < self._n):
@@ -411,7 +428,7 @@ class EventTimeline(QWidget):
         if x < GUTTER or x > self.width():
             return
         p.setPen(QPen(CURRENT_COLOUR, 1.6))
-        p.drawLine(QPointF(x, 0), QPointF(x, CACHE_Y - 1))
+        p.drawLine(QPointF(x, 0), QPointF(x, self._cache_y() - 1))
         self._tag(p, x, RULER_H, str(self._current), CURRENT_COLOUR)
 
     def _tag(self, p: QPainter, x: float, bottom: float, text: str, colour: QColor) -> None:

@@ -119,6 +119,33 @@ class MainWindow(QMainWindow):
         from ui.settings_dialog import show_settings_warnings
 
         self.settings_warning = show_settings_warnings(self, clinic)  # bad keys of settings.json
+        # Marking edits an earlier session could not save (locked database, crash, "close
+        # anyway") are in the journal: save them now, off the GUI thread.
+        QTimer.singleShot(0, self._replay_unsaved_edits)
+
+    def _replay_unsaved_edits(self) -> None:
+        from app.annotation.journal import Journal, replay_pending
+        from ui.tasks import BackgroundTask
+
+        if not Journal(self.clinic.folder.root).pending():
+            return
+        db, root = self.clinic.db, self.clinic.folder.root
+        task = BackgroundTask(lambda _p, _c: replay_pending(db, root), parent=self,
+                              show_dialog=False)
+
+        def done(outcomes) -> None:  # type: ignore[no-untyped-def]
+            self._tasks.remove(task) if task in self._tasks else None
+            saved = sum(o.edits for o in outcomes if o.status == "saved")
+            if saved:
+                self._events_saved()
+                self.statusBar().showMessage(
+                    f"Saved {saved} marking edit(s) left unsaved by an earlier session.", 8000
+                )
+
+        task.finished.connect(done)
+        task.failed.connect(lambda _e: self._tasks.remove(task) if task in self._tasks else None)
+        self._tasks.append(task)
+        task.start()
 
     # --- panels, built on first use ---------------------------------------------------------
     @property
@@ -139,7 +166,35 @@ class MainWindow(QMainWindow):
         panel = AnnotationPanel(self.clinic)
         panel.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
         panel.events_saved.connect(lambda _rid: self._events_saved())
+        # Edit ▸ Undo/Redo are the panel's own actions: one binding per key, named after the step.
+        first = self.edit_menu.actions()[0] if self.edit_menu.actions() else None
+        self.edit_menu.insertActions(first, [panel.undo_action, panel.redo_action])
+        self.edit_menu.insertSeparator(first)
         return panel
+
+    def _open_visit_recording(self) -> None:
+        """Mark video chosen: open the selected visit's recording unless one of it is open."""
+        summary, visit_id = self.patient_view.summary, self.patient_view.current_visit_id()
+        if summary is None or visit_id is None:
+            return
+        visit = next((v for v in summary.visits if v.id == visit_id), None)
+        recs = visit.recordings if visit else []
+        if not recs or self.annotation.recording_id in {r.id for r in recs}:
+            return
+        side = [r for r in recs if r.view == "side"] or recs
+        self.annotation.open_recording(side[0].id)
+
+    def toggle_analysis_mode(self, on: bool) -> None:
+        """Full-screen analysis: the marking panel fills the screen, the patient list hides."""
+        self.patient_list.setVisible(not on)
+        if on:
+            self._was_maximized = self.isMaximized()
+            self.tabs.setCurrentWidget(self._annotation_tab)
+            self.showFullScreen()
+        elif getattr(self, "_was_maximized", False):
+            self.showMaximized()
+        else:
+            self.showNormal()
 
     def _build_capture(self) -> QWidget:
         from ui.capture_panel import CapturePanel
@@ -199,6 +254,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
 
         edit_menu = self.menuBar().addMenu("&Edit")
+        self.edit_menu = edit_menu
         self._action(edit_menu, "&Find patient", QKeySequence.StandardKey.Find, self._focus_search)
         edit_menu.addSeparator()
         self._action(
@@ -212,6 +268,18 @@ class MainWindow(QMainWindow):
             "&Edit patient…",
             QKeySequence("Ctrl+E"),
             lambda: self._with_patient(self.edit_patient),
+        )
+
+        view_menu = self.menuBar().addMenu("&View")
+        self.analysis_mode_action = self._action(
+            view_menu,
+            "Full-screen &analysis",
+            QKeySequence("F11"),
+            self.toggle_analysis_mode,
+        )
+        self.analysis_mode_action.setCheckable(True)
+        self.analysis_mode_action.setToolTip(
+            "Mark video on the whole screen, without the patient list (again to leave)"
         )
 
         help_menu = self.menuBar().addMenu("&Help")
@@ -343,6 +411,9 @@ class MainWindow(QMainWindow):
             tab.widget()
             if with_cursor:
                 self.unsetCursor()
+        if tab is self._annotation_tab:
+            self._open_visit_recording()
+            QTimer.singleShot(0, self.annotation.setFocus)  # stepping keys work at once
         if tab is self._prescription_tab:
             self.prescription.set_visit(self.patient_view.current_visit_id())
         if tab is self._history_tab and self._history_stale:
@@ -489,8 +560,12 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentWidget(self._annotation_tab)
 
     def _events_saved(self) -> None:
-        self._refresh_pending = True
         self._history_stale = True
+        if self.tabs.currentWidget() is self.patient_view:
+            # Autosaves land in the background, possibly after the clinician switched here.
+            self.refresh_patient(select_visit=self.patient_view.current_visit_id())
+        else:
+            self._refresh_pending = True
 
     # --- window state --------------------------------------------------------------------------
     def _restore_geometry(self) -> None:
@@ -504,7 +579,29 @@ class MainWindow(QMainWindow):
         if isinstance(state, QByteArray):
             self.splitter.restoreState(state)
 
+    def _unsaved_marks(self) -> int:
+        return self.annotation.unsaved_edits() if self._annotation_tab.built else 0
+
+    def _close_when_saved(self) -> None:
+        """"Wait": close by itself once the marks are in the database (or ask again later)."""
+        if self._unsaved_marks() == 0:
+            self._close_waiting = False
+            self.close()
+        elif getattr(self, "_close_waiting", False):
+            QTimer.singleShot(200, self._close_when_saved)
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self._unsaved_marks() and not self.annotation.confirm_leave("close"):
+            event.ignore()
+            self.statusBar().showMessage(
+                "Waiting for the database to save your marks; the window closes by itself "
+                "when they are saved.", 0
+            )
+            if not getattr(self, "_close_waiting", False):
+                self._close_waiting = True
+                QTimer.singleShot(200, self._close_when_saved)
+            return
+        self._close_waiting = False
         for task in list(self._tasks):
             task.cancel()
             task.wait(10000)

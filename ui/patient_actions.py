@@ -6,9 +6,9 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QMessageBox, QWidget
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from app.db.models import FootEventRecord, Patient, Recording, Visit
+from app.db.models import Patient, Recording, Visit
 from app.records import measurements
 from app.records import patients as patient_records
 from app.records import visits as visit_records
@@ -54,17 +54,8 @@ class PatientActions:
             if p.date_of_birth:
                 bits.append(f"born {p.date_of_birth.isoformat()}")
             recs: dict[int, list[RecordingSummary]] = {}
-            contact_counts = dict(
-                s.execute(
-                    select(FootEventRecord.recording_id, func.count(FootEventRecord.id))
-                    .join(Recording)
-                    .join(Visit)
-                    .where(
-                        Visit.patient_id == patient_id, FootEventRecord.type == "initial_contact"
-                    )
-                    .group_by(FootEventRecord.recording_id)
-                ).all()
-            )
+            # Reviewed contacts only: the review rule of every figure (app.records.measurements).
+            contact_counts = measurements.reviewed_contact_counts(s, patient_id)
             for r in s.scalars(
                 select(Recording)
                 .join(Visit)

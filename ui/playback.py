@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QComboBox,
+    QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -165,3 +166,27 @@ class TransportBar(QWidget):
             return
         if frame != self.current:
             self.frame_requested.emit(frame)
+
+
+class CaptureRateBox(QWidget):
+    """The recording's capture rate (frames the camera took per real second) and the file's."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.spin = QDoubleSpinBox()
+        self.spin.setRange(1.0, 2000.0)
+        self.spin.setDecimals(2)
+        self.spin.setSuffix(" frames/s")
+        self.spin.setKeyboardTracking(False)
+        self.spin.setToolTip(
+            "Capture rate: how many frames the camera took per real second. Phone slow-motion files "
+            "often play at 30 fps but were captured at 120 or 240 fps; every time figure (cadence, "
+            "contact time) uses this rate."
+        )
+        self.note = QLabel()
+        self.note.setObjectName("muted")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("Capture rate"))
+        row.addWidget(self.spin)
+        row.addWidget(self.note)

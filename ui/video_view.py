@@ -142,6 +142,10 @@ class VideoView(QGraphicsView):
         self._message = text or None
         self.viewport().update()
 
+    def message_text(self) -> str:
+        """The message shown over the view ("" when none)."""
+        return self._message or ""
+
     # ------------------------------------------------------------------ zoom
     def zoom(self) -> float:
         """Current zoom: screen pixels per frame pixel."""

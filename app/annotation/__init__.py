@@ -1,4 +1,5 @@
-"""Annotation support for the frame-by-frame video review: pure measurement maths (no Qt)."""
+"""Marking of a recording without Qt: measurement maths (geometry), the marking session
+(session), its crash-safe journal and background autosave (journal, autosave) and opening (loading)."""
 
 from __future__ import annotations
 

@@ -55,6 +55,7 @@ from app.history.outcomes import (
     psfs_mean,
     psfs_running,
 )
+from app.records.measurements import reviewed_filter
 
 Z95 = 1.96
 
@@ -309,7 +310,8 @@ def load_history(
         )
         .join(Recording, Recording.id == FootEventRecord.recording_id)
         .join(Visit, Visit.id == Recording.visit_id)
-        .where(Visit.patient_id == patient_id)
+        # The review rule: figures use reviewed marks only (app.records.measurements).
+        .where(Visit.patient_id == patient_id, reviewed_filter())
         .order_by(FootEventRecord.recording_id, FootEventRecord.frame)
     ):
         events[rid].append(

@@ -1,4 +1,10 @@
-"""What a visit measured (from its marked recordings) and what was prescribed."""
+"""What a visit measured (from its marked recordings) and what was prescribed.
+
+Review rule (``app.annotation.session.REVIEW_RULE``): every figure uses reviewed marks only,
+those a clinician placed or accepted; unreviewed automatic proposals are not counted. The
+queries here and in :mod:`app.history.trends` filter with :func:`reviewed_filter`, so the visits
+table, the Prescribe baseline, the History, home programs and exports all follow it.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,33 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.analysis.events import EventType, Foot
+from app.analysis.events import EventSource, EventType, Foot
 from app.analysis.metrics import TemporalMetrics, temporal_metrics
 from app.db.models import FootEventRecord, Prescription, Recording, Visit
 from app.prescription.rules import PrescriptionError, validate_stored_prescription
 from app.records.recordings import to_event
 from app.records.validation import SPEED_RANGE_KMH, ValidationError, optional_number
+
+
+def reviewed_filter() -> Any:
+    """SQL condition on ``FootEventRecord`` for the events figures may use (reviewed only)."""
+    return FootEventRecord.source == EventSource.MANUAL.value
+
+
+def reviewed_contact_counts(session: Session, patient_id: int) -> dict[int, int]:
+    """Reviewed initial contacts per recording of a patient (the visits table's count)."""
+    from sqlalchemy import func
+
+    e = FootEventRecord
+    return dict(
+        session.execute(
+            select(e.recording_id, func.count())
+            .join(Recording, Recording.id == e.recording_id)
+            .join(Visit, Visit.id == Recording.visit_id)
+            .where(Visit.patient_id == patient_id, e.type == "initial_contact", reviewed_filter())
+            .group_by(e.recording_id)
+        ).all()
+    )
 
 
 @dataclass
@@ -59,7 +86,7 @@ def _best_per_visit(session: Session, where: Any) -> dict[int, VisitMeasurement]
     # Plain rows, not ORM objects: a 100-visit history has thousands of events.
     rows = session.execute(
         select(e.recording_id, e.frame, e.foot, e.type, e.source, e.confidence)
-        .where(e.recording_id.in_([r.id for r in recordings]))
+        .where(e.recording_id.in_([r.id for r in recordings]), reviewed_filter())
         .order_by(e.frame)
     )
     by_recording: dict[int, list[Any]] = {}

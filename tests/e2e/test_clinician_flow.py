@@ -204,3 +204,19 @@ def test_new_visit_defaults_to_the_signed_in_clinician(qtbot, clinic, monkeypatc
     w.patient_list.select(pid)
     w.new_visit()
     assert chosen == [second]
+
+
+def test_full_screen_analysis_hides_the_patient_list(qtbot, clinic) -> None:
+    from ui.main_window import MainWindow
+
+    w = MainWindow(clinic)
+    qtbot.addWidget(w)
+    w.show()
+    w.analysis_mode_action.trigger()
+    assert w.analysis_mode_action.isChecked()
+    assert w.patient_list.isHidden() and w.tabs.currentWidget() is w._annotation_tab
+    qtbot.waitUntil(w.isFullScreen, timeout=5000)
+    w.analysis_mode_action.trigger()
+    assert not w.patient_list.isHidden()
+    qtbot.waitUntil(lambda: not w.isFullScreen(), timeout=5000)
+    w.close()

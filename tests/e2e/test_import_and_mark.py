@@ -52,6 +52,8 @@ def test_import_opens_marking_and_asks_capture_rate(
     qtbot.keyClick(w.annotation, Qt.Key.Key_Right)
     qtbot.keyClick(w.annotation, Qt.Key.Key_1)
     w.tabs.setCurrentWidget(w.patient_view)
+    # The mark is saved in the background; the visits table follows when it lands.
+    qtbot.waitUntil(lambda: w.patient_view.summary.visits[0].recordings[0].contacts == 1)
     recs = w.patient_view.summary.visits[0].recordings
     assert len(recs) == 1 and recs[0].contacts == 1
     assert recs[0].capture_fps == 240.0

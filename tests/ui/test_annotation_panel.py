@@ -46,7 +46,14 @@ def _wait_frame(qtbot, panel, frame: int) -> None:  # type: ignore[no-untyped-de
     qtbot.waitUntil(lambda: panel._shown_frame == frame, timeout=5000)
 
 
-def _stored(clinic, recording) -> list[FootEvent]:  # type: ignore[no-untyped-def]
+def _settle(qtbot, *panels) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the panels' background autosaves have committed every edit."""
+    qtbot.waitUntil(lambda: all(p.unsaved_edits() == 0 for p in panels), timeout=10000)
+
+
+def _stored(clinic, recording, panel=None, qtbot=None) -> list[FootEvent]:  # type: ignore[no-untyped-def]
+    if panel is not None:
+        _settle(qtbot, panel)
     with clinic.db.session() as s:
         return events_of(s, recording, 120.0)
 
@@ -72,6 +79,7 @@ def test_capture_rate_gives_real_time(qtbot, panel, clinic, recording) -> None:
     assert "0.500 s" in panel.transport.time_label.text()
     panel.capture_fps.setValue(240.0)
     assert panel._time(60) == pytest.approx(0.25, abs=1e-6)
+    _settle(qtbot, panel)
     from app.db.models import Recording
 
     with clinic.db.session() as s:
@@ -86,7 +94,7 @@ def test_marking_undo_redo_and_autosave(qtbot, panel, clinic, recording) -> None
             qtbot.keyClick(panel, key)
     panel.go_to(10)
     qtbot.keyClick(panel, Qt.Key.Key_3)  # left toe-off
-    stored = _stored(clinic, recording)
+    stored = _stored(clinic, recording, panel, qtbot)
     assert len(stored) == 7  # saved at once, no explicit save
     assert {(e.foot, e.type, e.frame) for e in stored} >= {(Foot.LEFT, EventType.TOE_OFF, 10)}
     # 6 contacts 14 frames apart at 120 fps -> 120 * 60 / 14 = 514 spm (absurd: warns) — the maths is live:
@@ -94,17 +102,17 @@ def test_marking_undo_redo_and_autosave(qtbot, panel, clinic, recording) -> None
     assert not panel.sidebar.warnings.isHidden()
 
     qtbot.keyClick(panel, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert len(_stored(clinic, recording)) == 6
+    assert len(_stored(clinic, recording, panel, qtbot)) == 6
     qtbot.keyClick(
         panel, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
     )
-    assert len(_stored(clinic, recording)) == 7
+    assert len(_stored(clinic, recording, panel, qtbot)) == 7
 
     panel.go_to(30)
     qtbot.keyClick(panel, Qt.Key.Key_Delete)
-    assert all(e.frame != 30 for e in _stored(clinic, recording))
-    panel.undo_stack.undo()
-    assert any(e.frame == 30 for e in _stored(clinic, recording))
+    assert all(e.frame != 30 for e in _stored(clinic, recording, panel, qtbot))
+    panel.undo()
+    assert any(e.frame == 30 for e in _stored(clinic, recording, panel, qtbot))
 
 
 def test_marks_survive_reopening(qtbot, panel, clinic, recording) -> None:
@@ -120,23 +128,22 @@ def test_moving_an_event_on_the_timeline(qtbot, panel, clinic, recording) -> Non
     panel.mark(Foot.LEFT, EventType.INITIAL_CONTACT)
     ev = panel.events[0]
     panel.timeline.event_moved.emit(ev, 23)
-    assert [e.frame for e in _stored(clinic, recording)] == [23]
+    assert [e.frame for e in _stored(clinic, recording, panel, qtbot)] == [23]
     assert panel.current == 23
-    panel.undo_stack.undo()
-    assert [e.frame for e in _stored(clinic, recording)] == [20]
+    panel.undo()
+    assert [e.frame for e in _stored(clinic, recording, panel, qtbot)] == [20]
 
 
 def test_automatic_proposals_never_overwrite_manual_marks(qtbot, panel, clinic, recording) -> None:
     panel.go_to(40)
     panel.mark(Foot.LEFT, EventType.INITIAL_CONTACT)
-    from app.records.recordings import merge_automatic
-
     proposals = [
         FootEvent(Foot.LEFT, EventType.INITIAL_CONTACT, 41, 0.0, EventSource.AUTOMATIC, 0.9),
         FootEvent(Foot.RIGHT, EventType.INITIAL_CONTACT, 55, 0.0, EventSource.AUTOMATIC, 0.3),
     ]
-    panel._edit(merge_automatic(panel.events, proposals), "auto")
-    stored = _stored(clinic, recording)
+    panel.session.merge_proposals(proposals)
+    panel._after_edit()
+    stored = _stored(clinic, recording, panel, qtbot)
     assert [(e.frame, e.source) for e in stored] == [
         (40, EventSource.MANUAL),
         (55, EventSource.AUTOMATIC),
@@ -144,7 +151,7 @@ def test_automatic_proposals_never_overwrite_manual_marks(qtbot, panel, clinic, 
     assert "low confidence" in panel.sidebar.auto_label.text()
     panel.go_to(55)
     qtbot.keyClick(panel, Qt.Key.Key_A)  # accept this one
-    assert all(e.source is EventSource.MANUAL for e in _stored(clinic, recording))
+    assert all(e.source is EventSource.MANUAL for e in _stored(clinic, recording, panel, qtbot))
 
 
 def test_vanished_video_keeps_marks_and_explains(qtbot, clinic, recording) -> None:
@@ -171,6 +178,7 @@ def test_overlays_are_saved_and_exported(qtbot, panel, clinic, recording, tmp_pa
     panel.go_to(3)
     _wait_frame(qtbot, panel, 3)
     panel._overlay_created({"kind": "vline", "points": [[80.0, 60.0]], "label": "hip"})
+    _settle(qtbot, panel)
     with clinic.db.session() as s:
         saved = overlays_of(s, recording)
     assert [(o.kind, o.frame) for o in saved] == [("vline", 3)]
@@ -201,6 +209,12 @@ def test_keypoints_set_direction_and_landing_measures(qtbot, panel, clinic, reco
         panel.mark(foot, EventType.INITIAL_CONTACT)
     assert not panel.sidebar.landing.table.isHidden()
     assert panel.sidebar.landing.table.item(2, 1).text() != "—"  # knee flexion measured
+    from ui.landing_view import LandingView
+
+    big = panel.enlarge_landing()  # the same measures in a window large enough to read
+    assert big is not None and big.width() >= 1000
+    assert big.findChild(LandingView).table.item(2, 1).text() != "—"
+    big.close()
     panel.skeleton_box.setChecked(True)
     assert panel.skeleton_box.isEnabled()
 
@@ -213,19 +227,23 @@ def test_two_workstations_marking_the_same_recording(qtbot, panel, clinic, recor
     assert other.open_recording(recording)
     panel.go_to(10)
     panel.mark(Foot.LEFT, EventType.INITIAL_CONTACT)
+    _settle(qtbot, panel)
     asked: list[str] = []
     other.ask_conflict = lambda message: asked.append(message) or "reload"  # type: ignore[method-assign]
     other.go_to(20)
     other.mark(Foot.RIGHT, EventType.INITIAL_CONTACT)
-    assert asked, "the second save must detect the first workstation's save"
-    assert [e.frame for e in _stored(clinic, recording)] == [10]  # nothing overwritten
+    qtbot.waitUntil(lambda: bool(asked), timeout=10000)  # the second save detects the first's
+    assert [e.frame for e in _stored(clinic, recording, panel, qtbot)] == [10]  # not overwritten
     assert [e.frame for e in other.events] == [10]  # reloaded the other workstation's marks
 
-    other.ask_conflict = lambda message: "overwrite"  # type: ignore[method-assign]
+    other.ask_conflict = lambda message: asked.append(message) or "overwrite"  # type: ignore[method-assign]
     panel.go_to(30)
     panel.mark(Foot.LEFT, EventType.INITIAL_CONTACT)  # first workstation saves again
+    _settle(qtbot, panel)
     other.go_to(40)
     other.mark(Foot.RIGHT, EventType.INITIAL_CONTACT)  # the clinician chose to keep theirs
+    qtbot.waitUntil(lambda: len(asked) == 2, timeout=10000)
+    _settle(qtbot, other)
     assert [e.frame for e in _stored(clinic, recording)] == [10, 40]
     other.shutdown()
 
@@ -236,7 +254,61 @@ def test_nudging_a_mark_by_one_frame(qtbot, panel, clinic, recording) -> None:
     qtbot.keyClick(panel, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClick(panel, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClick(panel, Qt.Key.Key_Left, Qt.KeyboardModifier.ControlModifier)
-    assert [e.frame for e in _stored(clinic, recording)] == [31]
+    assert [e.frame for e in _stored(clinic, recording, panel, qtbot)] == [31]
     assert panel.current == 31
-    panel.undo_stack.undo()
-    assert [e.frame for e in _stored(clinic, recording)] == [32]
+    panel.undo()
+    assert [e.frame for e in _stored(clinic, recording, panel, qtbot)] == [32]
+
+
+def _track(n: int):  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from app.analysis.keypoints import KeypointTrack
+
+    xy = np.full((n, 2, 5, 2), 50.0)
+    return KeypointTrack(np.arange(n) / 30.0, xy, np.ones((n, 2, 5)), {"direction": "right"})
+
+
+def test_the_skeleton_choice_is_remembered(qtbot, panel, clinic, recording) -> None:
+    panel.set_keypoints(_track(panel.frame_count))
+    assert not panel.skeleton_box.isChecked()  # off until the clinician turns it on
+    panel.skeleton_box.setChecked(True)
+    panel.close_recording()
+    assert panel.open_recording(recording)
+    panel.set_keypoints(_track(panel.frame_count))
+    assert panel.skeleton_box.isChecked()
+    panel.skeleton_box.setChecked(False)
+    panel.set_keypoints(_track(panel.frame_count))
+    assert not panel.skeleton_box.isChecked()
+
+
+def test_a_drawing_kept_on_all_frames_survives_reopening(qtbot, panel, clinic, recording) -> None:
+    panel.go_to(3)
+    panel.span_box.setChecked(True)
+    panel._overlay_created({"kind": "vline", "points": [[80.0, 60.0]], "label": "hip"})
+    panel.span_box.setChecked(False)
+    panel._overlay_created({"kind": "distance", "points": [[1.0, 1.0], [4.0, 5.0]], "label": ""})
+    _settle(qtbot, panel)
+    panel.close_recording()
+    assert panel.open_recording(recording)
+    assert [d.kind for d in panel.session.drawings_on(50)] == ["vline"]
+    assert sorted(d.kind for d in panel.session.drawings_on(3)) == ["distance", "vline"]
+    panel.undo()  # nothing to undo after reopening: history is per opening
+    assert len(panel.session.drawings) == 2
+
+
+def test_right_click_on_a_drawing_deletes_it_or_changes_its_frames(qtbot, panel) -> None:
+    panel.go_to(7)
+    panel._overlay_created({"kind": "vline", "points": [[80.0, 60.0]], "label": "hip"})
+    choices = dict(panel.drawing_choices(0))
+    assert list(choices) == ["Delete", "Show on all frames"]
+    choices["Show on all frames"]()
+    panel._after_edit()
+    assert panel.session.drawings_on(60) and "on all frames" in panel.undo_action.text()
+    panel.go_to(60)
+    dict(panel.drawing_choices(0))["Show on this frame only"]()
+    assert panel.session.drawings[0].frame == 60
+    dict(panel.drawing_choices(0))["Delete"]()
+    assert panel.session.drawings == []
+    panel.undo()
+    assert panel.session.drawings_on(60)

@@ -243,3 +243,23 @@ def test_no_frames_and_no_events_are_harmless(qtbot) -> None:  # type: ignore[no
     with qtbot.waitSignal(t.frame_requested, timeout=1000) as sig:
         qtbot.mouseClick(t, Qt.MouseButton.LeftButton, pos=QPoint(300, 60))
     assert sig.args == [0]
+
+
+def test_a_taller_timeline_has_taller_lanes_and_keys_zoom(qtbot) -> None:
+    t = EventTimeline()
+    qtbot.addWidget(t)
+    t.resize(WIDTH, 200)
+    t.set_frame_count(N)
+    t.set_events(EVENTS)
+    t.show()
+    qtbot.waitExposed(t)
+    assert t.height() == 200
+    lane = t._lane_rect(Foot.RIGHT)
+    assert lane.height() > 2 * LANE_H  # the lanes share the height the clinician gave them
+    assert t.event_at(QPointF(_x(40), lane.bottom() - 5)) == EVENTS[2]
+    t.set_current(50)
+    t.zoom_by(2.0)
+    v0, v1 = t.visible_range()
+    assert v1 - v0 == pytest.approx((N - 1) / 2) and v0 < 50 < v1
+    t.zoom_by(0.5)
+    assert t.visible_range() == (0.0, N - 1)

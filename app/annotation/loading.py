@@ -1,0 +1,133 @@
+"""Opening a recording for marking: its stored state, any unsaved journal, a ready session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.analysis.events import FootEvent
+from app.annotation.autosave import AutoSaver
+from app.annotation.journal import Journal, JournalEntry, classify
+from app.annotation.session import Drawing, MarkingSession
+
+if TYPE_CHECKING:
+    from app.db.database import Database
+
+
+@dataclass
+class LoadedRecording:
+    """What the database (and the journal, if any) holds for one recording."""
+
+    recording_id: int
+    uid: str
+    patient_id: int | None
+    title: str
+    path: Path
+    capture_fps: float | None
+    container_fps: float | None
+    frame_count: int
+    cm_per_px: float | None
+    revision: int
+    events: list[FootEvent]
+    drawings: list[Drawing]
+    journal: JournalEntry | None = None
+    verdict: str | None = None  # classify(): "replay", "events saved", "conflict"
+    session: MarkingSession = field(default_factory=MarkingSession)
+    recovered_edits: int = 0
+
+    @property
+    def fps_for_events(self) -> float:
+        return self.capture_fps or self.container_fps or 30.0
+
+
+def load_recording(
+    db: Database, data_root: Path, videos_root: Path, recording_id: int
+) -> LoadedRecording | None:
+    """Read one recording and its journal (None when the recording no longer exists)."""
+    from app.db.models import Patient, Recording, Visit
+    from app.records import recordings as rec_store
+
+    with db.session() as s:
+        rec = s.get(Recording, recording_id)
+        if rec is None:
+            return None
+        visit = s.get(Visit, rec.visit_id)
+        patient = s.get(Patient, visit.patient_id) if visit else None
+        path = rec_store.resolve_video(rec, videos_root)
+        fps = rec.capture_fps or rec.container_fps or 30.0
+        loaded = LoadedRecording(
+            recording_id=recording_id,
+            uid=rec.uid,
+            patient_id=patient.id if patient else None,
+            title=" · ".join(
+                [
+                    patient.full_name if patient else "",
+                    str(visit.visit_date) if visit else "",
+                    rec.original_name or path.name,
+                ]
+            ),
+            path=path,
+            capture_fps=rec.capture_fps,
+            container_fps=rec.container_fps,
+            frame_count=rec.frame_count or 0,
+            cm_per_px=rec.cm_per_px,
+            # Another workstation saving marks on this recording bumps this revision.
+            revision=rec_store.events_revision(s, recording_id),
+            events=rec_store.events_of(s, recording_id, fps),
+            drawings=[
+                Drawing.from_overlay(
+                    {
+                        "kind": o.kind,
+                        "points": o.points,
+                        "value": o.value,
+                        "label": o.label,
+                        "frame": o.frame,
+                    }
+                )
+                for o in rec_store.overlays_of(s, recording_id)
+            ],
+        )
+    entry = Journal(data_root).read(loaded.uid)
+    if entry is not None:
+        loaded.journal = entry
+        loaded.verdict = classify(entry, loaded.revision, loaded.events)
+    return loaded
+
+
+def start_session(
+    db: Database, data_root: Path, loaded: LoadedRecording, *, take_journal: bool
+) -> MarkingSession:
+    """The marking session of ``loaded``, saving through a new :class:`AutoSaver`.
+
+    With ``take_journal`` (the default choice unless another workstation saved in between and
+    the clinician chose theirs), the journal's unsaved edits are shown and saved again;
+    otherwise the journal is dropped.
+    """
+    journal = Journal(data_root)
+    saver = AutoSaver(db, journal, loaded.uid, loaded.recording_id, loaded.revision)
+    entry, events, drawings = loaded.journal, loaded.events, loaded.drawings
+    if entry is not None and not take_journal:
+        journal.remove(entry.recording_uid)
+    elif entry is not None:
+        parts = dict(entry.parts)
+        if loaded.verdict == "events saved":
+            parts.pop("events", None)
+        if loaded.verdict == "conflict":
+            saver.overwrite()  # the clinician chose these marks over the other workstation's
+        if parts:
+            saver.submit(parts, edits=max(1, entry.edits))
+            loaded.recovered_edits = max(1, entry.edits)
+            if "events" in parts and entry.events is not None:
+                events = entry.events
+            if "overlays" in parts:
+                drawings = [Drawing.from_overlay(o) for o in parts["overlays"]]
+            if "capture_fps" in parts:
+                loaded.capture_fps = float(parts["capture_fps"])
+            if "calibration" in parts:
+                loaded.cm_per_px = (parts["calibration"] or {}).get("cm_per_px")
+        else:
+            journal.remove(entry.recording_uid)
+    session = MarkingSession(events, drawings, frame_count=loaded.frame_count, saver=saver)
+    loaded.session = session
+    return session
