@@ -432,7 +432,11 @@ def _scan(container: av.container.InputContainer, p: Path) -> tuple[VideoInfo, F
         if announced - covered > max(3.0 / container_fps, 0.1):
             is_truncated = True
             announced_frames = max(announced_frames, round(announced * container_fps))
-    is_truncated = is_truncated or _iso_box_cut_off(p)
+    cut_off, fragmented = _iso_layout(p)
+    is_truncated = is_truncated or cut_off
+    if fragmented:
+        # Each fragment announces only itself: the length of the whole recording is unknown.
+        announced_frames = 0
     if is_truncated:
         warnings.append(
             f"The video is incomplete: {len(pts)} frames could be read"
@@ -477,34 +481,37 @@ def _scan(container: av.container.InputContainer, p: Path) -> tuple[VideoInfo, F
     return info, index
 
 
-def _iso_box_cut_off(p: Path) -> bool:
-    """True when an MP4/MOV file's last top-level box runs past the end of the file.
+def _iso_layout(p: Path) -> tuple[bool, bool]:
+    """``(cut off, fragmented)`` from the top-level boxes of an MP4/MOV file.
 
-    A fragmented MP4 that a camera is still writing (or that was cut off) opens and plays up
-    to its last complete fragment, so nothing else says it is short.
+    Cut off: the last box runs past the end of the file. A fragmented MP4 (``moof`` boxes)
+    that a camera is still writing, or that was cut off, opens and plays up to its last
+    complete fragment, so nothing else says it is short.
     """
     if not _looks_like_quicktime(p):
-        return False
+        return False, False
+    fragmented = False
     try:
         size = p.stat().st_size
         with p.open("rb") as fh:
             at = 0
             for _ in range(100_000):  # bounded: a hostile file cannot loop us
                 if at + 8 > size:
-                    return at != size
+                    return at != size, fragmented
                 fh.seek(at)
                 head = fh.read(16)
                 box = int.from_bytes(head[:4], "big")
+                fragmented = fragmented or head[4:8] == b"moof"
                 if box == 1 and len(head) >= 16:
                     box = int.from_bytes(head[8:16], "big")  # 64-bit "largesize"
                 elif box == 0:
-                    return False  # "extends to end of file" (an mdat being written)
+                    return False, fragmented  # "extends to end of file": nothing to judge
                 if box < 8:
-                    return False  # not a box structure we understand: judge nothing
+                    return False, fragmented  # not a box structure we understand
                 at += box
-            return False
     except OSError:
-        return False
+        pass
+    return False, fragmented
 
 
 def _announced_duration(
