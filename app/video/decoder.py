@@ -36,6 +36,26 @@ def frame_to_rgb(frame: av.VideoFrame, rotation: int) -> np.ndarray:
     return rgb
 
 
+def decode_frames(
+    container: av.container.InputContainer, stream: av.video.VideoStream, errors: list[str]
+) -> Iterator[av.VideoFrame]:
+    """Decoded frames of ``stream`` from the current position, passing over bad packets.
+
+    One packet the decoder rejects (a damaged or cut-off picture) must not end decoding: the
+    pictures still held for reordering would be lost with it. Its error goes to ``errors``
+    and the end of the file still drains the decoder (PyAV's final empty packet).
+    """
+    for packet in container.demux(stream):
+        try:
+            frames = packet.decode()
+        except av.error.DecoderNotFoundError:
+            raise
+        except (av.error.FFmpegError, ValueError) as exc:
+            errors.append(str(exc))
+            continue
+        yield from frames
+
+
 def _translate(exc: Exception, path: Path, frames: int = 0) -> VideoError:
     return CorruptVideo(path=path, detail=str(exc), frames_readable=frames)
 
@@ -67,8 +87,9 @@ class SequentialReader:
     def frames(self, max_frames: int) -> Iterator[tuple[int, int | None, np.ndarray]]:
         """Yield ``(index, pts, rgb)`` in decode order; frames the index lacks are skipped."""
         n = 0
+        errors: list[str] = []
         try:
-            for frame in self._container.decode(self._stream):
+            for frame in decode_frames(self._container, self._stream, errors):
                 if n >= max_frames:
                     break
                 idx = n
@@ -80,6 +101,8 @@ class SequentialReader:
                 n += 1
         except (av.error.FFmpegError, OSError, ValueError) as exc:
             self.error = _translate(exc, self.path, n)
+        if errors and self.error is None:
+            self.error = CorruptVideo(path=self.path, detail=errors[0], frames_readable=n)
 
     def close(self) -> None:
         self._container.close()
@@ -163,7 +186,7 @@ class SeekDecoder:
             seek_pts = int(keys[key]) if len(keys) else int(idx.pts[0])
             self._container.seek(seek_pts, stream=self._stream, backward=True)
             gated = False
-        self._iter = iter(self._container.decode(self._stream))
+        self._iter = decode_frames(self._container, self._stream, [])
         self._next = -1
         return gated
 
@@ -216,7 +239,7 @@ class SeekDecoder:
             raise _translate(exc, self.path) from exc
         out: dict[int, np.ndarray] = {}
         try:
-            for i, frame in enumerate(self._container.decode(self._stream)):
+            for i, frame in enumerate(decode_frames(self._container, self._stream, [])):
                 if i >= lo:
                     out[i] = frame_to_rgb(frame, self.rotation)
                 if i >= n:

@@ -61,8 +61,8 @@ HIGH_SPEED_FPS = 100.0
 # Bound on packets read while indexing: ~2.3 h at 240 fps. Keeps a hostile file from hanging us.
 MAX_PACKETS = 2_000_000
 # A file modified this recently that looks cut off is watched this long to see if it grows.
-RECENT_WRITE_S = 10.0
-GROWTH_WAIT_S = 0.5
+RECENT_WRITE_S = 5.0
+GROWTH_WAIT_S = 0.3
 
 _CAPTURE_KEYS = ("com.android.capture.fps", "com.apple.quicktime.capture.fps")
 _APPLE_SLOMO_KEY = "com.apple.quicktime.full-frame-rate-playback-intent"
@@ -340,7 +340,7 @@ def _scan(container: av.container.InputContainer, p: Path) -> tuple[VideoInfo, F
     key_pos: list[int] = []
     last_pos = 0
     prev_ts: int | None = None
-    missing_ts = backwards_jumps = 0
+    missing_ts = backwards_jumps = corrupt_tail = 0
     read_error = ""
     try:
         for n, packet in enumerate(container.demux(stream)):
@@ -366,12 +366,20 @@ def _scan(container: av.container.InputContainer, p: Path) -> tuple[VideoInfo, F
                     backwards_jumps += 1
                 prev_ts = int(packet.dts)
             pts_list.append(int(ts))
+            corrupt_tail = corrupt_tail + 1 if packet.is_corrupt else 0
             if packet.is_keyframe:
                 key_list.append(int(ts))
                 key_pos.append(last_pos)
     except (av.error.FFmpegError, OSError) as exc:
         # Damaged tail: keep what was read before it.
         read_error = str(exc)
+    if corrupt_tail and corrupt_tail < len(pts_list):
+        # The last pictures run past the end of a cut-off file: they cannot be decoded.
+        cut = set(pts_list[-corrupt_tail:])
+        del pts_list[-corrupt_tail:]
+        kept = [(k, q) for k, q in zip(key_list, key_pos, strict=True) if k not in cut]
+        key_list, key_pos = [k for k, _ in kept], [q for _, q in kept]
+        read_error = read_error or "last packet cut off"
 
     if not pts_list:
         raise CorruptVideo(
