@@ -5,8 +5,16 @@ frame is identified by its pts (frame-exact by construction), and seeking lands 
 we then decode forward from until the wanted pts. ``CAP_PROP_POS_FRAMES`` seeking converts the
 index to a time with the nominal fps, so it lands on the wrong frame in variable-frame-rate
 video (measured: 88 of 240 seeks wrong on a 120-frame VFR H.264 clip; PyAV 0 of 240). On
-constant-rate clips both were exact, and ``benchmarks/stepping.py`` measures both for speed. Neither class here is thread-safe: each thread
-owns its own instance (or guards it with a lock).
+constant-rate clips both were exact, and ``benchmarks/stepping.py`` measures both for speed.
+
+MPEG-TS/M2TS and MPEG-PS have no seek index: a timestamp seek bisects the file and lands on
+the keyframe after the target (or anywhere, once the 33-bit clock has wrapped). Those are
+seeked by the byte position of the keyframe packet recorded while indexing, and pictures
+before the keyframe picture are passed over. Every seek that misses steps back a keyframe,
+and the last resort starts again from the first byte, so frame 0 is always reachable.
+
+Neither class here is thread-safe: each thread owns its own instance (or guards it with a
+lock).
 """
 
 from __future__ import annotations

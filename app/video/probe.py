@@ -71,7 +71,7 @@ _APPLE_SLOMO_KEY = "com.apple.quicktime.full-frame-rate-playback-intent"
 # they are seeked by the byte position of a keyframe packet instead.
 BYTE_SEEK_FORMATS = frozenset({"mpegts", "mpegtsraw", "mpeg", "mpegvideo"})
 # Packets decoded while indexing to find the first picture that decodes on its own.
-FIRST_PICTURE_PACKETS = 600
+FIRST_PICTURE_PACKETS = 300
 
 STILL_PICTURE_MESSAGE = (
     "This is a still picture, not a video (for example a photo whose name ends in .mp4). "
