@@ -145,3 +145,34 @@ def test_import_camcorder_file(clips: dict[str, Path], data_home: Path) -> None:
     assert result.note is None
     with video.open(result.path) as server:
         assert read_stamp(server.get(0, timeout=30)) == 0
+
+
+def _remux_to_ts(src: Path, dst: Path, options: dict[str, str]) -> Path:
+    """Copy the H.264 stream unchanged into a transport stream, as a camcorder stores it."""
+    with av.open(str(src)) as inp, av.open(str(dst), "w", format="mpegts", options=options) as out:
+        stream_in = inp.streams.video[0]
+        stream_out = out.add_stream_from_template(stream_in)
+        for packet in inp.demux(stream_in):
+            if packet.dts is None:
+                continue  # the demuxer's end-of-stream marker
+            packet.stream = stream_out
+            out.mux(packet)
+    return dst
+
+
+@pytest.mark.data
+@pytest.mark.parametrize(
+    ("name", "options"), [("run.ts", {}), ("run.m2ts", {"mpegts_m2ts_mode": "1"})]
+)
+def test_real_phone_clip_in_transport_stream_equals_mp4(
+    shared_data: Path, tmp_path: Path, name: str, options: dict[str, str]
+) -> None:
+    """The sample phone recording, same bitstream in TS/M2TS: every frame identical to MP4."""
+    src = shared_data / "treadmill_run_side_30fps.mp4"
+    ts = _remux_to_ts(src, tmp_path / name, options)
+    with video.open(src, build_cache=False) as ref, video.open(ts, build_cache=False) as cold:
+        assert cold.frame_count == ref.frame_count == 360
+        assert cold.info.container_fps == pytest.approx(30.0)
+        assert cold.time_s(359) == pytest.approx(359 / 30, abs=1e-3)
+        for i in (359, 0, 200, 1, 90, 89, 300, 0):
+            assert np.array_equal(cold.get(i, timeout=60), ref.get(i, timeout=60)), i
