@@ -4,6 +4,11 @@ Kinds: cut short at random points, random bytes flipped, wrong extensions, zero 
 headers claiming huge pictures (MP4 ``tkhd`` and ``avc1`` sizes, AVI ``avih``/``strf`` sizes,
 JPEG ``SOF0`` sizes inside MJPEG frames). Everything is derived from a seed, so a failure can be
 reproduced from the file name alone.
+
+Odd but valid inputs sit beside them: camcorder files (H.264 in MPEG-TS and AVCHD .m2ts with
+clocks far from zero or across the 2^33 wrap, MPEG-2 in .mpg and .ts: they must import and
+step exactly), photos renamed as videos (``still-picture``: refused as pictures) and a
+fragmented MP4 cut off while being written (``cut-fragmented``: imported, with a note).
 """
 
 from __future__ import annotations
@@ -12,9 +17,12 @@ import random
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
-from app.video.synthetic import write_clip
+import cv2
+
+from app.video.synthetic import stamp_frame, write_clip
 
 # (file name, codec) of the valid clips everything else is derived from: tiny and quick.
 BASES = (("base.mp4", "libx264"), ("base.avi", "mjpeg"), ("base.mkv", "mjpeg"))
@@ -27,6 +35,22 @@ class Case:
     kind: str
 
 
+# Camcorder clocks: 10 h from zero, and 0.2 s before the 33-bit 90 kHz clock wraps.
+_TEN_HOURS = [10 * 3600 * 30 + i for i in range(FRAMES)]
+_WRAP = [2**33 // 3000 - 6 + i for i in range(FRAMES)]
+_COPYTS = {"mpegts_copyts": "1"}
+# (file name, write_clip arguments) of valid camcorder-style clips.
+CAMCORDER = (
+    ("camcorder.ts", {"pts": _TEN_HOURS, "container_options": _COPYTS}),
+    (
+        "camcorder.m2ts",
+        {"pts": _WRAP, "audio": "ac3", "container_options": {**_COPYTS, "mpegts_m2ts_mode": "1"}},
+    ),
+    ("camcorder-mpeg2.mpg", {"codec": "mpeg2video", "audio": "mp2"}),
+    ("camcorder-mpeg2.ts", {"codec": "mpeg2video", "pts": _WRAP, "container_options": _COPYTS}),
+)
+
+
 def make_bases(folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     out = {}
@@ -35,6 +59,38 @@ def make_bases(folder: Path) -> dict[str, Path]:
             folder / name, n_frames=FRAMES, width=W, height=H, fps=30, codec=codec, gop=6
         )
     return out
+
+
+def make_camcorder(folder: Path) -> dict[str, Path]:
+    """Valid camcorder-style clips (see :data:`CAMCORDER`), ``FRAMES`` stamped frames each."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for name, kw in CAMCORDER:
+        kw = dict(kw)
+        if "pts" in kw:
+            kw["time_base"] = Fraction(1, 30)
+        out[name] = write_clip(folder / name, n_frames=FRAMES, width=W, height=H, gop=6, **kw)
+    return out
+
+
+def _picture(ext: str) -> bytes:
+    ok, buf = cv2.imencode(ext, stamp_frame(1, W, H))
+    assert ok
+    return buf.tobytes()
+
+
+def _cut_fragmented(folder: Path) -> bytes:
+    """A 90-frame fragmented MP4 cut at 55 %, as a camera leaves it while still writing."""
+    p = write_clip(
+        folder / "fragmented.mp4",
+        n_frames=90,
+        width=W,
+        height=H,
+        gop=15,
+        container_options={"movflags": "frag_keyframe+empty_moov+default_base_moof"},
+    )
+    data = p.read_bytes()
+    return data[: int(len(data) * 0.55)]
 
 
 def _patch_all(data: bytearray, tag: bytes, offset: int, fmt: str, value: int) -> int:
@@ -121,6 +177,14 @@ def corpus(folder: Path, count: int, *, seed: int = 2026) -> list[Case]:
     add("huge-sof-16000.mkv", bytes(b), "huge-dimensions")
     add("header-only.mp4", mp4[:64], "truncated")
     add("header-only.avi", avi[:256], "truncated")
+    for name, path in make_camcorder(folder / "camcorder").items():
+        add(name, path.read_bytes(), "camcorder")
+    add("photo-png.mp4", _picture(".png"), "still-picture")
+    add("photo-jpeg.mp4", _picture(".jpg"), "still-picture")
+    add("photo-jpeg.mts", _picture(".jpg"), "still-picture")
+    add("growing-fragmented.mp4", _cut_fragmented(folder / "bases"), "cut-fragmented")
+    m2ts = (folder / "camcorder.m2ts").read_bytes()
+    add("cut-camcorder.m2ts", m2ts[: len(m2ts) // 2 // 192 * 192 + 100], "truncated")
     names = list(raw)
     k = 0
     while len(cases) < count:

@@ -15,7 +15,10 @@ if TYPE_CHECKING:
     from app.clinic import Clinic
 
 VIDEO_FILTER = (
-    "Videos (*.mp4 *.MP4 *.mov *.MOV *.avi *.AVI *.mkv *.MKV *.m4v *.webm);;All files (*)"
+    "Videos (*.mp4 *.MP4 *.mov *.MOV *.avi *.AVI *.mkv *.MKV *.m4v *.webm "
+    # Camcorders: AVCHD (.mts/.m2ts), HDV/broadcast transport streams, MPEG-2 program streams.
+    "*.mts *.MTS *.m2ts *.M2TS *.ts *.TS *.mpg *.MPG *.mpeg *.vob *.VOB *.mod *.MOD);;"
+    "All files (*)"
 )
 
 
@@ -64,6 +67,9 @@ def start_import(
 
     def done(payload) -> None:  # type: ignore[no-untyped-def]
         rid, info = payload
+        if info.incomplete_note:
+            # Imported, but short: say how much and why before anyone marks a partial run.
+            QMessageBox.warning(parent, "Only part of the video was imported", info.incomplete_note)
         if info.capture_fps_guess is None:
             fps = ask_capture_fps(parent, source.name, info.container_fps)
             if fps is not None:

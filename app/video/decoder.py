@@ -5,13 +5,20 @@ frame is identified by its pts (frame-exact by construction), and seeking lands 
 we then decode forward from until the wanted pts. ``CAP_PROP_POS_FRAMES`` seeking converts the
 index to a time with the nominal fps, so it lands on the wrong frame in variable-frame-rate
 video (measured: 88 of 240 seeks wrong on a 120-frame VFR H.264 clip; PyAV 0 of 240). On
-constant-rate clips both were exact, and ``benchmarks/stepping.py`` measures both for speed. Neither class here is thread-safe: each thread
-owns its own instance (or guards it with a lock).
+constant-rate clips both were exact, and ``benchmarks/stepping.py`` measures both for speed.
+
+MPEG-TS/M2TS and MPEG-PS have no seek index: a timestamp seek bisects the file and lands on
+the keyframe after the target (or anywhere, once the 33-bit clock has wrapped). Those are
+seeked by the byte position of the keyframe packet recorded while indexing, and pictures
+before the keyframe picture are passed over. Every seek that misses steps back a keyframe,
+and the last resort starts again from the first byte, so frame 0 is always reachable.
+
+Neither class here is thread-safe: each thread owns its own instance (or guards it with a
+lock).
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,6 +44,26 @@ def frame_to_rgb(frame: av.VideoFrame, rotation: int) -> np.ndarray:
     return rgb
 
 
+def decode_frames(
+    container: av.container.InputContainer, stream: av.video.VideoStream, errors: list[str]
+) -> Iterator[av.VideoFrame]:
+    """Decoded frames of ``stream`` from the current position, passing over bad packets.
+
+    One packet the decoder rejects (a damaged or cut-off picture) must not end decoding: the
+    pictures still held for reordering would be lost with it. Its error goes to ``errors``
+    and the end of the file still drains the decoder (PyAV's final empty packet).
+    """
+    for packet in container.demux(stream):
+        try:
+            frames = packet.decode()
+        except av.error.DecoderNotFoundError:
+            raise
+        except (av.error.FFmpegError, ValueError) as exc:
+            errors.append(str(exc))
+            continue
+        yield from frames
+
+
 def _translate(exc: Exception, path: Path, frames: int = 0) -> VideoError:
     return CorruptVideo(path=path, detail=str(exc), frames_readable=frames)
 
@@ -48,25 +75,42 @@ class SequentialReader:
     A damaged tail ends the iteration early (``error`` then holds the cause) instead of raising.
     """
 
-    def __init__(self, path: str | Path, rotation: int) -> None:
+    def __init__(self, path: str | Path, rotation: int, index: FrameIndex | None = None) -> None:
         self.path = Path(path)
         self.rotation = rotation
         self.error: VideoError | None = None
+        # With real timestamps a frame is placed by its pts, not by counting: a decoder that
+        # drops a frame (an open GOP at a transport-stream start, a damaged packet) must not
+        # shift every later picture onto the wrong index.
+        self._pts_to_index = (
+            {int(p): i for i, p in enumerate(index.pts)}
+            if index is not None and not index.synthetic
+            else None
+        )
         self._container = open_container(self.path)
         self._stream = video_stream(self._container, self.path)
         # Frame + slice threads: best throughput for a front-to-back pass.
         self._stream.thread_type = "AUTO"
 
     def frames(self, max_frames: int) -> Iterator[tuple[int, int | None, np.ndarray]]:
+        """Yield ``(index, pts, rgb)`` in decode order; frames the index lacks are skipped."""
         n = 0
+        errors: list[str] = []
         try:
-            for frame in self._container.decode(self._stream):
+            for frame in decode_frames(self._container, self._stream, errors):
                 if n >= max_frames:
                     break
-                yield n, frame.pts, frame_to_rgb(frame, self.rotation)
+                idx = n
+                if self._pts_to_index is not None:
+                    idx = self._pts_to_index.get(frame.pts if frame.pts is not None else -1, -1)
+                    if idx < 0:
+                        continue
+                yield idx, frame.pts, frame_to_rgb(frame, self.rotation)
                 n += 1
         except (av.error.FFmpegError, OSError, ValueError) as exc:
             self.error = _translate(exc, self.path, n)
+        if errors and self.error is None:
+            self.error = CorruptVideo(path=self.path, detail=errors[0], frames_readable=n)
 
     def close(self) -> None:
         self._container.close()
@@ -113,33 +157,70 @@ class SeekDecoder:
         target = int(self.index.pts[n])
         keys = self.index.keyframe_pts
         k = int(np.searchsorted(keys, target, side="right")) - 1
-        for attempt in range(4):
-            seek_pts = int(keys[max(0, k - attempt)]) if len(keys) else int(self.index.pts[0])
+        # Keyframe flags may lie (open GOP) and timestamp seeks may land after the target:
+        # step back a keyframe at a time, and finally start again from the very beginning.
+        starts = [max(0, k - attempt) for attempt in range(3) if k - attempt >= 0] or [0]
+        for start in (*dict.fromkeys(starts), None):
             try:
-                self._container.seek(seek_pts, stream=self._stream, backward=True)
+                gated = self._seek(None if start is None else start)
             except av.error.FFmpegError as exc:
                 raise _translate(exc, self.path) from exc
-            self._iter = iter(self._container.decode(self._stream))
-            self._next = -1
-            got = self._read_forward(n, lo)
+            got = self._read_forward(n, lo, gated=gated)
             if n in got:
                 return got
-            if attempt >= 1:
-                # Keyframe flags may lie (open GOP): fall back to the very start of the file.
-                keys = self.index.pts[:1]
-                k = 0
         raise CorruptVideo(
             f"Frame {n + 1} of this video cannot be decoded: the file is damaged there.",
             path=self.path,
             frames_readable=n,
         )
 
-    def _read_forward(self, n: int, lo: int) -> dict[int, np.ndarray]:
+    def _seek(self, key: int | None) -> bool:
+        """Position the decoder at keyframe number ``key`` (``None``: the stream start).
+
+        Returns True when frames before the first keyframe picture must be passed over (a
+        byte seek can land on leftovers of the previous GOP, which would show wrong pictures).
+        """
+        idx = self.index
+        if key is None:
+            self._rewind()
+            gated = False
+        elif idx.byte_seek and idx.keyframe_pos is not None and key < len(idx.keyframe_pos):
+            self._container.seek(
+                int(idx.keyframe_pos[key]), stream=self._stream, unsupported_byte_offset=True
+            )
+            gated = True
+        else:
+            keys = idx.keyframe_pts
+            seek_pts = int(keys[key]) if len(keys) else int(idx.pts[0])
+            self._container.seek(seek_pts, stream=self._stream, backward=True)
+            gated = False
+        self._iter = decode_frames(self._container, self._stream, [])
+        self._next = -1
+        return gated
+
+    def _rewind(self) -> None:
+        """Back to the first packet, whatever the timestamps (offset, wrapped, no index)."""
+        if self.index.byte_seek:
+            self._container.seek(0, stream=self._stream, unsupported_byte_offset=True)
+            return
+        # Reopening is the one rewind every container honours (a timestamp seek to the
+        # first pts can land on a later keyframe).
+        self._iter = None
+        self._container.close()
+        self._container = open_container(self.path)
+        self._stream = video_stream(self._container, self.path)
+        self._stream.thread_type = "SLICE"
+
+    def _read_forward(self, n: int, lo: int, *, gated: bool = False) -> dict[int, np.ndarray]:
         out: dict[int, np.ndarray] = {}
         assert self._iter is not None
         try:
             for _ in range(MAX_FRAMES_PER_SEEK):
                 frame = next(self._iter)
+                if gated:
+                    if not frame.key_frame:
+                        continue  # before the keyframe picture: may reference a lost GOP
+                    gated = False
                 idx = self._pts_to_index.get(frame.pts if frame.pts is not None else -1, -1)
                 if idx < 0:
                     continue  # a frame the index does not know (e.g. before an edit list start)
@@ -159,11 +240,14 @@ class SeekDecoder:
     def _decode_by_count(self, n: int, keep_from: int | None) -> dict[int, np.ndarray]:
         """No usable timestamps: count frames from the start (slow but exact)."""
         lo = n if keep_from is None else min(keep_from, n)
-        with contextlib.suppress(av.error.FFmpegError):
-            self._container.seek(0, stream=self._stream, backward=True)
+        self._iter, self._next = None, -1
+        try:
+            self._rewind()
+        except av.error.FFmpegError as exc:
+            raise _translate(exc, self.path) from exc
         out: dict[int, np.ndarray] = {}
         try:
-            for i, frame in enumerate(self._container.decode(self._stream)):
+            for i, frame in enumerate(decode_frames(self._container, self._stream, [])):
                 if i >= lo:
                     out[i] = frame_to_rgb(frame, self.rotation)
                 if i >= n:

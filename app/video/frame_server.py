@@ -500,21 +500,21 @@ class FrameServer:
 
     def _build_loop(self) -> None:
         reader: SequentialReader | None = None
-        seen: list[int | None] = []
+        seen: list[int] = []  # indices decoded by the full pass
         # JPEG encoding runs on a second thread so decode and encode overlap (2 cores: the
         # full pass takes ~half the time). At most a few frames wait, which bounds memory.
         encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="video-encode")
         pending: deque[Future[bool]] = deque()
         try:
-            reader = SequentialReader(self.path, self.info.rotation)
+            reader = SequentialReader(self.path, self.info.rotation, self._index)
             total = self.frame_count
-            for n, pts, rgb in reader.frames(max_frames=total + 1):
+            for n, _pts, rgb in reader.frames(max_frames=total + 1):
                 # Bounded wait: a pause can never stall the pass for good.
                 self._builder_may_run.wait(timeout=2.0)
                 if self._cancel_build.is_set():
                     self.build_state = "cancelled"
                     return
-                seen.append(pts)
+                seen.append(n)
                 pending.append(encoder.submit(self._store.put, n, rgb))
                 if n % 8 == 0:  # newly stored frames may be prefetchable now
                     with self._lock:
@@ -546,11 +546,13 @@ class FrameServer:
             if self._progress_cb is not None and self.build_state == "complete":
                 self._progress_cb(1.0)
 
-    def _reconcile(self, seen: list[int | None], error: VideoError | None) -> None:
-        """The full pass is the truth: shrink the index if fewer frames decoded."""
-        if len(seen) >= self.frame_count or not seen:
+    def _reconcile(self, seen: list[int], error: VideoError | None) -> None:
+        """The full pass is the truth: shrink the index if the decodable frames end early."""
+        if not seen:
             return
-        readable = len(seen)
+        readable = max(seen) + 1
+        if readable >= self.frame_count:
+            return
         self.warnings.append(
             f"The video is incomplete: {readable} of {self.frame_count} frames could be decoded."
         )

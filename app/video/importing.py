@@ -41,6 +41,12 @@ class ImportedVideo:
     sha256: str
     info: VideoInfo
 
+    @property
+    def note(self) -> str | None:
+        """What the clinician must be told about a successful import: only part of the file
+        could be read (cut off or still being written), with frames and seconds read."""
+        return self.info.incomplete_note
+
 
 def free_space_bytes(folder: Path) -> int:
     """Free bytes on the drive holding ``folder`` (separate function so tests can fake it)."""

@@ -85,12 +85,17 @@ def write_clip(
     options: dict[str, str] | None = None,
     bframes: bool = True,
     container_options: dict[str, str] | None = None,
+    format: str | None = None,  # noqa: A002 - PyAV's name for the muxer
+    audio: str | None = None,
 ) -> Path:
     """Write a stamped clip with PyAV and return its path.
 
     ``pts`` (with ``time_base``) sets explicit presentation timestamps, which makes a
     variable-frame-rate clip. ``rotation`` writes display-matrix rotation metadata the way
     phones do. ``container_metadata`` adds global tags (e.g. ``com.android.capture.fps``).
+    ``bframes`` writes two B-frames between references (H.264, MPEG-2). ``format`` names the
+    muxer when the suffix does not (``"vob"`` for an MPEG-2 program stream); ``audio`` adds
+    a quiet tone in that codec (``"mp2"``, ``"ac3"``, ``"aac"``), timed like the video.
     """
     path = Path(path)
     fmt_pix = pix_fmt or ("yuvj420p" if codec == "mjpeg" else "yuv420p")
@@ -99,7 +104,7 @@ def write_clip(
         # Arbitrary keys (as Android writes them) need the 'mdta' metadata box.
         flags = container_options.get("movflags", "")
         container_options["movflags"] = (flags + "+use_metadata_tags").lstrip("+")
-    with av.open(str(path), mode="w", container_options=container_options) as out:
+    with av.open(str(path), mode="w", format=format, container_options=container_options) as out:
         if container_metadata:
             out.metadata.update(container_metadata)
         stream = out.add_stream(codec, rate=fps)
@@ -114,9 +119,16 @@ def write_clip(
                 # Phones write long GOPs without periodic scene-cut keyframes.
                 opts.setdefault("x264-params", f"keyint={gop}:min-keyint={gop}:scenecut=0")
                 if bframes:
-                    opts.setdefault("bframes", "2")
+                    # "bf" (max_b_frames) is the option libx264 honours over its preset
+                    # (ultrafast alone writes none); an unknown key would be ignored silently.
+                    opts.setdefault("bf", "2")
             else:
                 opts.setdefault("x265-params", f"keyint={gop}:min-keyint={gop}:log-level=error")
+        if codec in ("mpeg2video", "mpeg1video"):
+            # Camcorder/DVD style: short GOPs with B-frames (decode order differs from display).
+            stream.codec_context.gop_size = gop
+            if bframes:
+                opts.setdefault("bf", "2")
         if codec == "mjpeg":
             stream.codec_context.qmin = 2
             stream.codec_context.qmax = 4
@@ -128,6 +140,7 @@ def write_clip(
             stream.time_base = time_base
         if rotation is not None:
             stream.set_display_rotation(rotation)
+        sound = _Tone(out, audio, pts, time_base or Fraction(1, int(fps))) if audio else None
         for i in range(n_frames):
             frame = av.VideoFrame.from_ndarray(stamp_frame(i, width, height), format="rgb24")
             frame = frame.reformat(format=fmt_pix)
@@ -136,6 +149,52 @@ def write_clip(
                 frame.time_base = time_base or stream.time_base
             for packet in stream.encode(frame):
                 out.mux(packet)
+            if sound is not None:
+                sound.until((i + 1) / float(fps))
         for packet in stream.encode(None):
             out.mux(packet)
+        if sound is not None:
+            sound.finish()
     return path
+
+
+class _Tone:
+    """A quiet 440 Hz tone muxed beside the video (camcorder files always carry sound)."""
+
+    RATE = 48000
+
+    def __init__(
+        self, out: av.container.OutputContainer, codec: str, pts: Sequence[int] | None, tb: Fraction
+    ) -> None:
+        self.out = out
+        self.stream = out.add_stream(codec, rate=self.RATE)
+        self.stream.layout = "stereo"
+        # Same start as the video (an offset camcorder clock applies to both streams).
+        self.start = round(float(int(pts[0]) * tb) * self.RATE) if pts is not None else 0
+        self.sent = 0
+
+    def until(self, seconds: float) -> None:
+        size = self.stream.codec_context.frame_size or 1024
+        while self.sent + size <= seconds * self.RATE:
+            t = (np.arange(self.sent, self.sent + size) / self.RATE).astype(np.float32)
+            tone = (0.05 * np.sin(2 * np.pi * 440.0 * t)).astype(np.float32)
+            fmt = self.stream.codec_context.format.name
+            if fmt == "s16":
+                data = np.repeat((tone * 32767).astype(np.int16)[None, :], 2, axis=0)
+                frame = av.AudioFrame.from_ndarray(
+                    data.T.reshape(1, -1), format="s16", layout="stereo"
+                )
+            else:  # planar float (ac3, aac)
+                frame = av.AudioFrame.from_ndarray(
+                    np.vstack([tone, tone]), format="fltp", layout="stereo"
+                )
+            frame.sample_rate = self.RATE
+            frame.pts = self.start + self.sent
+            frame.time_base = Fraction(1, self.RATE)
+            for packet in self.stream.encode(frame):
+                self.out.mux(packet)
+            self.sent += size
+
+    def finish(self) -> None:
+        for packet in self.stream.encode(None):
+            self.out.mux(packet)

@@ -37,6 +37,9 @@ def test_corpus_covers_every_kind(cases: list) -> None:
         "huge-dimensions",
         "truncated",
         "bytes-flipped",
+        "camcorder",
+        "still-picture",
+        "cut-fragmented",
     }
 
 

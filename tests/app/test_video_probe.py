@@ -33,6 +33,18 @@ def test_h264_long_gop(tmp_path: Path) -> None:
     np.testing.assert_allclose(index.pts_s, np.arange(40) / 30, atol=1e-4)
 
 
+def test_h264_clips_really_have_b_frames(tmp_path: Path) -> None:
+    """Stepping tests rely on decode order differing from display order."""
+    p = write_clip(tmp_path / "b.mp4", n_frames=20, gop=10)
+    with av.open(str(p)) as c:
+        packets = [k for k in c.demux(c.streams.video[0]) if k.size]
+    assert sum(k.pts != k.dts for k in packets) > 5
+    assert [k.pts for k in packets] != sorted(k.pts for k in packets)
+    with video.open(p, build_cache=False) as server:
+        for i in (19, 0, 10, 9, 1):
+            assert read_stamp(server.get(i, timeout=30)) == i
+
+
 @pytest.mark.parametrize("ext", ["avi", "mkv"])
 def test_mjpeg_containers(tmp_path: Path, ext: str) -> None:
     info = video.probe(write_clip(tmp_path / f"m.{ext}", n_frames=12, codec="mjpeg"))
