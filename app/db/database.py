@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import sqlite3
@@ -155,6 +156,14 @@ def _recover_after_disk_errors(engine: Engine) -> None:
     def _on_error(context) -> None:  # type: ignore[no-untyped-def]
         if errors.kind_of(context.original_exception) in (errors.DISK_FULL, errors.DISK_ERROR):
             context.is_disconnect = True
+            # Finalise the failed statement and end the transaction now: a closed SQLite
+            # connection with a live statement stays open as a "zombie" and keeps its write
+            # lock until garbage collection, and every other writer would then see "locked".
+            with contextlib.suppress(Exception):
+                if context.cursor is not None:
+                    context.cursor.close()
+            with contextlib.suppress(Exception):
+                context.connection.connection.dbapi_connection.rollback()
 
 
 class Database:
