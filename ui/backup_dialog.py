@@ -310,9 +310,7 @@ def _ask_restore(message: str) -> bool:
 
 def _ask_retry(message: str) -> bool:
     """The start-up question when another program holds the database (tests answer it)."""
-    box = QMessageBox(
-        QMessageBox.Icon.Warning, f"{APP_NAME}: the database is in use", message
-    )
+    box = QMessageBox(QMessageBox.Icon.Warning, f"{APP_NAME}: the database is in use", message)
     again = box.addButton("Try again", QMessageBox.ButtonRole.AcceptRole)
     box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
     box.exec()

@@ -359,17 +359,18 @@ def _probe_sqlite(path: Path, where: str) -> None:
         )
 
 
-def open_database(url: str, *, migrate: bool = True, lock_wait_s: float = LOCK_WAIT_S) -> Database:
+def open_database(url: str, *, migrate: bool = True, lock_wait_s: float | None = None) -> Database:
     """Open (and create or migrate) the database at ``url``.
 
     An SQLite file is first identified read-only, so a damaged, foreign or too-new file is
     refused without being touched. Raises :class:`DatabaseCorrupt` for a damaged file (only
     then may a backup be offered), :class:`DatabaseForeign` for another program's database,
     :class:`DatabaseTooNew` for a newer Stride Clinic's, and :class:`DatabaseLocked` when
-    another program still holds the file after ``lock_wait_s`` seconds of retrying; in every
-    case nothing is modified.
+    another program still holds the file after ``lock_wait_s`` seconds (default
+    :data:`LOCK_WAIT_S`) of retrying; in every case nothing is modified.
     """
-    deadline = time.monotonic() + max(0.0, lock_wait_s)
+    wait = LOCK_WAIT_S if lock_wait_s is None else lock_wait_s
+    deadline = time.monotonic() + max(0.0, wait)
     while True:
         try:
             return _open_once(url, migrate=migrate)
