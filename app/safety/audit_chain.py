@@ -191,6 +191,14 @@ def _chain_from(conn: Connection, key: bytes, first_id: int, previous: str) -> t
     return last
 
 
+def _needs_sealing(conn: Connection) -> bool:
+    if read_head(_db_file(conn)) is not None:
+        return False
+    if conn.execute(select(_T.c.id).where(_T.c.chain_hash.is_not(None)).limit(1)).first():
+        return False
+    return conn.execute(select(_T.c.id).limit(1)).first() is not None
+
+
 def seal_legacy(conn: Connection) -> tuple[int, tuple[int, str] | None]:
     """Chain entries written before the chain existed (once): (how many, the new head).
 
@@ -301,14 +309,20 @@ def check_at_start(db: Database) -> ChainReport:
     """Seal legacy entries once (if any), then verify. Never raises for a database problem."""
     sealed = 0
     try:
-        with db.engine.begin() as conn:
-            if db.is_sqlite:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")  # decide and seal under the write lock
-            sealed, head = seal_legacy(conn)
-        if head is not None:
-            write_head(_db_file_of(db), *head)
-    except Exception as exc:  # locked or read-only: seal on a later start, still verify now
-        log.warning("the audit trail could not be sealed now (%s)", type(exc).__name__)
+        with db.engine.connect() as conn:  # read-only first: a held write lock costs no wait
+            needed = _needs_sealing(conn)
+    except Exception:
+        needed = False
+    if needed:
+        try:
+            with db.engine.begin() as conn:
+                if db.is_sqlite:
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")  # decide and seal under the lock
+                sealed, head = seal_legacy(conn)
+            if head is not None:
+                write_head(db.sqlite_path, *head)
+        except Exception as exc:  # locked or read-only: seal on a later start, verify now
+            log.warning("the audit trail could not be sealed now (%s)", type(exc).__name__)
     try:
         report = verify(db)
     except Exception as exc:
@@ -320,7 +334,3 @@ def check_at_start(db: Database) -> ChainReport:
             report.problem,
         )  # fmt: skip
     return report
-
-
-def _db_file_of(db: Database) -> Path | None:
-    return db.sqlite_path

@@ -94,7 +94,7 @@ def _failure(exc: BaseException, doing: str, where: Path) -> BackupError:
 
 
 # Room kept free beyond the copy itself, so a backup never fills the disk the database needs.
-SPACE_MARGIN_BYTES = 16 * 1024 * 1024
+SPACE_MARGIN_BYTES = 2 * 1024 * 1024
 
 
 def _check_space(folder: Path, needed: int, doing: str) -> None:
@@ -197,7 +197,10 @@ def parse_name(path: Path) -> tuple[dt.datetime, str] | None:
     m = _NAME.match(path.name)
     if not m:
         return None
-    return dt.datetime.strptime(m.group(1), "%Y%m%dT%H%M%S"), m.group(3)
+    # ".N" marks the N-th backup within one second: it is newer than the one before it (and
+    # must sort so, or rotation would delete the backup just made as an "older" duplicate).
+    created = dt.datetime.strptime(m.group(1), "%Y%m%dT%H%M%S")
+    return created + dt.timedelta(microseconds=int(m.group(2) or 0)), m.group(3)
 
 
 def _target(backups_dir: Path, now: dt.datetime, kind: str) -> Path:
@@ -292,6 +295,7 @@ def rotate(
     keep_daily: int = 7,
     keep_weekly: int = 4,
     now: dt.datetime | None = None,
+    keep_path: Path | None = None,
 ) -> list[Path]:
     """Delete old backups; keep the newest of each of the last ``keep_daily`` days that have one
     and of each of the last ``keep_weekly`` ISO weeks, plus recent before-restore copies.
@@ -320,6 +324,8 @@ def rotate(
             keep.add(path)
     if entries:
         keep.add(entries[0][2])  # never remove the newest backup
+    if keep_path is not None:
+        keep.add(Path(keep_path))  # nor the one just made
     removed = []
     for _c, _n, path, _k in entries:
         if path not in keep:
@@ -346,7 +352,12 @@ def backup_now(clinic: Clinic, *, kind: str = "manual") -> BackupInfo:
     """Back up the open clinic's database now (File ▸ Back up now), then rotate."""
     info = backup_database(_require_sqlite(clinic), clinic.folder.backups, kind=kind)
     policy = BackupPolicy.from_extra(clinic.settings.extra)
-    rotate(clinic.folder.backups, keep_daily=policy.keep_daily, keep_weekly=policy.keep_weekly)
+    rotate(
+        clinic.folder.backups,
+        keep_daily=policy.keep_daily,
+        keep_weekly=policy.keep_weekly,
+        keep_path=info.path,
+    )
     return info
 
 
@@ -366,6 +377,7 @@ def auto_backup(clinic: Clinic, *, now: dt.datetime | None = None) -> BackupInfo
         keep_daily=policy.keep_daily,
         keep_weekly=policy.keep_weekly,
         now=now,
+        keep_path=info.path,
     )
     return info
 

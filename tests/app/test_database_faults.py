@@ -417,3 +417,20 @@ def test_a_really_full_disk_backup_restore_and_recovery(
         assert s.scalar(select(func.count(Patient.id))) == 41
     assert bk.backup_now(clinic).ok
     clinic.close()
+
+
+def test_two_backups_in_one_second_keep_the_newest_and_report_only_real_files() -> None:
+    """Rotation once sorted "...T120000.1Z" (the second backup of a second) before
+    "...T120000Z" and deleted the backup just made, while "Back up now" reported it."""
+    clinic = open_clinic()
+    _add(clinic.db, "Ana Ruiz")
+    first = bk.backup_now(clinic)
+    _add(clinic.db, "Ben Ode")
+    infos = []
+    for _ in range(3):
+        infos.append(bk.backup_now(clinic))
+        assert infos[-1].path.is_file()  # what "Back up now" reports exists
+    newest = bk.list_backups(clinic.folder.backups)[0]
+    assert newest.path == infos[-1].path and newest.report.patients == 2
+    assert first.created <= infos[0].created
+    clinic.close()
