@@ -157,3 +157,34 @@ def test_a_missing_key_file_is_reported_not_resealed(folder: DataFolder) -> None
     audit_chain._keys.clear()  # a new process would not have it in memory either
     report, _ = _reopen(folder)
     assert not report.intact
+
+
+def test_two_workstations_on_a_server_keep_one_unbroken_chain() -> None:
+    """PostgreSQL: entries from two workstations at once are chained in id order (the append
+    takes an advisory lock before inserting), so the trail verifies as one chain."""
+    import threading
+
+    from tests.pg import PostgresServer, unavailable_reason
+
+    if unavailable_reason() is not None:
+        pytest.skip(f"PostgreSQL unavailable: {unavailable_reason()}")
+    with PostgresServer() as server:
+        url = server.create_database()
+        dbs = [open_database(url), open_database(url)]
+
+        def work(db) -> None:  # type: ignore[no-untyped-def]
+            for i in range(25):
+                audit.log_action(db, "print", i, detail="home program PDF")
+
+        threads = [threading.Thread(target=work, args=(db,)) for db in dbs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        report = audit.verify(dbs[0])
+        assert report.intact and report.entries == 50
+        with dbs[1].engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM audit_log WHERE id = 20")
+        assert audit.verify(dbs[1]).good_until == 19
+        for db in dbs:
+            db.dispose()
