@@ -385,7 +385,6 @@ def _open_once(url: str, *, migrate: bool) -> Database:
     # hide_parameters: SQL errors and logs never carry patient data (names, notes).
     _protect_logs()
     path = _sqlite_file(url)
-    where = str(path) if path is not None else url
     if path is not None:
         where = str(path)
         _probe_sqlite(path, where)
@@ -396,8 +395,9 @@ def _open_once(url: str, *, migrate: bool) -> Database:
         _configure_sqlite(engine)
     _recover_after_disk_errors(engine)
     db = Database(engine)
-    if not db.is_sqlite:
+    if path is None:  # a server (never shown with its password) or an in-memory database
         where = engine.url.render_as_string(hide_password=True)
+    if not db.is_sqlite:
         try:
             check_connection(engine)
         except sa_exc.SQLAlchemyError as exc:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, select, text, update
+from sqlalchemy import Connection, select, text
 
 from app.db.models import AuditEntry
 
@@ -47,8 +47,12 @@ GENESIS = "0" * 64
 KEY_SUFFIX = ".audit-key"
 HEAD_SUFFIX = ".audit-head"
 _T = AuditEntry.__table__
-_COLS = (_T.c.id, _T.c.at, _T.c.clinician_id, _T.c.action, _T.c.patient_id, _T.c.detail,
-         _T.c.workstation, _T.c.chain_hash)  # fmt: skip
+_FIELDS = ("id", "at", "clinician_id", "action", "patient_id", "detail", "workstation")
+# Raw driver values (text(), no type processing): the hash covers exactly what is stored (the
+# time as SQLite's text), and reading 100,000 entries stays well under a second.
+_ROWS = text(
+    f"SELECT {', '.join(_FIELDS)}, chain_hash FROM audit_log WHERE id >= :first ORDER BY id"
+)
 _PG_LOCK = 53717  # serialises audit appends across workstations (ids in chain order)
 _keys: dict[str, bytes | None] = {}
 
@@ -147,6 +151,15 @@ def forget_head(db_path: Path) -> None:
 # --- hashing -------------------------------------------------------------------------------
 
 
+def _as_time(value: object) -> dt.datetime | None:
+    if isinstance(value, dt.datetime) or value is None:
+        return value
+    try:
+        return dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
 def _text(value: object) -> str:
     if value is None:
         return ""
@@ -156,8 +169,15 @@ def _text(value: object) -> str:
 
 
 def entry_hash(key: bytes, previous: str, row: object) -> str:
-    """The chain hash of ``row`` (an audit_log row) after an entry whose hash is ``previous``."""
-    fields = [getattr(row, c.name) for c in _COLS if c.name != "chain_hash"]
+    """The chain hash of ``row`` after an entry whose hash is ``previous``.
+
+    ``row`` has the audit_log fields as attributes or as its first seven items, in the order
+    of :data:`_FIELDS`, as the driver returns them.
+    """
+    if hasattr(row, "action"):
+        fields = [getattr(row, f) for f in _FIELDS]
+    else:
+        fields = list(row)[: len(_FIELDS)]  # type: ignore[call-overload]
     message = (previous + "\x1e" + "\x1f".join(_text(v) for v in fields)).encode(
         "utf-8", "surrogatepass"
     )
@@ -182,12 +202,14 @@ def _previous_hash(conn: Connection, before_id: int) -> str | None:
 def _chain_from(conn: Connection, key: bytes, first_id: int, previous: str) -> tuple[int, str]:
     """Hash every entry from ``first_id`` on, in id order; returns the last (id, hash)."""
     last = (first_id - 1, previous)
-    rows = conn.execute(select(*_COLS).where(_T.c.id >= first_id).order_by(_T.c.id)).all()
-    for row in rows:
+    updates = []
+    for row in conn.execute(_ROWS, {"first": first_id}).all():
         digest = entry_hash(key, previous, row)
-        conn.execute(update(_T).where(_T.c.id == row.id).values(chain_hash=digest))
+        updates.append({"row_id": row[0], "digest": digest})
         previous = digest
-        last = (row.id, digest)
+        last = (int(row[0]), digest)
+    if updates:
+        conn.execute(text("UPDATE audit_log SET chain_hash = :digest WHERE id = :row_id"), updates)
     return last
 
 
@@ -291,16 +313,15 @@ def verify(db: Database) -> ChainReport:
             )
         key = _key(db_path, create=False) or b""
         previous, last_id, last_at, n = GENESIS, 0, None, 0
-        for row in conn.execute(select(*_COLS).order_by(_T.c.id)):
-            if row.chain_hash is None or not hmac.compare_digest(
-                row.chain_hash, entry_hash(key, previous, row)
-            ):
-                return ChainReport(n, False, last_id, last_at)
-            previous, last_id, last_at, n = row.chain_hash, row.id, row.at, n + 1
+        for row in conn.execute(_ROWS, {"first": 0}):
+            stored = row[-1]
+            if stored is None or not hmac.compare_digest(stored, entry_hash(key, previous, row)):
+                return ChainReport(n, False, last_id, _as_time(last_at))
+            previous, last_id, last_at, n = stored, row[0], row[1], n + 1
         head = read_head(db_path)
         if head is not None and head[0] > last_id:
             return ChainReport(
-                n, False, last_id, last_at, problem="The newest entries are missing."
+                n, False, last_id, _as_time(last_at), problem="The newest entries are missing."
             )
         return ChainReport(n, True)
 
