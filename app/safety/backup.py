@@ -20,6 +20,7 @@ import re
 import shutil
 import sqlite3
 import stat
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,28 @@ def _failure(exc: BaseException, doing: str, where: Path) -> BackupError:
     return BackupError(
         f"The {doing} could not be made ({detail[:200]}). Nothing has been changed.", kind
     )
+
+
+# How long a backup waits for another program that holds the database.
+BACKUP_LOCK_WAIT_S = 5.0
+_LOCKED_MESSAGE = (
+    "The backup could not be made just now: another program or a second copy of Stride Clinic "
+    "is holding the database. Close it and try again. Nothing has been changed."
+)
+
+
+class _StillLocked(Exception):
+    pass
+
+
+def _give_up_when_locked(seconds: float):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+
+    def progress(status: int, _remaining: int, _total: int) -> None:
+        if status in (5, 6) and time.monotonic() > deadline:  # SQLITE_BUSY, SQLITE_LOCKED
+            raise _StillLocked()
+
+    return progress
 
 
 # Room kept free beyond the copy itself, so a backup never fills the disk the database needs.
@@ -231,11 +254,13 @@ def backup_database(
     now = now or _utcnow()
     tmp = backups_dir / f".{uuid.uuid4().hex}.backup-tmp"
     try:
-        src = sqlite3.connect(db_path, timeout=10.0)
+        src = sqlite3.connect(db_path, timeout=1.0)  # the progress hook bounds the wait
         try:
             dst = sqlite3.connect(tmp)
             try:
-                src.backup(dst)  # one step: a consistent snapshot, WAL content included
+                # One step: a consistent snapshot, WAL content included. Python retries a busy
+                # source for ever; the progress hook gives up after BACKUP_LOCK_WAIT_S.
+                src.backup(dst, progress=_give_up_when_locked(BACKUP_LOCK_WAIT_S))
                 dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
                 check = dst.execute("PRAGMA quick_check").fetchone()[0]
             finally:
@@ -253,6 +278,8 @@ def backup_database(
         final = _target(backups_dir, now, kind)
         os.replace(tmp, final)
         _fsync_dir(backups_dir)
+    except _StillLocked as exc:
+        raise BackupError(_LOCKED_MESSAGE, errors.LOCKED) from exc
     except (sqlite3.Error, OSError) as exc:
         # By the error code: a full disk or a lock is not a damaged database.
         raise _failure(exc, "backup", backups_dir) from exc

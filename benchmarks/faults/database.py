@@ -338,7 +338,8 @@ def full_disk_backup(work: Path, seed: int) -> dict[str, object]:
     from app.safety.integrity import inspect_file
 
     res = {"method": "", "backup_attempts": 0, "false_successes": 0, "plain_failures": 0,
-           "raw_oserrors": 0, "said_may_be_damaged": 0, "said_disk_full": 0,
+           "raw_oserrors": 0, "raw_database_errors": 0, "said_may_be_damaged": 0,
+           "said_disk_full": 0,
            "restore_attempts": 0, "restore_changed_something": 0,
            "saves_failed_while_full": 0, "saves_working_after_space_freed": 0,
            "backups_working_after_space_freed": 0}  # fmt: skip
@@ -403,6 +404,9 @@ def full_disk_backup(work: Path, seed: int) -> dict[str, object]:
                         expected += 1
                     except DatabaseError:
                         res["saves_failed_while_full"] += 1
+                    except Exception:  # a raw driver error: no plain message for the clinician
+                        res["saves_failed_while_full"] += 1
+                        res["raw_database_errors"] = int(res.get("raw_database_errors", 0)) + 1
                 finally:
                     undo()
                 try:
@@ -410,7 +414,7 @@ def full_disk_backup(work: Path, seed: int) -> dict[str, object]:
                         create_patient(s, PatientData(full_name=f"After {leave} {with_check}"))
                     expected += 1
                     res["saves_working_after_space_freed"] += 1
-                except DatabaseError:
+                except Exception:  # still failing although space is back
                     pass
                 try:
                     info = bk.backup_now(clinic)

@@ -434,3 +434,26 @@ def test_two_backups_in_one_second_keep_the_newest_and_report_only_real_files() 
     assert newest.path == infos[-1].path and newest.report.patients == 2
     assert first.created <= infos[0].created
     clinic.close()
+
+
+def test_back_up_now_while_another_program_holds_the_database_gives_up_plainly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Python's backup API retries a busy source for ever: the window froze for good."""
+    monkeypatch.setattr(bk, "BACKUP_LOCK_WAIT_S", 0.5)
+    clinic = open_clinic()
+    _add(clinic.db, "Ana Ruiz")
+    clinic.db.dispose()
+    holder = _hold_exclusive(clinic.folder.database)
+    holder.execute("UPDATE patient SET notes = notes")
+    t = time.monotonic()
+    try:
+        with pytest.raises(bk.BackupError) as err:
+            bk.backup_now(clinic)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert time.monotonic() - t < 15
+    assert err.value.kind == errors.LOCKED and "another program" in err.value.message
+    assert bk.list_backups(clinic.folder.backups) == []
+    clinic.close()
