@@ -68,7 +68,9 @@ class DatabaseUnavailable(DatabaseError, sa_exc.OperationalError):
             self, original.statement, original.params, original.orig, hide_parameters=True
         )
         self.kind = kind
-        self.message = errors.plain_message(kind)
+        statement = (original.statement or "").lstrip().upper()
+        reading = statement.startswith(("SELECT", "WITH", "PRAGMA"))
+        self.message = errors.plain_message(kind, doing="read" if reading else "saved")
 
     def __str__(self) -> str:
         return self.message

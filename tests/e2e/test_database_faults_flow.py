@@ -105,5 +105,5 @@ def test_an_unreadable_record_gives_a_message_not_an_empty_traceback(
     finally:
         holder.rollback()
         holder.close()
-    assert told and "another program" in told[0]
+    assert told and "another program" in told[0] and "could not be read" in told[0]
     assert main_window.isVisible()
