@@ -69,8 +69,13 @@ class DatabaseUnavailable(DatabaseError, sa_exc.OperationalError):
         )
         self.kind = kind
         statement = (original.statement or "").lstrip().upper()
-        reading = statement.startswith(("SELECT", "WITH", "PRAGMA"))
-        self.message = errors.plain_message(kind, doing="read" if reading else "saved")
+        if not statement:  # the connection itself could not be set up
+            doing = "read or saved"
+        elif statement.startswith(("SELECT", "WITH", "PRAGMA")):
+            doing = "read"
+        else:
+            doing = "saved"
+        self.message = errors.plain_message(kind, doing=doing)
 
     def __str__(self) -> str:
         return self.message
