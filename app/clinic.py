@@ -5,10 +5,10 @@ Both the GUI and the command line start here, so they share every start-up check
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.db.database import Database, open_database, sqlite_url
+from app.db.database import Database, DatabaseMissing, _sqlite_file, open_database, sqlite_url
 from app.paths import DataFolder, data_folder
 from app.settings import Settings, SettingsError
 
@@ -19,6 +19,10 @@ class Clinic:
     settings: Settings
     db: Database
     demo: bool = False
+    # Start-up findings the window must show (a failed start-up backup, a changed audit
+    # trail...): they do not stop the program, but they must not stay in a log file.
+    warnings: list[str] = field(default_factory=list)
+    audit_report: object = None  # app.safety.audit_chain.ChainReport of the start-up check
 
     @property
     def settings_warnings(self) -> list[str]:
@@ -56,10 +60,58 @@ def open_clinic(*, demo: bool = False, folder: DataFolder | None = None) -> Clin
         if (settings.database_url and not demo)
         else sqlite_url(folder.database)
     )
+    _refuse_lost_database(url, folder, settings)
     db = open_database(url)
     clinic = Clinic(folder=folder, settings=settings, db=db, demo=demo)
+    _check_audit_trail(clinic)
     if demo:
         from app.demo import ensure_demo_data
 
         ensure_demo_data(clinic)
     return clinic
+
+
+def _refuse_lost_database(url: str, folder: DataFolder, settings: Settings) -> None:
+    """An empty or missing database where a clinic worked before is a lost database.
+
+    Opening it would silently start an empty clinic next to the old videos (whose folders a
+    new record could then adopt); instead the clinician is told, and offered the newest
+    backup. A genuinely new data folder (no videos, stills, programs or backups) starts empty.
+    """
+    from app.safety.integrity import database_is_empty, earlier_clinic_signs
+
+    path = _sqlite_file(url)
+    if path is None or not database_is_empty(path):
+        return
+    videos_dir = settings.videos_dir
+    videos = Path(videos_dir) if isinstance(videos_dir, str) and videos_dir else None
+    signs = earlier_clinic_signs(folder.root, videos)
+    if not signs:
+        return
+    state = "is missing" if not path.exists() else "is empty (0 bytes)"
+    raise DatabaseMissing(
+        f"The clinic database {path} {state}, but this data folder holds the work of an "
+        f"earlier clinic ({'; '.join(signs)}). The database has been lost or damaged. Nothing "
+        "has been changed and no empty clinic was started over it. Restore the newest backup "
+        "if there is one (it holds the patients and visits; the videos stay where they are), "
+        "or contact support."
+    )
+
+
+def _check_audit_trail(clinic: Clinic) -> None:
+    """Seal a pre-chain trail once, verify the chain; findings are warnings, never a block."""
+    from app.safety.audit_chain import check_at_start
+
+    report = check_at_start(clinic.db)
+    clinic.audit_report = report
+    if report.sealed_now:
+        clinic.warnings.append(
+            f"The audit trail's {report.sealed_now} earlier entries were sealed now (this "
+            "version protects each entry with a chained hash); changes made to them before "
+            "today cannot be detected."
+        )
+    if not report.intact:
+        clinic.warnings.append(
+            report.describe() + " Tell the clinic's administrator; Tools ▸ Audit trail shows "
+            "the entries."
+        )

@@ -54,6 +54,11 @@ def run_gui(*, demo: bool = False) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     app = make_application()
     from ui.backup_dialog import add_safety_menu, open_clinic_with_recovery
+    from ui.db_errors import install_excepthook
+
+    # A database error that escapes a slot (locked, read-only, full disk) becomes a plain
+    # message; the program keeps running.
+    install_excepthook()
     from ui.sign_in import SignInCancelled, maybe_sign_in
 
     # Opens the clinic; if the database is damaged, offers the newest backup (kept safe first).

@@ -55,6 +55,10 @@ class AuditDialog(QDialog):
         self.export_button = QPushButton("Export CSV…")
         self.export_button.clicked.connect(self.export)
         self.status = QLabel()
+        # Whether the trail is as Stride Clinic wrote it (hash chain, app.safety.audit_chain).
+        self.chain = QLabel()
+        self.chain.setWordWrap(True)
+        self.chain_report: audit.ChainReport | None = None
         top = QHBoxLayout()
         top.addWidget(QLabel("Patient"))
         top.addWidget(self.patient)
@@ -69,10 +73,31 @@ class AuditDialog(QDialog):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.chain)
         layout.addLayout(top)
         layout.addWidget(self.table)
         layout.addWidget(self.status)
+        self.check_chain()
         self.reload()
+
+    def check_chain(self) -> None:
+        """Verify the whole trail's hash chain and say whether it is intact."""
+        try:
+            report = audit.verify(self.clinic.db)
+        except Exception as exc:  # a locked database: the entries may still be readable
+            self.chain.setText(
+                f"The audit trail could not be checked just now ({type(exc).__name__})."
+            )
+            return
+        self.chain_report = report
+        self.chain.setObjectName("muted" if report.intact else "error")
+        self.chain.setText(
+            report.describe()
+            if report.intact
+            else report.describe() + " Entries up to that one are as they were written."
+        )
+        self.chain.style().unpolish(self.chain)
+        self.chain.style().polish(self.chain)
 
     def _patient_filter(self) -> int | None:
         text = self.patient.text().strip()

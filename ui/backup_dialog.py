@@ -20,18 +20,21 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
     QMenu,
     QMessageBox,
+    QPushButton,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from app import APP_NAME
-from app.db.database import DatabaseCorrupt, DatabaseError
+from app.db.database import DatabaseCorrupt, DatabaseError, DatabaseLocked
 from app.paths import DataFolderError, data_folder
 from app.safety import backup as bk
 
@@ -141,14 +144,58 @@ def _after_restore(window: QWidget) -> None:
 
 
 def auto_backup_quietly(clinic: Clinic, parent: QWidget | None = None) -> bk.BackupInfo | None:
-    """The start-up and timer backup: never interrupts the clinician unless it fails."""
+    """The start-up and timer backup: never interrupts the clinician, but a failure is shown.
+
+    With a window, the failure goes into its safety banner; before the window exists (at
+    start-up) it is kept in ``clinic.warnings``, which the banner shows once it is built.
+    """
     try:
         return bk.auto_backup(clinic)
     except bk.BackupError as exc:
-        log.warning("automatic backup failed")  # no paths or data: the message goes on screen
-        if isinstance(parent, QMainWindow):
-            parent.statusBar().showMessage(exc.message, 15000)
+        log.warning("automatic backup failed (%s)", exc.kind or "unknown cause")
+        text = "The automatic backup was not made. " + exc.message
+        banner = getattr(getattr(parent, "safety", None), "banner", None)
+        if isinstance(banner, SafetyBanner):
+            banner.show_message(text)
+        else:
+            clinic.warnings.append(text)
         return None
+
+
+class SafetyBanner(QToolBar):
+    """A strip above the window's content for what must not go unnoticed (a failed backup, a
+    changed audit trail). It stays until dismissed; it never blocks work."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Warnings", parent)
+        self.setObjectName("safetyBanner")
+        self.setMovable(False)
+        self.setFloatable(False)
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(8, 4, 8, 4)
+        self.label = QLabel()
+        self.label.setObjectName("error")
+        self.label.setWordWrap(True)
+        self.dismiss = QPushButton("Dismiss")
+        self.dismiss.clicked.connect(self.clear)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.dismiss)
+        self.addWidget(box)
+        self.messages: list[str] = []
+        self.hide()
+
+    def show_message(self, text: str) -> None:
+        if text in self.messages:
+            return
+        self.messages.append(text)
+        self.label.setText("\n".join(self.messages))
+        self.show()
+
+    def clear(self) -> None:
+        self.messages.clear()
+        self.label.clear()
+        self.hide()
 
 
 class SafetyControls(QObject):
@@ -164,6 +211,8 @@ class SafetyControls(QObject):
         self.backup_timer.timeout.connect(lambda: auto_backup_quietly(clinic, window))
         self.backup_timer.start()
         self.idle_lock = None
+        self.banner = SafetyBanner(window)
+        window.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.banner)
 
 
 def _menu(window: QMainWindow, title: str) -> QMenu:
@@ -241,6 +290,9 @@ def add_safety_menu(window: QMainWindow, clinic: Clinic | None = None) -> Safety
     if clinic.db.clinician_id is not None:
         controls.idle_lock = IdleLock(window, clinic)
     window.safety = controls  # type: ignore[attr-defined]
+    for text in clinic.warnings:  # start-up findings (backup failed, audit trail changed...)
+        controls.banner.show_message(text)
+    clinic.warnings.clear()
     return controls
 
 
@@ -254,6 +306,15 @@ def _ask_restore(message: str) -> bool:
     box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
     box.exec()
     return box.clickedButton() is restore
+
+
+def _ask_retry(message: str) -> bool:
+    """The start-up question when another program holds the database (tests answer it)."""
+    box = QMessageBox(QMessageBox.Icon.Warning, f"{APP_NAME}: the database is in use", message)
+    again = box.addButton("Try again", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
+    box.exec()
+    return box.clickedButton() is again
 
 
 def _explain(title: str, message: str) -> None:
@@ -270,6 +331,25 @@ def open_clinic_with_recovery(*, demo: bool = False) -> Clinic | None:
     """
     from app.clinic import open_clinic
 
+    while True:
+        try:
+            clinic = _open_or_recover(open_clinic, demo)
+        except DatabaseLocked as exc:
+            # Held by another program: not damage. No restore is offered, nothing is changed;
+            # the clinician closes the other program and tries again (or quits).
+            if _ask_retry(exc.message):
+                continue
+            print(f"stride-clinic: {exc.message}", file=sys.stderr)
+            return None
+        break
+    if clinic is None:
+        return None
+    auto_backup_quietly(clinic)
+    return clinic
+
+
+def _open_or_recover(open_clinic, demo: bool) -> Clinic | None:  # type: ignore[no-untyped-def]
+    """One attempt: open, or (for a damaged database only) offer the newest backup."""
     try:
         clinic = open_clinic(demo=demo)
     except DatabaseCorrupt as exc:
@@ -282,6 +362,8 @@ def open_clinic_with_recovery(*, demo: bool = False) -> Clinic | None:
         try:
             info = bk.restore_latest_backup(folder)
             clinic = open_clinic(demo=demo)
+        except DatabaseLocked:
+            raise
         except (bk.BackupError, DatabaseError) as err:
             _explain(f"{APP_NAME} cannot start", err.message)
             return None
@@ -289,10 +371,12 @@ def open_clinic_with_recovery(*, demo: bool = False) -> Clinic | None:
             None,
             "Backup restored",
             f"The backup of {info.describe()} was restored. Work entered after it must be "
-            "entered again. The damaged database was kept in the backups folder.",
+            "entered again. Whatever was left of the damaged database was kept in the backups "
+            "folder.",
         )
+    except DatabaseLocked:
+        raise
     except (DataFolderError, DatabaseError) as exc:
         _explain(f"{APP_NAME} cannot start", exc.message)
         return None
-    auto_backup_quietly(clinic)
     return clinic

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from app.records.patients import PatientData
 from app.records.validation import SEXES, ValidationError
 from app.records.visits import VisitData
+from ui.db_errors import database_message
 
 
 def _text(value: object) -> str:
@@ -83,6 +84,14 @@ class _Form(QDialog):
                 self.validate()
         except ValidationError as exc:
             self.show_error(exc.field, exc.message)
+            return
+        except Exception as exc:
+            # A locked, read-only or full database: say so here and keep what was typed, so
+            # the clinician can press Save again once the cause is gone.
+            message = database_message(exc)
+            if message is None:
+                raise
+            self.show_error("", message)
             return
         self.accept()
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import APP_NAME, __version__
+from app.db.database import DatabaseError
 from app.safety.audit import log_view
 from ui.lazy_tab import LazyTab
 from ui.patient_actions import PatientActions
@@ -426,7 +427,12 @@ class MainWindow(QMainWindow):
 
     def _on_patient_selected(self, patient_id: int | None) -> None:
         if patient_id is not None:
-            log_view(self.clinic.db, patient_id)  # audit trail: who opened which record
+            try:
+                log_view(self.clinic.db, patient_id)  # audit trail: who opened which record
+            except DatabaseError as exc:  # locked/read-only: still show the record, say why
+                self.statusBar().showMessage(
+                    f"This view could not be noted in the audit trail. {exc.message}", 15000
+                )
         self._history_stale = True
         if self.tabs.currentWidget() is self._history_tab:
             QTimer.singleShot(0, self._refresh_history_if_visible)

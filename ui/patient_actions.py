@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QMessageBox, QWidget
 from sqlalchemy import select
 
+from app.db.database import DatabaseError
 from app.db.models import Patient, Recording, Visit
 from app.records import measurements
 from app.records import patients as patient_records
@@ -15,6 +16,7 @@ from app.records import visits as visit_records
 from app.records.patients import PatientData
 from app.records.validation import ValidationError
 from app.records.visits import VisitData
+from ui.db_errors import show_database_error
 from ui.dialogs import PatientDialog, VisitDialog
 from ui.patient_view import PatientSummary, RecordingSummary, VisitSummary
 
@@ -42,6 +44,14 @@ class PatientActions:
             return patient_records.list_patients(s)
 
     def summary(self, patient_id: int) -> PatientSummary | None:
+        """The patient's record for the view; None (after a plain message) if it cannot be read."""
+        try:
+            return self._summary(patient_id)
+        except DatabaseError as exc:
+            show_database_error(self.parent, exc, "The record could not be read")
+            return None
+
+    def _summary(self, patient_id: int) -> PatientSummary | None:
         with self.clinic.db.session() as s:
             p = s.get(Patient, patient_id)
             if p is None:

@@ -4,8 +4,22 @@ from app.db.database import (
     Database,
     DatabaseCorrupt,
     DatabaseError,
+    DatabaseForeign,
+    DatabaseLocked,
+    DatabaseMissing,
     DatabaseTooNew,
+    DatabaseUnavailable,
     open_database,
 )
 
-__all__ = ["Database", "DatabaseCorrupt", "DatabaseError", "DatabaseTooNew", "open_database"]
+__all__ = [
+    "Database",
+    "DatabaseCorrupt",
+    "DatabaseError",
+    "DatabaseForeign",
+    "DatabaseLocked",
+    "DatabaseMissing",
+    "DatabaseTooNew",
+    "DatabaseUnavailable",
+    "open_database",
+]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import event, insert, inspect, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from app.db.models import (
@@ -35,6 +35,10 @@ from app.db.models import (
     Recording,
     Visit,
 )
+from app.safety import audit_chain
+from app.safety.audit_chain import ChainReport as ChainReport  # re-exported for the UI
+from app.safety.audit_chain import check_at_start as check_at_start
+from app.safety.audit_chain import verify as verify
 
 if TYPE_CHECKING:
     from app.db.database import Database
@@ -101,7 +105,27 @@ def record(
     """
     values = _values(session, action, patient_id, clinician_id, detail)
     # Core insert: safe to call from inside a flush (the automatic hook) and outside one.
-    session.connection().execute(insert(AuditEntry.__table__), [values])
+    _append(session, [values])
+
+
+def _append(session: Session, rows: list[dict[str, object]]) -> None:
+    """Insert and hash-chain entries (app.safety.audit_chain); the head is kept after commit."""
+    head = audit_chain.append(session.connection(), rows)
+    if head is not None:
+        session.info["audit_head"] = head
+
+
+def _after_commit(session: Session) -> None:
+    head = session.info.pop("audit_head", None)
+    if head is not None:
+        bind = session.get_bind()
+        url = bind.engine.url if bind is not None else None
+        if url is not None and url.get_backend_name() == "sqlite" and url.database:
+            audit_chain.write_head(Path(url.database), *head)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop("audit_head", None)  # a rolled-back entry never becomes the head
 
 
 # Views repeat as the clinician clicks around; one entry per patient per this many seconds.
@@ -231,7 +255,7 @@ def _after_flush(session: Session, _ctx: object) -> None:
     if not entries:
         return
     rows = [_values(session, a, pid, None, d) for (a, pid, d) in entries]
-    session.connection().execute(insert(AuditEntry.__table__), rows)
+    _append(session, rows)
 
 
 def install(db: Database) -> None:
@@ -241,6 +265,8 @@ def install(db: Database) -> None:
         return
     event.listen(factory, "before_flush", _before_flush)
     event.listen(factory, "after_flush", _after_flush)
+    event.listen(factory, "after_commit", _after_commit)
+    event.listen(factory, "after_rollback", _after_rollback)
     factory._stride_audit = True  # type: ignore[attr-defined]
 
 

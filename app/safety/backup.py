@@ -20,12 +20,14 @@ import re
 import shutil
 import sqlite3
 import stat
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.safety.integrity import FileReport, inspect_file
+from app.db import errors
+from app.safety.integrity import FileReport, database_is_empty, inspect_file
 
 if TYPE_CHECKING:
     from app.clinic import Clinic
@@ -40,11 +42,104 @@ KEEP_BEFORE_RESTORE_DAYS = 30
 
 
 class BackupError(Exception):
-    """A backup or restore could not be done. ``message`` is for the clinician."""
+    """A backup or restore could not be done. ``message`` is for the clinician.
 
-    def __init__(self, message: str) -> None:
+    ``kind`` is an :mod:`app.db.errors` kind when the cause is known (a full disk, a lock...):
+    only a ``corrupt`` source justifies calling the database damaged.
+    """
+
+    def __init__(self, message: str, kind: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.kind = kind
+
+
+def _failure(exc: BaseException, doing: str, where: Path) -> BackupError:
+    """The plain reason a backup or restore step failed, chosen by error code / errno."""
+    kind = errors.kind_of(exc)
+    if kind == errors.DISK_FULL:
+        return BackupError(
+            f"The {doing} failed because the disk is full ({where}). Free some space on the "
+            "disk, then try again. Nothing has been changed; the database itself is fine.",
+            kind,
+        )
+    if kind == errors.LOCKED:
+        return BackupError(
+            f"The {doing} could not be made just now: another program or a second copy of "
+            "Stride Clinic is holding the database. Close it and try again. Nothing has been "
+            "changed.",
+            kind,
+        )
+    if kind == errors.READ_ONLY:
+        return BackupError(
+            f"The {doing} could not be written to {where}: this computer's user may not write "
+            "there. Nothing has been changed.",
+            kind,
+        )
+    if kind == errors.DISK_ERROR:
+        return BackupError(
+            f"The {doing} failed because the disk reported an error ({where}). Check that the "
+            "disk is connected and has free space, then try again. Nothing has been changed.",
+            kind,
+        )
+    if kind == errors.CORRUPT:
+        return BackupError(
+            f"The database could not be read for the {doing} ({exc}). It may be damaged; "
+            "restore an earlier backup if the program reports problems.",
+            kind,
+        )
+    detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return BackupError(
+        f"The {doing} could not be made ({detail[:200]}). Nothing has been changed.", kind
+    )
+
+
+# How long a backup waits for another program that holds the database.
+BACKUP_LOCK_WAIT_S = 5.0
+_LOCKED_MESSAGE = (
+    "The backup could not be made just now: another program or a second copy of Stride Clinic "
+    "is holding the database. Close it and try again. Nothing has been changed."
+)
+
+
+class _StillLocked(Exception):
+    pass
+
+
+def _give_up_when_locked(seconds: float):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+
+    def progress(status: int, _remaining: int, _total: int) -> None:
+        if status in (5, 6) and time.monotonic() > deadline:  # SQLITE_BUSY, SQLITE_LOCKED
+            raise _StillLocked()
+
+    return progress
+
+
+# Room kept free beyond the copy itself, so a backup never fills the disk the database needs.
+SPACE_MARGIN_BYTES = 2 * 1024 * 1024
+
+
+def _check_space(folder: Path, needed: int, doing: str) -> None:
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return  # unknown: the write itself will tell
+    if free < needed + SPACE_MARGIN_BYTES:
+        raise BackupError(
+            f"The {doing} was not made because the disk is full ({folder} has "
+            f"{free / 1e6:.0f} MB free, {(needed + SPACE_MARGIN_BYTES) / 1e6:.0f} MB are "
+            "needed). Free some space on the disk, then try again. Nothing has been changed.",
+            errors.DISK_FULL,
+        )
+
+
+def _db_size(db_path: Path) -> int:
+    total = 0
+    for suffix in ("", "-wal"):
+        with contextlib.suppress(OSError):
+            total += Path(f"{db_path}{suffix}").stat().st_size
+    return total
 
 
 @dataclass(frozen=True)
@@ -125,7 +220,10 @@ def parse_name(path: Path) -> tuple[dt.datetime, str] | None:
     m = _NAME.match(path.name)
     if not m:
         return None
-    return dt.datetime.strptime(m.group(1), "%Y%m%dT%H%M%S"), m.group(3)
+    # ".N" marks the N-th backup within one second: it is newer than the one before it (and
+    # must sort so, or rotation would delete the backup just made as an "older" duplicate).
+    created = dt.datetime.strptime(m.group(1), "%Y%m%dT%H%M%S")
+    return created + dt.timedelta(microseconds=int(m.group(2) or 0)), m.group(3)
 
 
 def _target(backups_dir: Path, now: dt.datetime, kind: str) -> Path:
@@ -152,14 +250,17 @@ def backup_database(
     if not db_path.is_file():
         raise BackupError(f"There is no database at {db_path} to back up.")
     _owner_only_dir(backups_dir)
+    _check_space(backups_dir, _db_size(db_path), "backup")
     now = now or _utcnow()
     tmp = backups_dir / f".{uuid.uuid4().hex}.backup-tmp"
     try:
-        src = sqlite3.connect(db_path, timeout=10.0)
+        src = sqlite3.connect(db_path, timeout=1.0)  # the progress hook bounds the wait
         try:
             dst = sqlite3.connect(tmp)
             try:
-                src.backup(dst)  # one step: a consistent snapshot, WAL content included
+                # One step: a consistent snapshot, WAL content included. Python retries a busy
+                # source for ever; the progress hook gives up after BACKUP_LOCK_WAIT_S.
+                src.backup(dst, progress=_give_up_when_locked(BACKUP_LOCK_WAIT_S))
                 dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
                 check = dst.execute("PRAGMA quick_check").fetchone()[0]
             finally:
@@ -168,7 +269,8 @@ def backup_database(
             src.close()
         if check != "ok":
             raise BackupError(
-                f"The backup could not be verified ({check}); the database may be damaged."
+                f"The backup could not be verified ({check}); the database may be damaged.",
+                errors.CORRUPT,
             )
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
@@ -176,19 +278,15 @@ def backup_database(
         final = _target(backups_dir, now, kind)
         os.replace(tmp, final)
         _fsync_dir(backups_dir)
-    except sqlite3.DatabaseError as exc:
-        raise BackupError(
-            f"The database could not be backed up ({exc}). It may be damaged; restore an "
-            "earlier backup if the program reports problems."
-        ) from exc
-    except OSError as exc:
-        raise BackupError(
-            f"The backup could not be written to {backups_dir} ({exc.strerror or exc}). "
-            "Check the free disk space."
-        ) from exc
+    except _StillLocked as exc:
+        raise BackupError(_LOCKED_MESSAGE, errors.LOCKED) from exc
+    except (sqlite3.Error, OSError) as exc:
+        # By the error code: a full disk or a lock is not a damaged database.
+        raise _failure(exc, "backup", backups_dir) from exc
     finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        for leftover in (tmp, Path(f"{tmp}-journal")):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
     return BackupInfo(final, now, kind, inspect_file(final))
 
 
@@ -224,6 +322,7 @@ def rotate(
     keep_daily: int = 7,
     keep_weekly: int = 4,
     now: dt.datetime | None = None,
+    keep_path: Path | None = None,
 ) -> list[Path]:
     """Delete old backups; keep the newest of each of the last ``keep_daily`` days that have one
     and of each of the last ``keep_weekly`` ISO weeks, plus recent before-restore copies.
@@ -252,6 +351,8 @@ def rotate(
             keep.add(path)
     if entries:
         keep.add(entries[0][2])  # never remove the newest backup
+    if keep_path is not None:
+        keep.add(Path(keep_path))  # nor the one just made
     removed = []
     for _c, _n, path, _k in entries:
         if path not in keep:
@@ -278,7 +379,12 @@ def backup_now(clinic: Clinic, *, kind: str = "manual") -> BackupInfo:
     """Back up the open clinic's database now (File ▸ Back up now), then rotate."""
     info = backup_database(_require_sqlite(clinic), clinic.folder.backups, kind=kind)
     policy = BackupPolicy.from_extra(clinic.settings.extra)
-    rotate(clinic.folder.backups, keep_daily=policy.keep_daily, keep_weekly=policy.keep_weekly)
+    rotate(
+        clinic.folder.backups,
+        keep_daily=policy.keep_daily,
+        keep_weekly=policy.keep_weekly,
+        keep_path=info.path,
+    )
     return info
 
 
@@ -298,19 +404,30 @@ def auto_backup(clinic: Clinic, *, now: dt.datetime | None = None) -> BackupInfo
         keep_daily=policy.keep_daily,
         keep_weekly=policy.keep_weekly,
         now=now,
+        keep_path=info.path,
     )
     return info
 
 
 def _keep_damaged_copy(db_path: Path, backups_dir: Path) -> Path:
-    """Byte-for-byte copy of a database (and its -wal/-shm) the backup API cannot read."""
+    """Byte-for-byte copy of a database (and its -wal/-shm) the backup API cannot read.
+
+    Raises :class:`BackupError` (and leaves no partial copy) when the copy cannot be made.
+    """
     folder = backups_dir / f"damaged-{_utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-    _owner_only_dir(folder)
-    for suffix in ("", "-wal", "-shm"):
-        src = Path(f"{db_path}{suffix}")
-        if src.exists():
-            shutil.copy2(src, folder / src.name)
-    _fsync_dir(folder)
+    try:
+        _check_space(backups_dir, _db_size(db_path), "copy of the current database")
+        _owner_only_dir(folder)
+        for suffix in ("", "-wal", "-shm"):
+            src = Path(f"{db_path}{suffix}")
+            if src.exists():
+                shutil.copy2(src, folder / src.name)
+        _fsync_dir(folder)
+    except (OSError, BackupError) as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(exc, BackupError):
+            raise
+        raise _failure(exc, "copy of the current database", backups_dir) from exc
     return folder
 
 
@@ -333,10 +450,12 @@ def restore_file(db_path: Path, backup_path: Path, backups_dir: Path) -> Path | 
             "Install that version to restore it."
         )
     kept: Path | None = None
-    if db_path.exists():
+    if db_path.exists() and not database_is_empty(db_path):  # an empty file holds nothing to keep
         try:
             kept = backup_database(db_path, backups_dir, kind="before-restore").path
-        except BackupError:
+        except BackupError as exc:
+            if exc.kind not in (errors.CORRUPT, None):
+                raise  # a full disk or a lock: restoring now could not keep the current state
             kept = _keep_damaged_copy(db_path, backups_dir)
         # Fold the WAL into the old file so no stale -wal is left to be replayed onto the
         # restored one; if the old file is too damaged for that, its copy is already kept.
@@ -348,6 +467,7 @@ def restore_file(db_path: Path, backup_path: Path, backups_dir: Path) -> Path | 
                 conn.close()
     tmp = db_path.with_name(f".{db_path.name}.{uuid.uuid4().hex}.restoring")
     try:
+        _check_space(db_path.parent, backup_path.stat().st_size, "restore")
         shutil.copyfile(backup_path, tmp)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
@@ -356,10 +476,12 @@ def restore_file(db_path: Path, backup_path: Path, backups_dir: Path) -> Path | 
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
         os.replace(tmp, db_path)
         _fsync_dir(db_path.parent)
-    except OSError as exc:
+    except (OSError, BackupError) as exc:
+        failure = exc if isinstance(exc, BackupError) else _failure(exc, "restore", db_path.parent)
         raise BackupError(
-            f"The backup could not be put in place ({exc.strerror or exc}). "
-            + (f"The previous database is kept in {kept}." if kept else "")
+            failure.message.replace("Nothing has been changed", "The current database is unchanged")
+            + (f" A copy of it is also kept in {kept}." if kept else ""),
+            failure.kind,
         ) from exc
     finally:
         with contextlib.suppress(OSError):
@@ -382,9 +504,12 @@ def restore_into_clinic(clinic: Clinic, backup_path: Path) -> Path | None:
     try:
         kept = restore_file(db_path, backup_path, clinic.folder.backups)
     except BackupError:
-        clinic.db = open_database(sqlite_url(db_path))
-        clinic.db.clinician_id = clinician_id
+        # Nothing was swapped: the disposed engine opens fresh connections to the unchanged
+        # file on its next use (reopening could itself fail on a full disk).
         raise
+    except OSError as exc:  # never a raw OSError on screen
+        raise _failure(exc, "restore", db_path.parent) from exc
+    _forget_audit_head(db_path)
     try:
         clinic.db = open_database(sqlite_url(db_path))
     except DatabaseError as exc:
@@ -394,6 +519,13 @@ def restore_into_clinic(clinic: Clinic, backup_path: Path) -> Path | None:
         raise BackupError(f"The restored database could not be opened: {exc.message}") from exc
     clinic.db.clinician_id = clinician_id
     return kept
+
+
+def _forget_audit_head(db_path: Path) -> None:
+    """A restored database legitimately ends its audit trail earlier than the one it replaced."""
+    from app.safety.audit_chain import forget_head
+
+    forget_head(db_path)
 
 
 def restore_latest_backup(folder: DataFolder | None = None) -> BackupInfo:
@@ -410,7 +542,11 @@ def restore_latest_backup(folder: DataFolder | None = None) -> BackupInfo:
     known = set(all_revisions())
     for info in list_backups(folder.backups):
         if info.ok and (info.report.revision is None or info.report.revision in known):
-            restore_file(folder.database, info.path, folder.backups)
+            try:
+                restore_file(folder.database, info.path, folder.backups)
+            except OSError as exc:
+                raise _failure(exc, "restore", folder.root) from exc
+            _forget_audit_head(folder.database)
             return info
     raise BackupError(
         f"There is no usable backup in {folder.backups}. Contact support; the damaged "

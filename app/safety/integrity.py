@@ -7,6 +7,7 @@ A file is opened with ``mode=ro&immutable=1`` so that checking it never writes, 
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,13 +30,16 @@ class FileReport:
 
 
 @contextlib.contextmanager
-def open_readonly(path: Path, *, immutable: bool = True) -> Iterator[sqlite3.Connection]:
+def open_readonly(
+    path: Path, *, immutable: bool = True, timeout: float = 5.0
+) -> Iterator[sqlite3.Connection]:
     """A read-only connection to ``path``; ``immutable`` also skips locks and WAL files.
 
-    Use ``immutable=False`` for a live database that may have committed pages in its WAL.
+    Use ``immutable=False`` for a live database that may have committed pages in its WAL (it
+    also notices another program's lock: ``SQLITE_BUSY`` after ``timeout`` seconds).
     """
     flags = "mode=ro&immutable=1" if immutable else "mode=ro"
-    conn = sqlite3.connect(f"file:{quote(str(path))}?{flags}", uri=True, timeout=5.0)
+    conn = sqlite3.connect(f"file:{quote(str(path))}?{flags}", uri=True, timeout=timeout)
     try:
         yield conn
     finally:
@@ -93,3 +97,64 @@ def check_live_database(path: Path) -> str:
     """``quick_check`` of the live database including its WAL; "ok" or the problem."""
     report = inspect_file(path, immutable=False)
     return "ok" if report.ok else report.problem
+
+
+def _files_in(folder: Path, limit: int = 1000) -> int:
+    """How many files are under ``folder`` (counting stops at ``limit``: a sign, not a census)."""
+    n = 0
+    try:
+        for _dirpath, _dirs, files in os.walk(folder):
+            n += sum(1 for f in files if not f.startswith("."))
+            if n >= limit:
+                break
+    except OSError:
+        return 0
+    return n
+
+
+def earlier_clinic_signs(root: Path, videos_root: Path | None = None) -> list[str]:
+    """What in the data folder ``root`` shows that a clinic worked here before.
+
+    Videos, stills, printed programs and database backups are only ever written by a clinic
+    with a database, so any of them next to an empty or missing database means the database
+    was lost, not that the clinic is new. Empty sub-folders (as created on first start) are
+    no sign. Returns short plain phrases ("3 backups", "12 video files"), empty for a new folder.
+    """
+    root = Path(root)
+    signs: list[str] = []
+    backups = root / "backups"
+    n_backups = 0
+    with contextlib.suppress(OSError):
+        n_backups = sum(
+            1
+            for p in backups.iterdir()
+            if (p.name.startswith("stride_clinic-") and p.suffix == ".sqlite3")
+            or (p.is_dir() and p.name.startswith("damaged-"))
+        )
+    if n_backups:
+        signs.append(f"{n_backups} database backup{'s' if n_backups != 1 else ''} in {backups}")
+    for label, folder in (
+        ("video files", videos_root or root / "videos"),
+        ("stills", root / "stills"),
+        ("printed home programs", root / "programs"),
+    ):
+        n = _files_in(folder)
+        if n:
+            signs.append(f"{n if n < 1000 else 'over 1000'} {label} in {folder}")
+    return signs
+
+
+def database_is_empty(path: Path) -> bool:
+    """True when ``path`` is missing or 0 bytes (with no WAL content that could fill it)."""
+    path = Path(path)
+    try:
+        if path.stat().st_size > 0:
+            return False
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return False
+    try:
+        return Path(f"{path}-wal").stat().st_size == 0
+    except OSError:
+        return True

@@ -8,6 +8,7 @@ from sqlalchemy import inspect, select, text
 
 from app.db.database import (
     DatabaseCorrupt,
+    DatabaseForeign,
     DatabaseTooNew,
     all_revisions,
     head_revision,
@@ -89,12 +90,19 @@ def test_corrupt_database_file_gives_clear_error_and_is_untouched(tmp_path: Path
     assert path.read_bytes() == before
 
 
-def test_foreign_sqlite_file_is_refused(tmp_path: Path) -> None:
+def test_foreign_sqlite_file_is_refused_untouched(tmp_path: Path) -> None:
+    """Another program's database: refused without a restore offer, and really not changed
+    (it was once switched to WAL while the message said otherwise)."""
     path = tmp_path / "other.sqlite3"
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE songs (id INTEGER)")
-    with pytest.raises(DatabaseCorrupt):
+    before = path.read_bytes()
+    with pytest.raises(DatabaseForeign) as err:
         open_database(sqlite_url(path))
+    assert not isinstance(err.value, DatabaseCorrupt)  # no backup is offered over it
+    assert "not one of Stride Clinic's" in err.value.message
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.sqlite3"]  # no -wal/-shm
 
 
 def test_deleting_a_patient_cascades_in_the_database(tmp_path: Path) -> None:
