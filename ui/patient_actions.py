@@ -202,7 +202,9 @@ class PatientActions:
 
     def create_visit(self, patient_id: int) -> int | None:
         clinicians = self._clinicians()
-        dialog = VisitDialog(None, clinicians, parent=self.parent)
+        with self.clinic.db.session() as s:
+            previous = visit_records.last_conditions(s, patient_id)
+        dialog = VisitDialog(None, clinicians, parent=self.parent, previous=previous)
         signed_in = getattr(self.clinic.db, "clinician_id", None)
         index = dialog.clinician.findData(signed_in) if signed_in is not None else -1
         if index > 0:
