@@ -226,7 +226,11 @@ class PatientActions:
             if v is None:
                 return False
             data, version = VisitData.from_visit(v), v.version
-        dialog = VisitDialog(data, self._clinicians(), parent=self.parent)
+            clinicians = self._clinicians()
+            if v.clinician is not None and not v.clinician.active:
+                # a deactivated clinician stays on their past visits (never dropped on save)
+                clinicians.append((v.clinician.id, f"{v.clinician.name} (inactive)"))
+        dialog = VisitDialog(data, clinicians, parent=self.parent)
 
         def save(new: VisitData) -> None:
             with self.clinic.db.session() as s:
