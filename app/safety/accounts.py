@@ -283,7 +283,9 @@ def set_clinician_active(session: Session, clinician_id: int, active: bool) -> C
     return clinician
 
 
-def sign_in(db: Database, name: str, password: str, *, now: dt.datetime | None = None) -> Clinician:
+def sign_in(
+    db: Database, name: str, password: str, *, now: dt.datetime | None = None
+) -> Clinician:
     """Check the password; on success the database records this clinician on every edit.
 
     Failed attempts are recorded in the audit trail (with the clinician's id when the name
@@ -319,7 +321,9 @@ def sign_in(db: Database, name: str, password: str, *, now: dt.datetime | None =
             except (VerifyMismatchError, VerificationError, InvalidHashError, UnicodeError):
                 ok = False
             if not ok:
-                audit.record(s, "sign_in_failed", clinician_id=clinician.id if clinician else None)
+                audit.record(
+                    s, "sign_in_failed", clinician_id=clinician.id if clinician else None
+                )
     if wait > 0:
         raise SignInLocked(_locked_message(wait), wait)
     if not ok or clinician is None:
