@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 
 from app.history.trends import PatientHistory, Series
+from ui.visit_labels import visit_labels
 
 DAY_S = 86400.0
 INK = "#26323a"
@@ -42,9 +43,22 @@ BAND_ALPHA = 38
 
 
 def to_x(dates: list[dt.date]) -> np.ndarray:
-    """Dates as seconds since the epoch (midnight UTC) for the date axis."""
+    """Dates as seconds since the epoch (midnight UTC) for the date axis.
+
+    Visits on the same day are spread apart symmetrically around their day (by 1.5 % of the
+    plotted span, at least half a day) so their points, bars and tooltips do not sit on top
+    of one another; their tooltips say “visit k of n that day”.
+    """
     epoch = dt.date(1970, 1, 1)
-    return np.array([(d - epoch).days * DAY_S for d in dates], float)
+    x = np.array([(d - epoch).days * DAY_S for d in dates], float)
+    if len(x) < 2 or len(set(dates)) == len(dates):
+        return x
+    step = max(0.5 * DAY_S, 0.015 * (x.max() - x.min()))
+    for day in {d for d in dates if dates.count(d) > 1}:
+        idx = [i for i, d in enumerate(dates) if d == day]
+        for k, i in enumerate(idx):
+            x[i] += (k - (len(idx) - 1) / 2) * step
+    return x
 
 
 def _fmt(v: float, unit: str) -> str:
@@ -55,7 +69,8 @@ def _fmt(v: float, unit: str) -> str:
 def _tip_text(series: Series, dates: list[dt.date], i: int) -> str:
     """Tooltip of visit ``i``: date, mean ± SD and n (built only when hovered)."""
     m, sd, n = series.mean[i], series.sd[i], int(series.n[i])
-    text = f"{series.label}\n{dates[i]:%d %b %Y}: {_fmt(m, series.unit)} {series.unit}"
+    when = visit_labels(dates)[i]
+    text = f"{series.label}\n{when}: {_fmt(m, series.unit)} {series.unit}"
     if np.isfinite(sd):
         text += f" ± {_fmt(sd, series.unit)} (SD)"
     if series.kind == "gait":
