@@ -157,9 +157,19 @@ def temporal_metrics(events: list[FootEvent]) -> TemporalMetrics:
                 duty[f.value].append(ct / (nxt - ic.time_s))
     for f in Foot:
         if counts[f.value] < MIN_CONTACTS_PER_SIDE:
+            # The count is the problem, not necessarily the clip: a 12 s clip was told to be
+            # longer when contacts were simply not marked yet.
+            need_s = (
+                f" (at this cadence about {math.ceil(2 * MIN_CONTACTS_PER_SIDE * 60 / cadence)} s)"
+                if cadence
+                else ""
+            )
             warnings.append(
-                f"Only {counts[f.value]} {f.value} foot contacts; at least {MIN_CONTACTS_PER_SIDE} "
-                "per side are needed for a stable mean (Dingenen 2018). Record a longer clip."
+                f"Only {counts[f.value]} {f.value} foot contacts: fewer than "
+                f"{MIN_CONTACTS_PER_SIDE} contacts per side (at least {MIN_CONTACTS_PER_SIDE} per "
+                "side are needed for a stable mean, Dingenen 2018). Mark the remaining contacts; "
+                "if the clip holds no more, film "
+                f"a longer run{need_s}."
             )
     if cadence is not None and not 140 <= cadence <= 200:
         warnings.append(

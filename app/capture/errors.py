@@ -49,8 +49,11 @@ class NoCameraError(CameraError):
     @classmethod
     def default_message(cls) -> str:
         return (
-            "No camera was found. Check that the camera is plugged in and switched on, "
-            "then press Retry."
+            "No camera connected. Check the cable (plugged in firmly, camera switched on; try "
+            "another USB port), that no other program is using the camera (a video call, the "
+            "camera's own app: close it), and that this computer lets programs use the camera "
+            "(Windows and macOS: privacy settings ▸ Camera; Linux: your user is in the “video” "
+            "group). Then press Retry."
         )
 
 
