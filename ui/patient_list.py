@@ -15,7 +15,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
+    QGridLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -205,7 +205,7 @@ class PatientListPanel(QWidget):
         self._emitted = False
         self._quiet = False
 
-        self.search = QLineEdit(placeholderText="Search patients by name…")
+        self.search = QLineEdit(placeholderText="Search by name…")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Search patients")
         self.search.textChanged.connect(self._on_search)
@@ -240,11 +240,17 @@ class PatientListPanel(QWidget):
         self.delete_btn = QPushButton("Delete…")
         self.delete_btn.clicked.connect(self._emit_delete)
 
-        buttons = QHBoxLayout()
-        buttons.addWidget(new_btn)
-        buttons.addWidget(self.edit_btn)
-        buttons.addWidget(self.delete_btn)
-        buttons.addStretch(1)
+        # Two rows: narrow enough that the list and the marking screen fit side by side at
+        # 1280 px (three buttons in a row held the list at 279 px).
+        buttons = QGridLayout()
+        buttons.setSpacing(4)
+        buttons.addWidget(new_btn, 0, 0, 1, 2)
+        buttons.addWidget(self.edit_btn, 1, 0)
+        buttons.addWidget(self.delete_btn, 1, 1)
+        buttons.setColumnStretch(2, 1)
+        # Narrow enough that the list and the marking screen fit side by side at 1280 px.
+        self.setMinimumWidth(0)
+        self.search.setMinimumWidth(120)
 
         title = QLabel("Patients")
         title.setObjectName("sectionTitle")

@@ -49,11 +49,10 @@ class NoCameraError(CameraError):
     @classmethod
     def default_message(cls) -> str:
         return (
-            "No camera connected. Check the cable (plugged in firmly, camera switched on; try "
-            "another USB port), that no other program is using the camera (a video call, the "
-            "camera's own app: close it), and that this computer lets programs use the camera "
-            "(Windows and macOS: privacy settings ▸ Camera; Linux: your user is in the “video” "
-            "group). Then press Retry."
+            "No camera connected. Check the cable and that the camera is on; that no other "
+            "program is using it (a video call: close it); and that this computer lets programs "
+            "use the camera (privacy settings ▸ Camera; on Linux the “video” group). "
+            "Then press Retry."
         )
 
 
