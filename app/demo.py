@@ -190,7 +190,7 @@ def ensure_demo_data(clinic: Clinic) -> None:
                         s,
                         v.id,
                         video_path=str(clip.relative_to(clinic.videos_root)),
-                        original_name="Treadmill runner, side view (demo clip, MIT licence)",
+                        original_name="Demo runner, side view",
                         container_fps=CLIP_FPS,
                         capture_fps=CLIP_FPS,
                         frame_count=CLIP_FRAMES,

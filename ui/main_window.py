@@ -181,6 +181,12 @@ class MainWindow(QMainWindow):
         from ui.annotation_panel import AnnotationPanel
 
         panel = AnnotationPanel(self.clinic)
+        # The recording's title (patient · date · file name) must not set the window's minimum
+        # width: a long name pushed it to 1,339 px, past a 1280×720 screen. It is cut instead.
+        title = getattr(panel, "title", None)
+        if isinstance(title, QLabel):
+            title.setMinimumWidth(80)
+            title.setSizePolicy(QSizePolicy.Policy.Ignored, title.sizePolicy().verticalPolicy())
         panel.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
         panel.events_saved.connect(lambda _rid: self._events_saved())
         return panel

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, QSettings
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QSizePolicy
 
 SCREEN = QRect(0, 0, 1280, 720)
 FRAME = (8, 36)  # a typical window frame: borders and title bar
@@ -41,6 +41,25 @@ def test_every_tab_fits_a_1280x720_screen_with_the_patient_list_shown(qtbot, win
     assert window.width() <= SCREEN.width() and window.height() <= SCREEN.height()
     # the status bar's data-folder label shortens itself instead of widening the window
     assert window.statusBar().minimumSizeHint().width() < 600
+
+
+def test_marking_a_recording_with_a_long_name_still_fits(qtbot, window, demo_clinic) -> None:  # type: ignore[no-untyped-def]
+    from app.db.models import Recording
+
+    rid = window.patient_view.summary.visits[-1].recordings[0].id
+    with demo_clinic.db.session() as s:
+        s.get(Recording, rid).original_name = "IMG_20261128_143512_slow_motion_treadmill_" * 3
+    assert window.annotation.open_recording(rid)
+    window.tabs.setCurrentWidget(window._annotation_tab)
+    qtbot.wait(50)
+    qtbot.wait(50)
+    assert window.minimumSizeHint().width() + FRAME[0] <= SCREEN.width()
+    # the title's own width does not count: a layout gives an Ignored widget its minimum only
+    title = window.annotation.title
+    assert title.minimumSizeHint().width() > SCREEN.width()  # the long name, really that wide
+    assert title.sizePolicy().horizontalPolicy() is QSizePolicy.Policy.Ignored
+    assert title.minimumWidth() < 200
+    window.annotation.shutdown()
 
 
 def test_save_prescription_is_in_view_at_720_px(qtbot, window) -> None:  # type: ignore[no-untyped-def]
