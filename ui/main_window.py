@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +32,9 @@ from ui.style import STYLE_SHEET
 
 if TYPE_CHECKING:
     from app.clinic import Clinic
+
+
+_FROZEN = False  # gc.freeze() done (see MainWindow.__init__)
 
 
 def _build_info() -> str:
@@ -163,6 +167,14 @@ class MainWindow(QMainWindow):
         from ui.settings_dialog import show_settings_warnings
 
         self.settings_warning = show_settings_warnings(self, clinic)  # bad keys of settings.json
+        # Everything built so far (modules, Qt wrappers, the patient rows) lives as long as the
+        # window: keep it out of the cyclic collector's scans, which otherwise cost tens of ms
+        # in the middle of opening a long history or filtering 10,000 patients. Once per
+        # process: a later window (tests, a restore) must not pin the first one's leftovers.
+        global _FROZEN
+        if not _FROZEN:
+            _FROZEN = True
+            gc.freeze()
 
     # --- panels, built on first use ---------------------------------------------------------
     @property

@@ -4,6 +4,7 @@ show only that patient's points, lines and ranges."""
 from __future__ import annotations
 
 import pyqtgraph as pg
+import pytest
 
 from app.records.patients import PatientData, create_patient
 from app.records.recordings import add_recording, replace_events
@@ -46,4 +47,34 @@ def test_switching_patients_reuses_plots_without_leftovers(qtbot, clinic) -> Non
     view.set_patient(a)
     scatters = [i for i in view.plots.plots["cadence"].items if isinstance(i, pg.ScatterPlotItem)]
     assert len(scatters[0].data) == 3
+    view.shutdown()
+
+
+def test_refresh_pauses_the_collector_only_while_it_runs(qtbot, clinic, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import gc
+
+    from ui import history_view
+    from ui.history_view import HistoryView
+
+    view = HistoryView(clinic)
+    qtbot.addWidget(view)
+    pid = _patient(clinic, "Third", ["2026-01-05"], [2])
+    seen = []
+    real = history_view.load_history
+
+    def spy(*a, **k):  # type: ignore[no-untyped-def]
+        seen.append(gc.isenabled())
+        return real(*a, **k)
+
+    monkeypatch.setattr(history_view, "load_history", spy)
+    view.set_patient(pid)
+    assert seen == [False] and gc.isenabled()
+
+    def broken(*_a, **_k):  # type: ignore[no-untyped-def]
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(history_view, "load_history", broken)
+    with pytest.raises(RuntimeError):
+        view.set_patient(pid)
+    assert gc.isenabled()  # never left off after a failure
     view.shutdown()
