@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPixmap
+from PySide6.QtGui import QColor, QGuiApplication, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -130,6 +130,16 @@ class CompareDialog(QDialog):
         self.combo_b.currentIndexChanged.connect(self.refresh)
         self.refresh()
         self.resize(1120, 820)
+        self._fit_screen()
+
+    def _fit_screen(self) -> None:
+        """Never taller or wider than the screen (820 px did not fit a 1280×720 laptop)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        avail = screen.availableGeometry()
+        self.setMinimumSize(0, 0)
+        self.resize(min(self.width(), avail.width() - 16), min(self.height(), avail.height() - 48))
 
     def refresh(self) -> None:
         a, b = self.combo_a.currentData(), self.combo_b.currentData()

@@ -97,3 +97,21 @@ def test_outcomes_without_a_selection_open_on_the_latest_visit_and_name_it(
     assert visit_id == vids[-1]
     assert "03 Oct 2026 · visit 2 of 2 that day (latest visit)" in title
     assert "03 Oct 2026" in heading
+
+
+def test_compare_dialog_fits_a_1280x720_screen(qtbot, view, same_day, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QRect
+
+    from ui.compare_dialog import CompareDialog
+
+    class SmallScreen:
+        def availableGeometry(self) -> QRect:  # noqa: N802 - Qt API
+            return QRect(0, 0, 1280, 690)
+
+    monkeypatch.setattr(CompareDialog, "screen", lambda self: SmallScreen())
+    pid, _ = same_day
+    view.set_patient(pid)
+    dialog = CompareDialog(view.history, view.clinic.folder.stills, parent=view)
+    qtbot.addWidget(dialog)
+    assert dialog.height() <= 690 - 36 and dialog.width() <= 1280  # was 1120 × 820
+    assert dialog.minimumSizeHint().height() <= dialog.height()
