@@ -1,9 +1,12 @@
 """A small, realistic demo clinic so a newcomer sees a working program at once.
 
 Demo data lives in its own data folder; the clinic's real database is never touched. Each demo
-visit gets a short generated placeholder clip (moving test pattern, no real person) with marked
-contacts whose cadence follows the patient's story, and a prescription, so the marking panel,
-the prescription and the history all have something to show.
+visit holds the same real treadmill clip (``resources/demo/``, MIT licence, the runner consented
+to its release) with its hand-marked contacts and toe-offs stored as reviewed marks, and the
+pose result for the clip in the pose cache, so the marking panel (skeleton, landing measures),
+the prescription and the history all show real results. The patients' stories differ in pain
+and in their prescriptions; their cadence is the clip's own (about 169 steps/min) at every
+visit, so the history shows it holding steady within the measurement noise.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from app.analysis.events import EventSource, EventType, Foot, FootEvent
+from app.analysis.metrics import temporal_metrics
 from app.db.models import Patient
 from app.paths import visit_video_folder
 from app.records.measurements import save_prescription
@@ -31,7 +35,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# (name, dob, sex, height, leg, complaint, speed km/h, [(cadence spm, pain during running)])
+# (name, dob, sex, height, leg, complaint, speed km/h, [(story cadence spm, pain during running)])
+# The story cadence is no longer used for the recordings: every one is the real clip.
 DEMO_PATIENTS = [
     ("Anna Lindqvist", "1987-03-14", "female", 168, 86, "Low back pain when running > 5 km", 10.0,
      [(158, 5), (163, 4), (167, 2)]),
@@ -47,50 +52,85 @@ DEMO_PATIENTS = [
      [(162, 4), (168, 2)]),
 ]  # fmt: skip
 
-CLIP_FPS = 120
-CLIP_SECONDS = 6.0
+#: The real treadmill clip shipped for the demo (MIT, see resources/demo/NOTICE.md).
+DEMO_CLIP = "demo/treadmill_run_side_30fps.mp4"
+DEMO_EVENTS = "demo/treadmill_run_side_30fps_events.csv"
+DEMO_POSE = "demo/treadmill_run_side_30fps.pose.npz"
+DEMO_POSE_KEY = "stride-clinic-demo"  # the key the shipped pose file was saved with
+CLIP_NAME = "demo treadmill side view.mp4"
+CLIP_FPS = 30.0
+CLIP_FRAMES = 360
+CLIP_SIZE = (720, 1280)
 
 
-def demo_events(
-    cadence_spm: float, rng: random.Random, *, fps: int = CLIP_FPS, seconds: float = CLIP_SECONDS
-) -> list[FootEvent]:
-    """Alternating contacts and toe-offs at ``cadence_spm`` with realistic step-to-step scatter."""
-    step = 60.0 / cadence_spm
-    t = 0.15
-    events: list[FootEvent] = []
-    foot = Foot.LEFT
-    while t + 0.3 < seconds:
-        ic = int(round((t + rng.gauss(0, 0.004)) * fps))
-        to = int(round((t + rng.uniform(0.24, 0.27)) * fps))
-        events.append(FootEvent(foot, EventType.INITIAL_CONTACT, ic, ic / fps, EventSource.MANUAL))
-        events.append(FootEvent(foot, EventType.TOE_OFF, to, to / fps, EventSource.MANUAL))
-        foot = foot.other
-        t += step
-    return events
+def reference_events(path: Path | None = None) -> list[FootEvent]:
+    """The clip's hand-marked contacts and toe-offs as reviewed (manual) events.
 
-
-def _placeholder_clip(path: Path, template: list[Path]) -> bool:
-    """A small clip so the marking panel opens; returns False if video writing is unavailable.
-
-    The clip is encoded once and hard-linked for every other visit (copied where links are not
-    supported), so each visit owns its own file and deleting one never affects another.
+    Two raters marked every event; their mean is x.5 where they differ by one frame. A contact
+    is placed on the earlier of the two frames (the first frame with the foot on the belt), a
+    toe-off on the later (the last frame on the belt). ``near`` is the runner's left foot (the
+    runner faces image-left).
     """
-    try:
-        if template:
-            try:
-                os.link(template[0], path)
-            except OSError:
-                shutil.copyfile(template[0], path)
-            return True
-        from app.video.synthetic import write_clip
+    import csv
+    import math
 
-        n = int(CLIP_FPS * CLIP_SECONDS)
-        write_clip(path, n_frames=n, width=320, height=240, fps=CLIP_FPS, gop=60)
-        template.append(path)
+    from resources import resource_path
+
+    path = path or resource_path(DEMO_EVENTS)
+    events: list[FootEvent] = []
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = csv.DictReader(line for line in f if not line.startswith("#"))
+        for row in rows:
+            x = float(row["frame"])
+            kind = EventType.INITIAL_CONTACT if row["event"] == "IC" else EventType.TOE_OFF
+            frame = math.floor(x) if kind is EventType.INITIAL_CONTACT else math.ceil(x)
+            foot = Foot.LEFT if row["foot"] == "near" else Foot.RIGHT
+            events.append(FootEvent(foot, kind, frame, frame / CLIP_FPS, EventSource.MANUAL))
+    return sorted(events, key=lambda e: (e.frame, e.type.value))
+
+
+def _demo_clip(path: Path, template: list[Path]) -> bool:
+    """Place the shipped clip at ``path``; returns False if it cannot be (the demo still starts).
+
+    The first copy keeps the shipped file's modification time; every other visit gets a hard
+    link to that copy (a copy where links are not supported), so each visit owns its own file and
+    deleting one never affects another — and all share one pose-cache entry.
+    """
+    from resources import resource_path
+
+    try:
+        if not template:
+            # a copy, never a link to the shipped file: nothing done to a visit's file can
+            # change the program's own resources
+            shutil.copy2(resource_path(DEMO_CLIP), path)
+            template.append(path)
+            return True
+        try:
+            os.link(template[0], path)
+        except OSError:
+            shutil.copy2(template[0], path)
         return True
-    except Exception:  # the demo must start even without a working encoder
-        log.warning("demo clip could not be written")
+    except OSError:
+        log.warning("demo clip could not be placed at %s", path)
         return False
+
+
+def _seed_pose_cache(clip: Path, cache_dir: Path) -> None:
+    """Store the shipped pose result as the cache of ``clip``, so the skeleton shows at once."""
+    from app.analysis.keypoints import cache_key, load_npz, save_npz
+    from app.analysis.pose import DEFAULT_MAX_SIDE, MODEL_VERSION
+    from resources import resource_path
+
+    track = load_npz(resource_path(DEMO_POSE), DEMO_POSE_KEY)
+    if track is None:
+        log.warning("the demo's pose result is missing; run automatic detection to see it")
+        return
+    key = cache_key(clip, MODEL_VERSION, (DEFAULT_MAX_SIDE, None, None))
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        save_npz(track, cache_dir / f"{clip.stem}.{key}.pose.npz", key)
+    except OSError:
+        log.warning("the demo's pose cache could not be written in %s", cache_dir)
 
 
 def ensure_demo_data(clinic: Clinic) -> None:
@@ -103,6 +143,12 @@ def ensure_demo_data(clinic: Clinic) -> None:
             return
         rng = random.Random(7)
         template: list[Path] = []
+        # Every demo recording is the same real runner with the same reviewed marks, so every
+        # screen shows real measurements (the patients' stories differ in pain and outcomes).
+        events = reference_events()
+        metrics = temporal_metrics(events)
+        measured = metrics.cadence_spm or 0.0
+        per_side = (metrics.contacts["left"], metrics.contacts["right"])
         physio = ensure_clinician(s, "Sam Okafor (PT)")
         ensure_clinician(s, "Lea Brandt (PT)")
         today = dt.date.today()
@@ -120,7 +166,7 @@ def ensure_demo_data(clinic: Clinic) -> None:
                 ),
             )
             n = len(story)
-            for i, (cadence, pain) in enumerate(story):
+            for i, (_story_cadence, pain) in enumerate(story):
                 date = today - dt.timedelta(days=21 * (n - 1 - i) + rng.randint(0, 3))
                 v = create_visit(
                     s,
@@ -139,28 +185,23 @@ def ensure_demo_data(clinic: Clinic) -> None:
                 )
                 folder = visit_video_folder(clinic.videos_root, p.uid, v.uid)
                 folder.mkdir(parents=True, exist_ok=True)
-                clip = folder / "demo treadmill side view.mp4"
-                if _placeholder_clip(clip, template):
+                clip = folder / CLIP_NAME
+                if _demo_clip(clip, template):
                     rec = add_recording(
                         s,
                         v.id,
                         video_path=str(clip.relative_to(clinic.videos_root)),
-                        original_name="Demo placeholder clip (no real runner)",
+                        original_name="Demo runner, side view",
                         container_fps=CLIP_FPS,
                         capture_fps=CLIP_FPS,
-                        frame_count=int(CLIP_FPS * CLIP_SECONDS),
-                        width=320,
-                        height=240,
+                        frame_count=CLIP_FRAMES,
+                        width=CLIP_SIZE[0],
+                        height=CLIP_SIZE[1],
                     )
-                    events = demo_events(cadence, rng)
                     replace_events(s, rec.id, events)
-                    per_side = tuple(
-                        sum(
-                            1 for e in events if e.foot is f and e.type is EventType.INITIAL_CONTACT
-                        )
-                        for f in Foot
-                    )
+                    if len(template) == 1 and template[0] == clip:
+                        _seed_pose_cache(clip, clinic.folder.cache)
                     if i < n - 1 or n == 1:
-                        plan = plan_for(baseline_from_measurement(cadence, per_side), 5.0)
+                        plan = plan_for(baseline_from_measurement(measured, per_side), 5.0)
                         plan.treadmill_speed_kmh = speed
                         save_prescription(s, v.id, plan.to_dict())

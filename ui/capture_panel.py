@@ -46,6 +46,7 @@ from app.capture import (
     list_devices,
     open_device,
 )
+from app.capture.devices import NO_CAMERA_MESSAGE
 from app.capture.sources import OpenCVCameraSource
 from ui.capture_preview import PreviewView, RecordingCounts
 from ui.capture_second import SecondCameraBox
@@ -286,15 +287,11 @@ class CapturePanel(QWidget):
         for c in self._choices:
             self.camera_combo.addItem(c.label, c.key)
         if not self._choices:
-            self.camera_combo.addItem("No camera found")
+            self.camera_combo.addItem("No camera connected")
             self._close_recorder()
             self.second.set_choices([], "")
             self.preview.set_frame(None)
-            self._show_state(
-                "No camera was found. Check that the camera is plugged in and switched on, "
-                "then press Retry.",
-                retry=True,
-            )
+            self._show_state(NO_CAMERA_MESSAGE, retry=True)
             return
         saved = str(QSettings().value(SETTINGS_CAMERA, "") or "")
         keys = [c.key for c in self._choices]

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.capture import CameraSource, CaptureError, Recorder, RecorderState, RecordingResult
+from app.capture.devices import NO_CAMERA_REAR_MESSAGE, ONE_CAMERA_MESSAGE
 from ui.capture_preview import PreviewView, RecordingCounts
 
 SETTINGS_SECOND_ON = "capture/second_enabled"
@@ -139,10 +140,8 @@ class SecondCameraBox(QGroupBox):
         if not self._choices:
             self.camera_combo.addItem("No second camera")
             self._close(emit=True)
-            self._show_off(
-                "Only one camera is connected. Plug in a second camera to film the rear "
-                "view at the same time."
-            )
+            # With no camera at all, “only one camera” was wrong.
+            self._show_off(ONE_CAMERA_MESSAGE if choices else NO_CAMERA_REAR_MESSAGE)
             return
         keys = [c.key for c in self._choices]
         saved = str(QSettings().value(SETTINGS_SECOND_CAMERA, "") or "")

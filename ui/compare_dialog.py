@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPixmap
+from PySide6.QtGui import QColor, QGuiApplication, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.history.compare import ComparisonRow, compare_visits, stills_for_visit
 from app.history.trends import PatientHistory
+from ui.visit_labels import visit_labels
 
 STILL_SIZE = (520, 320)
 VERDICT_COLORS = {
@@ -89,9 +90,10 @@ class CompareDialog(QDialog):
         self.stills_dir = stills_dir
         self.rows: list[ComparisonRow] = []
         self.combo_a, self.combo_b = QComboBox(), QComboBox()
+        labels = visit_labels([v.date for v in history.visits])
         for combo in (self.combo_a, self.combo_b):
-            for v in history.visits:
-                combo.addItem(f"{v.date:%d %b %Y} · {v.measured}", v.visit_id)
+            for v, label in zip(history.visits, labels, strict=True):
+                combo.addItem(f"{label} · {v.measured}", v.visit_id)
         ids = [v.visit_id for v in history.visits]
         self.combo_a.setCurrentIndex(ids.index(visit_a) if visit_a in ids else 0)
         self.combo_b.setCurrentIndex(ids.index(visit_b) if visit_b in ids else len(ids) - 1)
@@ -128,6 +130,16 @@ class CompareDialog(QDialog):
         self.combo_b.currentIndexChanged.connect(self.refresh)
         self.refresh()
         self.resize(1120, 820)
+        self._fit_screen()
+
+    def _fit_screen(self) -> None:
+        """Never taller or wider than the screen (820 px did not fit a 1280×720 laptop)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        avail = screen.availableGeometry()
+        self.setMinimumSize(0, 0)
+        self.resize(min(self.width(), avail.width() - 16), min(self.height(), avail.height() - 48))
 
     def refresh(self) -> None:
         a, b = self.combo_a.currentData(), self.combo_b.currentData()

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 
 from app.history.trends import PatientHistory, Series
+from ui.visit_labels import visit_labels
 
 DAY_S = 86400.0
 INK = "#26323a"
@@ -42,9 +43,22 @@ BAND_ALPHA = 38
 
 
 def to_x(dates: list[dt.date]) -> np.ndarray:
-    """Dates as seconds since the epoch (midnight UTC) for the date axis."""
+    """Dates as seconds since the epoch (midnight UTC) for the date axis.
+
+    Visits on the same day are spread apart symmetrically around their day (by 1.5 % of the
+    plotted span, at least half a day) so their points, bars and tooltips do not sit on top
+    of one another; their tooltips say “visit k of n that day”.
+    """
     epoch = dt.date(1970, 1, 1)
-    return np.array([(d - epoch).days * DAY_S for d in dates], float)
+    x = np.array([(d - epoch).days * DAY_S for d in dates], float)
+    if len(x) < 2 or len(set(dates)) == len(dates):
+        return x
+    step = max(0.5 * DAY_S, 0.015 * (x.max() - x.min()))
+    for day in {d for d in dates if dates.count(d) > 1}:
+        idx = [i for i, d in enumerate(dates) if d == day]
+        for k, i in enumerate(idx):
+            x[i] += (k - (len(idx) - 1) / 2) * step
+    return x
 
 
 def _fmt(v: float, unit: str) -> str:
@@ -55,7 +69,8 @@ def _fmt(v: float, unit: str) -> str:
 def _tip_text(series: Series, dates: list[dt.date], i: int) -> str:
     """Tooltip of visit ``i``: date, mean ± SD and n (built only when hovered)."""
     m, sd, n = series.mean[i], series.sd[i], int(series.n[i])
-    text = f"{series.label}\n{dates[i]:%d %b %Y}: {_fmt(m, series.unit)} {series.unit}"
+    when = visit_labels(dates)[i]
+    text = f"{series.label}\n{when}: {_fmt(m, series.unit)} {series.unit}"
     if np.isfinite(sd):
         text += f" ± {_fmt(sd, series.unit)} (SD)"
     if series.kind == "gait":
@@ -72,11 +87,17 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
         self.ci.setSpacing(14)
         self.ci.setContentsMargins(6, 6, 12, 6)
         self.plots: dict[str, pg.PlotItem] = {}
+        # One plot (with its legend and layout cell) per metric, kept between patients: building
+        # a PlotItem costs ~15 ms, about half of redrawing a history.
+        self._pool: dict[str, tuple[pg.GraphicsLayout, pg.PlotItem, pg.LegendItem]] = {}
 
     # --- public -------------------------------------------------------------------------------
     def show_history(self, history: PatientHistory | None) -> list[str]:
         """Draw the plots that have data; returns the labels of metrics that were not measured."""
-        self.ci.clear()
+        for cell, _plot, _legend in self._pool.values():
+            if cell in self.ci.items:
+                self.ci.removeItem(cell)
+        self.ci.currentRow = self.ci.currentCol = 0
         self.plots.clear()
         if history is None or not history.visits:
             return []
@@ -104,15 +125,9 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
             if not any(s[m].has_data for m in members):
                 missing.append(title.split(" (")[0])
                 continue
-            plot = self._new_plot(title, x)
-            # Legend in its own row under the plot, so it never hides a data point.
-            cell = self.ci.addLayout(row=row, col=col)
-            cell.setSpacing(0)
-            cell.addItem(plot, row=0, col=0)
-            legend = pg.LegendItem(colCount=1, labelTextColor=INK, labelTextSize="8pt",
-                                   verSpacing=-6, horSpacing=14)  # fmt: skip
-            cell.addItem(legend, row=1, col=0)
-            plot.legend = legend
+            cell, plot = self._plot_cell(key)
+            self._set_up_plot(plot, title, x)
+            self.ci.addItem(cell, row=row, col=col)
             self.plots[key] = plot
             if band_series is not None and band_series.has_data:
                 self._band(plot, band_series)
@@ -143,14 +158,20 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
         return missing
 
     # --- drawing ------------------------------------------------------------------------------
-    def _new_plot(self, title: str, x: np.ndarray) -> pg.PlotItem:
+    def _plot_cell(self, key: str) -> tuple[pg.GraphicsLayout, pg.PlotItem]:
+        """The metric's plot in its layout cell, emptied; built the first time it is needed."""
+        if key in self._pool:
+            cell, plot, legend = self._pool[key]
+            plot.clear()
+            legend.clear()
+            plot.enableAutoRange(y=True)
+            return cell, plot
         # No context menus: they cost ~10 ms a plot to build and a clinician never needs them.
         plot = pg.PlotItem(
             viewBox=pg.ViewBox(enableMenu=False),
             axisItems={"bottom": pg.DateAxisItem(orientation="bottom")},
             enableMenu=False,
         )
-        plot.setTitle(title, color=INK, size="11pt", bold=True)
         plot.showGrid(x=False, y=True, alpha=0.15)
         plot.hideButtons()
         font = QFont()
@@ -161,11 +182,24 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
             axis.setTextPen(pg.mkPen(INK))
             axis.setStyle(tickFont=font)
         plot.getAxis("left").setWidth(44)
-        pad = max(7 * DAY_S, 0.06 * (x.max() - x.min()))
-        plot.setXRange(x.min() - pad, x.max() + pad, padding=0)
         plot.getViewBox().setMouseEnabled(x=True, y=False)
+        # Legend in its own row under the plot, so it never hides a data point.
+        cell = pg.GraphicsLayout()
+        cell.setSpacing(0)
+        cell.addItem(plot, row=0, col=0)
+        legend = pg.LegendItem(colCount=1, labelTextColor=INK, labelTextSize="8pt",
+                               verSpacing=-6, horSpacing=14)  # fmt: skip
+        cell.addItem(legend, row=1, col=0)
+        plot.legend = legend
+        self._pool[key] = (cell, plot, legend)
+        return cell, plot
+
+    def _set_up_plot(self, plot: pg.PlotItem, title: str, x: np.ndarray) -> None:
+        plot.setTitle(title, color=INK, size="11pt", bold=True)
+        pad = max(7 * DAY_S, 0.06 * (x.max() - x.min()))
+        # limits first: the previous patient's limits must not clip this patient's range
         plot.getViewBox().setLimits(xMin=x.min() - 60 * DAY_S, xMax=x.max() + 60 * DAY_S)
-        return plot
+        plot.setXRange(x.min() - pad, x.max() + pad, padding=0)
 
     def _band(self, plot: pg.PlotItem, series: Series) -> None:
         b = series.baseline_index

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMessageBox, QWidget
 
 from app.records.recordings import import_recording, set_capture_fps
 from ui.tasks import BackgroundTask, user_message
@@ -29,22 +29,35 @@ def ask_video_file(parent: QWidget) -> Path | None:
     return Path(name) if name else None
 
 
-def ask_capture_fps(parent: QWidget, name: str, container_fps: float | None) -> float | None:
-    """The file does not say how fast it was filmed: ask, defaulting to its playback rate."""
+def capture_fps_dialog(parent: QWidget | None, name: str, container_fps: float | None) -> QInputDialog:
+    """The question of :func:`ask_capture_fps`, as a dialog of reading width.
+
+    ``QInputDialog.getDouble`` does not wrap its text, so the explanation made it 1,134 px wide.
+    """
     default = container_fps or 30.0
-    fps, ok = QInputDialog.getDouble(
-        parent,
-        "Capture rate",
+    dialog = QInputDialog(parent)
+    dialog.setWindowTitle("Capture rate")
+    dialog.setInputMode(QInputDialog.InputMode.DoubleInput)
+    dialog.setDoubleRange(1.0, 2000.0)
+    dialog.setDoubleDecimals(2)
+    dialog.setDoubleValue(default)
+    dialog.setLabelText(
         f"{name} does not say at what rate it was filmed.\n\n"
         "If it was filmed in slow motion (e.g. 120 or 240 frames per second), enter that rate; "
         f"otherwise keep {default:g}. Cadence and contact times depend on it. "
-        "You can change it later in “Mark video”.",
-        default,
-        1.0,
-        2000.0,
-        2,
+        "You can change it later in “Mark video”."
     )
-    return fps if ok else None
+    for label in dialog.findChildren(QLabel):
+        label.setWordWrap(True)
+    dialog.setMaximumWidth(560)
+    dialog.resize(480, dialog.sizeHint().height())
+    return dialog
+
+
+def ask_capture_fps(parent: QWidget, name: str, container_fps: float | None) -> float | None:
+    """The file does not say how fast it was filmed: ask, defaulting to its playback rate."""
+    dialog = capture_fps_dialog(parent, name, container_fps)
+    return dialog.doubleValue() if dialog.exec() == QInputDialog.DialogCode.Accepted else None
 
 
 def start_import(

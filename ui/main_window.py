@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QLabel,
     QMainWindow,
     QMessageBox,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QTabWidget,
+    QToolButton,
     QWidget,
 )
 
@@ -29,6 +33,9 @@ from ui.style import STYLE_SHEET
 
 if TYPE_CHECKING:
     from app.clinic import Clinic
+
+
+_FROZEN = False  # gc.freeze() done (see MainWindow.__init__)
 
 
 def _build_info() -> str:
@@ -51,6 +58,40 @@ def _scrolling(widget: QWidget) -> QScrollArea:
     scroll.setFrameShape(QScrollArea.Shape.NoFrame)
     scroll.setWidget(widget)
     return scroll
+
+
+class ElidedLabel(QLabel):
+    """A status-bar label that shortens its text (full text in the tooltip) instead of
+    widening the window: a long data-folder path kept the window from fitting 1280 px."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__()
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(80)
+        self.set_full_text(text)
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def sizeHint(self):  # type: ignore[no-untyped-def]  # noqa: N802 - Qt API
+        hint = super().sizeHint()
+        hint.setWidth(min(self.fontMetrics().horizontalAdvance(self._full) + 8, 520))
+        return hint
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        self.setText(
+            self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, self.width())
+        )
 
 
 class MainWindow(QMainWindow):
@@ -86,15 +127,22 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([380, 900])
+        splitter.setSizes([340, 940])
         splitter.setChildrenCollapsible(False)
         self.splitter = splitter
         self.setCentralWidget(splitter)
+        # The patient list folds away (View ▸ Show patient list, Ctrl+L, or this button), so
+        # the marking and prescription screens get the whole width of a small laptop.
+        self.list_toggle = QToolButton()
+        self.list_toggle.setAutoRaise(True)
+        self.list_toggle.clicked.connect(lambda: self.set_patient_list_visible(
+            not self.patient_list.isVisible()))  # fmt: skip
+        self.tabs.setCornerWidget(self.list_toggle, Qt.Corner.TopLeftCorner)
 
-        self.db_label = QLabel()
+        self.db_label = ElidedLabel()
         self.db_label.setObjectName("muted")
-        self.statusBar().addPermanentWidget(self.db_label)
-        self.db_label.setText(
+        self.statusBar().addPermanentWidget(self.db_label, 1)
+        self.db_label.set_full_text(
             ("Demo data · " if clinic.demo else "") + f"Data: {clinic.folder.root}"
         )
 
@@ -120,6 +168,14 @@ class MainWindow(QMainWindow):
         from ui.settings_dialog import show_settings_warnings
 
         self.settings_warning = show_settings_warnings(self, clinic)  # bad keys of settings.json
+        # Everything built so far (modules, Qt wrappers, the patient rows) lives as long as the
+        # window: keep it out of the cyclic collector's scans, which otherwise cost tens of ms
+        # in the middle of opening a long history or filtering 10,000 patients. Once per
+        # process: a later window (tests, a restore) must not pin the first one's leftovers.
+        global _FROZEN
+        if not _FROZEN:
+            _FROZEN = True
+            gc.freeze()
         # Marking edits an earlier session could not save (locked database, crash, "close
         # anyway") are in the journal: save them now, off the GUI thread.
         QTimer.singleShot(0, self._replay_unsaved_edits)
@@ -165,6 +221,12 @@ class MainWindow(QMainWindow):
         from ui.annotation_panel import AnnotationPanel
 
         panel = AnnotationPanel(self.clinic)
+        # The recording's title (patient · date · file name) must not set the window's minimum
+        # width: a long name pushed it to 1,339 px, past a 1280×720 screen. It is cut instead.
+        title = getattr(panel, "title", None)
+        if isinstance(title, QLabel):
+            title.setMinimumWidth(80)
+            title.setSizePolicy(QSizePolicy.Policy.Ignored, title.sizePolicy().verticalPolicy())
         panel.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
         panel.events_saved.connect(lambda _rid: self._events_saved())
         # Edit ▸ Undo/Redo are the panel's own actions: one binding per key, named after the step.
@@ -187,7 +249,8 @@ class MainWindow(QMainWindow):
 
     def toggle_analysis_mode(self, on: bool) -> None:
         """Full-screen analysis: the marking panel fills the screen, the patient list hides."""
-        self.patient_list.setVisible(not on)
+        # Leaving restores the list as View ▸ Show patient list says.
+        self.patient_list.setVisible(not on and self.list_action.isChecked())
         if on:
             self._was_maximized = self.isMaximized()
             self.tabs.setCurrentWidget(self._annotation_tab)
@@ -271,7 +334,13 @@ class MainWindow(QMainWindow):
             lambda: self._with_patient(self.edit_patient),
         )
 
-        view_menu = self.menuBar().addMenu("&View")
+        view_menu = self._menu("&View")
+        self.list_action = self._action(
+            view_menu, "Show &patient list", QKeySequence("Ctrl+L"),
+            lambda on: self.set_patient_list_visible(bool(on)),
+        )  # fmt: skip
+        self.list_action.setCheckable(True)
+        self.list_action.setChecked(True)
         self.analysis_mode_action = self._action(
             view_menu,
             "Full-screen &analysis",
@@ -284,6 +353,11 @@ class MainWindow(QMainWindow):
         )
 
         help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&User guide", QKeySequence.StandardKey.HelpContents,
+                     lambda: self.show_help("guide"))  # fmt: skip
+        self._action(help_menu, "&Keyboard shortcuts", QKeySequence("Ctrl+/"),
+                     lambda: self.show_help("shortcuts"))  # fmt: skip
+        help_menu.addSeparator()
         self._action(help_menu, f"&About {APP_NAME}", None, self.about)
 
     def _action(self, menu, text, shortcut, slot) -> QAction:  # type: ignore[no-untyped-def]
@@ -294,6 +368,36 @@ class MainWindow(QMainWindow):
         menu.addAction(action)
         return action
 
+    def _menu(self, title: str):  # type: ignore[no-untyped-def]
+        """The menu called ``title``, created if no other part of the window added it yet."""
+        for action in self.menuBar().actions():
+            if action.menu() is not None and action.text() == title:
+                return action.menu()
+        return self.menuBar().addMenu(title)
+
+    def set_patient_list_visible(self, visible: bool) -> None:
+        """Show or fold away the patient list (remembered for the next start)."""
+        self.patient_list.setVisible(visible)
+        self.list_action.setChecked(visible)
+        self.list_toggle.setText("◀" if visible else "▶ Patients")
+        self.list_toggle.setToolTip(
+            ("Hide" if visible else "Show") + " the patient list (Ctrl+L)"
+        )
+        QSettings().setValue("main/patient_list_visible", visible)
+
+    def show_help(self, page: str = "guide") -> None:
+        """The user guide or the keyboard-shortcuts sheet, in one non-modal window."""
+        from ui.help_dialog import HelpDialog
+
+        dialog = getattr(self, "help_dialog", None)
+        if dialog is None:
+            dialog = self.help_dialog = HelpDialog(self, page)
+        else:
+            dialog.show_page(page)
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+
     def _focus_search(self) -> None:
         self.patient_list.search.setFocus()
         self.patient_list.search.selectAll()
@@ -303,19 +407,31 @@ class MainWindow(QMainWindow):
 
         ClinicSettingsDialog(self.clinic, self).exec()
 
-    def about(self) -> None:
+    def about_box(self) -> QMessageBox:
+        """The About box, with a button to the user guide (its text used to point at “the
+        documentation” without saying where)."""
         build = _build_info()
-        QMessageBox.about(
-            self,
-            f"About {APP_NAME}",
+        box = QMessageBox(self)
+        box.setWindowTitle(f"About {APP_NAME}")
+        box.setIcon(QMessageBox.Icon.Information)
+        box.setText(
             f"<h3>{APP_NAME} {__version__}</h3>"
             + (f"<p>Build {build}</p>" if build else "")
             + "<p>Running-gait retraining for physiotherapists: film the runner, mark heel strikes, "
             "measure cadence and overstride, prescribe a cadence, print a home program.</p>"
             f"<p>Data folder: {self.clinic.folder.root}<br>Database: {self.clinic.db.url}</p>"
-            "<p>Clinical figures and their sources are listed in the documentation. "
-            "Stride Clinic supports, and does not replace, clinical judgement.</p>",
+            "<p>How to film, mark, prescribe and print: <b>Help ▸ User guide</b> (F1); "
+            "keys: <b>Help ▸ Keyboard shortcuts</b>. The demo's treadmill clip is MIT-licensed "
+            "(zzzhushi/running-gait-analysis; see resources/demo/NOTICE.md). "
+            "Stride Clinic supports, and does not replace, clinical judgement.</p>"
         )
+        guide = box.addButton("Open the user guide", QMessageBox.ButtonRole.ActionRole)
+        guide.clicked.connect(lambda: self.show_help("guide"))
+        box.addButton(QMessageBox.StandardButton.Close)
+        return box
+
+    def about(self) -> None:
+        self.about_box().exec()
 
     # --- patients ------------------------------------------------------------------------------
     def reload_patients(self, select_id: int | None = None) -> None:
@@ -581,9 +697,29 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1360, 860)
+        self._fit_screen()
         state = settings.value("main/splitter")
         if isinstance(state, QByteArray):
             self.splitter.restoreState(state)
+        visible = settings.value("main/patient_list_visible", True)
+        self.set_patient_list_visible(str(visible).lower() not in ("false", "0"))
+
+    def _fit_screen(self) -> None:
+        """Never larger than the screen it opens on (1360×860 was cut off at 1280×720)."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            return
+        avail = screen.availableGeometry()
+        # the window frame (title bar, borders) comes on top of the client size
+        frame_w = max(0, self.frameGeometry().width() - self.geometry().width()) or 8
+        frame_h = max(0, self.frameGeometry().height() - self.geometry().height()) or 36
+        width = min(self.width(), avail.width() - frame_w)
+        height = min(self.height(), avail.height() - frame_h)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        x = min(max(self.x(), avail.left()), avail.right() - width - frame_w + 1)
+        y = min(max(self.y(), avail.top()), avail.bottom() - height - frame_h + 1)
+        self.move(x, y)
 
     def _unsaved_marks(self) -> int:
         return self.annotation.unsaved_edits() if self._annotation_tab.built else 0

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.db.models import Visit
 from app.history.outcomes import (
     DISABILITY_SCALES,
     PSFS_MAX_ITEMS,
@@ -51,14 +52,28 @@ def _value(box: QSpinBox) -> int | None:
 class OutcomesDialog(QDialog):
     """Edits one visit; saving validates and shows problems inline (the dialog stays open)."""
 
-    def __init__(self, clinic: Clinic, visit_id: int, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        clinic: Clinic,
+        visit_id: int,
+        parent: QWidget | None = None,
+        *,
+        visit_label: str = "",
+    ) -> None:
         super().__init__(parent)
         self.clinic = clinic
         self.visit_id = visit_id
         self.scale = disability_scale(clinic.settings.extra)
-        self.setWindowTitle("Outcome measures")
         with clinic.db.session() as s:
             data = load_outcomes(s, visit_id)
+            if not visit_label:
+                visit = s.get(Visit, visit_id)
+                visit_label = f"{visit.visit_date:%d %b %Y}" if visit is not None else ""
+        # Which visit these scores belong to, in the title and at the top (it was implicit).
+        self.setWindowTitle(f"Outcome measures — visit of {visit_label}" if visit_label
+                            else "Outcome measures")  # fmt: skip
+        self.visit_title = QLabel(f"Scores for the visit of <b>{visit_label}</b>")
+        self.visit_title.setObjectName("sectionTitle")
 
         pain = QGroupBox("Pain (NPRS 0–10; smallest important change 2 points)")
         form = QFormLayout(pain)
@@ -104,7 +119,7 @@ class OutcomesDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        for w in (pain, dis, psfs, self.error, buttons):
+        for w in (self.visit_title, pain, dis, psfs, self.error, buttons):
             layout.addWidget(w)
         self.set_data(data)
 

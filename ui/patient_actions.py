@@ -203,7 +203,9 @@ class PatientActions:
 
     def create_visit(self, patient_id: int) -> int | None:
         clinicians = self._clinicians()
-        dialog = VisitDialog(None, clinicians, parent=self.parent)
+        with self.clinic.db.session() as s:
+            previous = visit_records.last_conditions(s, patient_id)
+        dialog = VisitDialog(None, clinicians, parent=self.parent, previous=previous)
         signed_in = getattr(self.clinic.db, "clinician_id", None)
         index = dialog.clinician.findData(signed_in) if signed_in is not None else -1
         if index > 0:
@@ -225,7 +227,11 @@ class PatientActions:
             if v is None:
                 return False
             data, version = VisitData.from_visit(v), v.version
-        dialog = VisitDialog(data, self._clinicians(), parent=self.parent)
+            clinicians = self._clinicians()
+            if v.clinician is not None and not v.clinician.active:
+                # a deactivated clinician stays on their past visits (never dropped on save)
+                clinicians.append((v.clinician.id, f"{v.clinician.name} (inactive)"))
+        dialog = VisitDialog(data, clinicians, parent=self.parent)
 
         def save(new: VisitData) -> None:
             with self.clinic.db.session() as s:

@@ -5,16 +5,17 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import (
+    QAbstractProxyModel,
     QAbstractTableModel,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
     Signal,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
+    QGridLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -89,27 +90,104 @@ class PatientTableModel(QAbstractTableModel):
         return -1
 
 
-class PatientFilter(QSortFilterProxyModel):
-    """Every typed word must occur in the name (accents and case ignored)."""
+class PatientFilter(QAbstractProxyModel):
+    """Every typed word must occur in the name (accents and case ignored).
+
+    The rows are matched in one pure-Python pass over the folded names, and the view learns
+    the result through one model reset. (A ``QSortFilterProxyModel`` called a Python
+    ``filterAcceptsRow`` once per patient: 10,000 calls from C++ per keystroke, 29–55 ms.)
+    Only the rows on screen are ever mapped, so a keystroke costs the same whatever the view.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self._words: list[str] = []
+        self._rows: list[int] = []  # source row of each shown row
+        self._positions: list[int] | None = None  # source row -> shown row (-1), built lazily
+
+    # --- filtering ----------------------------------------------------------------------------
+    def setSourceModel(self, model: PatientTableModel) -> None:  # type: ignore[override]  # noqa: N802
+        super().setSourceModel(model)
+        model.modelAboutToBeReset.connect(self.beginResetModel)
+        model.modelReset.connect(self._source_reset)
+        self._match()
 
     def set_text(self, text: str) -> None:
-        if hasattr(self, "beginFilterChange"):  # Qt >= 6.10
-            self.beginFilterChange()
-            self._words = name_key(text).split()
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:  # pragma: no cover - older Qt
-            self._words = name_key(text).split()
-            self.invalidateRowsFilter()
+        words = name_key(text).split()
+        if words == self._words:
+            return
+        narrowing = bool(self._words) and all(
+            any(old in new for new in words) for old in self._words
+        )
+        self.beginResetModel()
+        self._words = words
+        self._match(within=self._rows if narrowing else None)
+        self.endResetModel()
 
-    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
-        if not self._words:
-            return True
-        key = self.sourceModel().rows[source_row].name_key  # type: ignore[attr-defined]
-        return all(w in key for w in self._words)
+    def _source_reset(self) -> None:
+        self._match()
+        self.endResetModel()
+
+    def _match(self, within: list[int] | None = None) -> None:
+        model = self.sourceModel()
+        rows = model.rows if model is not None else []  # type: ignore[attr-defined]
+        words = self._words
+        candidates = range(len(rows)) if within is None else within
+        if not words:
+            self._rows = list(range(len(rows)))
+        elif len(words) == 1:
+            (w,) = words
+            self._rows = [i for i in candidates if w in rows[i].name_key]
+        else:
+            self._rows = [i for i in candidates if all(w in rows[i].name_key for w in words)]
+        self._positions = None
+
+    def source_rows(self) -> list[int]:
+        """Source rows shown, in order (for tests and callers that need the match itself)."""
+        return list(self._rows)
+
+    # --- QAbstractProxyModel ------------------------------------------------------------------
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
+        model = self.sourceModel()
+        return 0 if parent.isValid() or model is None else model.columnCount()
+
+    def index(self, row: int, column: int, parent: _Index = QModelIndex()) -> QModelIndex:  # noqa: B008
+        if parent.isValid() or not (0 <= row < len(self._rows)) or not (
+            0 <= column < self.columnCount()
+        ):
+            return QModelIndex()
+        return self.createIndex(row, column)
+
+    def parent(self, index: _Index | None = None):  # type: ignore[override]  # a flat table
+        if index is None:
+            return QObject.parent(self)
+        return QModelIndex()
+
+    def mapToSource(self, proxy_index: _Index) -> QModelIndex:  # noqa: N802
+        if not proxy_index.isValid() or proxy_index.row() >= len(self._rows):
+            return QModelIndex()
+        return self.sourceModel().index(self._rows[proxy_index.row()], proxy_index.column())
+
+    def mapFromSource(self, source_index: _Index) -> QModelIndex:  # noqa: N802
+        if not source_index.isValid():
+            return QModelIndex()
+        if self._positions is None:
+            positions = [-1] * self.sourceModel().rowCount()
+            for pos, src in enumerate(self._rows):
+                positions[src] = pos
+            self._positions = positions
+        row = source_index.row()
+        pos = self._positions[row] if row < len(self._positions) else -1
+        return self.index(pos, source_index.column()) if pos >= 0 else QModelIndex()
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole):  # type: ignore[no-untyped-def]  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and self.sourceModel() is not None:
+            return self.sourceModel().headerData(section, orientation, role)
+        return None
 
 
 class PatientListPanel(QWidget):
@@ -123,8 +201,11 @@ class PatientListPanel(QWidget):
         self.model = PatientTableModel()
         self.proxy = PatientFilter()
         self.proxy.setSourceModel(self.model)
+        self._selected_id: int | None = None
+        self._emitted = False
+        self._quiet = False
 
-        self.search = QLineEdit(placeholderText="Search patients by name…")
+        self.search = QLineEdit(placeholderText="Search by name…")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Search patients")
         self.search.textChanged.connect(self._on_search)
@@ -159,11 +240,17 @@ class PatientListPanel(QWidget):
         self.delete_btn = QPushButton("Delete…")
         self.delete_btn.clicked.connect(self._emit_delete)
 
-        buttons = QHBoxLayout()
-        buttons.addWidget(new_btn)
-        buttons.addWidget(self.edit_btn)
-        buttons.addWidget(self.delete_btn)
-        buttons.addStretch(1)
+        # Two rows: narrow enough that the list and the marking screen fit side by side at
+        # 1280 px (three buttons in a row held the list at 279 px).
+        buttons = QGridLayout()
+        buttons.setSpacing(4)
+        buttons.addWidget(new_btn, 0, 0, 1, 2)
+        buttons.addWidget(self.edit_btn, 1, 0)
+        buttons.addWidget(self.delete_btn, 1, 1)
+        buttons.setColumnStretch(2, 1)
+        # Narrow enough that the list and the marking screen fit side by side at 1280 px.
+        self.setMinimumWidth(0)
+        self.search.setMinimumWidth(120)
 
         title = QLabel("Patients")
         title.setObjectName("sectionTitle")
@@ -206,14 +293,30 @@ class PatientListPanel(QWidget):
 
     # --- internals -----------------------------------------------------------------------
     def _on_search(self, text: str) -> None:
-        self.proxy.set_text(text)
+        keep = self._selected_id
+        self._quiet = True  # the filter's reset is not a new choice of patient
+        try:
+            self.proxy.set_text(text)
+            row = self.model.row_for_id(keep) if keep is not None else -1
+            index = self.proxy.mapFromSource(self.model.index(row, 0)) if row >= 0 else None
+            if index is not None and index.isValid():
+                self.table.setCurrentIndex(index)  # still shown: stays selected
+        finally:
+            self._quiet = False
         self._update_count()
         if self.proxy.rowCount() == 1:
             self.table.setCurrentIndex(self.proxy.index(0, 0))
+        self._on_current(self.table.currentIndex(), QModelIndex())
 
     def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self._quiet:
+            return
         self._update_buttons()
-        self.patient_selected.emit(self.current_id())
+        pid = self.current_id()
+        if pid != self._selected_id or not self._emitted:
+            # only a real change of patient: the view reloads and the audit trail logs a view
+            self._selected_id, self._emitted = pid, True
+            self.patient_selected.emit(pid)
 
     def _update_count(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QMessageBox, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.db.models import Visit
 from app.records import measurements
@@ -35,13 +42,25 @@ class PrescriptionTab(QWidget):
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(self.panel)
         layout.addWidget(scroll, 1)
-        self.panel.setEnabled(False)
+        # Save and export stay in view under the scrolling panel: at 1280×720 “Save
+        # prescription” was below the fold. (Moving the widgets takes them out of the panel's
+        # own button row; the panel keeps owning their logic.)
+        self.actions_bar = QWidget()
+        bar = QHBoxLayout(self.actions_bar)
+        bar.setContentsMargins(0, 4, 0, 0)
+        bar.addWidget(self.panel.export_button)
+        bar.addWidget(self.panel.export_bar, 1)
+        bar.addWidget(self.panel.export_status, 2)
+        bar.addStretch()
+        bar.addWidget(self.panel.save_button)
+        layout.addWidget(self.actions_bar)
+        self._set_enabled(False)
 
     def set_visit(self, visit_id: int | None) -> None:
         self.visit_id = visit_id
         if visit_id is None:
             self.header.setText("Select a patient and a visit to prescribe.")
-            self.panel.setEnabled(False)
+            self._set_enabled(False)
             return
         with self.clinic.db.session() as s:
             visit = s.get(Visit, visit_id)
@@ -56,7 +75,7 @@ class PrescriptionTab(QWidget):
             )
             speed = visit.treadmill_speed_kmh
             existing_plan = existing.plan if existing else None
-        self.panel.setEnabled(True)
+        self._set_enabled(True)
         self.panel.set_context(
             m.cadence_spm if m else None,
             m.contacts_per_side if m else None,
@@ -66,6 +85,10 @@ class PrescriptionTab(QWidget):
             baseline_sd_spm=m.cadence_sd_spm if m else None,
             frame_rate_hz=m.capture_fps if m else None,
         )
+
+    def _set_enabled(self, on: bool) -> None:
+        self.panel.setEnabled(on)
+        self.actions_bar.setEnabled(on)
 
     def _save(self, plan: dict) -> None:
         if self.visit_id is None:

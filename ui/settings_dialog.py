@@ -1,5 +1,5 @@
 """Clinic settings, set once per workstation: name, contact and logo for printed programs,
-and the video memory budget."""
+the video memory budget, and the clinic's clinician list (saved in the database at once)."""
 
 from __future__ import annotations
 
@@ -74,8 +74,12 @@ class ClinicSettingsDialog(QDialog):
         )
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
+        from ui.settings_clinicians import ClinicianListBox
+
+        self.clinicians = ClinicianListBox(clinic, self)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.clinicians)
         layout.addWidget(note)
         layout.addWidget(buttons)
 

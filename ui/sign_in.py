@@ -216,9 +216,20 @@ class AccountsDialog(QDialog):
         form.addRow("Role", self.role)
         self.save = QPushButton("Add account / set password")
         self.save.clicked.connect(self._save)
+        # Said before the first password is given, not after: a password turns sign-in on.
+        self.sign_in_warning = QLabel(
+            "<b>Sign-in is off.</b> Giving a clinician a password here turns it on for the whole "
+            "clinic: from then on Stride Clinic asks who is working when it starts and locks "
+            "itself after a while without use. The first account becomes the administrator.<br>"
+            "To only list clinicians for visits, use Edit ▸ Clinic settings ▸ Clinicians instead "
+            "(no passwords)."
+        )
+        self.sign_in_warning.setObjectName("warning")
+        self.sign_in_warning.setWordWrap(True)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.sign_in_warning)
         layout.addWidget(self.list)
         layout.addLayout(form)
         layout.addWidget(self.error)
@@ -232,6 +243,11 @@ class AccountsDialog(QDialog):
             for c in s.scalars(select(Clinician).order_by(Clinician.name)):
                 state = "password set" if c.password_hash else "no password"
                 self.list.addItem(f"{c.name} — {c.role}, {state}")
+            sign_in_on = accounts.accounts_enabled(s)
+        self.sign_in_warning.setVisible(not sign_in_on)
+        self.save.setText(
+            "Set password / add account" if sign_in_on else "Give password and turn on sign-in"
+        )
 
     def _save(self) -> None:
         name, password = " ".join(self.name.text().split()), self.password.text()

@@ -29,6 +29,7 @@ in the program) so nobody reads an asymmetry the measurement cannot support.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 
@@ -67,10 +68,15 @@ class Stat:
 
     @classmethod
     def of(cls, values: list[float], sdd: tuple[float, float] | None = None) -> Stat:
-        v = np.asarray([x for x in values if x is not None and np.isfinite(x)], float)
-        if len(v) == 0:
+        # Plain Python on these short lists (a few dozen steps): numpy's per-call overhead made
+        # the 100-visit history spend most of its cold opening here.
+        v = [float(x) for x in values if x is not None and math.isfinite(x)]
+        n = len(v)
+        if n == 0:
             return cls(None, None, 0, sdd)
-        return cls(float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else None, len(v), sdd)
+        mean = math.fsum(v) / n
+        sd = math.sqrt(math.fsum((x - mean) ** 2 for x in v) / (n - 1)) if n > 1 else None
+        return cls(mean, sd, n, sdd)
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -291,18 +297,25 @@ def temporal_metrics(events: list[FootEvent], fps: float | None = None) -> Tempo
     duty: dict[str, list[float]] = {f.value: [] for f in Foot}
     for f in Foot:
         own = [e for e in ics if e.foot is f]
+        # Sorted times per foot, searched by bisection (the linear scans were quadratic).
+        own_tos = [t for t in tos if t.foot is f]
+        own_to_times = [t.time_s for t in own_tos]
+        other_ics = [e for e in ics if e.foot is not f]
+        other_times = [e.time_s for e in other_ics]
         for a, b in zip(own[:-1], own[1:], strict=True):
             stride[f.value].append(b.time_s - a.time_s)
             pairs["stride"][f.value].append((id(a), id(b)))
         for k, ic in enumerate(own):
             nxt = own[k + 1].time_s if k + 1 < len(own) else math.inf
-            to = next((t for t in tos if t.foot is f and ic.time_s < t.time_s < nxt), None)
+            j = bisect.bisect_right(own_to_times, ic.time_s)  # first toe-off after the contact
+            to = own_tos[j] if j < len(own_tos) and own_to_times[j] < nxt else None
             if to is None:
                 continue
             ct = to.time_s - ic.time_s
             contact[f.value].append(ct)
             pairs["contact"][f.value].append((id(ic), id(to)))
-            other = next((e for e in ics if e.foot is not f and e.time_s > ic.time_s), None)
+            j = bisect.bisect_right(other_times, ic.time_s)
+            other = other_ics[j] if j < len(other_ics) else None
             if other is not None and other.time_s < nxt:
                 flight[f.value].append(other.time_s - to.time_s)
                 pairs["flight"][f.value].append((id(to), id(other)))
@@ -310,9 +323,19 @@ def temporal_metrics(events: list[FootEvent], fps: float | None = None) -> Tempo
                 duty[f.value].append(ct / (nxt - ic.time_s))
     for f in Foot:
         if counts[f.value] < MIN_CONTACTS_PER_SIDE:
+            # The count is the problem, not necessarily the clip: a 12 s clip was told to be
+            # longer when contacts were simply not marked yet.
+            need_s = (
+                f" (at this cadence about {math.ceil(2 * MIN_CONTACTS_PER_SIDE * 60 / cadence)} s)"
+                if cadence
+                else ""
+            )
             warnings.append(
-                f"Only {counts[f.value]} {f.value} foot contacts; at least {MIN_CONTACTS_PER_SIDE} "
-                "per side are needed for a stable mean (Dingenen 2018). Record a longer clip."
+                f"Only {counts[f.value]} {f.value} foot contacts: fewer than "
+                f"{MIN_CONTACTS_PER_SIDE} contacts per side (at least {MIN_CONTACTS_PER_SIDE} per "
+                "side are needed for a stable mean, Dingenen 2018). Mark the remaining contacts; "
+                "if the clip holds no more, film "
+                f"a longer run{need_s}."
             )
     if cadence is not None and not 140 <= cadence <= 200:
         warnings.append(

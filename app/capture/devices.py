@@ -16,10 +16,23 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import NoCameraError
 from .packets import MJPEG, CameraFormat
 from .sources import OpenCVCameraSource, default_backend
 
 SYSFS_V4L = Path("/sys/class/video4linux")
+
+#: Said when no camera is listed at all: what to check, for the clinician.
+NO_CAMERA_MESSAGE = NoCameraError.default_message()
+#: The rear-view box when there is no camera at all (not “only one camera”).
+NO_CAMERA_REAR_MESSAGE = (
+    "No camera connected. The rear view needs two cameras: connect the side camera first, "
+    "then a second one."
+)
+#: The rear-view box when exactly one camera is connected.
+ONE_CAMERA_MESSAGE = (
+    "Only one camera is connected. Plug in a second camera to film the rear view at the same time."
+)
 
 
 @dataclass(frozen=True)

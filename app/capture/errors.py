@@ -49,8 +49,10 @@ class NoCameraError(CameraError):
     @classmethod
     def default_message(cls) -> str:
         return (
-            "No camera was found. Check that the camera is plugged in and switched on, "
-            "then press Retry."
+            "No camera connected. Check the cable and that the camera is on; that no other "
+            "program is using it (a video call: close it); and that this computer lets programs "
+            "use the camera (privacy settings ▸ Camera; on Linux the “video” group). "
+            "Then press Retry."
         )
 
 

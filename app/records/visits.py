@@ -146,6 +146,36 @@ def visits_of(session: Session, patient_id: int) -> list[Visit]:
     return list(session.scalars(stmt))
 
 
+@dataclass(frozen=True)
+class PreviousConditions:
+    """The treadmill conditions of a patient's latest visit, carried over to a follow-up."""
+
+    visit_id: int
+    visit_date: dt.date
+    treadmill_speed_kmh: float | None
+    incline_pct: float | None
+    shoes: str | None
+
+    def any(self) -> bool:
+        """True when there is at least one condition to carry over."""
+        return any(
+            v not in (None, "") for v in (self.treadmill_speed_kmh, self.incline_pct, self.shoes)
+        )
+
+
+def last_conditions(session: Session, patient_id: int) -> PreviousConditions | None:
+    """Speed, incline and shoes of the patient's latest visit (by date, then by creation)."""
+    row = session.execute(
+        select(
+            Visit.id, Visit.visit_date, Visit.treadmill_speed_kmh, Visit.incline_pct, Visit.shoes
+        )
+        .where(Visit.patient_id == patient_id)
+        .order_by(Visit.visit_date.desc(), Visit.created_at.desc(), Visit.id.desc())
+        .limit(1)
+    ).first()
+    return PreviousConditions(*row) if row is not None else None
+
+
 def clinicians(session: Session) -> list[Clinician]:
     return list(session.scalars(select(Clinician).where(Clinician.active).order_by(Clinician.name)))
 

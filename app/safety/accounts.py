@@ -195,6 +195,94 @@ def create_account(
     return set_password(session, clinician.id, password, role=role)
 
 
+# --- the clinician list (independent of sign-in) --------------------------------------------
+
+
+def _clean_name(name: object) -> str:
+    from app.records.validation import ValidationError, clean_text
+
+    try:
+        cleaned = clean_text(name, "name", "The clinician's name", max_len=200) or ""
+    except ValidationError as exc:
+        raise SignInError(exc.message) from None
+    # one spelling per name (NFC, single spaces), as sign-in compares it
+    cleaned = unicodedata.normalize("NFC", " ".join(cleaned.split()))
+    if not cleaned:
+        raise SignInError("Please enter the clinician's name.")
+    return cleaned
+
+
+def list_clinicians(session: Session, *, include_inactive: bool = True) -> list[Clinician]:
+    """Every clinician of the clinic, active first, by name (for the Settings list)."""
+    stmt = select(Clinician).order_by(Clinician.active.desc(), Clinician.name)
+    if not include_inactive:
+        stmt = stmt.where(Clinician.active)
+    return list(session.scalars(stmt))
+
+
+def add_clinician(session: Session, name: str) -> Clinician:
+    """A clinician without a password: listed for visits; sign-in stays as it is.
+
+    A deactivated clinician of the same name is made active again rather than duplicated.
+    """
+    name = _clean_name(name)
+    existing = session.scalars(select(Clinician).where(Clinician.name == name)).first()
+    if existing is not None:
+        if existing.active:
+            raise SignInError(f"There is already a clinician called {name}.")
+        existing.active = True
+        session.flush()
+        return existing
+    clinician = Clinician(name=name, role="clinician")
+    session.add(clinician)
+    session.flush()
+    return clinician
+
+
+def rename_clinician(session: Session, clinician_id: int, name: str) -> Clinician:
+    """Correct a clinician's name; their visits keep pointing at them."""
+    clinician = session.get(Clinician, clinician_id)
+    if clinician is None:
+        raise SignInError("This clinician no longer exists.")
+    name = _clean_name(name)
+    other = session.scalar(
+        select(Clinician.id).where(Clinician.name == name, Clinician.id != clinician_id)
+    )
+    if other is not None:
+        raise SignInError(f"There is already a clinician called {name}.")
+    clinician.name = name
+    session.flush()
+    return clinician
+
+
+def set_clinician_active(session: Session, clinician_id: int, active: bool) -> Clinician:
+    """Deactivate (hidden from new visits and sign-in; past visits keep the name) or reactivate.
+
+    The last active administrator with a password cannot be deactivated while sign-in is on,
+    or nobody could manage accounts any more.
+    """
+    clinician = session.get(Clinician, clinician_id)
+    if clinician is None:
+        raise SignInError("This clinician no longer exists.")
+    if not active and clinician.active and clinician.password_hash and clinician.role == "admin":
+        admins = session.scalar(
+            select(func.count(Clinician.id)).where(
+                Clinician.active,
+                Clinician.role == "admin",
+                Clinician.password_hash.is_not(None),
+                Clinician.id != clinician_id,
+            )
+        )
+        if not admins:
+            raise SignInError(
+                f"{clinician.name} is the only administrator who can sign in. Make another "
+                "clinician an administrator first (Tools ▸ Clinician accounts)."
+            )
+    clinician.active = bool(active)
+    session.flush()
+    return clinician
+
+
 def sign_in(
     db: Database, name: str, password: str, *, now: dt.datetime | None = None
 ) -> Clinician:

@@ -34,8 +34,8 @@ def test_developer_sources_hidden_without_setting(qtbot, monkeypatch) -> None:  
     monkeypatch.delenv("STRIDE_CLINIC_DEV_SOURCES", raising=False)
     w = CapturePanel()
     qtbot.addWidget(w)
-    assert w.camera_combo.count() == 1 and w.camera_combo.itemText(0) == "No camera found"
-    assert "No camera was found" in w.state_label.text() and not w.retry_button.isHidden()
+    assert w.camera_combo.count() == 1 and w.camera_combo.itemText(0) == "No camera connected"
+    assert "No camera connected" in w.state_label.text() and not w.retry_button.isHidden()
     assert not w.record_button.isEnabled()
     w.shutdown()
     monkeypatch.setenv("STRIDE_CLINIC_DEV_SOURCES", "1")
@@ -105,10 +105,10 @@ def test_missing_real_camera_shows_message_and_retry(qtbot, monkeypatch) -> None
     w = CapturePanel()
     qtbot.addWidget(w)
     assert w.camera_combo.currentText() == "Sports cam 240"
-    qtbot.waitUntil(lambda: "No camera was found" in w.state_label.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "No camera connected" in w.state_label.text(), timeout=5000)
     assert not w.retry_button.isHidden() and not w.record_button.isEnabled()
     qtbot.mouseClick(w.retry_button, Qt.MouseButton.LeftButton)  # still missing: same message
-    qtbot.waitUntil(lambda: "No camera was found" in w.state_label.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "No camera connected" in w.state_label.text(), timeout=5000)
     w.shutdown()
 
 
@@ -144,4 +144,24 @@ def test_disk_full_refuses_to_start(qtbot, monkeypatch, tmp_path: Path) -> None:
     w.toggle_recording()
     assert "GB is free" in w.result_label.text() and not w.result_label.isHidden()
     assert w.record_button.text().endswith("Record")
+    w.shutdown()
+
+
+def test_no_camera_at_all_says_so_and_what_to_check_on_refresh_and_retry(qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("ui.capture_panel.list_devices", lambda: [])
+    monkeypatch.delenv("STRIDE_CLINIC_DEV_SOURCES", raising=False)
+    w = CapturePanel()
+    qtbot.addWidget(w)
+    w.resize(1100, 620)
+    w.show()
+    for press in (None, w.refresh_button, w.retry_button):
+        if press is not None:
+            qtbot.mouseClick(press, Qt.MouseButton.LeftButton)
+        text = w.state_label.text()
+        assert text.startswith("No camera connected")
+        for what in ("cable", "no other program is using", "lets programs use the camera"):
+            assert what in text
+        # the rear-view box must not claim that one camera is connected
+        assert "Only one camera" not in w.second.note_label.text()
+        assert "No camera connected" in w.second.note_label.text()
     w.shutdown()

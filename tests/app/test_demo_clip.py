@@ -1,0 +1,88 @@
+"""The demo ships a real runner clip with its licence, reviewed marks and pose result."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.analysis.events import EventSource, EventType, Foot
+from app.analysis.pose import load_cached_pose
+from app.clinic import open_clinic
+from app.db.models import FootEventRecord, Recording
+from app.demo import CLIP_FRAMES, DEMO_CLIP, reference_events
+from app.history.trends import load_history, pose_cache_landing
+from resources import resource_path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_clip_travels_with_its_licence_notice() -> None:
+    folder = resource_path(DEMO_CLIP).parent
+    assert resource_path(DEMO_CLIP).stat().st_size > 1_000_000
+    licence = (folder / "LICENSE").read_text(encoding="utf-8")
+    assert licence.startswith("MIT License") and "Copyright (c) 2026 zzzhushi" in licence
+    notice = (folder / "NOTICE.md").read_text(encoding="utf-8")
+    assert "zzzhushi/running-gait-analysis" in notice and "MIT" in notice
+
+
+def test_reference_marks_are_every_hand_marked_event_as_reviewed() -> None:
+    events = reference_events()
+    ics = [e for e in events if e.type is EventType.INITIAL_CONTACT]
+    tos = [e for e in events if e.type is EventType.TOE_OFF]
+    assert (len(ics), len(tos)) == (33, 34)  # as the sample data README counts them
+    assert all(e.source is EventSource.MANUAL for e in events)
+    assert all(0 <= e.frame < CLIP_FRAMES for e in events)
+    # the first contact is the far foot (runner's right) at frames 6/7
+    assert ics[0].foot is Foot.RIGHT and ics[0].frame == 6
+    assert {e.foot for e in ics} == {Foot.LEFT, Foot.RIGHT}
+
+
+@pytest.fixture
+def demo():  # type: ignore[no-untyped-def]
+    c = open_clinic(demo=True)
+    yield c
+    c.close()
+
+
+def test_every_demo_recording_is_the_real_clip_with_marks_and_a_skeleton(demo) -> None:  # type: ignore[no-untyped-def]
+    with demo.db.session() as s:
+        recs = s.scalars(select(Recording)).all()
+        assert recs
+        for rec in recs:
+            path = demo.videos_root / rec.video_path
+            assert path.stat().st_size == resource_path(DEMO_CLIP).stat().st_size
+            assert rec.frame_count == CLIP_FRAMES and rec.capture_fps == 30.0
+            assert load_cached_pose(path, demo.folder.cache) is not None  # skeleton at once
+            n = len(
+                s.scalars(
+                    select(FootEventRecord).where(
+                        FootEventRecord.recording_id == rec.id,
+                        FootEventRecord.type == "initial_contact",
+                    )
+                ).all()
+            )
+            assert n == 33
+        history = load_history(s, recs[0].visit.patient_id,
+                               landing=pose_cache_landing(demo.folder.cache))  # fmt: skip
+    cadence = history.series["cadence"].mean
+    assert 166 < cadence[0] < 171  # the clip's cadence: 168.9 ± 0.5 by two pixel methods
+    assert history.series["overstride"].has_data and history.series["knee_flexion"].has_data
+
+
+def test_the_installer_bundles_the_demo_folder() -> None:
+    spec = (REPO / "installer" / "stride-clinic.spec").read_text(encoding="utf-8")
+    assert '_data_tree(REPO / "resources", "resources")' in spec
+    tree = ast.parse(spec)
+    func = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "_data_tree")
+    namespace: dict[str, object] = {"Path": Path}
+    exec(compile(ast.Module([func], []), "spec", "exec"), namespace)  # noqa: S102 - our own spec
+    pairs = namespace["_data_tree"](REPO / "resources", "resources")  # type: ignore[operator]
+    shipped = {Path(src).name: dest for src, dest in pairs}
+    for name in ("treadmill_run_side_30fps.mp4", "LICENSE", "NOTICE.md",
+                 "treadmill_run_side_30fps_events.csv", "treadmill_run_side_30fps.pose.npz"):  # fmt: skip
+        assert Path(shipped[name]) == Path("resources/demo"), name
+    pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"resources" = ["demo/*", "help/*"]' in pyproject  # wheels too

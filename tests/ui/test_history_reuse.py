@@ -1,0 +1,80 @@
+"""The history's plots are built once and reused between patients: the second patient's plots
+show only that patient's points, lines and ranges."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+import pytest
+
+from app.records.patients import PatientData, create_patient
+from app.records.recordings import add_recording, replace_events
+from app.records.visits import VisitData, create_visit
+from tests.app.test_history_helpers import run_events
+
+
+def _patient(clinic, name: str, dates: list[str], pains: list[int]) -> int:  # type: ignore[no-untyped-def]
+    with clinic.db.session() as s:
+        pid = create_patient(s, PatientData(full_name=name)).id
+        for k, (day, pain) in enumerate(zip(dates, pains, strict=True)):
+            vid = create_visit(s, pid, VisitData(visit_date=day, pain_running=pain)).id
+            rec = add_recording(s, vid, video_path=f"{name}{vid}.mp4", capture_fps=240.0)
+            replace_events(s, rec.id, run_events(160.0 + 3 * k, seed=k))
+    return pid
+
+
+def test_switching_patients_reuses_plots_without_leftovers(qtbot, clinic) -> None:  # type: ignore[no-untyped-def]
+    from ui.history_view import HistoryView
+
+    view = HistoryView(clinic)
+    qtbot.addWidget(view)
+    view.resize(1200, 900)
+    view.show()
+    a = _patient(clinic, "First", ["2025-01-10", "2025-02-10", "2025-03-10"], [6, 4, 2])
+    b = _patient(clinic, "Second", ["2026-05-01", "2026-06-01"], [3, 1])
+    view.set_patient(a)
+    cadence_a = view.plots.plots["cadence"]
+    view.set_patient(b)
+    cadence_b = view.plots.plots["cadence"]
+    assert cadence_b is cadence_a  # reused, not rebuilt
+    scatters = [i for i in cadence_b.items if isinstance(i, pg.ScatterPlotItem)]
+    assert len(scatters) == 1 and len(scatters[0].data) == 2  # only the second patient's visits
+    x_min, x_max = cadence_b.getViewBox().viewRange()[0]
+    assert x_min > 1.7e9  # 2026, not the first patient's 2025 range
+    pain = view.plots.plots["pain"]
+    limits = [i for i in pain.items if isinstance(i, pg.InfiniteLine) and i.value() == 5.0]
+    assert len(limits) == 1  # the "> 5" line once, not once per patient shown
+    assert len(view.plots.ci.items) == len(view.plots.plots)
+    view.set_patient(a)
+    scatters = [i for i in view.plots.plots["cadence"].items if isinstance(i, pg.ScatterPlotItem)]
+    assert len(scatters[0].data) == 3
+    view.shutdown()
+
+
+def test_refresh_pauses_the_collector_only_while_it_runs(qtbot, clinic, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import gc
+
+    from ui import history_view
+    from ui.history_view import HistoryView
+
+    view = HistoryView(clinic)
+    qtbot.addWidget(view)
+    pid = _patient(clinic, "Third", ["2026-01-05"], [2])
+    seen = []
+    real = history_view.load_history
+
+    def spy(*a, **k):  # type: ignore[no-untyped-def]
+        seen.append(gc.isenabled())
+        return real(*a, **k)
+
+    monkeypatch.setattr(history_view, "load_history", spy)
+    view.set_patient(pid)
+    assert seen == [False] and gc.isenabled()
+
+    def broken(*_a, **_k):  # type: ignore[no-untyped-def]
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(history_view, "load_history", broken)
+    with pytest.raises(RuntimeError):
+        view.set_patient(pid)
+    assert gc.isenabled()  # never left off after a failure
+    view.shutdown()
