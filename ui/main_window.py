@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QScrollArea,
     QSizePolicy,
@@ -370,9 +371,12 @@ class MainWindow(QMainWindow):
 
     def _menu(self, title: str):  # type: ignore[no-untyped-def]
         """The menu called ``title``, created if no other part of the window added it yet."""
-        for action in self.menuBar().actions():
-            if action.menu() is not None and action.text() == title:
-                return action.menu()
+        # findChildren, not QAction.menu(): PySide6 can hand back a wrapper it then owns, and
+        # collecting that wrapper deletes the real menu (the Edit menu vanished that way).
+        plain = title.replace("&", "")
+        for menu in self.menuBar().findChildren(QMenu):
+            if menu.title().replace("&", "") == plain:
+                return menu
         return self.menuBar().addMenu(title)
 
     def set_patient_list_visible(self, visible: bool) -> None:
