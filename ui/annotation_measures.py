@@ -13,6 +13,7 @@ import numpy as np
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from app.analysis.events import EventType
+from app.outputs import OutputError, check_png, rules_for_clinic, writing
 from app.records import recordings as rec_store
 from app.safety.audit import log_action
 
@@ -158,7 +159,7 @@ class MeasurementsMixin:
 
     def export_frame(self, path: Path) -> bool:
         image = self.view.render_current(with_overlays=True)
-        ok = bool(image and not image.isNull() and image.save(str(path), "PNG"))
+        ok = bool(image and not image.isNull()) and _save_still(self.clinic, image, Path(path))
         if ok:
             log_action(
                 self.clinic.db,
@@ -200,3 +201,23 @@ class MeasurementsMixin:
                 if np.isfinite(x) and np.isfinite(y):
                     pts[f"{side}_{joint}"] = (float(x), float(y))
         self.view.set_skeleton(pts or None)
+
+
+def _save_still(clinic, image, path: Path) -> bool:  # type: ignore[no-untyped-def]
+    """Write a still through :mod:`app.outputs`: owner-only (it shows the patient), complete
+    (PNG end chunk checked) and never over anything but an earlier PNG; the program's stills
+    and media folders are its own, the rest of the data folder stays protected."""
+    rules = rules_for_clinic(
+        clinic,
+        managed=[clinic.folder.stills, clinic.videos_root],
+        force=path.suffix.lower() == ".png",  # the dialog asked; a video is never replaced
+        parents=True,
+    )
+    try:
+        with writing(path, rules, private=True, check=check_png) as out:
+            if not image.save(str(out.temp), "PNG"):
+                raise OutputError(f"The picture could not be saved as {path.name}.")
+    except OutputError as exc:
+        log.warning("still not saved: %s", exc.message)
+        return False
+    return True
