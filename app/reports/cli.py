@@ -194,11 +194,16 @@ def _run(args: argparse.Namespace, clinic) -> int:  # type: ignore[no-untyped-de
     gui = _gui_module()
     record = not args.no_record and not args.reprint
     kept: str | None = None
-    with writing(args.out, rules, private=True, check=check_pdf) as pdf:
-        pages = gui.render_pdf(content, pdf.temp, args.page_size)
-        pdf.verify()  # a PDF cut short by a full disk is never recorded as given
-        try:
-            with clinic.db.session() as s:
+    # One transaction around the write: the record and the audit entry are flushed (a locked
+    # or read-only database fails here, before the file gets its name) and committed only after
+    # the file was delivered, so nothing is recorded for a file nobody received.
+    existed = args.out != "-" and Path(args.out).expanduser().exists()
+    delivered: Path | None = None
+    try:
+        with clinic.db.session() as s:
+            with writing(args.out, rules, private=True, check=check_pdf) as pdf:
+                pages = gui.render_pdf(content, pdf.temp, args.page_size)
+                pdf.verify()  # a PDF cut short by a full disk is never recorded as given
                 if record:
                     row = record_program(s, root, content, pdf.temp)
                     kept = row.pdf_path
@@ -206,10 +211,14 @@ def _run(args: argparse.Namespace, clinic) -> int:  # type: ignore[no-untyped-de
                 audit.record(
                     s, "export", content.patient_id, detail=f"home program PDF, CLI {what}"
                 )
-        except BaseException:
-            if kept:  # the transaction failed: do not leave a copy that no row describes
-                (root / kept).unlink(missing_ok=True)
-            raise
+                s.flush()
+            delivered = pdf.target
+    except BaseException:
+        if kept:  # the transaction failed: do not leave a copy that no row describes
+            (root / kept).unlink(missing_ok=True)
+        if delivered is not None and not existed:  # delivered but not recorded: take it back
+            delivered.unlink(missing_ok=True)
+        raise
     where = "standard output" if pdf.target is None else str(pdf.target)
     plural = "s" if pages != 1 else ""
     tail = f"; a copy is kept as {kept}." if kept else "."
