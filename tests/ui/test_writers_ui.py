@@ -88,3 +88,21 @@ def test_audit_export_is_owner_only(qtbot, demo, monkeypatch, tmp_path: Path) ->
     assert out is not None and stat.S_IMODE(out.stat().st_mode) == 0o600
     assert dialog.export(str(demo.folder.root / "audit.csv")) is None  # data folder: refused
     assert warnings and "data folder" in warnings[0]
+
+
+def test_still_export_is_owner_only_and_never_replaces_a_video(qtbot, demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtGui import QColor, QImage
+
+    from ui.annotation_measures import _save_still
+
+    img = QImage(64, 48, QImage.Format.Format_RGB32)
+    img.fill(QColor("teal"))
+    inside = demo.folder.stills / "recording1_frame3.png"  # the program's own stills folder
+    assert _save_still(demo, img, inside)
+    assert stat.S_IMODE(inside.stat().st_mode) == 0o600
+    assert inside.read_bytes().startswith(b"\x89PNG")
+    video = tmp_path / "run.mp4"
+    video.write_bytes(b"a patient's video")
+    assert not _save_still(demo, img, video)  # the dialog's overwrite answer is not enough
+    assert video.read_bytes() == b"a patient's video"
+    assert not _save_still(demo, img, demo.folder.database)
