@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy import select
 
 from app.db.models import Clinician, Patient
+from app.outputs import OutputError, rules_for_clinic, write_text
 from app.safety import accounts, audit
 
 if TYPE_CHECKING:
@@ -138,9 +139,16 @@ class AuditDialog(QDialog):
         if not path:
             return None
         try:
-            audit.export_csv(self.rows, Path(path))
-        except OSError as exc:
-            QMessageBox.warning(self, "Export failed", f"The file could not be written: {exc}")
+            # owner-only, checked and atomic (app.outputs); the dialog asked before replacing
+            write_text(
+                path,
+                audit.to_csv(self.rows),
+                rules_for_clinic(self.clinic, force=True),
+                encoding="utf-8-sig",
+                private=True,
+            )
+        except OutputError as exc:
+            QMessageBox.warning(self, "Export failed", exc.message)
             return None
         with self.clinic.db.session() as s:
             audit.record(s, "export", detail=f"audit trail CSV ({len(self.rows)} entries)")

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.outputs import OutputRules, rules_for_home
 from app.prescription.metronome import (
     DEFAULT_SAMPLE_RATE,
     ExportCancelled,
@@ -476,10 +477,20 @@ class ExportThread(QThread):
     failed = Signal(str)
 
     def __init__(
-        self, path: str, bpm: int, minutes: float, accent_every: int, volume: float, parent=None
+        self,
+        path: str,
+        bpm: int,
+        minutes: float,
+        accent_every: int,
+        volume: float,
+        parent=None,
+        *,
+        rules: OutputRules | None = None,
     ):
         super().__init__(parent)
         self._args = (path, bpm, minutes, accent_every, volume)
+        # The save dialog asked before replacing a file; the data folder stays protected.
+        self._rules = rules or rules_for_home(force=True)
 
     def run(self) -> None:
         path, bpm, minutes, accent, volume = self._args
@@ -492,6 +503,7 @@ class ExportThread(QThread):
                 volume=volume,
                 progress=lambda f: self.progress.emit(int(f * 100)),
                 cancelled=self.isInterruptionRequested,
+                rules=self._rules,
             )
         except ExportCancelled:
             self.failed.emit("Export cancelled.")
