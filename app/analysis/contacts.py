@@ -164,6 +164,8 @@ def _prepare(track: KeypointTrack, min_conf: float) -> _Prepared:
     if not np.isfinite(legs).any():
         raise AnalysisError("Hips and ankles are never seen together; the legs are not in view.")
     leg = float(np.nanpercentile(legs, 90))
+    if not leg > 0:  # every hip on its ankle: collapsed or placeholder keypoints, no legs
+        raise AnalysisError("Hips and ankles are never apart; the legs are not in view.")
     toe_ahead = xy[:, :, TOE, 0] - xy[:, :, HEEL, 0]
     if not np.isfinite(toe_ahead).any():
         raise AnalysisError("Heels and toes are never seen; the feet must be in view.")
