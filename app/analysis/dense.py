@@ -73,8 +73,8 @@ def refine(
     run_frames: FrameRunner,
     *,
     stride: int,
-    window: int = DENSE_WINDOW,
-    rounds: int = DENSE_ROUNDS,
+    window: int | None = None,
+    rounds: int | None = None,
 ) -> tuple[KeypointTrack, int]:
     """Run the model densely around the events proposed on ``track``; returns the refined track
     and the number of frames run.
@@ -89,12 +89,12 @@ def refine(
     xy, conf, ran = raw_xy.copy(), raw_conf.copy(), ran.copy()
     current = track
     total = 0
-    for _ in range(rounds):
+    for _ in range(DENSE_ROUNDS if rounds is None else rounds):
         try:
             events = detect_contacts(current).events
         except AnalysisError:
             break
-        todo = frames_near(events, track.n_frames, ran, window)
+        todo = frames_near(events, track.n_frames, ran, DENSE_WINDOW if window is None else window)
         if not todo:
             break
         got = run_frames(todo)
