@@ -57,6 +57,27 @@ two raters' frame truth; markers = the two RBDS force-plate trials).
    continuity of the following. High confidence (>= :data:`HIGH_CONFIDENCE`) is within ±1 frame
    of the truth for 27 of 28 such proposals on the sample clip (with visibility linear: 32 of
    35, 91 %); marker tracks (visibility 1) are unaffected.
+8. Dense pose around each proposal (in the pose pass, ``app.analysis.dense``): above 40 fps the
+   model runs on every 2nd frame; the events are then proposed, the model is run on the skipped
+   frames within 2 frames of each IC and TO, and the events are detected again (two rounds;
+   one round: sample IC within ±1 frame 64 instead of 79 %). Strided runs skip MediaPipe's
+   landmark filter, which cannot take single frames filled in later (at stride 1 the filter is
+   kept: unfiltered, the sample gives IC 88 % but TO 71 % within ±1 frame, against 85 / 88 %).
+   Measured on the sample clip run at stride 2 (the path of a 60 fps clip; real model runs):
+   IC within ±1 frame 58 -> 79 %, ±2 70 -> 94 %, recall 94 -> 100 %, mean −0.90 -> −0.39;
+   TO ±1 59 -> 65 %, recall 94 -> 100 % (160 of the 180 skipped frames run). Markers at 60 Hz,
+   every 2nd frame interpolated: IC SD 23.2 -> 12.6 ms (forefoot; every frame 12.5) and
+   14.5 -> 2.9 ms (rearfoot; every frame 2.9), means back to the every-frame values, 21-24 % of
+   the frames run again. Cost (generated 1080p 60 fps clip, 12 s, load 6-8 on 2 cores): about
+   +0.4 CPU s per clip second, wall time 16-18 s with decoding in a thread ahead of the model
+   (28-35 s without), so real time is not reached on this loaded machine.
+   Clips up to 40 fps (the sample) run every frame and are unchanged.
+   Tried and not kept: pose on an upscaled crop of the runner (from 0.6-1.5 leg above the hip
+   to below the feet, up to 3x the base pass's scale) so the model sees the feet larger. Run
+   over the whole clip, contiguously, it scattered with the crop (IC within ±1 frame 67-97 %,
+   TO 74-88 % over seven crop/scale choices, base 85 / 88 %); run only on ±1-3 frames around
+   each proposal, as a real-time budget allows, IC 79-88 % and TO 65-88 %: no reliable gain for
+   a second model run per window frame. Pixel evidence (belt-relative optical flow) is not built.
 """
 
 from __future__ import annotations

@@ -173,7 +173,12 @@ def run_pose(
     if dense and stride > 1:
         from app.analysis.dense import refine
 
+        rounds = [0]
+
         def run_frames(frames: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+            rounds[0] += 1
+            if progress:
+                progress(share + (1.0 - share) * (rounds[0] - 1) / 2)
             wanted = set(frames)
             _, got = _model_pass(
                 video, rotation, info, wanted.__contains__, smooth=False, max_side=max_side,
