@@ -72,3 +72,20 @@ def test_decoding_thread_stops_with_its_consumer(shared_data: Path, tmp_path: Pa
     bad.write_bytes(b"not a video")
     with pytest.raises(AnalysisError):
         list(_decoded(bad, lambda i: True, None, (90, 160), 30.0))
+
+
+def test_cached_track_keeps_its_plain_meta(tmp_path: Path) -> None:
+    """A cached pose track keeps its frame rate, size, stride and dense-pass count (plain values
+    only, read back as JSON), so a re-run reports what the first run did."""
+    from app.analysis.keypoints import KeypointTrack, load_npz, save_npz
+
+    track = KeypointTrack(np.arange(3) / 60.0, np.zeros((3, 2, 5, 2)))
+    track.meta.update({"fps": 60.0, "stride": 2, "dense_frames": 7, "video": "a.mp4",
+                       "bad": float("nan"), "obj": object()})  # fmt: skip
+    save_npz(track, tmp_path / "t.pose.npz", "k1")
+    back = load_npz(tmp_path / "t.pose.npz", "k1")
+    assert back is not None
+    assert {k: back.meta[k] for k in ("fps", "stride", "dense_frames", "video")} == {
+        "fps": 60.0, "stride": 2, "dense_frames": 7, "video": "a.mp4"}  # fmt: skip
+    assert "bad" not in back.meta and "obj" not in back.meta
+    assert load_npz(tmp_path / "t.pose.npz", "other") is None
