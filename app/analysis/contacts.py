@@ -68,9 +68,10 @@ two raters' frame truth; markers = the two RBDS force-plate trials).
    TO ±1 59 -> 65 %, recall 94 -> 100 % (160 of the 180 skipped frames run). Markers at 60 Hz,
    every 2nd frame interpolated: IC SD 23.2 -> 12.6 ms (forefoot; every frame 12.5) and
    14.5 -> 2.9 ms (rearfoot; every frame 2.9), means back to the every-frame values, 21-24 % of
-   the frames run again. Cost (generated 1080p 60 fps clip, 12 s, load 6-8 on 2 cores): about
-   +0.4 CPU s per clip second, wall time 16-18 s with decoding in a thread ahead of the model
-   (28-35 s without), so real time is not reached on this loaded machine.
+   the frames run again. Cost (generated 1080p 60 fps clip, 12 s, 190 frames run again, on 2
+   shared cores at load 7-9): CPU 0.76-1.18 -> 1.19-1.38 s per clip second; wall time, paired
+   with the earlier code, 37.6 -> 30.3 s and 23.5 -> 23.4 s, as decoding now runs in a thread
+   ahead of the model. Neither version is real time at that load.
    Clips up to 40 fps (the sample) run every frame and are unchanged.
    Tried and not kept: pose on an upscaled crop of the runner (from 0.6-1.5 leg above the hip
    to below the feet, up to 3x the base pass's scale) so the model sees the feet larger. Run
