@@ -31,7 +31,7 @@ from app.analysis.keypoints import (
 )
 
 #: Bump when the mapping, the model settings or the resizing change, so caches are redone.
-MODEL_VERSION = "mediapipe-0.10.21-pose-full-c1-v2"
+MODEL_VERSION = "mediapipe-0.10.21-pose-full-c1-v3"
 
 #: BlazePose landmark indices (left, right) for each of our joints. "toe" = foot index.
 LANDMARKS: dict[str, tuple[int, int]] = {
