@@ -188,6 +188,11 @@ def analyze(args: argparse.Namespace) -> dict[str, object]:
         "frames": track.n_frames,
         "direction": result.direction,
         "step_period_s": round(result.step_period_s, 5),
+        # Which frames were analysed and why (a second person can shorten it), and how many
+        # keypoint positions were dropped as one-frame glitches.
+        "analysed_frames": list(result.analysed_frames),
+        "analysed_reason": result.analysed_reason,
+        "outliers_rejected": result.outliers_rejected,
         "events": [e.to_json() for e in result.events],
         "metrics": metrics,
         "warnings": warnings,
