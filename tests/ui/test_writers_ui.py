@@ -93,7 +93,7 @@ def test_audit_export_is_owner_only(qtbot, demo, monkeypatch, tmp_path: Path) ->
 def test_still_export_is_owner_only_and_never_replaces_a_video(qtbot, demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtGui import QColor, QImage
 
-    from ui.annotation_measures import _save_still
+    from ui.annotation_measures import save_still as _save_still
 
     img = QImage(64, 48, QImage.Format.Format_RGB32)
     img.fill(QColor("teal"))
