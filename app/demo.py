@@ -117,18 +117,18 @@ def _demo_clip(path: Path, template: list[Path]) -> bool:
 
 def _seed_pose_cache(clip: Path, cache_dir: Path) -> None:
     """Store the shipped pose result as the cache of ``clip``, so the skeleton shows at once."""
-    from app.analysis.keypoints import cache_key, load_npz, save_npz
-    from app.analysis.pose import DEFAULT_MAX_SIDE, MODEL_VERSION
+    from app.analysis.keypoints import load_npz, save_npz
+    from app.analysis.pose import default_cache_file
     from resources import resource_path
 
     track = load_npz(resource_path(DEMO_POSE), DEMO_POSE_KEY)
     if track is None:
         log.warning("the demo's pose result is missing; run automatic detection to see it")
         return
-    key = cache_key(clip, MODEL_VERSION, (DEFAULT_MAX_SIDE, None, None))
+    path, key = default_cache_file(clip, cache_dir)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        save_npz(track, cache_dir / f"{clip.stem}.{key}.pose.npz", key)
+        save_npz(track, path, key)
     except OSError:
         log.warning("the demo's pose cache could not be written in %s", cache_dir)
 

@@ -389,13 +389,21 @@ def _meta_of(track: KeypointTrack) -> dict[str, object]:
     }
 
 
+def default_cache_file(video: str | Path, cache_dir: str | Path) -> tuple[Path, str]:
+    """Where a default :func:`run_pose` on ``video`` keeps its result, and the key it is saved
+    with: the one definition that the marking panel, the History and the demo share."""
+    video = Path(video)
+    key = cache_key(video, MODEL_VERSION, (DEFAULT_MAX_SIDE, None, None, True))
+    return Path(cache_dir) / f"{video.stem}.{key}.pose.npz", key
+
+
 def load_cached_pose(video: str | Path, cache_dir: str | Path) -> KeypointTrack | None:
     """The cached result of a default :func:`run_pose` on ``video``, or None (never runs the model)."""
     video = Path(video)
     if not video.is_file():
         return None
-    key = cache_key(video, MODEL_VERSION, (DEFAULT_MAX_SIDE, None, None, True))
-    track = load_npz(Path(cache_dir) / f"{video.stem}.{key}.pose.npz", key)
+    path, key = default_cache_file(video, cache_dir)
+    track = load_npz(path, key)
     if track is not None:
         track.meta.update(_meta_of(track))
     return track
