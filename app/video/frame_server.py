@@ -28,21 +28,24 @@ to the GUI thread (e.g. a queued signal). Returned arrays are read-only views of
 from __future__ import annotations
 
 import contextlib
+import shutil
 import threading
+import time
+import weakref
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from app.video.decoder import SeekDecoder, SequentialReader
 from app.video.errors import AbsurdFrameRate, VideoError
 from app.video.probe import FrameIndex, VideoInfo, scan_index
+from app.video.store import LOW_DISK_NOTE, DiskStore, FrameStore, disk_margin
 
 DEFAULT_BUDGET_MB = 1500
-JPEG_QUALITY = 95
+JPEG_QUALITY = 90
 # Share of the budget kept for decoded RGB frames when the store is JPEG.
 LRU_SHARE = 0.3
 LRU_MAX_FRAMES = 40  # 8 steps ahead + 2 behind at any stride, with room to spare
@@ -51,11 +54,17 @@ LRU_MAX_FRAMES = 40  # 8 steps ahead + 2 behind at any stride, with room to spar
 # reserving it keeps the process near the budget once a long clip fills the store.
 OVERHEAD_FRAMES = 48
 FETCH_THREADS = 2
-# After a seek decode, also store this many frames before the target: stepping back from a
-# jump then stays instant for a while instead of needing another GOP decode per frame.
-SEEK_KEEP_BEHIND = 16
+# A seek decodes its target's GOP from the keyframe; the frames met on the way go to the
+# store, nearest the target first. At most this many wait for their encoder at once (1080p:
+# ~190 MB); older ones are left to the pass, which starts with the cursor's GOP anyway.
+SEEK_KEEP_BEHIND = 32
+ENCODE_THREADS = 2
 PREFETCH_AHEAD = 8  # steps ahead in the direction of travel
 PREFETCH_BEHIND = 2  # steps the other way (clinicians overshoot and come back)
+
+# Open servers share one memory budget (two recordings side by side get half each).
+_OPEN_SERVERS: weakref.WeakSet[FrameServer] = weakref.WeakSet()
+_OPEN_LOCK = threading.Lock()
 
 Listener = Callable[[int], None]
 Progress = Callable[[float], None]
@@ -74,59 +83,6 @@ def real_time_s(
     if capture_fps and container_fps:
         return pts_s * (container_fps / capture_fps)
     return pts_s
-
-
-class _Store:
-    """Every frame once, compactly; first write wins so an index never changes its image."""
-
-    def __init__(self, budget_bytes: int, raw: bool, quality: int) -> None:
-        self.budget = budget_bytes
-        self.raw = raw
-        self.quality = quality
-        self.used = 0
-        self.full = False
-        self._items: dict[int, np.ndarray] = {}
-        self._lock = threading.Lock()
-
-    def __contains__(self, n: int) -> bool:
-        return n in self._items
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def put(self, n: int, rgb: np.ndarray) -> bool:
-        """Store frame ``n``; False when the budget is spent (the frame is then not stored)."""
-        if n in self._items:
-            return True
-        if self.raw:
-            item = rgb
-            item.flags.writeable = False
-        else:
-            # The RGB array goes in as if it were BGR and comes back out the same way, so
-            # neither direction needs a channel swap (~1 ms each way at 1080p). The colour
-            # transform is linear and inverted exactly; measured error is the same as with
-            # the swap (mean |diff| 2-4 grey levels per channel at quality 95).
-            ok, buf = cv2.imencode(".jpg", rgb, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
-            if not ok:
-                return False
-            item = buf
-        with self._lock:
-            if n in self._items:
-                return True
-            if self.used + item.nbytes > self.budget:
-                self.full = True
-                return False
-            self._items[n] = item
-            self.used += item.nbytes
-        return True
-
-    def get(self, n: int) -> np.ndarray | None:
-        item = self._items.get(n)
-        if item is None or self.raw:
-            return item
-        rgb = cv2.imdecode(item, cv2.IMREAD_COLOR)  # RGB order: see put()
-        rgb.flags.writeable = False
-        return rgb
 
 
 class _LRU:
@@ -169,6 +125,7 @@ class FrameServer:
         progress: Progress | None = None,
         jpeg_quality: int = JPEG_QUALITY,
         build_cache: bool = True,
+        cache_dir: str | Path | None = None,
     ) -> None:
         self.path = Path(path)
         self.info: VideoInfo
@@ -181,12 +138,25 @@ class FrameServer:
         # within it (measured by the benchmark's peak_rss_mb).
         overhead = min(OVERHEAD_FRAMES * frame_bytes, self.memory_budget_bytes // 4)
         usable = max(0, self.memory_budget_bytes - overhead)
-        raw = frame_bytes * self.info.frame_count <= usable
+        with _OPEN_LOCK:  # the budget is shared with the recordings already open
+            sharing = 1 + len(_OPEN_SERVERS) if build_cache else 1
+        raw = frame_bytes * self.info.frame_count <= usable // sharing
         lru_bytes = 0 if raw else int(LRU_SHARE * usable)
         self._lru = _LRU(lru_bytes, frame_bytes)
         lru_bytes = 0 if raw else self._lru.capacity * frame_bytes
-        self._store = _Store(max(0, usable - lru_bytes), raw, jpeg_quality)
+        self._store_budget = max(0, usable - lru_bytes)
         self.warnings: list[str] = list(self.info.warnings)
+        disk = None
+        if cache_dir is not None and not raw and build_cache:
+            disk = self._open_disk(Path(cache_dir), f"jpeg_q{jpeg_quality}")
+        self._store = FrameStore(
+            self.frame_count, raw, jpeg_quality, self._shared_budget, disk=disk
+        )
+        self._encoder = ThreadPoolExecutor(ENCODE_THREADS, thread_name_prefix="video-encode")
+        self._encoding: dict[int, Future[bool]] = {}
+        self._pass_frames = 0
+        self._pass_s = 0.0
+        self._gop_starts = self._gops()
         self.build_state = "building" if build_cache else "off"
         self.build_error: VideoError | None = None
         self._progress_cb = progress
@@ -212,7 +182,15 @@ class FrameServer:
             threading.Thread(target=self._fetch_loop, name=f"video-fetch-{i}", daemon=True)
             for i in range(FETCH_THREADS)
         ]
-        self._builder = threading.Thread(target=self._build_loop, name="video-build", daemon=True)
+        # The outward pass needs timestamps (GOPs found by keyframe pts); a clip that fits in
+        # memory raw, or has no timestamps, is read front to back (cheapest, and the only
+        # way to learn that a damaged file ends early).
+        outward = not raw and not self._index.synthetic and len(self._gop_starts) > 1
+        target = self._outward_loop if outward else self._build_loop
+        self._builder = threading.Thread(target=target, name="video-build", daemon=True)
+        if build_cache:
+            with _OPEN_LOCK:
+                _OPEN_SERVERS.add(self)
         for t in self._fetchers:
             t.start()
         if build_cache:
@@ -319,14 +297,28 @@ class FrameServer:
         """Fraction of frames held in the store (1.0 when every frame is cached)."""
         return len(self._store) / max(1, self.frame_count)
 
+    def ready_map(self, bins: int) -> np.ndarray:
+        """Share of stored frames (0-1) in each of ``bins`` equal parts of the clip."""
+        have = self._store.have()[: self.frame_count]
+        bins = max(1, min(int(bins), len(have) or 1))
+        if not len(have):
+            return np.zeros(bins)
+        edges = np.linspace(0, len(have), bins + 1).astype(np.int64)
+        sums = np.add.reduceat(have.astype(np.int32), edges[:-1])
+        return sums / np.maximum(1, np.diff(edges))
+
     def cache_stats(self) -> dict[str, object]:
-        """For a status line or log: store mode, frames and MB held, pass state."""
+        """For a status line or log: store mode, frames and MB held, pass state and speed."""
+        disk = self._store.disk
         return {
             "mode": "raw" if self._store.raw else f"jpeg_q{self._store.quality}",
             "frames_stored": len(self._store),
             "store_mb": round(self._store.used / 2**20, 1),
+            "disk": "off" if disk is None else ("writing" if disk.writable else "full"),
+            "disk_note": disk.note if disk is not None else None,
             "working_set_frames": self._lru.capacity,
             "state": self.build_state,
+            "pass_fps": round(self._pass_frames / self._pass_s, 1) if self._pass_s else 0.0,
         }
 
     @property
@@ -364,9 +356,13 @@ class FrameServer:
         for t in (self._builder, *self._fetchers):
             if t.is_alive() and t is not threading.current_thread():
                 t.join(timeout=10)
+        self._encoder.shutdown(wait=True, cancel_futures=True)
         with self._seek_lock:
             self._seeker.close()
         self._lru.clear()
+        self._store.close()
+        with _OPEN_LOCK:
+            _OPEN_SERVERS.discard(self)
 
     @property
     def closed(self) -> bool:
@@ -469,26 +465,185 @@ class FrameServer:
         cached = self._lru.get(n)
         if cached is not None:
             return cached
+        pending = self._encoding.get(n)
+        if pending is not None:  # met by a seek a moment ago: its encoder is on it
+            with contextlib.suppress(Exception):
+                pending.result(timeout=30)
         rgb = self._store.get(n)
         if rgb is None:
             # The user is waiting on a GOP decode: pause the background pass so the seek gets
             # both cores (measured: halves a 1080p long-GOP jump while the cache builds).
+            behind: deque[tuple[int, np.ndarray]] = deque(maxlen=SEEK_KEEP_BEHIND)
+            start = self._gop_start(n)
+
+            def keep(i: int, frame: np.ndarray) -> None:
+                if i not in self._store:
+                    behind.append((i, frame))
+
             self._hold_builder(+1)
             try:
                 with self._seek_lock:
                     if self._stop.is_set():
                         raise VideoError("This video has been closed.", path=self.path)
-                    got = self._seeker.decode(n, keep_from=n - SEEK_KEEP_BEHIND)
+                    got = self._seeker.decode(n, keep_from=start, sink=keep)
             finally:
                 self._hold_builder(-1)
-            for i in sorted(got):
-                self._store.put(i, got[i])
+            self._store.put(n, got[n])
+            # The frames just before the target (a step back) are encoded first.
+            for i, frame in reversed(behind):
+                self._encode_later(i, frame)
             rgb = self._store.get(n)
             if rgb is None:  # store full: serve the exact decode (never stored, so consistent)
                 rgb = got[n]
                 rgb.flags.writeable = False
         self._lru.put(n, rgb)
         return rgb
+
+    def _open_disk(self, cache_dir: Path, codec: str) -> DiskStore | None:
+        existing = cache_dir
+        while not existing.exists() and existing.parent != existing:
+            existing = existing.parent
+        try:
+            if shutil.disk_usage(existing).free < disk_margin(existing):
+                self.warnings.append(LOW_DISK_NOTE)
+                return None
+        except OSError:
+            return None
+        return DiskStore.open(cache_dir, self.path, self.frame_count, codec)
+
+    def _shared_budget(self) -> int:
+        with _OPEN_LOCK:
+            count = max(1, len(_OPEN_SERVERS))
+        return self._store_budget // count
+
+    def _gops(self) -> np.ndarray:
+        """First frame index of every GOP (frame 0 always starts one)."""
+        idx = self._index
+        if idx.synthetic or not len(idx.keyframe_pts):
+            return np.array([0], dtype=np.int64)
+        starts = np.searchsorted(idx.pts, idx.keyframe_pts, side="left")
+        return np.unique(np.concatenate([[0], starts[starts < len(idx.pts)]])).astype(np.int64)
+
+    def _gop_of(self, n: int) -> int:
+        return int(np.searchsorted(self._gop_starts, n, side="right")) - 1
+
+    def _gop_start(self, n: int) -> int:
+        return int(self._gop_starts[self._gop_of(n)])
+
+    def _gop_range(self, g: int) -> tuple[int, int]:
+        end = int(self._gop_starts[g + 1]) if g + 1 < len(self._gop_starts) else self.frame_count
+        return int(self._gop_starts[g]), min(end, self.frame_count) - 1
+
+    def _gop_done(self, g: int) -> bool:
+        lo, hi = self._gop_range(g)
+        return bool(self._store.have()[lo : hi + 1].all())
+
+    def _encode_later(self, n: int, rgb: np.ndarray) -> None:
+        with self._lock:
+            if n in self._encoding or self._stop.is_set():
+                return
+            fut = self._encoder.submit(self._store.put, n, rgb)
+            self._encoding[n] = fut
+        fut.add_done_callback(lambda _f, n=n: self._encoding.pop(n, None))
+
+    def _next_gop(self, failed: set[int]) -> int | None:
+        """The nearest GOP to the cursor not yet stored: ahead first, then behind."""
+        with self._lock:
+            here = self._gop_of(self._pos)
+            ahead = self._dir >= 0
+        total = len(self._gop_starts)
+        for d in range(total):
+            for g in (here + d, here - d) if ahead else (here - d, here + d):
+                if 0 <= g < total and g not in failed and not self._gop_done(g):
+                    return g
+        return None
+
+    def _outward_loop(self) -> None:
+        """The background pass, GOP by GOP outward from the cursor (see module docstring)."""
+        failed: set[int] = set()
+        dec: SeekDecoder | None = None
+        pending: deque[Future[bool]] = deque()
+        t0 = time.perf_counter()
+        try:
+            dec = SeekDecoder(self.path, self._index, self.info.rotation, threads="AUTO")
+            while not self._cancel_build.is_set():
+                self._builder_may_run.wait(timeout=2.0)
+                g = self._next_gop(failed)
+                if g is None:
+                    break
+                lo, hi = self._gop_range(g)
+
+                def sink(i: int, rgb: np.ndarray, g: int = g) -> None:
+                    self._builder_may_run.wait(timeout=2.0)
+                    if self._cancel_build.is_set() or self._store.full:
+                        raise _PassStop
+                    if i % 16 == 0:
+                        with self._lock:
+                            here = self._gop_of(self._pos)
+                        if here != g and not self._gop_done(here):
+                            raise _PassStop  # the clinician jumped: serve where they are now
+                    if i in self._store:
+                        return
+                    pending.append(self._encoder.submit(self._store.put, i, rgb))
+                    self._pass_frames += 1
+                    while len(pending) > 2 * ENCODE_THREADS or (pending and pending[0].done()):
+                        pending.popleft().result()
+
+                try:
+                    got = dec.decode(hi, keep_from=lo, sink=sink)
+                    if hi not in self._store:
+                        sink(hi, got[hi])
+                except _PassStop:
+                    pass
+                except VideoError as exc:
+                    failed.add(g)  # damaged there: those frames fail when asked, plainly
+                    self.build_error = exc
+                while pending:
+                    pending.popleft().result()
+                self._pass_s = time.perf_counter() - t0
+                with self._lock:
+                    self._wake.notify_all()  # newly stored frames may be prefetchable now
+                if self._progress_cb is not None:
+                    self._progress_cb(self.cache_progress())
+                if self._store.full:
+                    self.build_state = "budget_exhausted"
+                    self._note_store_full()
+                    return
+            if self._cancel_build.is_set():
+                self.build_state = "cancelled"
+            else:
+                self.build_state = "complete" if not failed else "truncated"
+        except VideoError as exc:
+            self.build_error, self.build_state = exc, "failed"
+        except Exception as exc:  # translated: a bad file must never crash the app
+            self.build_error = VideoError(path=self.path, detail=repr(exc))
+            self.build_state = "failed"
+        finally:
+            for fut in pending:
+                with contextlib.suppress(Exception):
+                    fut.result()
+            self._pass_s = time.perf_counter() - t0
+            if dec is not None:
+                dec.close()
+            disk = self._store.disk
+            if disk is not None:
+                disk.flush()
+            self._build_done.set()
+            if self._progress_cb is not None and self.build_state == "complete":
+                self._progress_cb(1.0)
+
+    def _note_store_full(self) -> None:
+        disk = self._store.disk
+        note = (
+            disk.note
+            if disk is not None and disk.note
+            else (
+                f"Memory budget reached after {len(self._store)} frames: later frames load more "
+                "slowly."
+            )
+        )
+        if note not in self.warnings:
+            self.warnings.append(note)
 
     def _hold_builder(self, delta: int) -> None:
         with self._lock:
@@ -568,6 +723,10 @@ class FrameServer:
             self._seeker.set_index(new)
 
 
+class _PassStop(Exception):
+    """Ends one GOP of the pass early (closed, cancelled, store full, or the cursor moved)."""
+
+
 def open(  # noqa: A001 - mirrors builtins.open on purpose: video.open(path)
     path: str | Path,
     capture_fps: float | None = None,
@@ -575,12 +734,15 @@ def open(  # noqa: A001 - mirrors builtins.open on purpose: video.open(path)
     *,
     progress: Progress | None = None,
     build_cache: bool = True,
+    cache_dir: str | Path | None = None,
 ) -> FrameServer:
     """Open a video for frame-exact stepping; raises :class:`VideoError` for bad files.
 
     ``capture_fps`` overrides the guess from metadata (see :mod:`app.video.probe`).
     ``memory_budget_mb`` bounds the frame caches. ``progress(fraction)`` is called from the
     builder thread while frames are cached. The first frame can be requested immediately.
+    ``cache_dir`` (the data folder's ``cache``) keeps frames that do not fit in memory on disk
+    (:mod:`app.video.store`); without it they are decoded on demand.
     """
     return FrameServer(
         path,
@@ -588,4 +750,5 @@ def open(  # noqa: A001 - mirrors builtins.open on purpose: video.open(path)
         memory_budget_mb=memory_budget_mb,
         progress=progress,
         build_cache=build_cache,
+        cache_dir=cache_dir,
     )
