@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SKELETON_KEY = "marking/skeleton"
+CACHE_BINS = 200  # parts of the timeline's readiness strip (fast stepping ready or not)
 EMPTY_TEXT = (
     "No video open. On “Patient && visits”, select a visit and double-click its recording, "
     "or import a video into the visit (Ctrl+I)."
@@ -267,6 +268,7 @@ class AnnotationPanel(QWidget):
                 loaded.path,
                 capture_fps=capture_fps,
                 memory_budget_mb=self.clinic.settings.video_memory_budget_mb,
+                cache_dir=c.folder.cache,
             )
         except video.VideoError as exc:
             # The marks stay visible and editable on the timeline; the video can be relinked.
@@ -464,7 +466,7 @@ class AnnotationPanel(QWidget):
             rgb = self.server.try_get(self.current)
             if rgb is not None:
                 self._show(self.current, rgb)
-        self.timeline.set_cache_progress(self.server.cache_progress())
+        self.timeline.set_cache_map(self.server.ready_map(CACHE_BINS))
         if self.server.frame_count != self.frame_count:
             # A damaged file turned out shorter than its header said: show what is really there.
             self.frame_count = self.session.frame_count = self.server.frame_count

@@ -147,7 +147,7 @@ class FrameServer:
         self._store_budget = max(0, usable - lru_bytes)
         self.warnings: list[str] = list(self.info.warnings)
         disk = None
-        if cache_dir is not None and not raw and build_cache:
+        if cache_dir is not None and not raw:
             disk = self._open_disk(Path(cache_dir), f"jpeg_q{jpeg_quality}")
         self._store = FrameStore(
             self.frame_count, raw, jpeg_quality, self._shared_budget, disk=disk
