@@ -30,7 +30,6 @@ from __future__ import annotations
 import contextlib
 import shutil
 import threading
-import time
 import weakref
 from collections import OrderedDict, deque
 from collections.abc import Callable
@@ -41,6 +40,7 @@ import numpy as np
 
 from app.video.decoder import SeekDecoder, SequentialReader
 from app.video.errors import AbsurdFrameRate, VideoError
+from app.video.outward import ENCODE_THREADS, OutwardPass
 from app.video.probe import FrameIndex, VideoInfo, scan_index
 from app.video.store import LOW_DISK_NOTE, DiskStore, FrameStore, disk_margin
 
@@ -58,7 +58,7 @@ FETCH_THREADS = 2
 # store, nearest the target first. At most this many wait for their encoder at once (1080p:
 # ~190 MB); older ones are left to the pass, which starts with the cursor's GOP anyway.
 SEEK_KEEP_BEHIND = 32
-ENCODE_THREADS = 2
+DISK_FRONT_MB = 256  # memory kept for JPEG images in front of the disk store
 PREFETCH_AHEAD = 8  # steps ahead in the direction of travel
 PREFETCH_BEHIND = 2  # steps the other way (clinicians overshoot and come back)
 
@@ -113,7 +113,7 @@ class _LRU:
             self._items.clear()
 
 
-class FrameServer:
+class FrameServer(OutwardPass):
     """Serve frames of one video by index. Create with :func:`open`; see module docstring."""
 
     def __init__(
@@ -149,6 +149,10 @@ class FrameServer:
         disk = None
         if cache_dir is not None and not raw:
             disk = self._open_disk(Path(cache_dir), f"jpeg_q{jpeg_quality}")
+        if disk is not None:
+            # Images on disk are read back from the OS file cache in well under a millisecond
+            # (it is not this process's memory), so memory keeps only a small share in front.
+            self._store_budget = min(self._store_budget, DISK_FRONT_MB * 2**20)
         self._store = FrameStore(
             self.frame_count, raw, jpeg_quality, self._shared_budget, disk=disk
         )
@@ -516,28 +520,6 @@ class FrameServer:
             count = max(1, len(_OPEN_SERVERS))
         return self._store_budget // count
 
-    def _gops(self) -> np.ndarray:
-        """First frame index of every GOP (frame 0 always starts one)."""
-        idx = self._index
-        if idx.synthetic or not len(idx.keyframe_pts):
-            return np.array([0], dtype=np.int64)
-        starts = np.searchsorted(idx.pts, idx.keyframe_pts, side="left")
-        return np.unique(np.concatenate([[0], starts[starts < len(idx.pts)]])).astype(np.int64)
-
-    def _gop_of(self, n: int) -> int:
-        return int(np.searchsorted(self._gop_starts, n, side="right")) - 1
-
-    def _gop_start(self, n: int) -> int:
-        return int(self._gop_starts[self._gop_of(n)])
-
-    def _gop_range(self, g: int) -> tuple[int, int]:
-        end = int(self._gop_starts[g + 1]) if g + 1 < len(self._gop_starts) else self.frame_count
-        return int(self._gop_starts[g]), min(end, self.frame_count) - 1
-
-    def _gop_done(self, g: int) -> bool:
-        lo, hi = self._gop_range(g)
-        return bool(self._store.have()[lo : hi + 1].all())
-
     def _encode_later(self, n: int, rgb: np.ndarray) -> None:
         with self._lock:
             if n in self._encoding or self._stop.is_set():
@@ -545,105 +527,6 @@ class FrameServer:
             fut = self._encoder.submit(self._store.put, n, rgb)
             self._encoding[n] = fut
         fut.add_done_callback(lambda _f, n=n: self._encoding.pop(n, None))
-
-    def _next_gop(self, failed: set[int]) -> int | None:
-        """The nearest GOP to the cursor not yet stored: ahead first, then behind."""
-        with self._lock:
-            here = self._gop_of(self._pos)
-            ahead = self._dir >= 0
-        total = len(self._gop_starts)
-        for d in range(total):
-            for g in (here + d, here - d) if ahead else (here - d, here + d):
-                if 0 <= g < total and g not in failed and not self._gop_done(g):
-                    return g
-        return None
-
-    def _outward_loop(self) -> None:
-        """The background pass, GOP by GOP outward from the cursor (see module docstring)."""
-        failed: set[int] = set()
-        dec: SeekDecoder | None = None
-        pending: deque[Future[bool]] = deque()
-        t0 = time.perf_counter()
-        try:
-            dec = SeekDecoder(self.path, self._index, self.info.rotation, threads="AUTO")
-            while not self._cancel_build.is_set():
-                self._builder_may_run.wait(timeout=2.0)
-                g = self._next_gop(failed)
-                if g is None:
-                    break
-                lo, hi = self._gop_range(g)
-
-                def sink(i: int, rgb: np.ndarray, g: int = g) -> None:
-                    self._builder_may_run.wait(timeout=2.0)
-                    if self._cancel_build.is_set() or self._store.full:
-                        raise _PassStop
-                    if i % 16 == 0:
-                        with self._lock:
-                            here = self._gop_of(self._pos)
-                        if here != g and not self._gop_done(here):
-                            raise _PassStop  # the clinician jumped: serve where they are now
-                    if i in self._store:
-                        return
-                    pending.append(self._encoder.submit(self._store.put, i, rgb))
-                    self._pass_frames += 1
-                    while len(pending) > 2 * ENCODE_THREADS or (pending and pending[0].done()):
-                        pending.popleft().result()
-
-                try:
-                    got = dec.decode(hi, keep_from=lo, sink=sink)
-                    if hi not in self._store:
-                        sink(hi, got[hi])
-                except _PassStop:
-                    pass
-                except VideoError as exc:
-                    failed.add(g)  # damaged there: those frames fail when asked, plainly
-                    self.build_error = exc
-                while pending:
-                    pending.popleft().result()
-                self._pass_s = time.perf_counter() - t0
-                with self._lock:
-                    self._wake.notify_all()  # newly stored frames may be prefetchable now
-                if self._progress_cb is not None:
-                    self._progress_cb(self.cache_progress())
-                if self._store.full:
-                    self.build_state = "budget_exhausted"
-                    self._note_store_full()
-                    return
-            if self._cancel_build.is_set():
-                self.build_state = "cancelled"
-            else:
-                self.build_state = "complete" if not failed else "truncated"
-        except VideoError as exc:
-            self.build_error, self.build_state = exc, "failed"
-        except Exception as exc:  # translated: a bad file must never crash the app
-            self.build_error = VideoError(path=self.path, detail=repr(exc))
-            self.build_state = "failed"
-        finally:
-            for fut in pending:
-                with contextlib.suppress(Exception):
-                    fut.result()
-            self._pass_s = time.perf_counter() - t0
-            if dec is not None:
-                dec.close()
-            disk = self._store.disk
-            if disk is not None:
-                disk.flush()
-            self._build_done.set()
-            if self._progress_cb is not None and self.build_state == "complete":
-                self._progress_cb(1.0)
-
-    def _note_store_full(self) -> None:
-        disk = self._store.disk
-        note = (
-            disk.note
-            if disk is not None and disk.note
-            else (
-                f"Memory budget reached after {len(self._store)} frames: later frames load more "
-                "slowly."
-            )
-        )
-        if note not in self.warnings:
-            self.warnings.append(note)
 
     def _hold_builder(self, delta: int) -> None:
         with self._lock:
@@ -721,10 +604,6 @@ class FrameServer:
         with self._seek_lock:
             self._index = new
             self._seeker.set_index(new)
-
-
-class _PassStop(Exception):
-    """Ends one GOP of the pass early (closed, cancelled, store full, or the cursor moved)."""
 
 
 def open(  # noqa: A001 - mirrors builtins.open on purpose: video.open(path)
