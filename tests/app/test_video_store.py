@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from app import video
+from app.db.models import Recording
 from app.video import store as store_mod
 from app.video.store import LOW_DISK_NOTE, DiskStore, evict, store_files, store_folder
 from app.video.synthetic import read_stamp, write_clip
@@ -204,3 +205,30 @@ def test_store_files_for_deletion(clip: Path, tmp_path: Path) -> None:
     files = store_files(cache, clip)
     assert store_folder(cache, clip) in files
     assert {p.name for p in files if p.is_file()} == {"frames.bin", "index.npy", "meta.json"}
+
+
+def test_deleting_the_recording_removes_its_store(tmp_path: Path) -> None:
+    from app.clinic import open_clinic
+    from app.records.patients import PatientData, create_patient, remove_media
+    from app.records.recordings import delete_recording, import_recording, resolve_video
+    from app.records.visits import VisitData, create_visit
+
+    c = open_clinic()
+    try:
+        with c.db.session() as s:
+            pid = create_patient(s, PatientData(full_name="Store Del")).id
+            vid = create_visit(s, pid, VisitData(visit_date="2026-03-01")).id
+        source = write_clip(tmp_path / "run.mp4", n_frames=30, gop=10)
+        rid = import_recording(c.db, c.videos_root, vid, source)
+        with c.db.session() as s:
+            video_file = resolve_video(s.get(Recording, rid), c.videos_root)  # type: ignore[arg-type]
+        with video.open(video_file, memory_budget_mb=1, cache_dir=c.folder.cache) as server:
+            assert server.wait_cache(60)
+        folder = store_folder(c.folder.cache, video_file)
+        assert (folder / "frames.bin").exists()
+        with c.db.session() as s:
+            paths = delete_recording(s, rid, c.videos_root, c.folder.root)
+        assert remove_media(paths) == []
+        assert not folder.exists() and not video_file.exists()
+    finally:
+        c.close()
