@@ -19,6 +19,7 @@ lock).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -34,7 +35,7 @@ MAX_FRAMES_PER_SEEK = 4000
 # Decode forward instead of seeking when the target is at most this far ahead.
 FORWARD_READ_LIMIT = 48
 
-Sink = Callable[[int, np.ndarray], None]
+Sink = Callable[[int, Callable[[], np.ndarray]], None]
 
 
 def frame_to_rgb(frame: av.VideoFrame, rotation: int) -> np.ndarray:
@@ -157,14 +158,16 @@ class SeekDecoder:
     ) -> dict[int, np.ndarray]:
         """Return ``{n: rgb}`` plus frames ``keep_from..n-1`` met on the way (for caching).
 
-        With ``sink``, the frames before ``n`` go to ``sink(index, rgb)`` as they are decoded
-        instead of into the result (a GOP of 1080p frames would not fit in memory at once).
+        With ``sink``, the frames before ``n`` go to ``sink(index, to_rgb)`` as they are decoded
+        instead of into the result (a GOP of 1080p frames would not fit in memory at once);
+        ``to_rgb()`` converts the picture when (and on whichever thread) it is wanted, so a
+        caller that keeps only some frames converts only those.
         """
         if self.index.synthetic:
             got = self._decode_by_count(n, keep_from)
             if sink is not None:
                 for i in sorted(k for k in got if k != n):
-                    sink(i, got.pop(i))
+                    sink(i, functools.partial(got.pop, i))
             return got
         lo = n if keep_from is None else min(keep_from, n)
         if self._iter is not None and 0 <= n - self._next <= FORWARD_READ_LIMIT:
@@ -251,7 +254,7 @@ class SeekDecoder:
                     return out
                 if idx >= lo:
                     if sink is not None:
-                        sink(idx, frame_to_rgb(frame, self.rotation))
+                        sink(idx, functools.partial(frame_to_rgb, frame, self.rotation))
                     else:
                         out[idx] = frame_to_rgb(frame, self.rotation)
         except StopIteration:

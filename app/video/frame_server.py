@@ -1,22 +1,48 @@
 """Frame-exact, fast random access to a video for frame-by-frame annotation.
 
-Design (measured in ``benchmarks/stepping.py``):
+Design (measured in ``benchmarks/stepping.py``; ``--long`` is 60 s of 1080p240, issue 17):
 
-* **Index first.** :func:`open` demuxes the file once (no decoding, ~50 ms) to learn every
-  frame's presentation timestamp, so ``frame_count``, ``pts_s`` and ``time_s`` are known at once.
-* **Store.** A background *builder* thread decodes the clip once, front to back, and keeps each
-  frame in memory: raw RGB when the whole clip fits in the memory budget, otherwise JPEG
-  (OpenCV, quality 95, ~0.6 MB and ~5-10 ms to decode at 1080p; a second thread encodes).
-  Every frame served comes from the store when the store has it, so frame N is the *same
-  image* whichever way you came. When the budget is spent the pass stops; later frames are
-  then decoded on demand (slower, still exact).
+* **Index first.** :func:`open` demuxes the file once (no decoding) to learn every frame's
+  presentation timestamp, so ``frame_count``, ``pts_s`` and ``time_s`` are known at once.
+* **Store** (:mod:`app.video.store`). Every frame served comes from the store when the store
+  has it, so frame N is the *same image* whichever way you came (memory, disk, or a seek
+  that stored it). Raw RGB in memory when the whole clip fits the memory budget; otherwise
+  JPEG, quality 90, in memory *in front of a disk store* in the data folder's cache
+  (``<data>/cache/frames/``; size limit, LRU eviction across recordings, invalidated when the
+  file changes, removed with the recording, rebuilt silently if damaged). JPEG was chosen by
+  measurement at 1080p (table below): it is the fastest of the compact forms to decode; raw
+  YUV decodes in ~5 ms but takes 3 MB a frame (43 GB for 60 s at 240 fps); all-intra H.264
+  decodes slower at equal quality. Without a usable disk (none given, read-only, or less
+  free than the margin) the memory store fills first-come and stops; later frames are then
+  decoded on demand (slower, still exact) and the warnings say so in plain words.
+* **Pass outward from the cursor** (:mod:`app.video.outward`): GOP by GOP, the cursor's GOP
+  first, then the nearest ones, restarting where the clinician jumps; frame + slice decoder
+  threads, JPEG encoding on two encoder threads. Clips that fit raw, or have no timestamps,
+  are read front to back instead (the only way to learn that a damaged file ends early).
 * **Working set.** An LRU of decoded RGB frames (<= 40) around the current position, filled by
   two *fetcher* threads that prefetch 8 steps ahead and 2 behind in the direction and step
   size of travel (inferred from successive requests, or :meth:`FrameServer.set_position_hint`).
-* **Fallback.** A frame the builder has not reached is decoded by a keyframe seek + decode
-  forward to its pts (PyAV), then put in the store, so it too is served identically afterwards.
-  The builder pauses meanwhile so the user's seek gets the CPU; prefetch never starts such a
-  seek (it would hold the decoder when the user jumps).
+* **Fallback.** A frame the pass has not reached is decoded by a keyframe seek + decode
+  forward to its pts (PyAV), then stored; the frames met on the way (the whole GOP before the
+  target, newest first, up to 32 waiting for an encoder at once) are stored too, so stepping
+  back from a jump pays only for the first step. The pass pauses meanwhile so the user's seek
+  gets the CPU; prefetch never starts such a seek (it would hold the decoder when the user
+  jumps).
+* **Shared budget.** Recordings open at the same time (side by side) split the memory budget.
+
+Store codecs, one 1080p frame of the synthetic benchmark clip (fine noise texture: a worst
+case for size), machine load ~7 on 2 cores, so times are ~4x an idle core's
+(``/tmp`` script in the issue-17 report; encode / decode to RGB / size / PSNR):
+JPEG q85 44 / 39 ms / 277 KB / 34.4 dB; **JPEG q90 44 / 41 ms / 348 KB / 35.2 dB**;
+JPEG q95 53 / 60 ms / 505 KB / 36.0 dB; raw YUV 4:2:0 0 / 4.7 ms / 3,038 KB / exact;
+zlib-1 YUV 322 / 84 ms / 1,183 KB / exact; PNG-1 571 / 265 ms / 1,811 KB / exact;
+all-intra H.264 crf 12 53 / 90 ms / 181 KB / 38.4 dB, crf 18 57 / 17 ms / 101 KB / 35.7 dB.
+The two close ones again, interleaved on frames of the long clip (load 8): JPEG q90 decodes
+in 16.7 ms (369 KB, 34.6 dB), all-intra H.264 crf 18 in 23.7 ms (145 KB). Decoding speed is
+what a key press waits for, so JPEG q90 it is; the disk pays ~2.5x the size.
+
+Measured (``benchmarks/stepping.py --long``, load average given with each run): see
+:data:`MEASURED_LONG`.
 
 Threads: the builder, its encoder and the fetchers are owned by the server (daemon threads);
 :meth:`FrameServer.close` stops and joins them and is idempotent. All public methods are
@@ -58,6 +84,7 @@ FETCH_THREADS = 2
 # store, nearest the target first. At most this many wait for their encoder at once (1080p:
 # ~190 MB); older ones are left to the pass, which starts with the cursor's GOP anyway.
 SEEK_KEEP_BEHIND = 32
+SEEK_THREADS = "SLICE"
 DISK_FRONT_MB = 256  # memory kept for JPEG images in front of the disk store
 PREFETCH_AHEAD = 8  # steps ahead in the direction of travel
 PREFETCH_BEHIND = 2  # steps the other way (clinicians overshoot and come back)
@@ -167,7 +194,11 @@ class FrameServer(OutwardPass):
         self._listeners: list[Listener] = []
         self._lock = threading.RLock()
         self._seek_lock = threading.Lock()
-        self._seeker = SeekDecoder(self.path, self._index, self.info.rotation)
+        # Slice threads only for the user's seeks: with frame threads the last pictures of a
+        # cut-off file were lost (tests/app/test_video_inputs.py), and a lost picture is a
+        # frame that cannot be shown. The pass uses frame threads; a GOP it fails on is
+        # left to this seeker.
+        self._seeker = SeekDecoder(self.path, self._index, self.info.rotation, threads=SEEK_THREADS)
         self._stop = threading.Event()
         self._cancel_build = threading.Event()
         self._build_done = threading.Event()
@@ -477,12 +508,12 @@ class FrameServer(OutwardPass):
         if rgb is None:
             # The user is waiting on a GOP decode: pause the background pass so the seek gets
             # both cores (measured: halves a 1080p long-GOP jump while the cache builds).
-            behind: deque[tuple[int, np.ndarray]] = deque(maxlen=SEEK_KEEP_BEHIND)
+            behind: deque[tuple[int, Callable[[], np.ndarray]]] = deque(maxlen=SEEK_KEEP_BEHIND)
             start = self._gop_start(n)
 
-            def keep(i: int, frame: np.ndarray) -> None:
-                if i not in self._store:
-                    behind.append((i, frame))
+            def keep(i: int, to_rgb: Callable[[], np.ndarray]) -> None:
+                if i not in self._store:  # converted to RGB later, only if still kept
+                    behind.append((i, to_rgb))
 
             self._hold_builder(+1)
             try:
@@ -520,11 +551,11 @@ class FrameServer(OutwardPass):
             count = max(1, len(_OPEN_SERVERS))
         return self._store_budget // count
 
-    def _encode_later(self, n: int, rgb: np.ndarray) -> None:
+    def _encode_later(self, n: int, to_rgb: Callable[[], np.ndarray]) -> None:
         with self._lock:
             if n in self._encoding or self._stop.is_set():
                 return
-            fut = self._encoder.submit(self._store.put, n, rgb)
+            fut = self._encoder.submit(self._store.put_lazy, n, to_rgb)
             self._encoding[n] = fut
         fut.add_done_callback(lambda _f, n=n: self._encoding.pop(n, None))
 

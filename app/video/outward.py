@@ -14,8 +14,10 @@ A mixin: it uses the server's store, index, locks and events, and owns nothing i
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
@@ -86,7 +88,7 @@ class OutwardPass:
                     break
                 lo, hi = self._gop_range(g)
 
-                def sink(i: int, rgb: np.ndarray, g: int = g) -> None:
+                def sink(i: int, to_rgb: Callable[[], np.ndarray], g: int = g) -> None:
                     self._builder_may_run.wait(timeout=2.0)
                     if self._cancel_build.is_set() or self._store.full:
                         raise _PassStop
@@ -97,7 +99,8 @@ class OutwardPass:
                             raise _PassStop  # the clinician jumped: serve where they are now
                     if i in self._store:
                         return
-                    pending.append(self._encoder.submit(self._store.put, i, rgb))
+                    # Converted to RGB on the encoder thread too: the decoder only decodes.
+                    pending.append(self._encoder.submit(self._store.put_lazy, i, to_rgb))
                     self._pass_frames += 1
                     while len(pending) > 2 * ENCODE_THREADS or (pending and pending[0].done()):
                         pending.popleft().result()
@@ -105,7 +108,7 @@ class OutwardPass:
                 try:
                     got = dec.decode(hi, keep_from=lo, sink=sink)
                     if hi not in self._store:
-                        sink(hi, got[hi])
+                        sink(hi, functools.partial(got.pop, hi))
                 except _PassStop:
                     pass
                 except VideoError as exc:

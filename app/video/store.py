@@ -374,6 +374,12 @@ class FrameStore:
             self._have[n] = True
         return True
 
+    def put_lazy(self, n: int, to_rgb: Callable[[], np.ndarray]) -> bool:
+        """:meth:`put` with the picture converted only if it is still needed."""
+        if n in self or self.full:
+            return n in self
+        return self.put(n, to_rgb())
+
     def _make_room(self, nbytes: int) -> bool:
         budget = self._budget()
         if self.used + nbytes <= budget:
