@@ -68,6 +68,7 @@ class AnnotationPanel(QWidget):
         self.clinic = clinic
         self.session = MarkingSession()
         self.server: video.FrameServer | None = None
+        self._warnings_shown = 0  # of server.warnings, so a later note is shown once
         self.recording_id: int | None = None
         self.patient_id: int | None = None
         self.frame_count = 0
@@ -285,6 +286,7 @@ class AnnotationPanel(QWidget):
             self.frame_count = self.server.frame_count
             self.times = self.server.times_s()
             self.view.set_message(None)
+            self._warnings_shown = len(self.server.warnings)
             if self.server.warnings:
                 self._show_banner(" ".join(self.server.warnings))
             capture_fps = self.server.capture_fps or info.container_fps
@@ -467,6 +469,10 @@ class AnnotationPanel(QWidget):
             if rgb is not None:
                 self._show(self.current, rgb)
         self.timeline.set_cache_map(self.server.ready_map(CACHE_BINS))
+        if len(self.server.warnings) > self._warnings_shown:
+            # A note that came later (the disk filled up while frames were being stored).
+            self._warnings_shown = len(self.server.warnings)
+            self._show_banner(self.server.warnings[-1])
         if self.server.frame_count != self.frame_count:
             # A damaged file turned out shorter than its header said: show what is really there.
             self.frame_count = self.session.frame_count = self.server.frame_count

@@ -64,7 +64,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.video.decoder import SeekDecoder, SequentialReader
+from app.video.decoder import SeekDecoder, SequentialReader, Sink
 from app.video.errors import AbsurdFrameRate, VideoError
 from app.video.outward import ENCODE_THREADS, OutwardPass
 from app.video.probe import FrameIndex, VideoInfo, scan_index
@@ -84,7 +84,6 @@ FETCH_THREADS = 2
 # store, nearest the target first. At most this many wait for their encoder at once (1080p:
 # ~190 MB); older ones are left to the pass, which starts with the cursor's GOP anyway.
 SEEK_KEEP_BEHIND = 32
-SEEK_THREADS = "SLICE"
 DISK_FRONT_MB = 256  # memory kept for JPEG images in front of the disk store
 PREFETCH_AHEAD = 8  # steps ahead in the direction of travel
 PREFETCH_BEHIND = 2  # steps the other way (clinicians overshoot and come back)
@@ -194,11 +193,12 @@ class FrameServer(OutwardPass):
         self._listeners: list[Listener] = []
         self._lock = threading.RLock()
         self._seek_lock = threading.Lock()
-        # Slice threads only for the user's seeks: with frame threads the last pictures of a
-        # cut-off file were lost (tests/app/test_video_inputs.py), and a lost picture is a
-        # frame that cannot be shown. The pass uses frame threads; a GOP it fails on is
-        # left to this seeker.
-        self._seeker = SeekDecoder(self.path, self._index, self.info.rotation, threads=SEEK_THREADS)
+        # Frame + slice threads for the user's seeks: phone H.264 has one slice per picture,
+        # so slice threads alone decode a jump's GOP on one core. With frame threads the last
+        # pictures of a cut-off file can be lost (tests/app/test_video_inputs.py): a seek
+        # that fails is tried again on a slice-threaded decoder before it counts as failed.
+        self._seeker = SeekDecoder(self.path, self._index, self.info.rotation, threads="AUTO")
+        self._careful: SeekDecoder | None = None  # the slice-threaded one, made when needed
         self._stop = threading.Event()
         self._cancel_build = threading.Event()
         self._build_done = threading.Event()
@@ -394,6 +394,8 @@ class FrameServer(OutwardPass):
         self._encoder.shutdown(wait=True, cancel_futures=True)
         with self._seek_lock:
             self._seeker.close()
+            if self._careful is not None:
+                self._careful.close()
         self._lru.clear()
         self._store.close()
         with _OPEN_LOCK:
@@ -520,7 +522,7 @@ class FrameServer(OutwardPass):
                 with self._seek_lock:
                     if self._stop.is_set():
                         raise VideoError("This video has been closed.", path=self.path)
-                    got = self._seeker.decode(n, keep_from=start, sink=keep)
+                    got = self._seek(n, start, keep)
             finally:
                 self._hold_builder(-1)
             self._store.put(n, got[n])
@@ -533,6 +535,17 @@ class FrameServer(OutwardPass):
                 rgb.flags.writeable = False
         self._lru.put(n, rgb)
         return rgb
+
+    def _seek(self, n: int, start: int, keep: Sink) -> dict[int, np.ndarray]:
+        """Decode frame ``n`` (seek lock held), on the careful decoder if the fast one fails."""
+        try:
+            return self._seeker.decode(n, keep_from=start, sink=keep)
+        except VideoError:
+            if self._careful is None:
+                self._careful = SeekDecoder(
+                    self.path, self._index, self.info.rotation, threads="SLICE"
+                )
+            return self._careful.decode(n, keep_from=start, sink=keep)
 
     def _open_disk(self, cache_dir: Path, codec: str) -> DiskStore | None:
         existing = cache_dir
@@ -635,6 +648,8 @@ class FrameServer(OutwardPass):
         with self._seek_lock:
             self._index = new
             self._seeker.set_index(new)
+            if self._careful is not None:
+                self._careful.set_index(new)
 
 
 def open(  # noqa: A001 - mirrors builtins.open on purpose: video.open(path)
