@@ -164,6 +164,7 @@ def main() -> None:
     ap.add_argument("--no-baseline", action="store_true", help="skip cv2 (development)")
     ap.add_argument("--long", action="store_true", help="the 60 s 1080p240 case alone")
     ap.add_argument("--phase-cap-s", type=float, default=60.0, help="--long: per phase")
+    ap.add_argument("--store-dir", help="--long: keep/reuse the frame store here (development)")
     ap.add_argument("--pass-cap-s", type=float, default=300.0, help="--long: wait for the pass")
     args = ap.parse_args()
     if args.long:
