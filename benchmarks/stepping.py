@@ -203,7 +203,7 @@ def main() -> None:
             check.add(0, server.get(0))
             check.add(1, server.get(1))
             out["first_frame_s"] = round(time.perf_counter() - t_open, 3)
-            out["store_mode"] = "raw" if server._store.raw else "jpeg_q95"
+            out["store_mode"] = server.cache_stats()["mode"]
             out["lru_frames"] = server._lru.capacity
 
             # --- While the cache is still being built: what a clinician meets right after opening.

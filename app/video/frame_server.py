@@ -41,8 +41,15 @@ The two close ones again, interleaved on frames of the long clip (load 8): JPEG 
 in 16.7 ms (369 KB, 34.6 dB), all-intra H.264 crf 18 in 23.7 ms (145 KB). Decoding speed is
 what a key press waits for, so JPEG q90 it is; the disk pays ~2.5x the size.
 
-Measured (``benchmarks/stepping.py --long``, load average given with each run): see
-:data:`MEASURED_LONG`.
+Measured with ``benchmarks/stepping.py --long`` (cold store, whole run 3 min 7 s; 2 cores
+shared with other work, load average 3.4 at the start, 4.6 at the end), targets in brackets:
+first frame 0.41 s (<= 0.5); while the pass runs, +-1 steps near the cursor p95 0.11 ms
+(<= 50) and jumps to frames not yet stored p95 1,048 ms (<= 500: not met, a jump decodes up
+to a 240-frame GOP; plain cv2 seeks took p95 784 ms in the same run); pass 98.7 frames/s,
+complete in 142 s; after the pass, +-1 steps at key-repeat pace anywhere p95 0.14 ms (<= 8),
+back-to-back p95 23.9 ms (<= 16: not met at this load), jumps p95 51 ms (<= 50: just not);
+peak RSS 1,107 MB (<= 1,536); disk 5.1 GB (JPEG q90, ~0.35 MB a frame); frame-exact.
+Reopened with the store already on disk (load 3.6-5.7): jumps p95 27 ms, back-to-back 24 ms.
 
 Threads: the builder, its encoder and the fetchers are owned by the server (daemon threads);
 :meth:`FrameServer.close` stops and joins them and is idempotent. All public methods are
