@@ -10,9 +10,7 @@ Design (measured in ``benchmarks/stepping.py``; ``--long`` is 60 s of 1080p240, 
   JPEG, quality 90, in memory *in front of a disk store* in the data folder's cache
   (``<data>/cache/frames/``; size limit, LRU eviction across recordings, invalidated when the
   file changes, removed with the recording, rebuilt silently if damaged). JPEG was chosen by
-  measurement at 1080p (table below): it is the fastest of the compact forms to decode; raw
-  YUV decodes in ~5 ms but takes 3 MB a frame (43 GB for 60 s at 240 fps); all-intra H.264
-  decodes slower at equal quality. Without a usable disk (none given, read-only, or less
+  measurement at 1080p (table below). Without a usable disk (none given, read-only, or less
   free than the margin) the memory store fills first-come and stops; later frames are then
   decoded on demand (slower, still exact) and the warnings say so in plain words.
 * **Pass outward from the cursor** (:mod:`app.video.outward`): GOP by GOP, the cursor's GOP
@@ -23,23 +21,23 @@ Design (measured in ``benchmarks/stepping.py``; ``--long`` is 60 s of 1080p240, 
   two *fetcher* threads that prefetch 8 steps ahead and 2 behind in the direction and step
   size of travel (inferred from successive requests, or :meth:`FrameServer.set_position_hint`).
 * **Fallback.** A frame the pass has not reached is decoded by a keyframe seek + decode
-  forward to its pts (PyAV), then stored; the frames met on the way (the whole GOP before the
-  target, newest first, up to 32 waiting for an encoder at once) are stored too, so stepping
-  back from a jump pays only for the first step. The pass pauses meanwhile so the user's seek
+  forward to its pts (PyAV), then stored; of the frames met on the way, the 32 just before
+  the target are stored too (nearest first, ~190 MB of pictures at 1080p), so stepping back
+  from a jump pays only for the first step; the rest of that GOP is the pass's next job (it
+  goes where the cursor is), so it is decoded a second time. The pass pauses so the user's seek
   gets the CPU; prefetch never starts such a seek (it would hold the decoder when the user
   jumps).
 * **Shared budget.** Recordings open at the same time (side by side) split the memory budget.
 
-Store codecs, one 1080p frame of the synthetic benchmark clip (fine noise texture: a worst
-case for size), machine load ~7 on 2 cores, so times are ~4x an idle core's
-(``/tmp`` script in the issue-17 report; encode / decode to RGB / size / PSNR):
-JPEG q85 44 / 39 ms / 277 KB / 34.4 dB; **JPEG q90 44 / 41 ms / 348 KB / 35.2 dB**;
-JPEG q95 53 / 60 ms / 505 KB / 36.0 dB; raw YUV 4:2:0 0 / 4.7 ms / 3,038 KB / exact;
-zlib-1 YUV 322 / 84 ms / 1,183 KB / exact; PNG-1 571 / 265 ms / 1,811 KB / exact;
-all-intra H.264 crf 12 53 / 90 ms / 181 KB / 38.4 dB, crf 18 57 / 17 ms / 101 KB / 35.7 dB.
-The two close ones again, interleaved on frames of the long clip (load 8): JPEG q90 decodes
-in 16.7 ms (369 KB, 34.6 dB), all-intra H.264 crf 18 in 23.7 ms (145 KB). Decoding speed is
-what a key press waits for, so JPEG q90 it is; the disk pays ~2.5x the size.
+Store codecs (``benchmarks/store_codecs.py``: six frames of the long clip, candidates
+interleaved; load 3.3; encode / decode to RGB p50, size, PSNR against the decoded source):
+JPEG q85 7.3 / 12.6 ms / 296 KB / 33.9 dB; **JPEG q90 6.8 / 9.7 ms / 369 KB / 34.6 dB**;
+JPEG q95 7.3 / 9.5 ms / 531 KB / 35.5 dB; raw YUV 4:2:0 0.9 / 2.4 ms / 3,038 KB;
+all-intra H.264 crf 12 34 / 13.8 ms / 217 KB / 38.0 dB, crf 18 27 / 13.8 ms / 125 KB / 35.6 dB
+(zlib and PNG, tried once, took 84 and 265 ms to decode). Decoding is what a key press
+waits for: JPEG, at q90 (decodes as fast as q95, 30 % less disk; the synthetic texture is
+fine noise, a worst case for both size and error). Raw YUV would need 43 GB for 60 s at 240
+fps.
 
 Measured with ``benchmarks/stepping.py --long`` (cold store, whole run 3 min 7 s; 2 cores
 shared with other work, load average 3.4 at the start, 4.6 at the end), targets in brackets:
