@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SKELETON_KEY = "marking/skeleton"
+CACHE_BINS = 200  # parts of the timeline's readiness strip (fast stepping ready or not)
 EMPTY_TEXT = (
     "No video open. On “Patient && visits”, select a visit and double-click its recording, "
     "or import a video into the visit (Ctrl+I)."
@@ -67,6 +68,7 @@ class AnnotationPanel(QWidget):
         self.clinic = clinic
         self.session = MarkingSession()
         self.server: video.FrameServer | None = None
+        self._warnings_shown = 0  # of server.warnings, so a later note is shown once
         self.recording_id: int | None = None
         self.patient_id: int | None = None
         self.frame_count = 0
@@ -267,6 +269,7 @@ class AnnotationPanel(QWidget):
                 loaded.path,
                 capture_fps=capture_fps,
                 memory_budget_mb=self.clinic.settings.video_memory_budget_mb,
+                cache_dir=c.folder.cache,
             )
         except video.VideoError as exc:
             # The marks stay visible and editable on the timeline; the video can be relinked.
@@ -283,6 +286,7 @@ class AnnotationPanel(QWidget):
             self.frame_count = self.server.frame_count
             self.times = self.server.times_s()
             self.view.set_message(None)
+            self._warnings_shown = len(self.server.warnings)
             if self.server.warnings:
                 self._show_banner(" ".join(self.server.warnings))
             capture_fps = self.server.capture_fps or info.container_fps
@@ -464,7 +468,11 @@ class AnnotationPanel(QWidget):
             rgb = self.server.try_get(self.current)
             if rgb is not None:
                 self._show(self.current, rgb)
-        self.timeline.set_cache_progress(self.server.cache_progress())
+        self.timeline.set_cache_map(self.server.ready_map(CACHE_BINS))
+        if len(self.server.warnings) > self._warnings_shown:
+            # A note that came later (the disk filled up while frames were being stored).
+            self._warnings_shown = len(self.server.warnings)
+            self._show_banner(self.server.warnings[-1])
         if self.server.frame_count != self.frame_count:
             # A damaged file turned out shorter than its header said: show what is really there.
             self.frame_count = self.session.frame_count = self.server.frame_count

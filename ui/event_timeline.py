@@ -13,6 +13,7 @@ The widget never changes the data itself: clicks, drags and scrubbing are report
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -76,6 +77,7 @@ class EventTimeline(QWidget):
         self._events: list[FootEvent] = []
         self._current: int | None = None
         self._cache = 0.0
+        self._cache_map: tuple[float, ...] = ()  # readiness per equal part of the clip
         self._selected: FootEvent | None = None
         self._v0, self._v1 = 0.0, 1.0  # visible frame range (floats, for smooth zoom)
         # Mouse interaction state.
@@ -118,6 +120,17 @@ class EventTimeline(QWidget):
         """Share of the clip decoded and cached (0–1), shown as a thin bar at the bottom."""
         f = float(fraction)
         self._cache = 0.0 if math.isnan(f) else min(1.0, max(0.0, f))
+        self._cache_map = ()
+        self.update()
+
+    def set_cache_map(self, parts: Sequence[float]) -> None:
+        """Readiness (0–1) of equal parts of the clip: the pass fills outward from the cursor,
+        so the ready parts need not start at frame 0. Repaints only when it changed."""
+        new = tuple(0.0 if math.isnan(v) else min(1.0, max(0.0, float(v))) for v in parts)
+        if new == self._cache_map:
+            return
+        self._cache_map = new
+        self._cache = sum(new) / len(new) if new else 0.0
         self.update()
 
     def set_selected(self, event: FootEvent | None) -> None:
@@ -411,7 +424,15 @@ class EventTimeline(QWidget):
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor("#dde2e6"))
         p.drawRoundedRect(track, 2, 2)
-        if self._cache > 0:
+        if self._cache_map:
+            part = w / len(self._cache_map)
+            for k, ready in enumerate(self._cache_map):
+                if ready > 0:
+                    colour = QColor("#5fa85a")
+                    colour.setAlphaF(0.35 + 0.65 * ready)  # fully ready parts are solid
+                    p.setBrush(colour)
+                    p.drawRect(QRectF(left + k * part, self._cache_y(), part + 0.5, CACHE_H))
+        elif self._cache > 0:
             p.setBrush(QColor("#5fa85a"))
             p.drawRoundedRect(QRectF(left, self._cache_y(), w * self._cache, CACHE_H), 2, 2)
         full = self._full_span()

@@ -163,6 +163,9 @@ def candidates(
         if layout is not None:
             files.extend(layout.stills.glob(layout.stills_glob(rec.uid)))
             files.extend(_pose_caches(layout.cache, video))
+            from app.video.store import store_files  # here: records need no OpenCV to load
+
+            files.extend(store_files(layout.cache, video))  # the frame store (issue 17)
     if layout is not None:
         for program in programs:
             if program.pdf_path:

@@ -19,7 +19,8 @@ lock).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import av
@@ -33,6 +34,8 @@ from app.video.probe import FrameIndex, open_container, video_stream
 MAX_FRAMES_PER_SEEK = 4000
 # Decode forward instead of seeking when the target is at most this far ahead.
 FORWARD_READ_LIMIT = 48
+
+Sink = Callable[[int, Callable[[], np.ndarray]], None]
 
 
 def frame_to_rgb(frame: av.VideoFrame, rotation: int) -> np.ndarray:
@@ -123,14 +126,19 @@ class SeekDecoder:
     through a not-yet-cached region costs one decode per frame, not one GOP.
     """
 
-    def __init__(self, path: str | Path, index: FrameIndex, rotation: int) -> None:
+    def __init__(
+        self, path: str | Path, index: FrameIndex, rotation: int, *, threads: str = "SLICE"
+    ) -> None:
         self.path = Path(path)
         self.index = index
         self.rotation = rotation
+        # "SLICE" for single frames after a seek (frame threads delay the first picture by a
+        # frame per thread); "AUTO" (frame + slice) for GOP-long decodes, where throughput
+        # counts. Both are frame-exact: every picture is placed by its pts, never by order.
+        self._threads = threads
         self._container = open_container(self.path)
         self._stream = video_stream(self._container, self.path)
-        # Slice threads only: frame threading delays output after each seek.
-        self._stream.thread_type = "SLICE"
+        self._stream.thread_type = threads
         self._pts_to_index = {int(p): i for i, p in enumerate(index.pts)}
         self._iter: Iterator[av.VideoFrame] | None = None
         self._next = -1  # index of the frame the open iterator yields next, -1 = unknown
@@ -145,13 +153,25 @@ class SeekDecoder:
         """True when frame ``n`` is reachable by decoding forward a few frames (no seek)."""
         return self._iter is not None and 0 <= n - self._next <= FORWARD_READ_LIMIT // 4
 
-    def decode(self, n: int, keep_from: int | None = None) -> dict[int, np.ndarray]:
-        """Return ``{n: rgb}`` plus frames ``keep_from..n-1`` met on the way (for caching)."""
+    def decode(
+        self, n: int, keep_from: int | None = None, sink: Sink | None = None
+    ) -> dict[int, np.ndarray]:
+        """Return ``{n: rgb}`` plus frames ``keep_from..n-1`` met on the way (for caching).
+
+        With ``sink``, the frames before ``n`` go to ``sink(index, to_rgb)`` as they are decoded
+        instead of into the result (a GOP of 1080p frames would not fit in memory at once);
+        ``to_rgb()`` converts the picture when (and on whichever thread) it is wanted, so a
+        caller that keeps only some frames converts only those.
+        """
         if self.index.synthetic:
-            return self._decode_by_count(n, keep_from)
+            got = self._decode_by_count(n, keep_from)
+            if sink is not None:
+                for i in sorted(k for k in got if k != n):
+                    sink(i, functools.partial(got.pop, i))
+            return got
         lo = n if keep_from is None else min(keep_from, n)
         if self._iter is not None and 0 <= n - self._next <= FORWARD_READ_LIMIT:
-            got = self._read_forward(n, lo)
+            got = self._read_forward(n, lo, sink=sink)
             if n in got:
                 return got
         target = int(self.index.pts[n])
@@ -165,7 +185,7 @@ class SeekDecoder:
                 gated = self._seek(None if start is None else start)
             except av.error.FFmpegError as exc:
                 raise _translate(exc, self.path) from exc
-            got = self._read_forward(n, lo, gated=gated)
+            got = self._read_forward(n, lo, gated=gated, sink=sink)
             if n in got:
                 return got
         raise CorruptVideo(
@@ -209,9 +229,11 @@ class SeekDecoder:
         self._container.close()
         self._container = open_container(self.path)
         self._stream = video_stream(self._container, self.path)
-        self._stream.thread_type = "SLICE"
+        self._stream.thread_type = self._threads
 
-    def _read_forward(self, n: int, lo: int, *, gated: bool = False) -> dict[int, np.ndarray]:
+    def _read_forward(
+        self, n: int, lo: int, *, gated: bool = False, sink: Sink | None = None
+    ) -> dict[int, np.ndarray]:
         out: dict[int, np.ndarray] = {}
         assert self._iter is not None
         try:
@@ -227,10 +249,14 @@ class SeekDecoder:
                 self._next = idx + 1
                 if idx > n:
                     return out  # overshot: the seek landed after the target
-                if idx >= lo:
-                    out[idx] = frame_to_rgb(frame, self.rotation)
                 if idx == n:
+                    out[idx] = frame_to_rgb(frame, self.rotation)
                     return out
+                if idx >= lo:
+                    if sink is not None:
+                        sink(idx, functools.partial(frame_to_rgb, frame, self.rotation))
+                    else:
+                        out[idx] = frame_to_rgb(frame, self.rotation)
         except StopIteration:
             self._iter, self._next = None, -1
         except (av.error.FFmpegError, OSError, ValueError):

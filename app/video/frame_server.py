@@ -1,22 +1,53 @@
 """Frame-exact, fast random access to a video for frame-by-frame annotation.
 
-Design (measured in ``benchmarks/stepping.py``):
+Design (measured in ``benchmarks/stepping.py``; ``--long`` is 60 s of 1080p240, issue 17):
 
-* **Index first.** :func:`open` demuxes the file once (no decoding, ~50 ms) to learn every
-  frame's presentation timestamp, so ``frame_count``, ``pts_s`` and ``time_s`` are known at once.
-* **Store.** A background *builder* thread decodes the clip once, front to back, and keeps each
-  frame in memory: raw RGB when the whole clip fits in the memory budget, otherwise JPEG
-  (OpenCV, quality 95, ~0.6 MB and ~5-10 ms to decode at 1080p; a second thread encodes).
-  Every frame served comes from the store when the store has it, so frame N is the *same
-  image* whichever way you came. When the budget is spent the pass stops; later frames are
-  then decoded on demand (slower, still exact).
+* **Index first.** :func:`open` demuxes the file once (no decoding) to learn every frame's
+  presentation timestamp, so ``frame_count``, ``pts_s`` and ``time_s`` are known at once.
+* **Store** (:mod:`app.video.store`). Every frame served comes from the store when the store
+  has it, so frame N is the *same image* whichever way you came (memory, disk, or a seek
+  that stored it). Raw RGB in memory when the whole clip fits the memory budget; otherwise
+  JPEG, quality 90, in memory *in front of a disk store* in the data folder's cache
+  (``<data>/cache/frames/``; size limit, LRU eviction across recordings, invalidated when the
+  file changes, removed with the recording, rebuilt silently if damaged). JPEG was chosen by
+  measurement at 1080p (table below). Without a usable disk (none given, read-only, or less
+  free than the margin) the memory store fills first-come and stops; later frames are then
+  decoded on demand (slower, still exact) and the warnings say so in plain words.
+* **Pass outward from the cursor** (:mod:`app.video.outward`): GOP by GOP, the cursor's GOP
+  first, then the nearest ones, restarting where the clinician jumps; frame + slice decoder
+  threads, JPEG encoding on two encoder threads. Clips that fit raw, or have no timestamps,
+  are read front to back instead (the only way to learn that a damaged file ends early).
 * **Working set.** An LRU of decoded RGB frames (<= 40) around the current position, filled by
   two *fetcher* threads that prefetch 8 steps ahead and 2 behind in the direction and step
   size of travel (inferred from successive requests, or :meth:`FrameServer.set_position_hint`).
-* **Fallback.** A frame the builder has not reached is decoded by a keyframe seek + decode
-  forward to its pts (PyAV), then put in the store, so it too is served identically afterwards.
-  The builder pauses meanwhile so the user's seek gets the CPU; prefetch never starts such a
-  seek (it would hold the decoder when the user jumps).
+* **Fallback.** A frame the pass has not reached is decoded by a keyframe seek + decode
+  forward to its pts (PyAV), then stored; of the frames met on the way, the 32 just before
+  the target are stored too (nearest first, ~190 MB of pictures at 1080p), so stepping back
+  from a jump pays only for the first step; the rest of that GOP is the pass's next job (it
+  goes where the cursor is), so it is decoded a second time. The pass pauses so the user's seek
+  gets the CPU; prefetch never starts such a seek (it would hold the decoder when the user
+  jumps).
+* **Shared budget.** Recordings open at the same time (side by side) split the memory budget.
+
+Store codecs (``benchmarks/store_codecs.py``: six frames of the long clip, candidates
+interleaved; load 3.3; encode / decode to RGB p50, size, PSNR against the decoded source):
+JPEG q85 7.3 / 12.6 ms / 296 KB / 33.9 dB; **JPEG q90 6.8 / 9.7 ms / 369 KB / 34.6 dB**;
+JPEG q95 7.3 / 9.5 ms / 531 KB / 35.5 dB; raw YUV 4:2:0 0.9 / 2.4 ms / 3,038 KB;
+all-intra H.264 crf 12 34 / 13.8 ms / 217 KB / 38.0 dB, crf 18 27 / 13.8 ms / 125 KB / 35.6 dB
+(zlib and PNG, tried once, took 84 and 265 ms to decode). Decoding is what a key press
+waits for: JPEG, at q90 (decodes as fast as q95, 30 % less disk; the synthetic texture is
+fine noise, a worst case for both size and error). Raw YUV would need 43 GB for 60 s at 240
+fps.
+
+Measured with ``benchmarks/stepping.py --long`` (cold store, whole run 3 min 7 s; 2 cores
+shared with other work, load average 3.4 at the start, 4.6 at the end), targets in brackets:
+first frame 0.41 s (<= 0.5); while the pass runs, +-1 steps near the cursor p95 0.11 ms
+(<= 50) and jumps to frames not yet stored p95 1,048 ms (<= 500: not met, a jump decodes up
+to a 240-frame GOP; plain cv2 seeks took p95 784 ms in the same run); pass 98.7 frames/s,
+complete in 142 s; after the pass, +-1 steps at key-repeat pace anywhere p95 0.14 ms (<= 8),
+back-to-back p95 23.9 ms (<= 16: not met at this load), jumps p95 51 ms (<= 50: just not);
+peak RSS 1,107 MB (<= 1,536); disk 5.1 GB (JPEG q90, ~0.35 MB a frame); frame-exact.
+Reopened with the store already on disk (load 3.6-5.7): jumps p95 27 ms, back-to-back 24 ms.
 
 Threads: the builder, its encoder and the fetchers are owned by the server (daemon threads);
 :meth:`FrameServer.close` stops and joins them and is idempotent. All public methods are
@@ -28,21 +59,24 @@ to the GUI thread (e.g. a queued signal). Returned arrays are read-only views of
 from __future__ import annotations
 
 import contextlib
+import shutil
 import threading
+import weakref
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-import cv2
 import numpy as np
 
-from app.video.decoder import SeekDecoder, SequentialReader
+from app.video.decoder import SeekDecoder, SequentialReader, Sink
 from app.video.errors import AbsurdFrameRate, VideoError
+from app.video.outward import ENCODE_THREADS, OutwardPass
 from app.video.probe import FrameIndex, VideoInfo, scan_index
+from app.video.store import LOW_DISK_NOTE, DiskStore, FrameStore, disk_margin
 
 DEFAULT_BUDGET_MB = 1500
-JPEG_QUALITY = 95
+JPEG_QUALITY = 90
 # Share of the budget kept for decoded RGB frames when the store is JPEG.
 LRU_SHARE = 0.3
 LRU_MAX_FRAMES = 40  # 8 steps ahead + 2 behind at any stride, with room to spare
@@ -51,11 +85,17 @@ LRU_MAX_FRAMES = 40  # 8 steps ahead + 2 behind at any stride, with room to spar
 # reserving it keeps the process near the budget once a long clip fills the store.
 OVERHEAD_FRAMES = 48
 FETCH_THREADS = 2
-# After a seek decode, also store this many frames before the target: stepping back from a
-# jump then stays instant for a while instead of needing another GOP decode per frame.
-SEEK_KEEP_BEHIND = 16
+# A seek decodes its target's GOP from the keyframe; the frames met on the way go to the
+# store, nearest the target first. At most this many wait for their encoder at once (1080p:
+# ~190 MB); older ones are left to the pass, which starts with the cursor's GOP anyway.
+SEEK_KEEP_BEHIND = 32
+DISK_FRONT_MB = 256  # memory kept for JPEG images in front of the disk store
 PREFETCH_AHEAD = 8  # steps ahead in the direction of travel
 PREFETCH_BEHIND = 2  # steps the other way (clinicians overshoot and come back)
+
+# Open servers share one memory budget (two recordings side by side get half each).
+_OPEN_SERVERS: weakref.WeakSet[FrameServer] = weakref.WeakSet()
+_OPEN_LOCK = threading.Lock()
 
 Listener = Callable[[int], None]
 Progress = Callable[[float], None]
@@ -74,59 +114,6 @@ def real_time_s(
     if capture_fps and container_fps:
         return pts_s * (container_fps / capture_fps)
     return pts_s
-
-
-class _Store:
-    """Every frame once, compactly; first write wins so an index never changes its image."""
-
-    def __init__(self, budget_bytes: int, raw: bool, quality: int) -> None:
-        self.budget = budget_bytes
-        self.raw = raw
-        self.quality = quality
-        self.used = 0
-        self.full = False
-        self._items: dict[int, np.ndarray] = {}
-        self._lock = threading.Lock()
-
-    def __contains__(self, n: int) -> bool:
-        return n in self._items
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def put(self, n: int, rgb: np.ndarray) -> bool:
-        """Store frame ``n``; False when the budget is spent (the frame is then not stored)."""
-        if n in self._items:
-            return True
-        if self.raw:
-            item = rgb
-            item.flags.writeable = False
-        else:
-            # The RGB array goes in as if it were BGR and comes back out the same way, so
-            # neither direction needs a channel swap (~1 ms each way at 1080p). The colour
-            # transform is linear and inverted exactly; measured error is the same as with
-            # the swap (mean |diff| 2-4 grey levels per channel at quality 95).
-            ok, buf = cv2.imencode(".jpg", rgb, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
-            if not ok:
-                return False
-            item = buf
-        with self._lock:
-            if n in self._items:
-                return True
-            if self.used + item.nbytes > self.budget:
-                self.full = True
-                return False
-            self._items[n] = item
-            self.used += item.nbytes
-        return True
-
-    def get(self, n: int) -> np.ndarray | None:
-        item = self._items.get(n)
-        if item is None or self.raw:
-            return item
-        rgb = cv2.imdecode(item, cv2.IMREAD_COLOR)  # RGB order: see put()
-        rgb.flags.writeable = False
-        return rgb
 
 
 class _LRU:
@@ -157,7 +144,7 @@ class _LRU:
             self._items.clear()
 
 
-class FrameServer:
+class FrameServer(OutwardPass):
     """Serve frames of one video by index. Create with :func:`open`; see module docstring."""
 
     def __init__(
@@ -169,6 +156,7 @@ class FrameServer:
         progress: Progress | None = None,
         jpeg_quality: int = JPEG_QUALITY,
         build_cache: bool = True,
+        cache_dir: str | Path | None = None,
     ) -> None:
         self.path = Path(path)
         self.info: VideoInfo
@@ -181,19 +169,41 @@ class FrameServer:
         # within it (measured by the benchmark's peak_rss_mb).
         overhead = min(OVERHEAD_FRAMES * frame_bytes, self.memory_budget_bytes // 4)
         usable = max(0, self.memory_budget_bytes - overhead)
-        raw = frame_bytes * self.info.frame_count <= usable
+        with _OPEN_LOCK:  # the budget is shared with the recordings already open
+            sharing = 1 + len(_OPEN_SERVERS) if build_cache else 1
+        raw = frame_bytes * self.info.frame_count <= usable // sharing
         lru_bytes = 0 if raw else int(LRU_SHARE * usable)
         self._lru = _LRU(lru_bytes, frame_bytes)
         lru_bytes = 0 if raw else self._lru.capacity * frame_bytes
-        self._store = _Store(max(0, usable - lru_bytes), raw, jpeg_quality)
+        self._store_budget = max(0, usable - lru_bytes)
         self.warnings: list[str] = list(self.info.warnings)
+        disk = None
+        if cache_dir is not None and not raw:
+            disk = self._open_disk(Path(cache_dir), f"jpeg_q{jpeg_quality}")
+        if disk is not None:
+            # Images on disk are read back from the OS file cache in well under a millisecond
+            # (it is not this process's memory), so memory keeps only a small share in front.
+            self._store_budget = min(self._store_budget, DISK_FRONT_MB * 2**20)
+        self._store = FrameStore(
+            self.frame_count, raw, jpeg_quality, self._shared_budget, disk=disk
+        )
+        self._encoder = ThreadPoolExecutor(ENCODE_THREADS, thread_name_prefix="video-encode")
+        self._encoding: dict[int, Future[bool]] = {}
+        self._pass_frames = 0
+        self._pass_s = 0.0
+        self._gop_starts = self._gops()
         self.build_state = "building" if build_cache else "off"
         self.build_error: VideoError | None = None
         self._progress_cb = progress
         self._listeners: list[Listener] = []
         self._lock = threading.RLock()
         self._seek_lock = threading.Lock()
-        self._seeker = SeekDecoder(self.path, self._index, self.info.rotation)
+        # Frame + slice threads for the user's seeks: phone H.264 has one slice per picture,
+        # so slice threads alone decode a jump's GOP on one core. With frame threads the last
+        # pictures of a cut-off file can be lost (tests/app/test_video_inputs.py): a seek
+        # that fails is tried again on a slice-threaded decoder before it counts as failed.
+        self._seeker = SeekDecoder(self.path, self._index, self.info.rotation, threads="AUTO")
+        self._careful: SeekDecoder | None = None  # the slice-threaded one, made when needed
         self._stop = threading.Event()
         self._cancel_build = threading.Event()
         self._build_done = threading.Event()
@@ -212,7 +222,15 @@ class FrameServer:
             threading.Thread(target=self._fetch_loop, name=f"video-fetch-{i}", daemon=True)
             for i in range(FETCH_THREADS)
         ]
-        self._builder = threading.Thread(target=self._build_loop, name="video-build", daemon=True)
+        # The outward pass needs timestamps (GOPs found by keyframe pts); a clip that fits in
+        # memory raw, or has no timestamps, is read front to back (cheapest, and the only
+        # way to learn that a damaged file ends early).
+        outward = not raw and not self._index.synthetic and len(self._gop_starts) > 1
+        target = self._outward_loop if outward else self._build_loop
+        self._builder = threading.Thread(target=target, name="video-build", daemon=True)
+        if build_cache:
+            with _OPEN_LOCK:
+                _OPEN_SERVERS.add(self)
         for t in self._fetchers:
             t.start()
         if build_cache:
@@ -319,14 +337,28 @@ class FrameServer:
         """Fraction of frames held in the store (1.0 when every frame is cached)."""
         return len(self._store) / max(1, self.frame_count)
 
+    def ready_map(self, bins: int) -> np.ndarray:
+        """Share of stored frames (0-1) in each of ``bins`` equal parts of the clip."""
+        have = self._store.have()[: self.frame_count]
+        bins = max(1, min(int(bins), len(have) or 1))
+        if not len(have):
+            return np.zeros(bins)
+        edges = np.linspace(0, len(have), bins + 1).astype(np.int64)
+        sums = np.add.reduceat(have.astype(np.int32), edges[:-1])
+        return sums / np.maximum(1, np.diff(edges))
+
     def cache_stats(self) -> dict[str, object]:
-        """For a status line or log: store mode, frames and MB held, pass state."""
+        """For a status line or log: store mode, frames and MB held, pass state and speed."""
+        disk = self._store.disk
         return {
             "mode": "raw" if self._store.raw else f"jpeg_q{self._store.quality}",
             "frames_stored": len(self._store),
             "store_mb": round(self._store.used / 2**20, 1),
+            "disk": "off" if disk is None else ("writing" if disk.writable else "full"),
+            "disk_note": disk.note if disk is not None else None,
             "working_set_frames": self._lru.capacity,
             "state": self.build_state,
+            "pass_fps": round(self._pass_frames / self._pass_s, 1) if self._pass_s else 0.0,
         }
 
     @property
@@ -364,9 +396,15 @@ class FrameServer:
         for t in (self._builder, *self._fetchers):
             if t.is_alive() and t is not threading.current_thread():
                 t.join(timeout=10)
+        self._encoder.shutdown(wait=True, cancel_futures=True)
         with self._seek_lock:
             self._seeker.close()
+            if self._careful is not None:
+                self._careful.close()
         self._lru.clear()
+        self._store.close()
+        with _OPEN_LOCK:
+            _OPEN_SERVERS.discard(self)
 
     @property
     def closed(self) -> bool:
@@ -469,26 +507,75 @@ class FrameServer:
         cached = self._lru.get(n)
         if cached is not None:
             return cached
+        pending = self._encoding.get(n)
+        if pending is not None:  # met by a seek a moment ago: its encoder is on it
+            with contextlib.suppress(Exception):
+                pending.result(timeout=30)
         rgb = self._store.get(n)
         if rgb is None:
             # The user is waiting on a GOP decode: pause the background pass so the seek gets
             # both cores (measured: halves a 1080p long-GOP jump while the cache builds).
+            behind: deque[tuple[int, Callable[[], np.ndarray]]] = deque(maxlen=SEEK_KEEP_BEHIND)
+            start = self._gop_start(n)
+
+            def keep(i: int, to_rgb: Callable[[], np.ndarray]) -> None:
+                if i not in self._store:  # converted to RGB later, only if still kept
+                    behind.append((i, to_rgb))
+
             self._hold_builder(+1)
             try:
                 with self._seek_lock:
                     if self._stop.is_set():
                         raise VideoError("This video has been closed.", path=self.path)
-                    got = self._seeker.decode(n, keep_from=n - SEEK_KEEP_BEHIND)
+                    got = self._seek(n, start, keep)
             finally:
                 self._hold_builder(-1)
-            for i in sorted(got):
-                self._store.put(i, got[i])
+            self._store.put(n, got[n])
+            # The frames just before the target (a step back) are encoded first.
+            for i, frame in reversed(behind):
+                self._encode_later(i, frame)
             rgb = self._store.get(n)
             if rgb is None:  # store full: serve the exact decode (never stored, so consistent)
                 rgb = got[n]
                 rgb.flags.writeable = False
         self._lru.put(n, rgb)
         return rgb
+
+    def _seek(self, n: int, start: int, keep: Sink) -> dict[int, np.ndarray]:
+        """Decode frame ``n`` (seek lock held), on the careful decoder if the fast one fails."""
+        try:
+            return self._seeker.decode(n, keep_from=start, sink=keep)
+        except VideoError:
+            if self._careful is None:
+                self._careful = SeekDecoder(
+                    self.path, self._index, self.info.rotation, threads="SLICE"
+                )
+            return self._careful.decode(n, keep_from=start, sink=keep)
+
+    def _open_disk(self, cache_dir: Path, codec: str) -> DiskStore | None:
+        existing = cache_dir
+        while not existing.exists() and existing.parent != existing:
+            existing = existing.parent
+        try:
+            if shutil.disk_usage(existing).free < disk_margin(existing):
+                self.warnings.append(LOW_DISK_NOTE)
+                return None
+        except OSError:
+            return None
+        return DiskStore.open(cache_dir, self.path, self.frame_count, codec)
+
+    def _shared_budget(self) -> int:
+        with _OPEN_LOCK:
+            count = max(1, len(_OPEN_SERVERS))
+        return self._store_budget // count
+
+    def _encode_later(self, n: int, to_rgb: Callable[[], np.ndarray]) -> None:
+        with self._lock:
+            if n in self._encoding or self._stop.is_set():
+                return
+            fut = self._encoder.submit(self._store.put_lazy, n, to_rgb)
+            self._encoding[n] = fut
+        fut.add_done_callback(lambda _f, n=n: self._encoding.pop(n, None))
 
     def _hold_builder(self, delta: int) -> None:
         with self._lock:
@@ -566,6 +653,8 @@ class FrameServer:
         with self._seek_lock:
             self._index = new
             self._seeker.set_index(new)
+            if self._careful is not None:
+                self._careful.set_index(new)
 
 
 def open(  # noqa: A001 - mirrors builtins.open on purpose: video.open(path)
@@ -575,12 +664,15 @@ def open(  # noqa: A001 - mirrors builtins.open on purpose: video.open(path)
     *,
     progress: Progress | None = None,
     build_cache: bool = True,
+    cache_dir: str | Path | None = None,
 ) -> FrameServer:
     """Open a video for frame-exact stepping; raises :class:`VideoError` for bad files.
 
     ``capture_fps`` overrides the guess from metadata (see :mod:`app.video.probe`).
     ``memory_budget_mb`` bounds the frame caches. ``progress(fraction)`` is called from the
     builder thread while frames are cached. The first frame can be requested immediately.
+    ``cache_dir`` (the data folder's ``cache``) keeps frames that do not fit in memory on disk
+    (:mod:`app.video.store`); without it they are decoded on demand.
     """
     return FrameServer(
         path,
@@ -588,4 +680,5 @@ def open(  # noqa: A001 - mirrors builtins.open on purpose: video.open(path)
         memory_budget_mb=memory_budget_mb,
         progress=progress,
         build_cache=build_cache,
+        cache_dir=cache_dir,
     )
