@@ -7,9 +7,10 @@ import math
 import unicodedata
 
 from app.annotation.geometry import GeometryError, check_cm_per_px
+from app.errors import ClinicError
 
 
-class ValidationError(ValueError):
+class ValidationError(ClinicError, ValueError):
     """Input that cannot be saved. ``field`` names the form field, ``message`` says why."""
 
     def __init__(self, field: str, message: str) -> None:

@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import HomeProgram, Patient, Prescription, Recording, Visit
+from app.errors import ClinicError
 from app.paths import DataFolder
 from app.prescription.plan import CadencePlan
 from app.prescription.rules import PrescriptionError
@@ -52,7 +53,7 @@ DEFAULT_EXERCISES = (
 """Pre-ticked for a new program (the examples in the clinical reference, plus the drill)."""
 
 
-class HomeProgramError(Exception):
+class HomeProgramError(ClinicError):
     """A home program cannot be made. ``str(err)`` is a sentence for the clinician."""
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import AuditEntry, Clinician
+from app.errors import ClinicError
 from app.safety import audit
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ FAILURE_WINDOW = dt.timedelta(hours=1)
 LOCKED_DETAIL = "refused: too many failures"  # audit detail of an attempt made while locked
 
 
-class SignInError(Exception):
+class SignInError(ClinicError):
     """Sign-in or account change refused. ``message`` is for the clinician."""
 
     def __init__(self, message: str) -> None:

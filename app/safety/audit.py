@@ -35,6 +35,7 @@ from app.db.models import (
     Recording,
     Visit,
 )
+from app.errors import ClinicError
 from app.safety import audit_chain
 from app.safety.audit_chain import ChainReport as ChainReport  # re-exported for the UI
 from app.safety.audit_chain import check_at_start as check_at_start
@@ -61,7 +62,7 @@ MAX_DETAIL = 500
 _HOST = socket.gethostname()[:200]
 
 
-class AuditError(ValueError):
+class AuditError(ClinicError, ValueError):
     """An audit call was malformed (a programming error, not a clinician's)."""
 
 

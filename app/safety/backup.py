@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.db import errors
+from app.errors import ClinicError
 from app.safety.integrity import FileReport, database_is_empty, inspect_file
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ KINDS = ("auto", "manual", "before-restore")
 KEEP_BEFORE_RESTORE_DAYS = 30
 
 
-class BackupError(Exception):
+class BackupError(ClinicError):
     """A backup or restore could not be done. ``message`` is for the clinician.
 
     ``kind`` is an :mod:`app.db.errors` kind when the cause is known (a full disk, a lock...):
@@ -102,8 +103,8 @@ _LOCKED_MESSAGE = (
 )
 
 
-class _StillLocked(Exception):
-    pass
+class _StillLocked(ClinicError):
+    """Raised inside the backup progress callback to stop a backup of a held database."""
 
 
 def _give_up_when_locked(seconds: float):  # type: ignore[no-untyped-def]
