@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import logging
 import sys
 from collections.abc import Callable, Sequence
 
 from app import APP_NAME, __version__
+from app.errors import ClinicError
+
+log = logging.getLogger(__name__)
 
 # subcommand -> (module with add_arguments(parser) and run(args) -> int, help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -57,16 +61,38 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     return parser
 
 
+def _run_handled(args: argparse.Namespace) -> int:
+    """Run a subcommand; the one place where errors become a line on stderr and an exit code.
+
+    The program's own errors (:class:`~app.errors.ClinicError`) print their plain message;
+    anything else is a programming error, printed in one line (no traceback) and logged.
+    """
+    try:
+        return int(args._run(args) or 0)
+    except KeyboardInterrupt:
+        print("stride-clinic: interrupted", file=sys.stderr)
+        return 130
+    except ClinicError as exc:
+        if exc.detail:
+            log.info("%s: %s", type(exc).__name__, exc.detail)
+        print(f"stride-clinic: {exc.message}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        log.debug("unexpected error in %s", args.command, exc_info=True)
+        print(
+            f"stride-clinic: something went wrong ({type(exc).__name__}: {exc}); "
+            "nothing already saved was changed.",
+            file=sys.stderr,
+        )
+        return 1
+
+
 def main(argv: Sequence[str] | None = None, *, gui: Callable[..., int] | None = None) -> int:
     """Run a subcommand, or hand over to ``gui`` (given by :mod:`ui.launcher`) with none."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(argv).parse_args(argv)
     if getattr(args, "_run", None) is not None:
-        try:
-            return int(args._run(args) or 0)
-        except KeyboardInterrupt:
-            print("stride-clinic: interrupted", file=sys.stderr)
-            return 130
+        return _run_handled(args)
     if gui is None:
         print(
             "stride-clinic: the desktop program is started by the 'stride-clinic' command.",

@@ -8,6 +8,7 @@ bounded rate, and delivers the result or the error on the GUI thread.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import traceback
@@ -16,6 +17,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from app.errors import message_of
+
+log = logging.getLogger(__name__)
 
 Job = Callable[[Callable[[float], None], Callable[[], bool]], Any]
 
@@ -129,10 +134,20 @@ class BackgroundTask(QObject):
 
 
 def user_message(exc: BaseException) -> str:
-    """The clinician-facing text of an error from ``app`` (their exceptions carry ``message``)."""
-    msg = getattr(exc, "message", None)
-    if isinstance(msg, str) and msg:
-        return msg
-    if type(exc).__module__.startswith("app.") and str(exc):
-        return str(exc)  # app's own errors are written for clinicians
-    return f"An unexpected problem occurred ({type(exc).__name__}: {exc}). Nothing saved has been lost."
+    """The clinician-facing text of ``exc``: a :class:`~app.errors.ClinicError`'s ``message``.
+
+    Anything else is a programming error: it is written to the log (with the traceback the
+    worker kept) and the clinician gets a plain sentence, not the exception's text.
+    """
+    text = message_of(exc)
+    if text is not None:
+        return text
+    log.error(
+        "unexpected error in a background task: %s\n%s",
+        type(exc).__name__,
+        getattr(exc, "__traceback_text__", ""),
+    )
+    return (
+        f"Something went wrong ({type(exc).__name__}); your saved work is safe. "
+        "The details are in the log file."
+    )
