@@ -87,11 +87,21 @@ def _run_handled(args: argparse.Namespace) -> int:
         return 1
 
 
-def main(argv: Sequence[str] | None = None, *, gui: Callable[..., int] | None = None) -> int:
-    """Run a subcommand, or hand over to ``gui`` (given by :mod:`ui.launcher`) with none."""
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    gui: Callable[..., int] | None = None,
+    render_pdf: Callable[..., int] | None = None,
+) -> int:
+    """Run a subcommand, or hand over to ``gui`` with none.
+
+    The composition root is :mod:`ui.launcher`: it passes ``gui`` and ``render_pdf`` (Qt's PDF
+    renderer, which subcommands find as ``args.render_pdf``), so no ``app`` module imports ``ui``.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(argv).parse_args(argv)
     if getattr(args, "_run", None) is not None:
+        args.render_pdf = render_pdf
         return _run_handled(args)
     if gui is None:
         print(

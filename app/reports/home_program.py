@@ -57,6 +57,14 @@ class HomeProgramError(ClinicError):
     """A home program cannot be made. ``str(err)`` is a sentence for the clinician."""
 
 
+class RenderError(ClinicError):
+    """The program could not be drawn (e.g. the PDF file cannot be written).
+
+    Raised by the renderer the entry point injects (Qt's, in :mod:`ui.home_program`); it lives
+    here so that the command line catches it by type without importing the renderer.
+    """
+
+
 class NoPrescriptionError(HomeProgramError):
     """The patient has no cadence prescription yet (the UI offers to create one)."""
 

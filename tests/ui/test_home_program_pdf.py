@@ -221,7 +221,7 @@ def test_fix_pdf_text_mapping_rewrites_only_destinations(tmp_path: Path) -> None
 
 
 def test_cli_writes_and_records_the_program(demo_clinic, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    from app.cli import main
+    from ui.launcher import main  # the entry point injects Qt's renderer into app.cli
 
     pid = prescribe(demo_clinic, "María", 166, 5)
     with demo_clinic.db.session() as s:
