@@ -24,6 +24,17 @@ class ClinicError(Exception):
         self.detail: str = detail
 
 
+class ValidationError(ClinicError, ValueError):
+    """Input that cannot be saved. ``field`` names the form field, ``message`` says why.
+
+    Re-exported by :mod:`app.records.validation`, where the checks live.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def message_of(exc: BaseException) -> str | None:
     """The clinician's text of ``exc`` when it is one of ours, else None (an unexpected error)."""
     if isinstance(exc, ClinicError):

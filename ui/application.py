@@ -77,6 +77,10 @@ def run_gui(*, demo: bool = False) -> int:
     clinic = open_clinic_with_recovery(demo=demo)
     if clinic is None:
         return 1
+    if clinic.demo:
+        from app.demo import ensure_demo_data
+
+        ensure_demo_data(clinic)  # the entry point seeds the demo clinic; opening never does
     try:
         maybe_sign_in(clinic)  # no window unless a clinician account has a password
     except SignInCancelled:

@@ -7,7 +7,7 @@ import logging
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm import exc as orm_exc
 
 from app.db import errors
+from app.db.conflicts import EditConflict
 from app.errors import ClinicError
 from app.logs import NoRowData, protect_logs
 
@@ -172,6 +173,27 @@ class Database:
         # The signed-in clinician (app.safety.accounts); copied into every session's ``info``
         # so audit entries and new visits carry it.
         self.clinician_id: int | None = None
+        self._hooks: set[str] = set()
+        self.at_head = False  # set by open_database: the schema is this version's
+
+    def add_session_hooks(self, name: str, hooks: Mapping[str, Callable[..., object]]) -> bool:
+        """Listen to the session events (``before_flush``, ``after_commit``...) of every unit of work.
+
+        The public hook by which layers above storage (the audit trail, installed where the
+        clinic is opened) attach to it; storage imports none of them. Idempotent per ``name``:
+        returns False when hooks of that name are already there.
+        """
+        if name in self._hooks:
+            return False
+        for identifier, fn in hooks.items():
+            event.listen(self._sessions, identifier, fn)
+        self._hooks.add(name)
+        return True
+
+    @property
+    def session_hooks(self) -> frozenset[str]:
+        """Names of the hooks added with :meth:`add_session_hooks`."""
+        return frozenset(self._hooks)
 
     @property
     def url(self) -> str:
@@ -193,7 +215,7 @@ class Database:
         """A transaction: committed on success, rolled back on any error.
 
         A save that lost a race with another workstation raises
-        :class:`app.safety.conflicts.EditConflict` (a ``ValidationError``) instead of
+        :class:`app.db.conflicts.EditConflict` (a ``ValidationError``) instead of
         overwriting.
         """
         try:
@@ -201,8 +223,6 @@ class Database:
                 session.info["clinician_id"] = self.clinician_id
                 yield session
         except orm_exc.StaleDataError as exc:
-            from app.safety.conflicts import EditConflict
-
             raise EditConflict() from exc
         except sa_exc.DBAPIError as exc:
             kind = errors.kind_of(exc)
@@ -306,7 +326,7 @@ def _probe_sqlite(path: Path, where: str) -> None:
     passes (it becomes a new database). The read-only connection never switches the journal
     mode, never creates ``-wal``/``-shm`` files and leaves another program's file untouched.
     """
-    from app.safety.integrity import open_readonly
+    from app.db.readonly import open_readonly
 
     try:
         with open(path, "rb") as fh:
@@ -442,14 +462,12 @@ def _open_once(url: str, *, migrate: bool) -> Database:
                 "are in the program's log."
             ) from exc
     try:
-        at_head = db.current_revision() == head_revision()
+        # Only a database at the head revision gets the audit trail (app.clinic installs it):
+        # an unmigrated one (migrate=False) is inspected, not edited.
+        db.at_head = db.current_revision() == head_revision()
     except (sa_exc.DBAPIError, sqlite3.Error) as exc:
         engine.dispose()
         raise _open_error(exc, where) from exc
-    if at_head:
-        from app.safety.audit import install
-
-        install(db)  # automatic audit entries for patient and visit edits
     return db
 
 

@@ -86,6 +86,10 @@ def run(args: argparse.Namespace) -> int:
     except (DataFolderError, DatabaseError) as e:
         print(f"{PROG}: error: {getattr(e, 'message', e)}", file=sys.stderr)
         return 2
+    if clinic.demo:
+        from app.demo import ensure_demo_data
+
+        ensure_demo_data(clinic)  # an entry point: it seeds the demo clinic, opening does not
     for warning in clinic.settings_warnings:  # bad settings fell back to their defaults
         print(f"{PROG}: warning: {warning}", file=sys.stderr)
     try:

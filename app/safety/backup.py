@@ -497,7 +497,8 @@ def restore_into_clinic(clinic: Clinic, backup_path: Path) -> Path | None:
     that use ``clinic.db`` must reload what they show. Returns where the previous database was
     kept. If the restored file cannot be opened, the previous database is put back.
     """
-    from app.db.database import DatabaseError, open_database, sqlite_url
+    from app.clinic import open_clinic_database
+    from app.db.database import DatabaseError, sqlite_url
 
     db_path = _require_sqlite(clinic)
     clinician_id = clinic.db.clinician_id
@@ -512,11 +513,11 @@ def restore_into_clinic(clinic: Clinic, backup_path: Path) -> Path | None:
         raise _failure(exc, "restore", db_path.parent) from exc
     _forget_audit_head(db_path)
     try:
-        clinic.db = open_database(sqlite_url(db_path))
+        clinic.db = open_clinic_database(sqlite_url(db_path))
     except DatabaseError as exc:
         if kept is not None and kept.is_file():
             restore_file(db_path, kept, clinic.folder.backups)
-            clinic.db = open_database(sqlite_url(db_path))
+            clinic.db = open_clinic_database(sqlite_url(db_path))
         raise BackupError(f"The restored database could not be opened: {exc.message}") from exc
     clinic.db.clinician_id = clinician_id
     return kept

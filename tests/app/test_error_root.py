@@ -37,8 +37,8 @@ def test_app_defines_exception_classes() -> None:
     for expected in (
         "app.video.errors.VideoError",
         "app.db.database.DatabaseUnavailable",
-        "app.records.validation.ValidationError",
-        "app.safety.conflicts.EditConflict",
+        "app.errors.ValidationError",
+        "app.db.conflicts.EditConflict",
     ):
         assert expected in names
     assert len(names) >= 40
