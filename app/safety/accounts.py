@@ -221,6 +221,27 @@ def list_clinicians(session: Session, *, include_inactive: bool = True) -> list[
     return list(session.scalars(stmt))
 
 
+def clinicians_by_name(session: Session) -> list[Clinician]:
+    """Every clinician (active or not), by name: the audit filter and the accounts dialog."""
+    return list(session.scalars(select(Clinician).order_by(Clinician.name)))
+
+
+def sign_in_names(session: Session) -> list[str]:
+    """Names that can sign in (active, with a password), by name: the sign-in list."""
+    return list(
+        session.scalars(
+            select(Clinician.name)
+            .where(Clinician.active, Clinician.password_hash.is_not(None))
+            .order_by(Clinician.name)
+        )
+    )
+
+
+def clinician_named(session: Session, name: str) -> Clinician | None:
+    """The clinician with exactly this name, None when there is none."""
+    return session.scalars(select(Clinician).where(Clinician.name == name)).first()
+
+
 def add_clinician(session: Session, name: str) -> Clinician:
     """A clinician without a password: listed for visits; sign-in stays as it is.
 
