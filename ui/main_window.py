@@ -23,8 +23,21 @@ from PySide6.QtWidgets import (
 )
 
 from app import APP_NAME, __version__
+from app.changes import (
+    MARKS,
+    OUTCOMES,
+    PATIENT,
+    PATIENT_LIST,
+    PRESCRIPTION,
+    PROGRAM,
+    RECORDING,
+    SELECTION,
+    VISIT,
+    Changes,
+)
 from app.db.database import DatabaseError
 from app.safety.audit import log_view
+from ui.changes import ChangeHub, RefreshWhenShown
 from ui.lazy_tab import LazyTab
 from ui.patient_actions import PatientActions
 from ui.patient_list import PatientListPanel
@@ -117,7 +130,6 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self._capture_tab, "Record")
         self.tabs.addTab(self._prescription_tab, "Prescribe")
         self.tabs.addTab(self._history_tab, "History")
-        self._history_stale = True
         self._current_visit: int | None = None
         self._linked_captures: dict[str, int] = {}
         self._tasks: list = []
@@ -145,6 +157,20 @@ class MainWindow(QMainWindow):
         self.db_label.set_full_text(
             ("Demo data · " if clinic.demo else "") + f"Data: {clinic.folder.root}"
         )
+
+        # One change broadcast: every operation announces what it changed; the views below
+        # reload from it (now if on screen, else when next shown), no per-view stale flags.
+        self.changes = ChangeHub(self)
+        self._history_refresh = RefreshWhenShown(
+            self.changes, self._history_tab, self._show_history, self._history_wants,
+            deferred=True,  # after the tab's panel is built on its first show
+            on_screen=lambda: self.tabs.currentWidget() is self._history_tab,
+        )  # fmt: skip
+        self._patient_refresh = RefreshWhenShown(
+            self.changes, self.patient_view, self._refresh_patient_keeping_visit,
+            self._patient_view_wants, needed=False,
+            on_screen=lambda: self.tabs.currentWidget() is self.patient_view,
+        )  # fmt: skip
 
         self._build_menus()
         self.patient_list.patient_selected.connect(self._on_patient_selected)
@@ -194,7 +220,7 @@ class MainWindow(QMainWindow):
             self._tasks.remove(task) if task in self._tasks else None
             saved = sum(o.edits for o in outcomes if o.status == "saved")
             if saved:
-                self._events_saved()
+                self.changes.announce(MARKS)  # of any patient
                 self.statusBar().showMessage(
                     f"Saved {saved} marking edit(s) left unsaved by an earlier session.", 8000
                 )
@@ -228,7 +254,9 @@ class MainWindow(QMainWindow):
             title.setMinimumWidth(80)
             title.setSizePolicy(QSizePolicy.Policy.Ignored, title.sizePolicy().verticalPolicy())
         panel.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
-        panel.events_saved.connect(lambda _rid: self._events_saved())
+        panel.events_saved.connect(
+            lambda rid: self.changes.announce(MARKS, patient=self.current_patient_id())
+        )
         # Edit ▸ Undo/Redo are the panel's own actions: one binding per key, named after the step.
         first = self.edit_menu.actions()[0] if self.edit_menu.actions() else None
         self.edit_menu.insertActions(first, [panel.undo_action, panel.redo_action])
@@ -281,23 +309,42 @@ class MainWindow(QMainWindow):
 
         view = HistoryView(self.clinic)
         view.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
-        view.outcomes_saved.connect(lambda _vid: self.refresh_patient())
+        view.outcomes_saved.connect(
+            lambda vid: self.changes.announce(OUTCOMES, patient=view.patient_id, visit=vid)
+        )
         return view
 
-    def _refresh_history_if_visible(self) -> None:
+    # --- what each view reloads on a change ----------------------------------------------------
+    def _history_wants(self, changes: Changes) -> bool:
+        # The history redrew itself after its own outcomes dialog; PATIENT_LIST is not its data.
+        return changes.concerns(self.current_patient_id()) and changes.touches(
+            SELECTION, PATIENT, VISIT, RECORDING, MARKS, PRESCRIPTION, PROGRAM
+        )
+
+    def _show_history(self) -> None:
         """The history costs ~0.25 s to draw: only when it is on screen, else on next show."""
-        if self.tabs.currentWidget() is self._history_tab:
-            self._history_stale = False
-            self.history.set_patient(self.current_patient_id())
-        else:
-            self._history_stale = True
+        self.history.set_patient(self.current_patient_id())
+
+    def _patient_view_wants(self, changes: Changes) -> bool:
+        # Patient and visit edits refresh the view themselves (choosing the visit to select);
+        # these come from other tabs or from the background (autosave, journal replay).
+        return changes.concerns(self.current_patient_id()) and changes.touches(
+            MARKS, PRESCRIPTION, OUTCOMES
+        )
+
+    def _refresh_patient_keeping_visit(self) -> None:
+        self.refresh_patient(select_visit=self.patient_view.current_visit_id())
 
     def _build_prescription(self) -> QWidget:
         from ui.prescription_tab import PrescriptionTab
 
         tab = PrescriptionTab(self.clinic)
         tab.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
-        tab.saved.connect(lambda _vid: self._events_saved())  # visits table and history refresh
+        tab.saved.connect(  # the visits table and the history show the new target
+            lambda vid: self.changes.announce(
+                PRESCRIPTION, patient=self.current_patient_id(), visit=vid
+            )
+        )
         QTimer.singleShot(0, lambda: tab.set_visit(self._current_visit))
         return tab
 
@@ -504,6 +551,7 @@ class MainWindow(QMainWindow):
             return None
         linked[path] = rid
         self.refresh_patient(select_visit=visit_id)
+        self.changes.announce(RECORDING, patient=self.current_patient_id(), visit=visit_id)
         self.statusBar().showMessage(f"The {view}-view recording was added to the visit.", 5000)
         return rid
 
@@ -533,13 +581,9 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.annotation.setFocus)  # stepping keys work at once
         if tab is self._prescription_tab:
             self.prescription.set_visit(self.patient_view.current_visit_id())
-        if tab is self._history_tab and self._history_stale:
-            self._refresh_history_if_visible()
-        if self.tabs.widget(index) is self.patient_view and getattr(
-            self, "_refresh_pending", False
-        ):
-            self._refresh_pending = False
-            self.refresh_patient(select_visit=self.patient_view.current_visit_id())
+        # A change announced while the history or the patient view was hidden shows now.
+        self._history_refresh.check()
+        self._patient_refresh.check()
 
     def _on_patient_selected(self, patient_id: int | None) -> None:
         if patient_id is not None:
@@ -549,9 +593,7 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(
                     f"This view could not be noted in the audit trail. {exc.message}", 15000
                 )
-        self._history_stale = True
-        if self.tabs.currentWidget() is self._history_tab:
-            QTimer.singleShot(0, self._refresh_history_if_visible)
+        self.changes.announce(SELECTION, patient=patient_id)
         self.patient_view.show_patient(self.actions.summary(patient_id) if patient_id else None)
 
     def refresh_patient(self, select_visit: int | None = None) -> None:
@@ -565,12 +607,14 @@ class MainWindow(QMainWindow):
         if pid is not None:
             self.patient_list.search.clear()
             self.reload_patients(select_id=pid)
+            self.changes.announce(PATIENT, PATIENT_LIST, patient=pid)
             self.statusBar().showMessage("Patient saved.", 4000)
 
     def edit_patient(self, patient_id: int) -> None:
         if self.actions.edit_patient(patient_id):
             self.reload_patients(select_id=patient_id)
             self.refresh_patient()
+            self.changes.announce(PATIENT, PATIENT_LIST, patient=patient_id)
             self.statusBar().showMessage("Patient saved.", 4000)
 
     def delete_patient(self, patient_id: int) -> None:
@@ -579,6 +623,7 @@ class MainWindow(QMainWindow):
             self.patient_view.show_patient(
                 None
             ) if self.current_patient_id() is None else self.refresh_patient()
+            self.changes.announce(PATIENT, PATIENT_LIST, patient=patient_id)
             self.statusBar().showMessage("Patient deleted.", 4000)
 
     # --- visits --------------------------------------------------------------------------------
@@ -591,17 +636,22 @@ class MainWindow(QMainWindow):
         if vid is not None:
             self.reload_patients(select_id=pid)
             self.refresh_patient(select_visit=vid)
+            self.changes.announce(VISIT, PATIENT_LIST, patient=pid, visit=vid)
             self.statusBar().showMessage("Visit saved.", 4000)
 
     def edit_visit(self, visit_id: int) -> None:
         if self.actions.edit_visit(visit_id):
             self.refresh_patient(select_visit=visit_id)
+            self.changes.announce(VISIT, patient=self.current_patient_id(), visit=visit_id)
             self.statusBar().showMessage("Visit saved.", 4000)
 
     def delete_visit(self, visit_id: int) -> None:
         if self.actions.delete_visit(visit_id):
             self.reload_patients(select_id=self.current_patient_id())
             self.refresh_patient()
+            self.changes.announce(
+                VISIT, PATIENT_LIST, patient=self.current_patient_id(), visit=visit_id
+            )
             self.statusBar().showMessage("Visit deleted.", 4000)
 
     # --- home programs ----------------------------------------------------------------------
@@ -619,7 +669,7 @@ class MainWindow(QMainWindow):
             on_create_prescription=lambda: self.tabs.setCurrentWidget(self._prescription_tab),
         )
         if dialog is not None:
-            dialog.recorded.connect(lambda _id: setattr(self, "_history_stale", True))
+            dialog.recorded.connect(lambda _id: self.changes.announce(PROGRAM, patient=pid))
             dialog.exec()
 
     def reprint_program(self) -> None:
@@ -668,6 +718,7 @@ class MainWindow(QMainWindow):
 
         def done(recording_id: int) -> None:
             self.refresh_patient(select_visit=visit_id)
+            self.changes.announce(RECORDING, patient=self.current_patient_id(), visit=visit_id)
             self.statusBar().showMessage(f"Imported {source.name}.", 5000)
             self.open_recording(recording_id)
 
@@ -680,14 +731,6 @@ class MainWindow(QMainWindow):
     def open_recording(self, recording_id: int) -> None:
         if self.annotation.open_recording(recording_id):
             self.tabs.setCurrentWidget(self._annotation_tab)
-
-    def _events_saved(self) -> None:
-        self._history_stale = True
-        if self.tabs.currentWidget() is self.patient_view:
-            # Autosaves land in the background, possibly after the clinician switched here.
-            self.refresh_patient(select_visit=self.patient_view.current_visit_id())
-        else:
-            self._refresh_pending = True
 
     # --- window state --------------------------------------------------------------------------
     def _restore_geometry(self) -> None:
