@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QMenu,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 from resources import resource_path
 
@@ -38,8 +45,11 @@ MARKING_KEYS: tuple[tuple[str, str], ...] = (
 def menu_shortcuts(window: QMainWindow) -> list[tuple[str, str, str]]:
     """(menu, command, key) of every menu command with a shortcut, in menu order."""
     out = []
-    for top in window.menuBar().actions():
-        menu = top.menu()
+    bar = window.menuBar()
+    # Not QAction.menu(): with PySide6 6.10 its wrapper owns the menu and deletes it when dropped.
+    menus = bar.findChildren(QMenu)
+    for top in bar.actions():
+        menu = next((m for m in menus if m.menuAction() is top), None)
         if menu is None:
             continue
         for action in menu.actions():

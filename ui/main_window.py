@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QScrollArea,
     QSizePolicy,
@@ -417,9 +418,12 @@ class MainWindow(QMainWindow):
 
     def _menu(self, title: str):  # type: ignore[no-untyped-def]
         """The menu called ``title``, created if no other part of the window added it yet."""
-        for action in self.menuBar().actions():
-            if action.menu() is not None and action.text() == title:
-                return action.menu()
+        # findChildren, not QAction.menu(): with PySide6 6.10 the wrapper QAction.menu() returns
+        # owns the menu, so dropping it deleted the File and Edit menus (then Mark video failed
+        # with "Internal C++ object (QMenu) already deleted").
+        for menu in self.menuBar().findChildren(QMenu):
+            if menu.title() == title:
+                return menu
         return self.menuBar().addMenu(title)
 
     def set_patient_list_visible(self, visible: bool) -> None:
