@@ -53,6 +53,7 @@ class BackgroundTask(QObject):
     finished = Signal(object)
     failed = Signal(object)
     cancelled = Signal()
+    progress = Signal(float)  # 0..1, at most 20 times a second and only when it moved
 
     def __init__(
         self,
@@ -79,6 +80,7 @@ class BackgroundTask(QObject):
             d.setAutoReset(False)
             d.canceled.connect(self.cancel)
             self._dialog = d
+        self._last_fraction = 0.0
         self._timer = QTimer(self)
         self._timer.setInterval(50)  # progress reaches the GUI at 20 Hz, never per item
         self._timer.timeout.connect(self._poll)
@@ -101,8 +103,12 @@ class BackgroundTask(QObject):
         return self._worker.wait(ms)
 
     def _poll(self) -> None:
+        fraction = self._worker.fraction
         if self._dialog is not None:
-            self._dialog.setValue(int(self._worker.fraction * 1000))
+            self._dialog.setValue(int(fraction * 1000))
+        if fraction != self._last_fraction:
+            self._last_fraction = fraction
+            self.progress.emit(fraction)
 
     def _close(self) -> None:
         self._timer.stop()
@@ -117,6 +123,8 @@ class BackgroundTask(QObject):
 
     def _on_success(self, result: object) -> None:
         was_cancelled = self._cancel.is_set()
+        if not was_cancelled:
+            self._poll()  # the last progress (1.0) arrives before the result
         self._close()
         if was_cancelled:
             self.cancelled.emit()
