@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import gc
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QApplication,
     QLabel,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QScrollArea,
     QSizePolicy,
@@ -23,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import APP_NAME, __version__
+from app import APP_NAME
 from app.changes import (
     MARKS,
     OUTCOMES,
@@ -40,6 +37,9 @@ from app.db.database import DatabaseError
 from app.safety.audit import log_view
 from ui.changes import ChangeHub, RefreshWhenShown
 from ui.lazy_tab import LazyTab
+from ui.main_menus import MenusMixin
+from ui.main_recordings import RecordingsMixin
+from ui.main_state import ElidedLabel, WindowStateMixin, scrolling
 from ui.patient_actions import PatientActions
 from ui.patient_list import PatientListPanel
 from ui.patient_view import PatientView
@@ -52,63 +52,13 @@ if TYPE_CHECKING:
 _FROZEN = False  # gc.freeze() done (see MainWindow.__init__)
 
 
-def _build_info() -> str:
-    """Build date and commit of a packaged installation (written by installer/), else ""."""
-    import json
+class MainWindow(MenusMixin, RecordingsMixin, WindowStateMixin, QMainWindow):
+    """The composition of the window: panels, the change broadcast, patients and visits.
 
-    from resources import resource_path
+    Menus and their commands (ui.main_menus), the recording flow (ui.main_recordings) and
+    the window's size and place (ui.main_state) live in their own modules.
+    """
 
-    try:
-        info = json.loads(resource_path("build_info.json").read_text(encoding="utf-8"))
-        return f"{info.get('build_date', '')} · {info.get('git_commit', '')[:12]}"
-    except (OSError, ValueError, AttributeError):
-        return ""
-
-
-def _scrolling(widget: QWidget) -> QScrollArea:
-    """Wrap a tall panel so the window still fits a 1280×720 laptop screen."""
-    scroll = QScrollArea()
-    scroll.setWidgetResizable(True)
-    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-    scroll.setWidget(widget)
-    return scroll
-
-
-class ElidedLabel(QLabel):
-    """A status-bar label that shortens its text (full text in the tooltip) instead of
-    widening the window: a long data-folder path kept the window from fitting 1280 px."""
-
-    def __init__(self, text: str = "") -> None:
-        super().__init__()
-        self._full = ""
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.setMinimumWidth(80)
-        self.set_full_text(text)
-
-    def set_full_text(self, text: str) -> None:
-        self._full = text
-        self.setToolTip(text)
-        self._elide()
-
-    def full_text(self) -> str:
-        return self._full
-
-    def sizeHint(self):  # type: ignore[no-untyped-def]  # noqa: N802 - Qt API
-        hint = super().sizeHint()
-        hint.setWidth(min(self.fontMetrics().horizontalAdvance(self._full) + 8, 520))
-        return hint
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
-        super().resizeEvent(event)
-        self._elide()
-
-    def _elide(self) -> None:
-        self.setText(
-            self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, self.width())
-        )
-
-
-class MainWindow(QMainWindow):
     def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.clinic = clinic
@@ -132,6 +82,11 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self._prescription_tab, "Prescribe")
         self.tabs.addTab(self._history_tab, "History")
         self._current_visit: int | None = None
+        # Window state, declared here rather than created on first use with getattr.
+        self._capture_visit: int | None = None  # the visit the camera is filming for
+        self._was_maximized = False  # before full-screen analysis
+        self._close_waiting = False  # "Wait" chosen on close: closes once the marks are saved
+        self.help_dialog = None  # ui.help_dialog.HelpDialog, made on first use
         self._linked_captures: dict[str, int] = {}
         self._tasks: list = []
 
@@ -284,7 +239,7 @@ class MainWindow(QMainWindow):
             self._was_maximized = self.isMaximized()
             self.tabs.setCurrentWidget(self._annotation_tab)
             self.showFullScreen()
-        elif getattr(self, "_was_maximized", False):
+        elif self._was_maximized:
             self.showMaximized()
         else:
             self.showNormal()
@@ -299,7 +254,7 @@ class MainWindow(QMainWindow):
         )
         panel.recording_finished.connect(self._recording_finished)
         QTimer.singleShot(0, lambda: self._update_capture_destination())
-        return _scrolling(panel)
+        return scrolling(panel)
 
     @property
     def history(self):  # type: ignore[no-untyped-def]
@@ -349,141 +304,6 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, lambda: tab.set_visit(self._current_visit))
         return tab
 
-    # --- menus ---------------------------------------------------------------------------------
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self.new_patient_action = self._action(
-            file_menu, "&New patient…", QKeySequence.StandardKey.New, self.new_patient
-        )
-        self._action(file_menu, "New &visit…", QKeySequence("Ctrl+Shift+N"), self.new_visit)
-        self._action(
-            file_menu, "&Import video into visit…", QKeySequence("Ctrl+I"), self._import_for_current
-        )
-        file_menu.addSeparator()
-        self._action(file_menu, "&Home program…", QKeySequence.StandardKey.Print, self.home_program)
-        self._action(file_menu, "&Reprint an earlier home program…", None, self.reprint_program)
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
-
-        edit_menu = self.menuBar().addMenu("&Edit")
-        self.edit_menu = edit_menu
-        self._action(edit_menu, "&Find patient", QKeySequence.StandardKey.Find, self._focus_search)
-        edit_menu.addSeparator()
-        self._action(
-            edit_menu,
-            "Clinic &settings…",
-            QKeySequence.StandardKey.Preferences,
-            self.clinic_settings,
-        )
-        self._action(
-            edit_menu,
-            "&Edit patient…",
-            QKeySequence("Ctrl+E"),
-            lambda: self._with_patient(self.edit_patient),
-        )
-
-        view_menu = self._menu("&View")
-        self.list_action = self._action(
-            view_menu, "Show &patient list", QKeySequence("Ctrl+L"),
-            lambda on: self.set_patient_list_visible(bool(on)),
-        )  # fmt: skip
-        self.list_action.setCheckable(True)
-        self.list_action.setChecked(True)
-        self.analysis_mode_action = self._action(
-            view_menu,
-            "Full-screen &analysis",
-            QKeySequence("F11"),
-            self.toggle_analysis_mode,
-        )
-        self.analysis_mode_action.setCheckable(True)
-        self.analysis_mode_action.setToolTip(
-            "Mark video on the whole screen, without the patient list (again to leave)"
-        )
-
-        help_menu = self.menuBar().addMenu("&Help")
-        self._action(help_menu, "&User guide", QKeySequence.StandardKey.HelpContents,
-                     lambda: self.show_help("guide"))  # fmt: skip
-        self._action(help_menu, "&Keyboard shortcuts", QKeySequence("Ctrl+/"),
-                     lambda: self.show_help("shortcuts"))  # fmt: skip
-        help_menu.addSeparator()
-        self._action(help_menu, f"&About {APP_NAME}", None, self.about)
-
-    def _action(self, menu, text, shortcut, slot) -> QAction:  # type: ignore[no-untyped-def]
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(shortcut)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
-
-    def _menu(self, title: str):  # type: ignore[no-untyped-def]
-        """The menu called ``title``, created if no other part of the window added it yet."""
-        # findChildren, not QAction.menu(): with PySide6 6.10 the wrapper QAction.menu() returns
-        # owns the menu, so dropping it deleted the File and Edit menus (then Mark video failed
-        # with "Internal C++ object (QMenu) already deleted").
-        for menu in self.menuBar().findChildren(QMenu):
-            if menu.title() == title:
-                return menu
-        return self.menuBar().addMenu(title)
-
-    def set_patient_list_visible(self, visible: bool) -> None:
-        """Show or fold away the patient list (remembered for the next start)."""
-        self.patient_list.setVisible(visible)
-        self.list_action.setChecked(visible)
-        self.list_toggle.setText("◀" if visible else "▶ Patients")
-        self.list_toggle.setToolTip(
-            ("Hide" if visible else "Show") + " the patient list (Ctrl+L)"
-        )
-        QSettings().setValue("main/patient_list_visible", visible)
-
-    def show_help(self, page: str = "guide") -> None:
-        """The user guide or the keyboard-shortcuts sheet, in one non-modal window."""
-        from ui.help_dialog import HelpDialog
-
-        dialog = getattr(self, "help_dialog", None)
-        if dialog is None:
-            dialog = self.help_dialog = HelpDialog(self, page)
-        else:
-            dialog.show_page(page)
-        dialog.show()
-        dialog.raise_()
-        dialog.activateWindow()
-
-    def _focus_search(self) -> None:
-        self.patient_list.search.setFocus()
-        self.patient_list.search.selectAll()
-
-    def clinic_settings(self) -> None:
-        from ui.settings_dialog import ClinicSettingsDialog
-
-        ClinicSettingsDialog(self.clinic, self).exec()
-
-    def about_box(self) -> QMessageBox:
-        """The About box, with a button to the user guide (its text used to point at “the
-        documentation” without saying where)."""
-        build = _build_info()
-        box = QMessageBox(self)
-        box.setWindowTitle(f"About {APP_NAME}")
-        box.setIcon(QMessageBox.Icon.Information)
-        box.setText(
-            f"<h3>{APP_NAME} {__version__}</h3>"
-            + (f"<p>Build {build}</p>" if build else "")
-            + "<p>Running-gait retraining for physiotherapists: film the runner, mark heel strikes, "
-            "measure cadence and overstride, prescribe a cadence, print a home program.</p>"
-            f"<p>Data folder: {self.clinic.folder.root}<br>Database: {self.clinic.db.url}</p>"
-            "<p>How to film, mark, prescribe and print: <b>Help ▸ User guide</b> (F1); "
-            "keys: <b>Help ▸ Keyboard shortcuts</b>. The demo's treadmill clip is MIT-licensed "
-            "(zzzhushi/running-gait-analysis; see resources/demo/NOTICE.md). "
-            "Stride Clinic supports, and does not replace, clinical judgement.</p>"
-        )
-        guide = box.addButton("Open the user guide", QMessageBox.ButtonRole.ActionRole)
-        guide.clicked.connect(lambda: self.show_help("guide"))
-        box.addButton(QMessageBox.StandardButton.Close)
-        return box
-
-    def about(self) -> None:
-        self.about_box().exec()
-
     # --- patients ------------------------------------------------------------------------------
     def reload_patients(self, select_id: int | None = None) -> None:
         self.patient_list.set_rows(self.actions.rows(), select_id=select_id)
@@ -506,64 +326,6 @@ class MainWindow(QMainWindow):
             self.prescription.set_visit(visit_id)
         if self._capture_tab.built:
             self._update_capture_destination()
-
-    def _update_capture_destination(self) -> None:
-        visit_id, pid = self._current_visit, self.current_patient_id()
-        if visit_id is None or pid is None or self.patient_view.summary is None:
-            self.capture.set_destination(None, "")
-            return
-        visit = next((v for v in self.patient_view.summary.visits if v.id == visit_id), None)
-        from app.records.media import visit_folder
-        from app.records.validation import ValidationError
-
-        try:
-            with self.clinic.db.session() as s:  # named by uids: never an earlier record's folder
-                folder = visit_folder(s, self.clinic.videos_root, visit_id)
-        except ValidationError:  # the visit was deleted meanwhile
-            self.capture.set_destination(None, "")
-            return
-        label = f"{self.patient_view.summary.full_name} · visit of {visit.date if visit else ''}"
-        self.capture.set_destination(folder, label)
-        self._capture_visit = visit_id
-
-    def _link_capture(self, path: str, capture_fps: float, view: str) -> int | None:
-        """Record a finished camera file on the visit it was filmed for (once per file)."""
-        from app.records.recordings import add_existing_file
-
-        linked = self._linked_captures
-        if path in linked:
-            return linked[path]
-        visit_id = getattr(self, "_capture_visit", None)
-        if visit_id is None:
-            return None
-        try:
-            rid = add_existing_file(
-                self.clinic.db,
-                self.clinic.videos_root,
-                visit_id,
-                Path(path),
-                capture_fps=capture_fps,
-                view=view,
-            )
-        except Exception as exc:  # the file itself stays where it is, nothing is lost
-            QMessageBox.warning(
-                self,
-                "Recording kept, but not linked",
-                f"The recording is saved as {path}, but could not be added to the visit: "
-                f"{getattr(exc, 'message', exc)}. Use “Import video…” to add it.",
-            )
-            return None
-        linked[path] = rid
-        self.refresh_patient(select_visit=visit_id)
-        self.changes.announce(RECORDING, patient=self.current_patient_id(), visit=visit_id)
-        self.statusBar().showMessage(f"The {view}-view recording was added to the visit.", 5000)
-        return rid
-
-    def _recording_finished(self, path: str, capture_fps: float) -> None:
-        """“Review now”: open the (already linked) recording for marking at its first frame."""
-        rid = self._link_capture(path, capture_fps, "side")
-        if rid is not None:
-            self.open_recording(rid)
 
     def _on_tab_changed(self, index: int) -> None:
         tab = self.tabs.widget(index)
@@ -705,69 +467,7 @@ class MainWindow(QMainWindow):
             if dialog is not None:
                 dialog.exec()
 
-    # --- recordings ---------------------------------------------------------------------------
-    def _import_for_current(self) -> None:
-        vid = self.patient_view.current_visit_id()
-        if vid is None:
-            self.statusBar().showMessage("Select a patient and a visit first.", 4000)
-            return
-        self.import_video(vid)
-
-    def import_video(self, visit_id: int, source: Path | None = None) -> None:
-        from ui.import_video import ask_video_file, start_import
-
-        source = source or ask_video_file(self)
-        if source is None:
-            return
-
-        def done(recording_id: int) -> None:
-            self.refresh_patient(select_visit=visit_id)
-            self.changes.announce(RECORDING, patient=self.current_patient_id(), visit=visit_id)
-            self.statusBar().showMessage(f"Imported {source.name}.", 5000)
-            self.open_recording(recording_id)
-
-        task = start_import(self, self.clinic, visit_id, source, done)
-        self._tasks.append(task)
-        task.finished.connect(lambda _r: self._tasks.remove(task) if task in self._tasks else None)
-        task.failed.connect(lambda _e: self._tasks.remove(task) if task in self._tasks else None)
-        task.cancelled.connect(lambda: self._tasks.remove(task) if task in self._tasks else None)
-
-    def open_recording(self, recording_id: int) -> None:
-        if self.annotation.open_recording(recording_id):
-            self.tabs.setCurrentWidget(self._annotation_tab)
-
-    # --- window state --------------------------------------------------------------------------
-    def _restore_geometry(self) -> None:
-        settings = QSettings()
-        geometry = settings.value("main/geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1360, 860)
-        self._fit_screen()
-        state = settings.value("main/splitter")
-        if isinstance(state, QByteArray):
-            self.splitter.restoreState(state)
-        visible = settings.value("main/patient_list_visible", True)
-        self.set_patient_list_visible(str(visible).lower() not in ("false", "0"))
-
-    def _fit_screen(self) -> None:
-        """Never larger than the screen it opens on (1360×860 was cut off at 1280×720)."""
-        screen = self.screen() or QApplication.primaryScreen()
-        if screen is None:
-            return
-        avail = screen.availableGeometry()
-        # the window frame (title bar, borders) comes on top of the client size
-        frame_w = max(0, self.frameGeometry().width() - self.geometry().width()) or 8
-        frame_h = max(0, self.frameGeometry().height() - self.geometry().height()) or 36
-        width = min(self.width(), avail.width() - frame_w)
-        height = min(self.height(), avail.height() - frame_h)
-        if (width, height) != (self.width(), self.height()):
-            self.resize(width, height)
-        x = min(max(self.x(), avail.left()), avail.right() - width - frame_w + 1)
-        y = min(max(self.y(), avail.top()), avail.bottom() - height - frame_h + 1)
-        self.move(x, y)
-
+    # --- closing -------------------------------------------------------------------------------
     def _unsaved_marks(self) -> int:
         return self.annotation.unsaved_edits() if self._annotation_tab.built else 0
 
@@ -776,7 +476,7 @@ class MainWindow(QMainWindow):
         if self._unsaved_marks() == 0:
             self._close_waiting = False
             self.close()
-        elif getattr(self, "_close_waiting", False):
+        elif self._close_waiting:
             QTimer.singleShot(200, self._close_when_saved)
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -786,7 +486,7 @@ class MainWindow(QMainWindow):
                 "Waiting for the database to save your marks; the window closes by itself "
                 "when they are saved.", 0
             )
-            if not getattr(self, "_close_waiting", False):
+            if not self._close_waiting:
                 self._close_waiting = True
                 QTimer.singleShot(200, self._close_when_saved)
             return
