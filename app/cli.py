@@ -1,13 +1,28 @@
-"""The ``stride-clinic`` command: no subcommand opens the GUI; subcommands do batch work."""
+"""The ``stride-clinic`` command: no subcommand opens the GUI; subcommands do batch work.
+
+Every subcommand ends with an exit code and, on failure, one plain sentence on stderr: the
+errors no subcommand handles itself (a locked or read-only database, a file that must not be
+written) are translated here, once, so no traceback reaches the clinician. The helpers below
+(:func:`add_output_arguments`, :func:`sign_in`, :func:`positive_number`) give every subcommand
+the same rules for output files, sign-in and numbers.
+"""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import importlib
 import importlib.util
 import logging
+import math
+import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.clinic import Clinic
+    from app.db.models import Clinician
 
 from app import APP_NAME, __version__
 from app.errors import ClinicError
@@ -23,6 +38,141 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "metronome": ("app.prescription.cli", "export a metronome audio file at a cadence"),
     "program": ("app.reports.cli", "write a patient's home program as PDF"),
 }
+
+
+PASSWORD_ENV = "STRIDE_CLINIC_PASSWORD"
+EXIT_ERROR = 2
+
+
+class CliError(ClinicError):
+    """A command cannot go on; ``message`` is the plain sentence printed on stderr."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--force`` and ``--parents`` for a subcommand that writes a file."""
+    parser.add_argument(
+        "--force", action="store_true", help="replace the output file if it already exists"
+    )
+    parser.add_argument(
+        "--parents", action="store_true", help="create the output file's folder if it is missing"
+    )
+
+
+def positive_number(
+    text: object, what: str, *, minimum: float | None = None, maximum: float | None = None
+) -> float:
+    """``text`` as a finite number > 0 (and within ``minimum``..``maximum``), else :class:`CliError`
+    saying why. Accepts a decimal comma ("0,5")."""
+    try:
+        value = float(str(text).strip().replace(",", "."))
+    except ValueError:
+        raise CliError(f"{what} must be a number (got {text!r}).") from None
+    if not math.isfinite(value) or value <= 0:
+        raise CliError(f"{what} must be a positive number (got {text}).")
+    if minimum is not None and value < minimum:
+        raise CliError(f"{what} must be at least {minimum:g} (got {text}).")
+    if maximum is not None and value > maximum:
+        raise CliError(f"{what} must be at most {maximum:g} (got {text}).")
+    return value
+
+
+MAX_ROW_ID = 2**63 - 1  # SQLite's integer limit: larger numbers cannot name any record
+
+
+def record_number(text: object, what: str) -> int:
+    """A record number given on the command line (patient, program): a whole number >= 1."""
+    raw = str(text).strip() if text is not None else ""
+    if not raw:
+        raise CliError(f"Please give {what}.")
+    try:
+        value = int(raw)
+    except ValueError:
+        raise CliError(f"{what.capitalize()} must be a number (got {text!r}).") from None
+    if value < 1 or value > MAX_ROW_ID:
+        raise CliError(f"There is no record with number {raw} ({what}).")
+    return value
+
+
+def sign_in(clinic: Clinic, user: str | None, *, prog: str) -> Clinician | None:
+    """Honour the clinic's sign-in rules on the command line.
+
+    Sign-in off (no clinician has a password): nothing to do, returns None. Sign-in on:
+    ``--user NAME`` is required, the password comes from :data:`PASSWORD_ENV` or a prompt on
+    the terminal (never from an argument, which other users could see in the process list).
+    A wrong password is recorded as a failed sign-in, exactly as in the desktop program.
+    """
+    from app.safety.accounts import SignInError, accounts_enabled
+    from app.safety.accounts import sign_in as check_password
+
+    with clinic.db.session() as s:
+        enabled = accounts_enabled(s)
+    if not enabled:
+        return None
+    if not user or not user.strip():
+        raise CliError(
+            "Sign-in is in use in this clinic, so the command line asks who you are too: give "
+            f"--user NAME (the password is asked for, or read from {PASSWORD_ENV})."
+        )
+    password = os.environ.get(PASSWORD_ENV)
+    if password is None:
+        if not sys.stdin or not sys.stdin.isatty():
+            raise CliError(
+                f"No password for {user}: set {PASSWORD_ENV} or run {prog} in a terminal to be "
+                "asked for it."
+            )
+        try:
+            password = getpass.getpass(f"Password for {user}: ")
+        except (EOFError, OSError):
+            raise CliError("No password was entered.") from None
+    try:
+        return check_password(clinic.db, user, password)
+    except SignInError as exc:
+        raise CliError(exc.message) from None
+
+
+def plain_error(exc: BaseException) -> str | None:
+    """The clinician's sentence for an error no subcommand handled, or None (a real bug)."""
+    if isinstance(exc, ClinicError):  # CliError, OutputError, DatabaseError, DataFolderError...
+        return exc.message
+    from app.db import DatabaseError
+    from app.paths import DataFolderError
+
+    if isinstance(exc, (DatabaseError, DataFolderError)):
+        return exc.message  # type: ignore[attr-defined]
+    from sqlalchemy import exc as sa_exc
+
+    if isinstance(exc, sa_exc.SQLAlchemyError):
+        return database_message(exc)
+    if isinstance(exc, OSError):
+        from app.outputs import disk_message
+
+        return disk_message(exc.filename or "a file", exc)
+    return None
+
+
+def database_message(exc: BaseException) -> str:
+    """A plain sentence for a database failure (locked, read-only, full disk...)."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    if "locked" in text or "busy" in text:
+        return (
+            "The clinic database is in use by another program or a second copy of Stride Clinic "
+            "(it is locked). Nothing was changed; try again when it is closed."
+        )
+    if "readonly" in text or "read-only" in text or "read only" in text:
+        return (
+            "The clinic database is read-only, so nothing could be recorded and nothing was "
+            "written. Check the permissions of the data folder."
+        )
+    if "full" in text or "disk i/o" in text:
+        return "The disk is full: free some space, then try again. Nothing was changed."
+    return (
+        "The clinic database could not be used "
+        f"({type(exc).__name__}). Nothing was changed; try again, or contact support."
+    )
 
 
 def _available(module: str) -> bool:
@@ -64,27 +214,28 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 def _run_handled(args: argparse.Namespace) -> int:
     """Run a subcommand; the one place where errors become a line on stderr and an exit code.
 
-    The program's own errors (:class:`~app.errors.ClinicError`) print their plain message;
-    anything else is a programming error, printed in one line (no traceback) and logged.
+    The program's own errors (:class:`~app.errors.ClinicError`) and the database/disk errors
+    :func:`plain_error` translates print their plain sentence; anything else is a programming
+    error, printed in one line (no traceback; the traceback goes to the log at DEBUG).
     """
+    prog = f"stride-clinic {args.command}"
     try:
         return int(args._run(args) or 0)
     except KeyboardInterrupt:
         print("stride-clinic: interrupted", file=sys.stderr)
         return 130
-    except ClinicError as exc:
-        if exc.detail:
+    except Exception as exc:  # translated once here for every subcommand
+        if isinstance(exc, ClinicError) and exc.detail:
             log.info("%s: %s", type(exc).__name__, exc.detail)
-        print(f"stride-clinic: {exc.message}", file=sys.stderr)
-        return 1
-    except Exception as exc:
-        log.debug("unexpected error in %s", args.command, exc_info=True)
-        print(
-            f"stride-clinic: something went wrong ({type(exc).__name__}: {exc}); "
-            "nothing already saved was changed.",
-            file=sys.stderr,
-        )
-        return 1
+        message = plain_error(exc)
+        if message is None:
+            log.debug("unexpected error in %s", prog, exc_info=True)
+            message = (
+                f"something went wrong ({type(exc).__name__}: {exc}); "
+                "nothing already saved was changed."
+            )
+        print(f"{prog}: error: {message}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 def main(

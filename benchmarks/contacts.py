@@ -41,6 +41,7 @@ from app.analysis.evaluation import (  # noqa: E402
     read_frame_truth,
     read_reference_csv,
     resample_track,
+    strided,
 )
 from app.analysis.events import EventType  # noqa: E402
 from app.analysis.keypoints import read_csv  # noqa: E402
@@ -144,6 +145,24 @@ def resampled_accuracy(data: Path, stem: str) -> dict[str, object]:
             "ic_precision": round(prec, 4),
             **_stats(err),
         }
+    # The pose pass above 40 fps runs the model on every 2nd frame: what that costs, and what
+    # the dense pass around each proposed event (app/analysis/dense.py) wins back.
+    full = resample_track(track, 60, source_fps=150.0)
+    for name, dense in (("60Hz_every_2nd_frame", False), ("60Hz_every_2nd_frame_dense", True)):
+        sub, frames_run = strided(full, 2, dense)
+        res = detect_contacts(sub)
+        ics = [e.time_s for e in res.events if e.type is EventType.INITIAL_CONTACT]
+        tos = [e.time_s for e in res.events if e.type is EventType.TOE_OFF]
+        rec, prec, err = match(ics, list(truth["strike_time_s"]))
+        trec, _, terr = match(tos, list(truth["toe_off_time_s"]))
+        out[name] = {
+            "ic_recall": round(rec, 4),
+            "ic_precision": round(prec, 4),
+            **_stats(err),
+            "toe_off_recall": round(trec, 4),
+            "toe_off_error": _stats(terr),
+            "dense_frames": f"{frames_run} of {sub.n_frames}",
+        }
     return out
 
 
@@ -192,13 +211,40 @@ def frame_truth_trial(data: Path, stem: str, cache: Path | None) -> dict[str, ob
     # Only proposals inside the marked span are scored: the raters left the clip's last frames
     # unmarked (the sample's contact at frame 359 is unconfirmed), so a proposal there is
     # neither right nor wrong.
-    events = [e for e in res.events if lo <= e.frame <= hi]
     out: dict[str, object] = {
         "frames": track.n_frames,
         "fps": fps,
         "pose_from_cache": bool(stats and stats[-1].from_cache),
         "detection_seconds": round(detect_s, 3),
     }
+    out.update(_event_scores(res, truth, fps, lo, hi))
+    tm = temporal_metrics(res.events)
+    out["cadence_spm"] = round(tm.cadence_spm or 0.0, 2)
+    out["analysed_frames"] = list(getattr(res, "analysed_frames", (0, track.n_frames - 1)))
+    out["warnings"] = res.warnings
+    # What a 60 fps clip goes through (the model on every 2nd frame), simulated on this clip:
+    # without and with the dense pass around each proposed event (real model runs, cached).
+    sim: dict[str, object] = {}
+    for name, dense in (("every_2nd_frame", False), ("every_2nd_frame_dense", True)):
+        t2 = run_pose(data / f"{stem}.mp4", cache_dir=cache, stride=2, dense=dense)
+        scores = _event_scores(detect_contacts(t2), truth, fps, lo, hi)
+        sim[name] = {
+            "dense_frames": t2.meta.get("dense_frames"),
+            **{k: {m: v[m] for m in _SUMMARY} for k, v in scores.items() if k in TYPES},
+        }
+    out["stride_2_simulation"] = sim
+    return out
+
+
+_SUMMARY = ("recall", "mean_error_frames", "within_1_frame", "within_2_frames",
+            "largest_error_frames")  # fmt: skip
+
+
+def _event_scores(res, truth, fps: float, lo: float, hi: float) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Per-type scores and confidence calibration of ``res`` against the frame truth."""
+    tol = FRAME_TRUTH_TOLERANCE_S
+    events = [e for e in res.events if lo <= e.frame <= hi]
+    out: dict[str, object] = {}
     matched_ok: list[bool] = []
     for name, etype in TYPES.items():
         det = [e for e in events if e.type is etype]
@@ -218,10 +264,6 @@ def frame_truth_trial(data: Path, stem: str, cache: Path | None) -> dict[str, ob
         else None,
         "low_confidence": len(low),
     }
-    tm = temporal_metrics(res.events)
-    out["cadence_spm"] = round(tm.cadence_spm or 0.0, 2)
-    out["analysed_frames"] = list(getattr(res, "analysed_frames", (0, track.n_frames - 1)))
-    out["warnings"] = res.warnings
     return out
 
 
@@ -237,6 +279,7 @@ def video_trial(
     out: dict[str, object] = {
         "frames": track.n_frames,
         "pose_stride": track.meta.get("stride"),
+        "dense_frames": track.meta.get("dense_frames"),
         "decode_and_pose_ms_per_frame": round(stats[-1].ms_per_frame, 2),
     }
     t1 = time.perf_counter()

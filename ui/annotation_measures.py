@@ -120,10 +120,10 @@ class MeasureTools(QObject):
         )
         return Path(chosen) if chosen else None
 
-    def export_frame(self, path: Path) -> bool:
+    def export_frame(self, path: Path, clinic: Any) -> bool:
         """Save the shown frame with its drawings as a PNG; True when written."""
         image = self.view.render_current(with_overlays=True)
-        return bool(image and not image.isNull() and image.save(str(path), "PNG"))
+        return bool(image and not image.isNull()) and save_still(clinic, image, Path(path))
 
 
 class MarkingToolBar(QToolBar):
@@ -231,3 +231,25 @@ def open_large_landing(parent: QWidget, m: Any, events: list, track: Any, direct
     dialog.resize(1100, 820)
     dialog.show()
     return dialog
+
+
+def save_still(clinic: Any, image: Any, path: Path) -> bool:
+    """Write a still through :mod:`app.outputs`: owner-only (it shows the patient), complete
+    (PNG end chunk checked) and never over anything but an earlier PNG; the program's stills
+    and media folders are its own, the rest of the data folder stays protected."""
+    from app.outputs import OutputError, check_png, rules_for_clinic, writing
+
+    rules = rules_for_clinic(
+        clinic,
+        managed=[clinic.folder.stills, clinic.videos_root],
+        force=path.suffix.lower() == ".png",  # the dialog asked; a video is never replaced
+        parents=True,
+    )
+    try:
+        with writing(path, rules, private=True, check=check_png) as out:
+            if not image.save(str(out.temp), "PNG"):
+                raise OutputError(f"The picture could not be saved as {path.name}.")
+    except OutputError as exc:
+        log.warning("still not saved: %s", exc.message)
+        return False
+    return True

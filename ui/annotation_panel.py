@@ -670,7 +670,7 @@ class AnnotationPanel(QWidget):
     def export_frame(self, path) -> bool:  # type: ignore[no-untyped-def]
         from app.safety.audit import log_action
 
-        ok = self.measure.export_frame(path)
+        ok = self.measure.export_frame(path, self.clinic)
         if ok:
             detail = f"video still, recording {self.recording_id}"
             log_action(self.clinic.db, "export", self.patient_id, detail=detail)

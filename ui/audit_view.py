@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.outputs import OutputError, rules_for_clinic, write_text
 from app.records.summary import patient_names
 from app.safety import accounts, audit
 
@@ -135,9 +136,16 @@ class AuditDialog(QDialog):
         if not path:
             return None
         try:
-            audit.export_csv(self.rows, Path(path))
-        except OSError as exc:
-            QMessageBox.warning(self, "Export failed", f"The file could not be written: {exc}")
+            # owner-only, checked and atomic (app.outputs); the dialog asked before replacing
+            write_text(
+                path,
+                audit.to_csv(self.rows),
+                rules_for_clinic(self.clinic, force=True),
+                encoding="utf-8-sig",
+                private=True,
+            )
+        except OutputError as exc:
+            QMessageBox.warning(self, "Export failed", exc.message)
             return None
         with self.clinic.db.session() as s:
             audit.record(s, "export", detail=f"audit trail CSV ({len(self.rows)} entries)")

@@ -26,30 +26,33 @@ GUIDE = "help/guide.html"
 SHORTCUTS_URL = "shortcuts"
 
 #: The marking panel's keys (ui/annotation_panel.py); a test checks each one exists there.
-MARKING_KEYS: tuple[tuple[str, str], ...] = (
-    ("Left / Right", "one frame back / forward"),
-    ("Shift+Left / Shift+Right", "ten frames back / forward"),
-    ("Home / End", "first / last frame"),
-    ("Space", "play / pause"),
-    ("J / K / L", "slower / pause / faster (0.125×–1×)"),
-    ("G", "go to frame (type its number)"),
-    ("1 / 2", "left / right initial contact (heel strike)"),
-    ("3 / 4", "left / right toe-off"),
-    ("Del / Backspace", "delete the mark at this frame"),
-    ("A", "accept the proposal at this frame"),
-    ("Ctrl+Left / Ctrl+Right", "move the marks on this frame by one frame"),
-    ("Ctrl+Z / Ctrl+Shift+Z", "undo / redo"),
-)
+def _marking_keys() -> tuple[tuple[str, str], ...]:
+    """The Mark video keys, read from the panel's own key table (one source, never stale)."""
+    from ui.annotation_keys import KEYMAP
+
+    rows: list[tuple[str, str]] = []
+    for key, _name, what in KEYMAP:
+        if rows and rows[-1][1] == what:  # two keys for one thing: "Delete / Backspace"
+            rows[-1] = (f"{rows[-1][0]} / {key}", what)
+        else:
+            rows.append((key, what))
+    rows.append(("Ctrl+Z", "undo (Edit ▸ Undo names the step)"))
+    rows.append(("Ctrl+Shift+Z / Ctrl+Y", "redo"))
+    return tuple(rows)
+
+
+MARKING_KEYS: tuple[tuple[str, str], ...] = _marking_keys()
 
 
 def menu_shortcuts(window: QMainWindow) -> list[tuple[str, str, str]]:
     """(menu, command, key) of every menu command with a shortcut, in menu order."""
     out = []
     bar = window.menuBar()
-    # Not QAction.menu(): with PySide6 6.10 its wrapper owns the menu and deletes it when dropped.
-    menus = bar.findChildren(QMenu)
+    # findChildren, not QAction.menu(): a wrapper PySide6 hands back from menu() can own the
+    # menu and delete it when collected.
+    menus = {m.title(): m for m in bar.findChildren(QMenu)}
     for top in bar.actions():
-        menu = next((m for m in menus if m.menuAction() is top), None)
+        menu = menus.get(top.text())
         if menu is None:
             continue
         for action in menu.actions():

@@ -49,6 +49,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.outputs import OutputRules, check_pdf, writing
 from app.reports.home_program import (
     HomeProgramContent,
     RenderError,  # noqa: F401 - raised here, re-exported for the dialogs
@@ -603,15 +604,14 @@ def page_layout(page_size: str = "A4") -> QPageLayout:
     )
 
 
-def export_pdf(content: HomeProgramContent, path: str | Path, page_size: str = "A4") -> int:
-    """Write the program as a PDF file; returns the page count. Raises RenderError."""
+def render_pdf(content: HomeProgramContent, path: str | Path, page_size: str = "A4") -> int:
+    """Draw the program into the PDF file ``path`` (a fresh regular file, usually the temporary
+    file of :func:`app.outputs.writing`); returns the page count. Raises RenderError.
+
+    Qt's PDF writer reports no write errors, so the caller checks the result
+    (:func:`app.outputs.check_pdf`) before trusting it.
+    """
     out = Path(path)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise RenderError(
-            f"The folder {out.parent} cannot be created: {exc.strerror or exc}."
-        ) from exc
     writer = QPdfWriter(str(out))
     writer.setResolution(300)
     writer.setPageLayout(page_layout(page_size))
@@ -619,7 +619,30 @@ def export_pdf(content: HomeProgramContent, path: str | Path, page_size: str = "
     writer.setCreator("Stride Clinic")
     pages = ProgramRenderer(content).paint(writer)
     del writer  # flush and close the file before patching it
-    fix_pdf_text_mapping(out)
+    try:
+        fix_pdf_text_mapping(out)
+    except OSError as exc:
+        raise RenderError(f"The PDF could not be completed: {exc.strerror or exc}.") from exc
+    return pages
+
+
+def export_pdf(
+    content: HomeProgramContent,
+    path: str | Path,
+    page_size: str = "A4",
+    *,
+    rules: OutputRules | None = None,
+) -> int:
+    """Write the program as a PDF file (owner-only: it holds the patient's name); returns the
+    page count. Raises RenderError, or :class:`app.outputs.OutputError` when the file must not
+    be written or came out incomplete (a full disk): nothing is left under ``path`` then.
+
+    ``rules`` default to replacing an existing file and creating missing folders (the file
+    dialogs ask the clinician first); the command line passes its own.
+    """
+    rules = rules or OutputRules(force=True, parents=True)
+    with writing(path, rules, private=True, check=check_pdf) as out:
+        pages = render_pdf(content, out.temp, page_size)
     return pages
 
 
@@ -644,6 +667,10 @@ def fix_pdf_text_mapping(path: str | Path) -> int:
     touched. Returns how many entries were changed. Never raises for a readable file.
     """
     p = Path(path)
+    if not p.is_file():
+        # Never read a device or a pipe back: a read of /dev/full returns zeros for ever (this
+        # made ``program --out`` hang instead of failing).
+        return 0
     data = p.read_bytes()
     changed = 0
 

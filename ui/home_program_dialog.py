@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.filenames import safe_file_name
+from app.outputs import OutputError, rules_for_clinic
 from app.reports.exercises import ExerciseLibrary, ExerciseLibraryError
 from app.reports.home_program import (
     HomeProgramContent,
@@ -63,6 +64,10 @@ from ui.home_program import (
 
 def _lines(edit: QPlainTextEdit) -> list[str]:
     return [x.strip() for x in edit.toPlainText().splitlines() if x.strip()]
+
+
+def _text(error: Exception) -> str:
+    return getattr(error, "message", None) or str(error)
 
 
 class HomeProgramDialog(QDialog):
@@ -355,10 +360,15 @@ class HomeProgramDialog(QDialog):
         if not path:
             return None
         out = Path(path if path.lower().endswith(".pdf") else path + ".pdf")
+        # The save dialog asked before replacing a file; the data folder stays protected.
+        rules = rules_for_clinic(self.clinic, force=True)
         try:
-            export_pdf(content, out, self.page_size.currentText())
+            export_pdf(content, out, self.page_size.currentText(), rules=rules)
         except RenderError as e:
             QMessageBox.warning(self, "Save as PDF", str(e))
+            return None
+        except OutputError as e:
+            QMessageBox.warning(self, "Save as PDF", e.message)
             return None
         log_action(self.clinic.db, "export", content.patient_id, detail="home program PDF")
         self._record(content, out)
@@ -370,12 +380,16 @@ class HomeProgramDialog(QDialog):
         try:
             if pdf is None:
                 tmp = self.clinic.folder.cache / f"program-{uuid.uuid4().hex}.pdf"
-                export_pdf(content, tmp, self.page_size.currentText())
+                rules = rules_for_clinic(self.clinic, managed=[self.clinic.folder.cache])
+                export_pdf(content, tmp, self.page_size.currentText(), rules=rules)
             with self.clinic.db.session() as s:
+                # record_program checks the PDF first: a cut-off file is never recorded as given
                 row = record_program(s, self.clinic.folder.root, content, pdf or tmp)
                 row_id = row.id
-        except (HomeProgramError, RenderError) as e:
-            QMessageBox.warning(self, "Home program", f"The program was printed but not kept: {e}")
+        except (HomeProgramError, RenderError, OutputError) as e:
+            QMessageBox.warning(
+                self, "Home program", f"The program was given but not kept: {_text(e)}"
+            )
             return None
         finally:
             if tmp is not None:

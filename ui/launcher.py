@@ -21,13 +21,15 @@ def _gui(*, demo: bool) -> int:
 
 
 def _render_pdf(content: object, path: object, page_size: str = "A4") -> int:
-    """Qt's home-program renderer for ``stride-clinic program`` (offscreen without a screen)."""
+    """Qt's home-program renderer for ``stride-clinic program`` (offscreen without a screen).
+
+    Draws into ``path`` (the checked temporary file of :func:`app.outputs.writing`)."""
     if _no_display():
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from ui.home_program import ensure_gui_application, export_pdf
+    from ui.home_program import ensure_gui_application, render_pdf
 
     ensure_gui_application()
-    return export_pdf(content, path, page_size)  # type: ignore[arg-type]
+    return render_pdf(content, path, page_size)  # type: ignore[arg-type]
 
 
 def _no_display() -> bool:

@@ -97,11 +97,11 @@ class MenusMixin:
 
     def _menu(self, title: str):  # type: ignore[no-untyped-def]
         """The menu called ``title``, created if no other part of the window added it yet."""
-        # findChildren, not QAction.menu(): with PySide6 6.10 the wrapper QAction.menu() returns
-        # owns the menu, so dropping it deleted the File and Edit menus (then Mark video failed
-        # with "Internal C++ object (QMenu) already deleted").
+        # findChildren, not QAction.menu(): PySide6 can hand back a wrapper it then owns, and
+        # collecting that wrapper deletes the real menu (the Edit menu vanished that way).
+        plain = title.replace("&", "")
         for menu in self.menuBar().findChildren(QMenu):
-            if menu.title() == title:
+            if menu.title().replace("&", "") == plain:
                 return menu
         return self.menuBar().addMenu(title)
 

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.outputs import OutputRules, rules_for_home
 from app.prescription.metronome import (
     DEFAULT_SAMPLE_RATE,
     ExportCancelled,
@@ -482,9 +483,19 @@ class ExportThread(QObject):
     failed = Signal(str)  # a plain sentence ("Export cancelled." when cancelled)
 
     def __init__(
-        self, path: str, bpm: int, minutes: float, accent_every: int, volume: float, parent=None
+        self,
+        path: str,
+        bpm: int,
+        minutes: float,
+        accent_every: int,
+        volume: float,
+        parent=None,
+        *,
+        rules: OutputRules | None = None,
     ):
         super().__init__(parent)
+        # The save dialog asked before replacing a file; the data folder stays protected.
+        rules = rules or rules_for_home(force=True)
 
         def job(progress, cancelled) -> str:  # type: ignore[no-untyped-def]
             return str(
@@ -496,6 +507,7 @@ class ExportThread(QObject):
                     volume=volume,
                     progress=progress,
                     cancelled=cancelled,
+                    rules=rules,
                 )
             )
 

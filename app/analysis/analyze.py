@@ -2,13 +2,22 @@
 
 The lead wires :func:`add_arguments` and :func:`run` into the main CLI. Bad input gives one
 plain-language line on stderr and exit code 2, never a traceback.
+
+Time: a video's frame times come from the file's own timestamps and capture rate
+(:class:`app.video.timebase.Timebase`, the same slow-motion detection as import), never from
+``frame / fps``. A variable-frame-rate clip is put on a uniform grid at its highest rate before
+the contact detector (which works in frames) runs, and the events are mapped back to the
+file's frames. ``--json`` goes through :mod:`app.outputs` (never over the input, the database
+or the data folder; ``--force`` to replace a file, ``--parents`` to create its folder).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +26,8 @@ from app.analysis.contacts import detect_contacts
 from app.analysis.errors import AnalysisError
 from app.analysis.keypoints import KeypointTrack, read_csv
 from app.analysis.metrics import landing_metrics, metrics_json, temporal_metrics
+from app.outputs import OutputError, rules_for_home, write_text
+from app.video.timebase import Timebase
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -37,12 +48,68 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cm-per-px", type=float, default=None, help="calibration for cm output")
     parser.add_argument("--cache-dir", default=None, help="folder for the pose-model cache")
     parser.add_argument("--json", metavar="OUT", default=None, help="write JSON ('-' = stdout)")
+    parser.add_argument(
+        "--force", action="store_true", help="replace the --json file if it already exists"
+    )
+    parser.add_argument(
+        "--parents", action="store_true", help="create the --json file's folder if it is missing"
+    )
+
+
+MIN_FPS, MAX_FPS = 1.0, 10000.0
+
+
+def _rate(value: float | None, option: str) -> float | None:
+    """A frame rate given on the command line: None when not given, else plausible or refused
+    (0 used to be ignored without a word)."""
+    if value is None:
+        return None
+    if not math.isfinite(value) or not (MIN_FPS <= value <= MAX_FPS):
+        raise AnalysisError(
+            f"{option} {value:g} is not a usable frame rate: give the camera's frames per second "
+            f"({MIN_FPS:g}–{MAX_FPS:g}, e.g. 240 for a slow-motion phone clip)."
+        )
+    return float(value)
+
+
+def _calibration(value: float | None) -> float | None:
+    if value is None:
+        return None
+    if not math.isfinite(value) or value <= 0:
+        raise AnalysisError(
+            f"--cm-per-px {value:g} is not a calibration: give the centimetres one pixel covers, "
+            "a positive number (e.g. 0.25)."
+        )
+    return float(value)
 
 
 def _retime(track: KeypointTrack, fps: float) -> KeypointTrack:
-    if not (1.0 <= fps <= 10000.0):
-        raise AnalysisError(f"A frame rate of {fps:g} per second is not plausible.")
     return track.with_times(np.arange(track.n_frames) / fps)
+
+
+def on_uniform_grid(track: KeypointTrack, fps: float) -> KeypointTrack:
+    """``track`` linearly resampled at ``fps`` from its own (irregular) times.
+
+    A keypoint missing at either neighbour stays missing (never invented across a gap).
+    """
+    t = track.times - track.times[0]
+    n = track.n_frames
+    grid = np.arange(0.0, t[-1] + 0.5 / fps, 1.0 / fps)
+    grid = grid[grid <= t[-1] + 1e-9]
+    i = np.clip(np.searchsorted(t, grid, side="right"), 1, n - 1)
+    span = t[i] - t[i - 1]
+    w = np.clip((grid - t[i - 1]) / np.where(span > 0, span, 1.0), 0.0, 1.0)
+
+    def blend(a: np.ndarray) -> np.ndarray:
+        flat = a.reshape(n, -1)
+        lo, hi = flat[i - 1], flat[i]
+        mixed = lo * (1 - w)[:, None] + hi * w[:, None]
+        exact_lo, exact_hi = (w == 0)[:, None], (w == 1)[:, None]
+        return np.where(exact_lo, lo, np.where(exact_hi, hi, mixed)).reshape(
+            (len(grid), *a.shape[1:])
+        )
+
+    return KeypointTrack(grid, blend(track.xy), blend(track.conf), dict(track.meta))
 
 
 def _default_cache_dir() -> Path | None:
@@ -59,37 +126,96 @@ def analyze(args: argparse.Namespace) -> dict[str, object]:
     """Run the analysis and return the JSON-ready result (raises :class:`AnalysisError`)."""
     if bool(args.video) == bool(args.keypoints):
         raise AnalysisError("Give either a VIDEO or --keypoints TRACK.csv (exactly one).")
-    playback_fps = None
+    fps_arg = _rate(args.fps, "--fps")
+    capture_arg = _rate(args.capture_fps, "--capture-fps")
+    cm_per_px = _calibration(args.cm_per_px)
+    notes: list[str] = []
+    timebase: Timebase | None = None
     if args.keypoints:
         track = read_csv(args.keypoints)
-        if args.fps:
-            track = _retime(track, args.fps)
+        playback_fps = fps_arg or track.fps
+        if fps_arg:
+            track = _retime(track, fps_arg)
+        if capture_arg:
+            # The table's times are playback times: scale them, keeping their irregularities.
+            track = track.with_times((track.times - track.times[0]) * (track.fps / capture_arg))
     else:
         from app.analysis.pose import run_pose
+        from app.video import VideoError
 
         video = Path(args.video)
+        try:
+            timebase = Timebase.from_file(video, capture_fps=capture_arg)
+        except VideoError as exc:
+            raise AnalysisError(exc.message) from exc
         track = run_pose(video, cache_dir=args.cache_dir or _default_cache_dir())
-        playback_fps = float(track.meta.get("fps") or track.fps)  # type: ignore[arg-type]
-        if args.capture_fps:
-            track = _retime(track, args.capture_fps)
-    if args.keypoints and args.capture_fps:
-        track = _retime(track, args.capture_fps)
-    result = detect_contacts(track)
-    temporal = temporal_metrics(result.events, fps=track.fps)
-    landing = landing_metrics(result.events, track, result.direction, cm_per_px=args.cm_per_px)
+        playback_fps = float(timebase.container_fps or track.meta.get("fps") or track.fps)  # type: ignore[arg-type]
+        track = _with_file_times(track, timebase, notes)
+        if timebase.capture_fps and not capture_arg:
+            notes.append(
+                f"Slow-motion file: {timebase.capture_fps:g} frames per second captured "
+                f"({timebase.capture_source}); times are real time."
+            )
+    grid_track = track
+    clock = Timebase(track.times, None, None)  # the track's own real times
+    if clock.is_variable:
+        rate = clock.peak_fps
+        lo, hi = 1.0 / np.max(np.diff(track.times)), 1.0 / np.min(np.diff(track.times))
+        notes.append(
+            f"Variable frame rate ({lo:.0f}–{hi:.0f} frames per second): the analysis uses the "
+            "file's own frame times."
+        )
+        grid_track = on_uniform_grid(track, rate)
+    result = detect_contacts(grid_track)
+    if grid_track is not track:
+        # Events were found on the uniform grid: give them the file's own frame numbers.
+        frames = clock.frames_at(np.array([e.time_s for e in result.events]))
+        result.events = [
+            replace(e, frame=int(f)) for e, f in zip(result.events, frames, strict=True)
+        ]
+    temporal = temporal_metrics(result.events, fps=grid_track.fps)
+    landing = landing_metrics(result.events, grid_track, result.direction, cm_per_px=cm_per_px)
     metrics = metrics_json(temporal, landing)
-    warnings = list(dict.fromkeys(result.warnings + list(metrics.pop("warnings"))))  # type: ignore[arg-type]
+    warnings = list(
+        dict.fromkeys(notes + result.warnings + list(metrics.pop("warnings")))  # type: ignore[arg-type]
+    )
+    real_fps = timebase.real_fps if timebase is not None else track.fps
     return {
         "source": str(args.keypoints or args.video),
-        "fps": round(playback_fps or track.fps, 4),
-        "capture_fps": round(track.fps, 4),
+        "fps": round(playback_fps, 4),
+        "capture_fps": round(real_fps, 4),
+        "variable_frame_rate": grid_track is not track,
         "frames": track.n_frames,
         "direction": result.direction,
         "step_period_s": round(result.step_period_s, 5),
+        # Which frames were analysed and why (a second person can shorten it), and how many
+        # keypoint positions were dropped as one-frame glitches.
+        "analysed_frames": list(result.analysed_frames),
+        "analysed_reason": result.analysed_reason,
+        "outliers_rejected": result.outliers_rejected,
         "events": [e.to_json() for e in result.events],
         "metrics": metrics,
         "warnings": warnings,
     }
+
+
+def _with_file_times(track: KeypointTrack, timebase: Timebase, notes: list[str]) -> KeypointTrack:
+    """The pose track with the file's real frame times (PTS and capture rate)."""
+    n = track.n_frames
+    if n <= timebase.n_frames:
+        if n < timebase.n_frames - 1:
+            notes.append(
+                f"Only {n} of the video's {timebase.n_frames} frames could be analysed "
+                "(the end of the file is damaged or was cut off)."
+            )
+        return track.with_times(timebase.times_s[:n])
+    # More decoded frames than indexed ones (a damaged index): keep the decoder's times.
+    scale = (
+        timebase.container_fps / timebase.capture_fps
+        if timebase.container_fps and timebase.capture_fps
+        else 1.0
+    )
+    return track.with_times((track.times - track.times[0]) * scale)
 
 
 def _fmt(stat: object, unit: str = "", digits: int = 1) -> str:
@@ -136,25 +262,29 @@ def summary(out: dict[str, object]) -> str:
 def run(args: argparse.Namespace) -> int:
     """Entry point for ``stride-clinic analyze``; returns the process exit code."""
     try:
+        rules = rules_for_home(
+            inputs=[args.video, args.keypoints],
+            force=getattr(args, "force", False),
+            parents=getattr(args, "parents", False),
+        )
+        if args.json and args.json != "-":
+            rules.check(args.json)  # refuse before minutes of pose estimation, not after
         out = analyze(args)
+        if args.json:
+            text = json.dumps(out, indent=2, allow_nan=False, default=_jsonable)
+            # owner-only: the result belongs to a patient (the file name often says who)
+            write_text(args.json, text + "\n", rules, private=True)
+        else:
+            print(summary(out))
+    except OutputError as exc:
+        print(f"stride-clinic analyze: {exc.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except AnalysisError as exc:
         print(f"stride-clinic analyze: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (OSError, ValueError) as exc:  # unreadable files and the like: still one clear line
         print(f"stride-clinic analyze: could not analyse the input: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.json:
-        text = json.dumps(out, indent=2, allow_nan=False, default=_jsonable)
-        if args.json == "-":
-            sys.stdout.write(text + "\n")
-        else:
-            try:
-                Path(args.json).write_text(text + "\n", encoding="utf-8")
-            except OSError as exc:
-                print(f"stride-clinic analyze: cannot write {args.json}: {exc}", file=sys.stderr)
-                return EXIT_BAD_INPUT
-    else:
-        print(summary(out))
     return EXIT_OK
 
 

@@ -139,3 +139,26 @@ def inject_glitches(
         xy[f, s, j] += distance_legs * leg * np.array([np.cos(ang), np.sin(ang)])
         where.append((f, s, j))
     return KeypointTrack(track.times.copy(), xy, track.conf.copy(), dict(track.meta)), where
+
+
+def strided(track: KeypointTrack, stride: int, dense: bool) -> tuple[KeypointTrack, int]:
+    """What the pose pass would give at ``stride`` if the model returned ``track``'s points:
+    every ``stride``-th frame kept and the rest interpolated, and with ``dense`` the frames
+    around the proposed events filled in again from ``track`` (:func:`app.analysis.dense.refine`).
+    Returns the track and the number of frames the dense pass asked for. For measuring on marker
+    trials and on a pose track made at every frame what the skipped frames cost."""
+    from app.analysis.dense import interpolate_unrun, refine
+
+    n = track.n_frames
+    ran = np.arange(n) % stride == 0
+    raw_xy = np.where(ran[:, None, None, None], track.xy, np.nan)
+    raw_conf = np.where(ran[:, None, None], track.conf, 0.0)
+    xy, conf = interpolate_unrun(raw_xy, raw_conf, ran, stride)
+    base = KeypointTrack(track.times.copy(), xy, conf, dict(track.meta))
+    if not dense:
+        return base, 0
+
+    def run_frames(frames: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        return {i: (track.xy[i], track.conf[i]) for i in frames if np.isfinite(track.xy[i]).any()}
+
+    return refine(base, raw_xy, raw_conf, ran, run_frames, stride=stride)

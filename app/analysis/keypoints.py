@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -334,9 +335,21 @@ def save_npz(track: KeypointTrack, path: str | Path, key: str) -> None:
     tmp = path.with_suffix(".tmp.npz")
     np.savez_compressed(
         tmp, times=track.times, xy=track.xy, conf=track.conf, key=np.array(key),
-        meta=np.array(repr(track.meta)),
+        meta=np.array(repr(track.meta)), meta_json=np.array(_json_meta(track.meta)),
     )  # fmt: skip
     tmp.replace(path)
+
+
+def _json_meta(meta: dict[str, object]) -> str:
+    """The plain (str, number, bool) entries of ``meta`` as JSON, so a cached track keeps its
+    frame rate, size, stride and dense-pass count (read back without evaluating anything)."""
+    plain = {
+        k: v
+        for k, v in meta.items()
+        if isinstance(v, (str, int, bool)) or v is None
+        or (isinstance(v, float) and np.isfinite(v))
+    }  # fmt: skip
+    return json.dumps(plain, allow_nan=False)
 
 
 def load_npz(path: str | Path, key: str) -> KeypointTrack | None:
@@ -348,6 +361,11 @@ def load_npz(path: str | Path, key: str) -> KeypointTrack | None:
         with np.load(path, allow_pickle=False) as z:
             if str(z["key"]) != key:
                 return None
-            return KeypointTrack(z["times"], z["xy"], z["conf"], {"cache": str(path)})
+            meta: dict[str, object] = {}
+            if "meta_json" in z.files:
+                loaded = json.loads(str(z["meta_json"]))
+                meta.update(loaded if isinstance(loaded, dict) else {})
+            meta["cache"] = str(path)
+            return KeypointTrack(z["times"], z["xy"], z["conf"], meta)
     except (OSError, KeyError, ValueError):
         return None  # unreadable cache: recompute rather than fail

@@ -54,6 +54,9 @@ SDD_DEG = {
     ),  # foot inclination SDD 1.3-2.3 (Dingenen), error 2.5 (Murray 2018)
 }
 
+#: Shorter intervals between two contacts are one instant marked twice, never a step.
+MIN_GAP_S = 1e-3
+
 
 @dataclass
 class Stat:
@@ -136,7 +139,7 @@ def series_positions(events: list[FootEvent]) -> dict[int, tuple[str, float, flo
                 continue
             gaps = np.diff([e.time_s for e in ser])
             med = float(np.median(gaps))
-            if not (np.isfinite(med) and med > 0):  # repeated times: no rhythm to model
+            if not (np.isfinite(med) and med >= MIN_GAP_S):  # repeated times: no rhythm
                 out.update({id(e): (key, 0.0, 0.0) for e in ser})
                 continue
             ks = np.concatenate([[0], np.cumsum([max(1, round(g / med)) for g in gaps])])
@@ -281,9 +284,11 @@ def temporal_metrics(events: list[FootEvent], fps: float | None = None) -> Tempo
         gaps = np.diff([e.time_s for e in ics])
         alt = [a.foot is not b.foot for a, b in zip(ics[:-1], ics[1:], strict=True)]
         med = float(np.median(gaps[alt])) if any(alt) else float(np.median(gaps) / 2)
-        steps = int(sum(max(1, round(g / med)) if med > 0 else 1 for g in gaps))
+        # Gaps under a millisecond are one instant marked twice, not a step: dividing by them
+        # overflows (found by the property test with denormal times).
+        steps = int(sum(max(1, round(g / med)) if med >= MIN_GAP_S else 1 for g in gaps))
         span = ics[-1].time_s - ics[0].time_s
-        cadence = 60.0 * steps / span if span > 0 else None
+        cadence = 60.0 * steps / span if span >= MIN_GAP_S else None
         if cadence is not None and fps:
             # Cadence = 60 · steps / (t_last − t_first): two events of different series.
             cadence_u = cadence * (1.0 / fps) / math.sqrt(6.0) / span

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ from app.analysis.keypoints import (
 )
 
 #: Bump when the mapping, the model settings or the resizing change, so caches are redone.
-MODEL_VERSION = "mediapipe-0.10.21-pose-full-c1-v1"
+MODEL_VERSION = "mediapipe-0.10.21-pose-full-c1-v3"
 
 #: BlazePose landmark indices (left, right) for each of our joints. "toe" = foot index.
 LANDMARKS: dict[str, tuple[int, int]] = {
@@ -96,6 +98,7 @@ def run_pose(
     max_side: int = DEFAULT_MAX_SIDE,
     max_frames: int | None = None,
     stride: int | None = None,
+    dense: bool = True,
     stats: list[PoseStats] | None = None,
 ) -> KeypointTrack:
     """Pose-estimate every frame of ``video`` on the CPU.
@@ -106,16 +109,17 @@ def run_pose(
     size and modification time and by :data:`MODEL_VERSION`, and re-used next time. Times in the
     returned track are the stream's presentation times (playback time; the caller rescales them
     for slow-motion files). ``stride`` runs the model on every n-th frame only and interpolates
-    the rest (None = automatic:
-    1 up to 40 fps, else 2, which keeps a 60 fps full-HD clip faster than real time on a 2-core
-    PC; contacts are still placed at full frame rate on the interpolated track). ``track.meta`` holds ``width``, ``height``, ``fps``,
-    ``detected_fraction`` and ``jumps`` (frames where the detected person jumped position:
-    usually a second person).
+    the rest (None = automatic: 1 up to 40 fps, else 2, which keeps a 60 fps full-HD clip faster
+    than real time on a 2-core PC); with ``dense`` (and a stride above 1) the model is then run
+    on the skipped frames around every proposed contact and toe-off (:mod:`app.analysis.dense`).
+    ``track.meta`` holds ``width``, ``height``, ``fps``, ``detected_fraction``, ``jumps``
+    (frames where the detected person jumped position: usually a second person), ``stride`` and
+    ``dense_frames`` (frames run by the dense pass).
     """
     video = Path(video)
     if not video.is_file():
         raise AnalysisError(f"Video not found: {video}")
-    key = cache_key(video, MODEL_VERSION, (max_side, max_frames, stride))
+    key = cache_key(video, MODEL_VERSION, (max_side, max_frames, stride, dense))
     cache_path = None
     if cache_dir is not None:
         cache_path = Path(cache_dir) / f"{video.stem}.{key}.pose.npz"
@@ -128,101 +132,64 @@ def run_pose(
                 progress(1.0)
             return cached
 
-    from mediapipe.python.solutions import pose as mp_pose
-
     rotation = _display_rotation(video)
-    k_rot = (rotation // 90) % 4
-    container = _open(video)
-    stream = container.streams.video[0]
-    stream.thread_type = "AUTO"  # let FFmpeg decode on both cores while the model runs
-    width, height = stream.codec_context.width, stream.codec_context.height
-    if k_rot % 2:  # phone portrait video: keypoints are in the picture as displayed
-        width, height = height, width
-    rate = float(stream.average_rate or stream.guessed_rate or 30)
-    total = stream.frames or int(round(float(container.duration or 0) / 1e6 * rate)) or 0
+    info = _stream_info(video, rotation)
+    total = info["frames"]
     if max_frames:
         total = min(total, max_frames) if total else max_frames
     if stride is None:
         # Measured (benchmarks/contacts.py): model ~13 ms + decode ~4 ms a frame at 1080p, so a
         # 60 fps clip needs every 2nd frame to stay faster than real time.
-        stride = 1 if rate <= 40 else 2
+        stride = 1 if info["rate"] <= 40 else 2
     stride = max(1, int(stride))
-    scale = min(1.0, max_side / max(width, height))
-    out_w, out_h = (
-        max(2, int(round(width * scale / 2)) * 2),
-        max(2, int(round(height * scale / 2)) * 2),
-    )
-
-    times: list[float] = []
-    rows: list[np.ndarray] = []
-    confs: list[np.ndarray] = []
+    # MediaPipe's landmark filter assumes a steady 30 fps stream; the dense pass fills single
+    # frames out of order, which a temporal filter cannot do consistently, so a strided run is
+    # unfiltered throughout (the contact detector smooths on its own).
+    smooth = stride == 1
+    share = 0.75 if (dense and stride > 1) else 1.0
     t0 = time.perf_counter()
-    try:
-        with (
-            _quiet_native_stderr(),
-            mp_pose.Pose(
-                static_image_mode=False,
-                model_complexity=1,
-                smooth_landmarks=True,
-                enable_segmentation=False,
-                min_detection_confidence=0.5,
-                min_tracking_confidence=0.5,
-            ) as model,
-        ):
-            for i, frame in enumerate(container.decode(stream)):
-                if max_frames and i >= max_frames:
-                    break
-                if cancel is not None and cancel():
-                    raise AnalysisError("Analysis cancelled.")
-                t = float(frame.time) if frame.time is not None else i / rate
-                times.append(t)
-                xy = np.full((2, len(JOINTS), 2), np.nan)
-                cf = np.zeros((2, len(JOINTS)))
-                if i % stride:
-                    rows.append(xy)  # filled by interpolation below
-                    confs.append(cf)
-                    continue
-                # Area averaging: half the cost of the default bicubic at 1080p (2.0 vs 3.5 ms).
-                if k_rot % 2:
-                    img = frame.to_ndarray(
-                        width=out_h, height=out_w, format="rgb24", interpolation="AREA"
-                    )
-                else:
-                    img = frame.to_ndarray(
-                        width=out_w, height=out_h, format="rgb24", interpolation="AREA"
-                    )
-                if k_rot:
-                    # Same turn as the video engine (app.video.decoder.frame_to_rgb), so the
-                    # skeleton and landing measures line up with the frames the clinician sees.
-                    img = np.ascontiguousarray(np.rot90(img, k=k_rot))
-                res = model.process(img)
-                if res.pose_landmarks is not None:
-                    lm = res.pose_landmarks.landmark
-                    for j, joint in enumerate(JOINTS):
-                        for s in range(2):
-                            p = lm[LANDMARKS[joint][s]]
-                            # Back to full-resolution pixels so calibrations done on the video apply.
-                            xy[s, j] = (p.x * width, p.y * height)
-                            cf[s, j] = float(np.clip(p.visibility, 0.0, 1.0))
-                rows.append(xy)
-                confs.append(cf)
-                if progress and (i % 10 == 0) and total:
-                    progress(min(1.0, (i + 1) / total))
-    finally:
-        container.close()
-    seconds = time.perf_counter() - t0
+    times, out = _model_pass(
+        video, rotation, info, lambda i: i % stride == 0, smooth=smooth, max_side=max_side,
+        last=(max_frames - 1) if max_frames else None, cancel=cancel,
+        progress=(lambda f: progress(share * f)) if progress else None, total=total,
+    )  # fmt: skip
     if not times:
         raise AnalysisError(f"No frames could be decoded from {video.name}.")
+    n = len(times)
+    raw_xy = np.full((n, 2, len(JOINTS), 2), np.nan)
+    raw_conf = np.zeros((n, 2, len(JOINTS)))
+    ran = np.zeros(n, dtype=bool)
+    for i, (xy, cf) in out.items():
+        raw_xy[i], raw_conf[i] = xy, cf
+    ran[np.arange(n) % stride == 0] = True
+    xy_all, conf_all = _interpolate_skipped(raw_xy, raw_conf, stride)
     t_arr = np.asarray(times) - times[0]
-    xy_all, conf_all = np.stack(rows), np.stack(confs)
-    if stride > 1:
-        xy_all, conf_all = _interpolate_skipped(xy_all, conf_all, stride)
     track = KeypointTrack(t_arr, xy_all, conf_all)
+    width, height, rate = info["width"], info["height"], info["rate"]
     track.meta.update(
         {"video": str(video), "width": width, "height": height, "fps": rate,
-         "model": MODEL_VERSION, "ms_per_frame": 1000.0 * seconds / len(times),
-         "stride": stride}
+         "model": MODEL_VERSION, "stride": stride, "dense_frames": 0}
     )  # fmt: skip
+    if dense and stride > 1:
+        from app.analysis.dense import refine
+
+        rounds = [0]
+
+        def run_frames(frames: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+            rounds[0] += 1
+            if progress:
+                progress(share + (1.0 - share) * (rounds[0] - 1) / 2)
+            wanted = set(frames)
+            _, got = _model_pass(
+                video, rotation, info, wanted.__contains__, smooth=False, max_side=max_side,
+                last=max(frames), cancel=cancel, progress=None, total=total,
+            )  # fmt: skip
+            return got
+
+        track.meta.update(_meta_of(track))
+        track, _ = refine(track, raw_xy, raw_conf, ran, run_frames, stride=stride)
+    seconds = time.perf_counter() - t0
+    track.meta["ms_per_frame"] = 1000.0 * seconds / n
     track.meta.update(_meta_of(track))
     if cache_path is not None:
         try:
@@ -231,10 +198,157 @@ def run_pose(
         except OSError:
             pass  # a read-only folder only costs speed next time
     if stats is not None:
-        stats.append(PoseStats(len(times), seconds, False))
+        stats.append(PoseStats(n, seconds, False))
     if progress:
         progress(1.0)
     return track
+
+
+def _stream_info(video: Path, rotation: int) -> dict[str, float | int]:
+    """Display size (after rotation), frame rate and frame count (0 when unknown)."""
+    container = _open(video)
+    try:
+        stream = container.streams.video[0]
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if ((rotation // 90) % 4) % 2:  # phone portrait video: keypoints as displayed
+            width, height = height, width
+        rate = float(stream.average_rate or stream.guessed_rate or 30)
+        frames = stream.frames or int(round(float(container.duration or 0) / 1e6 * rate)) or 0
+    finally:
+        container.close()
+    return {"width": width, "height": height, "rate": rate, "frames": frames}
+
+
+def _model_pass(
+    video: Path,
+    rotation: int,
+    info: dict[str, float | int],
+    want: Callable[[int], bool],
+    *,
+    smooth: bool,
+    max_side: int,
+    last: int | None,
+    cancel: Callable[[], bool] | None,
+    progress: Callable[[float], None] | None,
+    total: int,
+) -> tuple[list[float], dict[int, tuple[np.ndarray, np.ndarray]]]:
+    """Decode ``video`` up to frame ``last`` (None = the end) and run the model on the frames
+    ``want(i)`` selects, in order. Returns every decoded frame's time and, for the frames run
+    on which a person was found, keypoints in full-resolution pixels and their visibility."""
+    from mediapipe.python.solutions import pose as mp_pose
+
+    k_rot = (rotation // 90) % 4
+    width, height = int(info["width"]), int(info["height"])
+    scale = min(1.0, max_side / max(width, height))
+    out_w, out_h = (
+        max(2, int(round(width * scale / 2)) * 2),
+        max(2, int(round(height * scale / 2)) * 2),
+    )
+    rate = float(info["rate"])
+    size = (out_h, out_w) if k_rot % 2 else (out_w, out_h)
+    times: list[float] = []
+    out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    with (
+        _quiet_native_stderr(),
+        mp_pose.Pose(
+            static_image_mode=False,
+            model_complexity=1,
+            smooth_landmarks=smooth,
+            enable_segmentation=False,
+            min_detection_confidence=0.5,
+            min_tracking_confidence=0.5,
+        ) as model,
+    ):
+        for i, t, img in _decoded(video, want, last, size, rate):
+            if cancel is not None and cancel():
+                raise AnalysisError("Analysis cancelled.")
+            times.append(t)
+            if img is None:
+                continue
+            if k_rot:
+                # Same turn as the video engine (app.video.decoder.frame_to_rgb), so the
+                # skeleton and landing measures line up with the frames the clinician sees.
+                img = np.ascontiguousarray(np.rot90(img, k=k_rot))
+            res = model.process(img)
+            if res.pose_landmarks is not None:
+                xy = np.full((2, len(JOINTS), 2), np.nan)
+                cf = np.zeros((2, len(JOINTS)))
+                lm = res.pose_landmarks.landmark
+                for j, joint in enumerate(JOINTS):
+                    for s in range(2):
+                        p = lm[LANDMARKS[joint][s]]
+                        # Back to full-resolution pixels so calibrations done on the video apply.
+                        xy[s, j] = (p.x * width, p.y * height)
+                        cf[s, j] = float(np.clip(p.visibility, 0.0, 1.0))
+                out[i] = (xy, cf)
+            if progress and (i % 10 == 0) and total:
+                progress(min(1.0, (i + 1) / total))
+    return times, out
+
+
+_END = object()
+
+
+def _decoded(
+    video: Path, want: Callable[[int], bool], last: int | None, size: tuple[int, int], rate: float
+) -> Iterator[tuple[int, float, np.ndarray | None]]:
+    """(index, time, RGB image shrunk to ``size`` or None when not wanted) for every frame up to
+    ``last``. Decoding runs in a thread a few frames ahead, so it overlaps the model (FFmpeg and
+    the model both release the GIL): on a 2-core PC the decode then costs no wall time."""
+    frames: queue.Queue[object] = queue.Queue(maxsize=6)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                frames.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            container = _open(video)
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(exc)
+            return
+        try:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"  # FFmpeg decodes on both cores
+            for i, frame in enumerate(container.decode(stream)):
+                if last is not None and i > last:
+                    break
+                t = float(frame.time) if frame.time is not None else i / rate
+                # Area averaging: half the cost of the default bicubic at 1080p (2.0 vs 3.5 ms).
+                img = (
+                    frame.to_ndarray(
+                        width=size[0], height=size[1], format="rgb24", interpolation="AREA"
+                    )
+                    if want(i)
+                    else None
+                )
+                if not put((i, t, img)):
+                    return
+            put(_END)
+        except BaseException as exc:  # a damaged stream: the consumer raises it
+            put(exc)
+        finally:
+            container.close()
+
+    worker = threading.Thread(target=produce, name="pose-decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = frames.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()  # the consumer stopped (done, cancelled or failed): let the worker end
+        worker.join(timeout=5.0)
 
 
 @contextlib.contextmanager
@@ -261,24 +375,9 @@ def _interpolate_skipped(
     xy: np.ndarray, conf: np.ndarray, stride: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Linear interpolation of the frames the model skipped (never across longer gaps)."""
-    n = len(xy)
-    idx = np.arange(n)
-    ran = idx % stride == 0
-    flat, cflat = xy.reshape(n, -1).copy(), conf.reshape(n, -1).copy()
-    for k in range(flat.shape[1]):
-        ok = ran & np.isfinite(flat[:, k])
-        if ok.sum() < 2:
-            continue
-        fill = ~ran & (idx > idx[ok][0]) & (idx < idx[ok][-1])
-        # Only between two neighbouring model runs that both found the point.
-        prev = np.maximum.accumulate(np.where(ok, idx, -1))
-        nxt = np.minimum.accumulate(np.where(ok, idx, n)[::-1])[::-1]
-        fill &= (nxt - prev) <= stride
-        flat[fill, k] = np.interp(idx[fill], idx[ok], flat[ok, k])
-        j = k // 2
-        if k % 2 == 0:
-            cflat[fill, j] = np.interp(idx[fill], idx[ok], cflat[ok, j])
-    return flat.reshape(xy.shape), cflat.reshape(conf.shape)
+    from app.analysis.dense import interpolate_unrun
+
+    return interpolate_unrun(xy, conf, np.arange(len(xy)) % stride == 0, stride)
 
 
 def _meta_of(track: KeypointTrack) -> dict[str, object]:
@@ -295,7 +394,7 @@ def load_cached_pose(video: str | Path, cache_dir: str | Path) -> KeypointTrack 
     video = Path(video)
     if not video.is_file():
         return None
-    key = cache_key(video, MODEL_VERSION, (DEFAULT_MAX_SIDE, None, None))
+    key = cache_key(video, MODEL_VERSION, (DEFAULT_MAX_SIDE, None, None, True))
     track = load_npz(Path(cache_dir) / f"{video.stem}.{key}.pose.npz", key)
     if track is not None:
         track.meta.update(_meta_of(track))

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from app.db.models import Patient
 from app.errors import ClinicError
 from app.history.trends import LandingProvider, PatientHistory, load_history
+from app.outputs import OutputError, OutputRules, check_zip, rules_for_clinic, write_bytes, writing
 
 if TYPE_CHECKING:
     from app.clinic import Clinic
@@ -153,30 +154,50 @@ def write_tables(
     folder: Path,
     stem: str,
     formats: tuple[str, ...] = ("csv", "xlsx"),
+    *,
+    rules: OutputRules | None = None,
 ) -> list[Path]:
     """Write ``tables`` as ``<stem>_<table>.csv`` files, one ``<stem>.xlsx`` workbook (a sheet per
-    table) and/or ``<stem>_csv.zip``. Raises :class:`ExportError` when the folder is not writable."""
+    table) and/or ``<stem>_csv.zip``. Raises :class:`ExportError` when the folder is not writable
+    or a file could not be written completely.
+
+    Every file goes through :func:`app.outputs.writing`: owner-only (the tables hold names and
+    health data), written under a temporary name, read back (CSV) or CRC-checked (zip, Excel)
+    and only then renamed, so a full disk never leaves a short file that looks complete.
+    ``rules`` (default: replace earlier exports of the same name) decide what may be replaced;
+    :func:`export_patient_history` and :func:`research_export` also protect the data folder.
+    """
     unknown = set(formats) - set(FORMATS)
     if unknown or not formats:
         raise ExportError(f"Unknown export format {sorted(unknown)}; use CSV, Excel or zip.")
     folder = _writable_folder(folder)
+    rules = rules or OutputRules(force=True)
     written: list[Path] = []
     try:
         if "csv" in formats:
             for name, df in tables.items():
-                path = folder / f"{stem}_{name}.csv"
-                df.to_csv(path, index=False, encoding="utf-8-sig")
-                written.append(path)
+                data = df.to_csv(index=False).encode("utf-8-sig")
+                path = write_bytes(folder / f"{stem}_{name}.csv", data, rules, private=True)
+                written.append(path or folder / f"{stem}_{name}.csv")
         if "zip" in formats:
             path = folder / f"{stem}_csv.zip"
-            with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            with (
+                writing(path, rules, private=True, check=check_zip) as out,
+                zipfile.ZipFile(out.temp, "w", zipfile.ZIP_DEFLATED) as zf,
+            ):
                 for name, df in tables.items():
                     zf.writestr(f"{name}.csv", df.to_csv(index=False).encode("utf-8-sig"))
             written.append(path)
         if "xlsx" in formats:
             path = folder / f"{stem}.xlsx"
-            _write_xlsx(tables, path)
+            with writing(path, rules, private=True, check=check_zip) as out:
+                _write_xlsx(tables, out.temp)
             written.append(path)
+    except OutputError as exc:
+        raise ExportError(
+            f"{exc.message} Files already written: {len(written)}. Check the free disk space and "
+            "that no file of the same name is open in Excel, then try again."
+        ) from exc
     except OSError as exc:
         raise ExportError(
             f"Writing the export in {folder} failed: {exc.strerror or exc}. Check the free disk "
@@ -197,9 +218,7 @@ def _write_xlsx(tables: dict[str, pd.DataFrame], path: Path) -> None:
         clean = df.astype(object).where(pd.notna(df), None)
         for row in clean.itertuples(index=False, name=None):
             ws.append(list(row))
-    tmp = path.with_name(f".{path.name}.tmp")
-    wb.save(tmp)
-    tmp.replace(path)  # a failed save never leaves half a workbook under the real name
+    wb.save(path)  # the caller's temporary file: renamed only once complete and checked
 
 
 def export_patient_history(
@@ -221,7 +240,11 @@ def export_patient_history(
                 landing=landing,
             )  # fmt: skip
     return write_tables(
-        history_tables(history), folder, f"patient_{patient_id:06d}_history", formats
+        history_tables(history),
+        folder,
+        f"patient_{patient_id:06d}_history",
+        formats,
+        rules=rules_for_clinic(clinic, force=True),
     )
 
 
@@ -312,4 +335,10 @@ def research_export(
         ]}
     )  # fmt: skip
     tables["readme"] = readme
-    return write_tables(tables, folder, "stride_clinic_research", formats)
+    return write_tables(
+        tables,
+        folder,
+        "stride_clinic_research",
+        formats,
+        rules=rules_for_clinic(clinic, force=True),
+    )

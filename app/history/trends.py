@@ -523,13 +523,23 @@ def pose_cache_landing(cache_dir: Path, videos_root: Path | None = None) -> Land
         if name.endswith(".pose.npz"):
             by_stem[name.split(".", 1)[0]].append(name)
 
-    def provider(rec: RecordingInfo, evs: list[FootEvent]) -> LandingMetrics | None:
-        found = by_stem.get(Path(rec.video_path).stem)
+    def _cached_track(rec: RecordingInfo):  # type: ignore[no-untyped-def]
+        from app.analysis.keypoints import load_npz
+        from app.analysis.pose import load_cached_pose
+
+        stored = Path(rec.video_path)
+        full = stored if stored.is_absolute() else (
+            Path(videos_root) / stored if videos_root is not None else None
+        )
+        if full is not None:
+            # The marking panel's own route: the cache key is this file's name, size and
+            # modification time, so a hit is this very file (or an identical link of it).
+            track = load_cached_pose(full, cache_dir)
+            if track is not None:
+                return track
+        found = by_stem.get(stored.stem)
         if not found:
             return None
-        from app.analysis.keypoints import load_npz
-        from app.analysis.metrics import HEEL, TOE, landing_metrics
-
         # The file name only carries the video's name, and two patients' videos may share one
         # (IMG_0001.mov): take a cache only if its metadata names this recording's file.
         mine = []
@@ -545,8 +555,12 @@ def pose_cache_landing(cache_dir: Path, videos_root: Path | None = None) -> Land
         if not mine:
             return None
         _mtime, name, key = max(mine)
-        path = cache_dir / name
-        track = load_npz(path, key)
+        return load_npz(cache_dir / name, key)
+
+    def provider(rec: RecordingInfo, evs: list[FootEvent]) -> LandingMetrics | None:
+        from app.analysis.metrics import HEEL, TOE, landing_metrics
+
+        track = _cached_track(rec)
         if track is None or track.n_frames < 2:
             return None
         if rec.container_fps and abs(rec.container_fps - rec.fps) > 1e-6:

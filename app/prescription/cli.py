@@ -10,7 +10,15 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from app.prescription.metronome import SUPPORTED_EXTENSIONS, MetronomeError, export
+from app.cli import CliError, add_output_arguments
+from app.outputs import OutputError, rules_for_home
+from app.prescription.metronome import (
+    MIN_MINUTES,
+    SUPPORTED_EXTENSIONS,
+    MetronomeError,
+    check_minutes,
+    export,
+)
 from app.prescription.rules import PrescriptionError, validate_spm
 
 
@@ -18,8 +26,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the metronome options to ``parser`` (a sub-command parser)."""
     kinds = ", ".join(sorted(SUPPORTED_EXTENSIONS))
     parser.add_argument("--spm", required=True, help="target cadence = metronome beats per minute")
-    parser.add_argument("--minutes", required=True, help="length of the recording in minutes")
+    parser.add_argument(
+        "--minutes",
+        required=True,
+        help=f"length of the recording in minutes (at least {MIN_MINUTES:g})",
+    )
     parser.add_argument("--out", required=True, help=f"output file ({kinds})")
+    add_output_arguments(parser)
     parser.add_argument(
         "--accent-every", default="0", help="accent every K beats (0 = no accent, default)"
     )
@@ -37,14 +50,22 @@ def run(args: argparse.Namespace) -> int:
     """Export the file; returns 0 on success, 2 on bad input (one line on stderr, no traceback)."""
     try:
         spm = validate_spm(_number(args.spm, "--spm"), "The cadence (--spm)")
-        minutes = _number(args.minutes, "--minutes")
+        minutes = check_minutes(_number(args.minutes, "--minutes"))
         accent_f = _number(args.accent_every, "--accent-every")
         if accent_f != int(accent_f):
             raise MetronomeError("--accent-every must be a whole number of beats.")
         volume = _number(args.volume, "--volume")
-        path = export(args.out, spm, minutes, accent_every=int(accent_f), volume=volume)
+        rules = rules_for_home(
+            force=getattr(args, "force", False), parents=getattr(args, "parents", False)
+        )
+        path = export(
+            args.out, spm, minutes, accent_every=int(accent_f), volume=volume, rules=rules
+        )
     except PrescriptionError as e:  # includes MetronomeError
         print(f"stride-clinic metronome: error: {e}", file=sys.stderr)
+        return 2
+    except (CliError, OutputError) as e:
+        print(f"stride-clinic metronome: error: {e.message}", file=sys.stderr)
         return 2
     except (OverflowError, ValueError) as e:  # e.g. int(inf); still a user error, not a crash
         print(f"stride-clinic metronome: error: invalid value ({e}).", file=sys.stderr)

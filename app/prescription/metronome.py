@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.outputs import OutputError, OutputRules, check_audio_duration, check_wav, writing
 from app.prescription.rules import PrescriptionError
 
 DEFAULT_SAMPLE_RATE = 44100
@@ -261,6 +262,11 @@ def render(
     return out
 
 
+MIN_MINUTES = 0.1
+"""Shortest export (6 s): shorter files hold only a few beats, too few to run or practise with."""
+MAX_MINUTES = 180.0
+
+
 def _check_path(path: str | os.PathLike[str]) -> tuple[Path, str]:
     p = Path(path)
     ext = p.suffix.lower()
@@ -269,14 +275,23 @@ def _check_path(path: str | os.PathLike[str]) -> tuple[Path, str]:
         raise MetronomeError(
             f"Cannot save metronome audio as '{p.suffix or p.name}': use one of {kinds}."
         )
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise MetronomeError(f"The folder {parent} does not exist.")
-    if p.is_dir():
-        raise MetronomeError(f"{p} is a folder: give a file name, e.g. metronome.wav.")
-    if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
-        raise MetronomeError(f"Cannot write to {p}: choose another folder.")
     return p, ext
+
+
+def check_minutes(minutes: object) -> float:
+    """A usable export length in minutes, or :class:`MetronomeError` with the reason."""
+    if isinstance(minutes, bool) or not isinstance(minutes, (int, float)):
+        raise MetronomeError("The duration must be a number of minutes.")
+    if not math.isfinite(minutes) or minutes <= 0:
+        raise MetronomeError(f"The duration must be a positive number of minutes (got {minutes}).")
+    if minutes < MIN_MINUTES:
+        raise MetronomeError(
+            f"A metronome file of {minutes * 60:.2g} s holds only a few beats, too short to "
+            f"practise with: choose at least {MIN_MINUTES:g} minutes ({MIN_MINUTES * 60:.0f} s)."
+        )
+    if minutes > MAX_MINUTES:
+        raise MetronomeError(f"The duration must be at most {MAX_MINUTES:g} minutes.")
+    return float(minutes)
 
 
 def export(
@@ -289,6 +304,7 @@ def export(
     volume: float = 0.8,
     progress: ProgressFn | None = None,
     cancelled: CancelFn | None = None,
+    rules: OutputRules | None = None,
 ) -> Path:
     """Write ``minutes`` of metronome to ``path``; the format follows the extension.
 
@@ -296,15 +312,14 @@ def export(
     PyAV. ``progress(fraction)`` is called as the file is written; when ``cancelled()`` returns
     True the export stops, removes the partial file and raises :class:`ExportCancelled`.
     Raises :class:`MetronomeError` with a plain message for bad settings or unwritable paths.
+
+    The file is written through :func:`app.outputs.writing` with ``rules`` (default: replace an
+    existing file, which the save dialog has asked about; never create folders): a temporary
+    file, checked (WAV header and frame count, or the compressed file's duration) and renamed
+    only when complete, so a full disk never leaves a short file that looks finished.
     """
     p, ext = _check_path(path)
-    if (
-        not isinstance(minutes, (int, float))
-        or not math.isfinite(minutes)
-        or minutes <= 0
-        or minutes > 180
-    ):
-        raise MetronomeError("The duration must be between a few seconds and 180 minutes.")
+    minutes = check_minutes(minutes)
     stream = MetronomeStream(bpm, sample_rate, _check_accent(accent_every), volume)
     total = int(round(minutes * 60 * sample_rate))
     chunk = sample_rate * 5
@@ -320,24 +335,26 @@ def export(
             if progress is not None:
                 progress(done / total)
 
+    check = (
+        check_wav(total, sample_rate)
+        if ext == ".wav"
+        else check_audio_duration(total / sample_rate)
+    )
     try:
-        if ext == ".wav":
-            # open the file ourselves: wave.open on a bad path leaves a noisy half-built object
-            with open(p, "wb") as fh, wave.open(fh, "wb") as w:
-                w.setnchannels(1)
-                w.setsampwidth(2)
-                w.setframerate(sample_rate)
-                for block in chunks():
-                    w.writeframes(block.astype("<i2").tobytes())
-        else:
-            _export_av(p, ext, sample_rate, chunks())
-    except ExportCancelled:
-        p.unlink(missing_ok=True)
-        raise
-    except OSError as e:
-        p.unlink(missing_ok=True)
-        raise MetronomeError(f"Could not write {p}: {e.strerror or e}.") from None
-    return p
+        with writing(p, rules or OutputRules(force=True), check=check) as out:
+            if ext == ".wav":
+                # open the file ourselves: wave.open on a bad path leaves a noisy half-built object
+                with open(out.temp, "wb") as fh, wave.open(fh, "wb") as w:
+                    w.setnchannels(1)
+                    w.setsampwidth(2)
+                    w.setframerate(sample_rate)
+                    for block in chunks():
+                        w.writeframes(block.astype("<i2").tobytes())
+            else:
+                _export_av(out.temp, ext, sample_rate, chunks())
+    except OutputError as e:
+        raise MetronomeError(e.message) from None
+    return out.target or p
 
 
 def _export_av(p: Path, ext: str, sample_rate: int, blocks) -> None:
@@ -347,8 +364,10 @@ def _export_av(p: Path, ext: str, sample_rate: int, blocks) -> None:
     fmt = {".m4a": "mp4", ".mp3": "mp3"}[ext]
     try:
         container = av.open(str(p), mode="w", format=fmt)
+    except OSError:
+        raise  # app.outputs.writing names the real file and the cause (disk full, no access)
     except Exception as e:  # PyAV raises its own error types for unwritable paths
-        raise MetronomeError(f"Could not create {p}: {e}.") from None
+        raise MetronomeError(f"The sound file could not be created: {e}.") from None
     try:
         try:
             stream = container.add_stream(codec, rate=sample_rate)
@@ -368,6 +387,10 @@ def _export_av(p: Path, ext: str, sample_rate: int, blocks) -> None:
                 container.mux(packet)
         for packet in stream.encode(None):
             container.mux(packet)
+    except av.error.FFmpegError as e:
+        if isinstance(e, OSError):
+            raise
+        raise MetronomeError(f"The sound file could not be written: {e}.") from None
     finally:
         container.close()
 

@@ -7,6 +7,12 @@ module, like all of ``app/``, never imports Qt or ``ui``.
 Exit codes: 0 written; 2 bad input or missing data (one plain sentence on stderr), e.g. a patient
 without a prescription: the message says what is missing; ``--without-cadence`` prints the
 exercises and pain guidance on their own.
+
+The PDF goes through :mod:`app.outputs` (never over an input, the database or the data folder;
+an existing file only with ``--force``; a missing folder only with ``--parents``; checked for a
+complete PDF before it gets its name). The kept copy and the audit entry are written in one
+transaction *before* the PDF is renamed into place, so either the runner's file, its record and
+its audit entry all exist, or none does. With sign-in in use, ``--user`` is required.
 """
 
 from __future__ import annotations
@@ -16,8 +22,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from app.cli import CliError, add_output_arguments, record_number, sign_in
 from app.clinic import open_clinic
 from app.db import DatabaseError
+from app.outputs import OutputError, check_pdf, rules_for_clinic, writing
 from app.paths import DataFolderError
 from app.reports.exercises import ExerciseLibrary, ExerciseLibraryError
 from app.reports.home_program import (
@@ -38,6 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the home-program options to ``parser`` (a sub-command parser)."""
     parser.add_argument("--patient", help="patient number (as shown in the patient list)")
     parser.add_argument("--out", help="PDF file to write")
+    add_output_arguments(parser)
     parser.add_argument("--page-size", choices=("A4", "Letter"), default="A4")
     parser.add_argument(
         "--without-cadence",
@@ -63,6 +72,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not keep a copy with the visit (by default every export is recorded)",
     )
+    parser.add_argument(
+        "--user",
+        help="your clinician name, when sign-in is in use (password: prompt or "
+        "STRIDE_CLINIC_PASSWORD)",
+    )
 
 
 #: ``render_pdf(content, path, page_size) -> pages``: injected by the entry point
@@ -71,12 +85,25 @@ RenderPdf = Callable[[HomeProgramContent, Path, str], int]
 
 
 def _int(value: str | None, what: str) -> int:
-    if value is None or not str(value).strip():
-        raise HomeProgramError(f"Please give {what}.")
     try:
-        return int(str(value).strip())
-    except ValueError:
-        raise HomeProgramError(f"{what.capitalize()} must be a number (got {value!r}).") from None
+        return record_number(value, what)
+    except CliError as e:
+        if "no record" in e.message:
+            noun = "patient" if "patient" in what else "saved home program"
+            raise HomeProgramError(f"There is no {noun} with number {value}.") from None
+        raise HomeProgramError(e.message) from None
+
+
+def _still(value: str | None, which: str) -> str | None:
+    """A still given on the command line must exist and be a picture: never silently dropped."""
+    if not value:
+        return None
+    p = Path(value).expanduser()
+    if not p.is_file():
+        raise HomeProgramError(f"The {which} still (--{which}-still) {p} was not found.")
+    if p.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise HomeProgramError(f"The {which} still must be a PNG or JPEG picture (got {p.name}).")
+    return str(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     except (HomeProgramError, ExerciseLibraryError) as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
-    except RenderError as e:
+    except (CliError, OutputError, RenderError) as e:
         print(f"{PROG}: error: {e.message}", file=sys.stderr)
         return 2
     finally:
@@ -108,11 +135,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, clinic) -> int:  # type: ignore[no-untyped-def]
+    from app.safety import audit
+
     root = clinic.folder.root
     if args.list:
         pid = _int(args.patient, "the patient number (--patient)")
+        sign_in(clinic, args.user, prog=PROG)
         with clinic.db.session() as s:
             records = list_programs(s, root, pid)
+            audit.record(s, "view", pid, detail="home programs listed (command line)")
         if not records:
             print("No home program has been printed for this patient yet.")
         for r in records:
@@ -122,9 +153,19 @@ def _run(args: argparse.Namespace, clinic) -> int:  # type: ignore[no-untyped-de
         return 0
     if not args.out:
         raise HomeProgramError("Please give the PDF file to write with --out FILE.pdf.")
-    out = Path(args.out).expanduser()
-    if out.suffix.lower() != ".pdf":
-        raise HomeProgramError(f"The output file must end in .pdf (got {out.name}).")
+    if args.out != "-" and Path(args.out).suffix.lower() != ".pdf":
+        raise HomeProgramError(f"The output file must end in .pdf (got {Path(args.out).name}).")
+    before = _still(args.before_still, "before")
+    after = _still(args.after_still, "after")
+    rules = rules_for_clinic(
+        clinic,
+        inputs=[before, after],
+        force=args.force,
+        parents=args.parents,
+    )
+    if args.out != "-":
+        rules.check(args.out)  # refuse before any work (and before asking for a password)
+    sign_in(clinic, args.user, prog=PROG)
     with clinic.db.session() as s:
         if args.reprint:
             content = load_program(s, _int(args.reprint, "the program number (--reprint)"))
@@ -138,8 +179,8 @@ def _run(args: argparse.Namespace, clinic) -> int:  # type: ignore[no-untyped-de
                 library=ExerciseLibrary.for_data_folder(root),
                 exercise_ids=ids,
                 allow_without_prescription=args.without_cadence,
-                before_still=args.before_still,
-                after_still=args.after_still,
+                before_still=before,
+                after_still=after,
                 next_appointment=args.next_appointment,
             )
             content.clinician_note = args.note
@@ -151,12 +192,38 @@ def _run(args: argparse.Namespace, clinic) -> int:  # type: ignore[no-untyped-de
             "This copy of the program cannot draw PDF files (no renderer was given): start it "
             "with the 'stride-clinic' command."
         )
-    pages = render(content, out, args.page_size)
-    if not args.no_record and not args.reprint:
+    record = not args.no_record and not args.reprint
+    kept: str | None = None
+    # One transaction around the write: the record and the audit entry are flushed (a locked
+    # or read-only database fails here, before the file gets its name) and committed only after
+    # the file was delivered, so nothing is recorded for a file nobody received.
+    existed = args.out != "-" and Path(args.out).expanduser().exists()
+    delivered: Path | None = None
+    try:
         with clinic.db.session() as s:
-            row = record_program(s, root, content, out)
-            kept = row.pdf_path
-        print(f"Wrote {out} ({pages} page{'s' if pages != 1 else ''}); a copy is kept as {kept}.")
-    else:
-        print(f"Wrote {out} ({pages} page{'s' if pages != 1 else ''}).")
+            with writing(args.out, rules, private=True, check=check_pdf) as pdf:
+                pages = render(content, pdf.temp, args.page_size)
+                pdf.verify()  # a PDF cut short by a full disk is never recorded as given
+                if record:
+                    row = record_program(s, root, content, pdf.temp)
+                    kept = row.pdf_path
+                what = "reprint" if args.reprint else "export"
+                audit.record(
+                    s, "export", content.patient_id, detail=f"home program PDF, CLI {what}"
+                )
+                s.flush()
+            delivered = pdf.target
+    except BaseException:
+        if kept:  # the transaction failed: do not leave a copy that no row describes
+            (root / kept).unlink(missing_ok=True)
+        if delivered is not None and not existed:  # delivered but not recorded: take it back
+            delivered.unlink(missing_ok=True)
+        raise
+    where = "standard output" if pdf.target is None else str(pdf.target)
+    plural = "s" if pages != 1 else ""
+    tail = f"; a copy is kept as {kept}." if kept else "."
+    print(
+        f"Wrote {where} ({pages} page{plural}){tail}",
+        file=sys.stderr if pdf.target is None else sys.stdout,
+    )
     return 0

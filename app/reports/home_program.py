@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from app.db.models import HomeProgram, Patient, Prescription, Recording, Visit
 from app.errors import ClinicError
+from app.outputs import OutputError, OutputRules, check_pdf, writing
 from app.paths import DataFolder
 from app.prescription.plan import CadencePlan
 from app.prescription.rules import PrescriptionError
@@ -377,28 +378,43 @@ def record_program(
     """Keep what the runner was given: content JSON + a PDF copy, attached to the visit.
 
     The PDF is copied to ``<data folder>/programs/patient-<patient uid>/``
-    (:class:`app.paths.MediaLayout`); the row stores the path
-    relative to the data folder so the folder can move. Raises :class:`HomeProgramError`.
+    (:class:`app.paths.MediaLayout`); the row stores the path relative to the data folder so
+    the folder can move. Raises :class:`HomeProgramError`, also
+    when ``pdf_file`` is not a complete PDF (nothing is recorded then). The copy is written
+    before the caller commits: a caller whose commit fails should remove ``row.pdf_path``.
     """
     if content.visit_id is None or session.get(Visit, content.visit_id) is None:
         raise HomeProgramError("The program is not linked to a visit and cannot be kept.")
+    src = Path(pdf_file) if pdf_file is not None else None
+    if src is not None:
+        # Never record a program that was not really written (a 0-byte or cut-off PDF from a
+        # full disk): check the file before the row exists.
+        try:
+            check_pdf(src)
+        except OutputError as exc:
+            raise HomeProgramError(f"The program was not kept: {exc.message}") from None
+        except OSError as exc:
+            raise HomeProgramError(
+                f"The program was not kept: its PDF cannot be read ({exc.strerror or exc})."
+            ) from None
     stamp = printed_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     row = HomeProgram(visit_id=content.visit_id, content=content.to_dict(), printed_at=stamp)
     session.add(row)
     session.flush()
-    if pdf_file is not None:
-        src = Path(pdf_file)
+    if src is not None:
+        root = Path(data_root)
         visit = session.get(Visit, content.visit_id)
-        folder = DataFolder(Path(data_root)).media().program_folder(visit.patient.uid)
+        folder = DataFolder(root).media().program_folder(visit.patient.uid)
         dest = folder / f"program_{row.id:06d}_{stamp:%Y%m%d_%H%M%S}.pdf"
+        rules = OutputRules.for_data_folder(root, managed=[programs_folder(root)], parents=True)
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, dest)
-        except OSError as exc:
+            with writing(dest, rules, private=True, check=check_pdf) as out:
+                shutil.copyfile(src, out.temp)
+        except OutputError as exc:
             raise HomeProgramError(
-                f"The copy of the program could not be kept in {folder}: {exc.strerror or exc}."
+                f"The copy of the program could not be kept in {folder}: {exc.message}"
             ) from exc
-        row.pdf_path = dest.relative_to(Path(data_root)).as_posix()
+        row.pdf_path = dest.relative_to(root).as_posix()
     return row
 
 

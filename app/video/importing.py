@@ -73,6 +73,20 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+def _make_private_folder(folder: Path) -> None:
+    """Create ``folder`` and its missing parents owner-only (0700); folders that already
+    existed (such as a clinic's shared videos folder) keep their permissions."""
+    missing = []
+    p = folder
+    while not p.exists() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    if os.name == "posix":
+        for created in missing:
+            os.chmod(created, 0o700)
+
+
 def import_video(
     src_path: str | Path,
     dest_dir: str | Path,
@@ -92,7 +106,7 @@ def import_video(
         raise VideoNotFound(path=src)
     info = probe(src)  # refuse non-videos before spending time and disk on them
     dest = Path(dest_dir)
-    dest.mkdir(parents=True, exist_ok=True)
+    _make_private_folder(dest)
     size = src.stat().st_size
     free = free_space_bytes(dest)
     if free < size + SAFETY_MARGIN:
@@ -106,7 +120,10 @@ def import_video(
     digest = hashlib.sha256()
     try:
         copied = 0
-        with src.open("rb") as fin, tmp.open("wb") as fout:
+        # Owner-only from the first byte (a patient's video), also when videos_dir lies outside
+        # the owner-only data folder.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with src.open("rb") as fin, os.fdopen(fd, "wb") as fout:
             while chunk := fin.read(CHUNK):
                 if _cancelled(cancel):
                     raise Cancelled("The video import was cancelled.", path=src)

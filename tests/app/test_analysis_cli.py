@@ -28,6 +28,9 @@ def test_keypoints_json_shape(shared_data: Path, tmp_path: Path) -> None:
     data = json.loads(out.read_text())
     for key in ("fps", "capture_fps", "frames", "direction", "events", "metrics", "warnings"):
         assert key in data
+    # Which part was analysed and how many glitches were dropped reach the JSON too.
+    assert data["analysed_frames"] == [0, track.n_frames - 1]
+    assert data["analysed_reason"] == "" and data["outliers_rejected"] >= 0
     assert data["capture_fps"] == pytest.approx(150.0)
     ev = data["events"][0]
     assert set(ev) == {"foot", "type", "frame", "time_s", "confidence"}

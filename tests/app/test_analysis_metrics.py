@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -172,3 +174,16 @@ def test_landing_measure_uncertainty_is_the_change_over_one_frame() -> None:
     # Four contacts two frames apart: phases locked, so between independent (u/√4) and one u.
     assert per / 2 * 0.99 <= m.overstride["left"].fps_u <= per * 1.01
     assert m.fps == pytest.approx(30.0)
+
+
+def test_cadence_stays_finite_for_contacts_a_few_ulps_apart() -> None:
+    """Found by hypothesis: a median step of 5e-324 s made round(gap / median) infinite."""
+    from app.analysis.events import EventSource
+
+    events = [
+        FootEvent(Foot.LEFT, EventType.INITIAL_CONTACT, 0, 0.0, EventSource.MANUAL, 0.0),
+        FootEvent(Foot.LEFT, EventType.INITIAL_CONTACT, 0, -1.0, EventSource.MANUAL, 0.0),
+        FootEvent(Foot.RIGHT, EventType.INITIAL_CONTACT, 0, 5e-324, EventSource.MANUAL, 0.0),
+    ]
+    m = temporal_metrics(events)
+    assert m.cadence_spm is not None and math.isfinite(m.cadence_spm) and m.cadence_spm > 0

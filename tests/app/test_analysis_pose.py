@@ -51,3 +51,41 @@ def test_skipped_frames_are_interpolated_not_across_gaps() -> None:
     assert out[1, 0, 0, 0] == 10.0 and out[3, 1, 4, 1] == 30.0
     assert c[1, 0, 0] == pytest.approx(0.9)
     assert np.isnan(out[5]).all() and np.isnan(out[7]).all()  # next to the failed frame 6
+
+
+def test_decoding_thread_stops_with_its_consumer(shared_data: Path, tmp_path: Path) -> None:
+    """Frames are decoded ahead in a thread; a consumer that stops early (cancel, error) must not
+    leave it running, and a file that cannot be opened is reported in the consumer."""
+    import threading
+
+    from app.analysis.pose import _decoded
+
+    frames = _decoded(
+        shared_data / "treadmill_run_side_30fps.mp4", lambda i: i % 2 == 0, None, (90, 160), 30.0
+    )
+    got = [next(frames) for _ in range(3)]
+    assert [g[0] for g in got] == [0, 1, 2]
+    assert got[0][2].shape == (160, 90, 3) and got[1][2] is None
+    frames.close()
+    assert not any(t.name == "pose-decode" and t.is_alive() for t in threading.enumerate())
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video")
+    with pytest.raises(AnalysisError):
+        list(_decoded(bad, lambda i: True, None, (90, 160), 30.0))
+
+
+def test_cached_track_keeps_its_plain_meta(tmp_path: Path) -> None:
+    """A cached pose track keeps its frame rate, size, stride and dense-pass count (plain values
+    only, read back as JSON), so a re-run reports what the first run did."""
+    from app.analysis.keypoints import KeypointTrack, load_npz, save_npz
+
+    track = KeypointTrack(np.arange(3) / 60.0, np.zeros((3, 2, 5, 2)))
+    track.meta.update({"fps": 60.0, "stride": 2, "dense_frames": 7, "video": "a.mp4",
+                       "bad": float("nan"), "obj": object()})  # fmt: skip
+    save_npz(track, tmp_path / "t.pose.npz", "k1")
+    back = load_npz(tmp_path / "t.pose.npz", "k1")
+    assert back is not None
+    assert {k: back.meta[k] for k in ("fps", "stride", "dense_frames", "video")} == {
+        "fps": 60.0, "stride": 2, "dense_frames": 7, "video": "a.mp4"}  # fmt: skip
+    assert "bad" not in back.meta and "obj" not in back.meta
+    assert load_npz(tmp_path / "t.pose.npz", "other") is None

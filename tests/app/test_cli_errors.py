@@ -19,16 +19,16 @@ def test_clinic_error_prints_its_message(capsys: pytest.CaptureFixture[str]) -> 
     def run(_args):  # type: ignore[no-untyped-def]
         raise CorruptVideo("The video file is damaged.", detail="moov atom not found")
 
-    assert cli._run_handled(_run(run)) == 1
+    assert cli._run_handled(_run(run)) == cli.EXIT_ERROR
     err = capsys.readouterr().err
-    assert err == "stride-clinic: The video file is damaged.\n"
+    assert err == "stride-clinic analyze: error: The video file is damaged.\n"
 
 
 def test_unexpected_error_is_one_line_and_non_zero(capsys: pytest.CaptureFixture[str]) -> None:
     def run(_args):  # type: ignore[no-untyped-def]
         return {}["missing"]
 
-    assert cli._run_handled(_run(run)) == 1
+    assert cli._run_handled(_run(run)) == cli.EXIT_ERROR
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.count("\n") == 1 and "KeyError" in err
 

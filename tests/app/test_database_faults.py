@@ -282,6 +282,12 @@ def test_a_save_during_a_lock_says_another_program_holds_the_database(
     assert _count(clinic_db) == 8
 
 
+def _bulk(s, name: str, total_chars: int) -> None:  # type: ignore[no-untyped-def]
+    """``total_chars`` of notes in one transaction, as patients with notes of the allowed size."""
+    for i in range(total_chars // 4000 + 1):
+        create_patient(s, PatientData(full_name=f"{name} {i}", notes="n" * 4000))
+
+
 def test_after_a_full_disk_the_next_save_works_by_itself(clinic_db: Path) -> None:
     """SQLITE_FULL from a connection that stays full (max_page_count): the pool must be thrown
     away, or every later save keeps failing on the same connection."""
@@ -290,10 +296,10 @@ def test_after_a_full_disk_the_next_save_works_by_itself(clinic_db: Path) -> Non
         pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
         conn.exec_driver_sql(f"PRAGMA max_page_count = {pages}")  # this pooled connection is full
     with pytest.raises(DatabaseUnavailable) as err, db.session() as s:
-        create_patient(s, PatientData(full_name="Dan Eze", notes="n" * 200_000))
+        _bulk(s, "Dan Eze", 200_000)
     assert err.value.kind == errors.DISK_FULL and "disk is full" in err.value.message
     with db.session() as s:  # a fresh connection (not the full one): saved
-        create_patient(s, PatientData(full_name="Eve Obi", notes="n" * 200_000))
+        create_patient(s, PatientData(full_name="Eve Obi", notes="n" * 4000))
     db.dispose()
     assert _count(clinic_db) == 8
 
@@ -406,7 +412,7 @@ def test_a_really_full_disk_backup_restore_and_recovery(
     with pytest.raises(bk.BackupError) as restore_err:
         bk.restore_into_clinic(clinic, info.path)
     with pytest.raises(DatabaseUnavailable) as save_err, clinic.db.session() as s:
-        create_patient(s, PatientData(full_name="Too Much", notes="z" * 400_000))
+        _bulk(s, "Too Much", 400_000)
     assert "disk is full" in backup_err.value.message
     assert "damaged" not in backup_err.value.message
     assert "disk is full" in restore_err.value.message

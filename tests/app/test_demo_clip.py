@@ -66,8 +66,8 @@ def test_every_demo_recording_is_the_real_clip_with_marks_and_a_skeleton(demo) -
                 ).all()
             )
             assert n == 33
-        history = load_history(s, recs[0].visit.patient_id,
-                               landing=pose_cache_landing(demo.folder.cache))  # fmt: skip
+        landing = pose_cache_landing(demo.folder.cache, demo.videos_root)  # as the History tab
+        history = load_history(s, recs[0].visit.patient_id, landing=landing)
     cadence = history.series["cadence"].mean
     assert 166 < cadence[0] < 171  # the clip's cadence: 168.9 ± 0.5 by two pixel methods
     assert history.series["overstride"].has_data and history.series["knee_flexion"].has_data

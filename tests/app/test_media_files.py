@@ -249,3 +249,26 @@ def test_export_frame_offers_a_uid_named_still(clinic: Clinic, clip: Path) -> No
     assert still_for_export(clinic, None, 42).name == "frame000042.png"
     assert still_for_export(clinic, rid + 99, 42).name == "frame000042.png"  # deleted meanwhile
     assert parse_still_name("frame000042.png") is None  # tied to no record
+
+
+def test_imported_videos_are_owner_only_also_outside_the_data_folder(tmp_path: Path) -> None:
+    """A videos_dir outside the (owner-only) data folder: the copy is 0600 and the folders the
+    import creates are 0700; a folder that already existed keeps its permissions."""
+    import os
+    import stat
+
+    from app.video.importing import import_video
+    from app.video.synthetic import write_clip
+
+    if os.name != "posix":
+        pytest.skip("POSIX permissions")
+    shared = tmp_path / "shared_videos"
+    shared.mkdir(mode=0o755)
+    os.chmod(shared, 0o755)
+    src = write_clip(tmp_path / "src.mp4", n_frames=10)
+    dest = shared / "patient-x" / "visit-y"
+    imported = import_video(src, dest)
+    assert stat.S_IMODE(imported.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o700
+    assert stat.S_IMODE(dest.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755

@@ -43,7 +43,7 @@ def test_writes_wav(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_writes_mp3(tmp_path: Path) -> None:
     out = tmp_path / "m.mp3"
-    assert run_cli(["--spm", "165", "--minutes", "0.05", "--out", str(out)]) == 0
+    assert run_cli(["--spm", "165", "--minutes", "0.1", "--out", str(out)]) == 0
     assert out.stat().st_size > 1000
 
 

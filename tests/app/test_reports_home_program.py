@@ -153,7 +153,7 @@ def test_content_round_trip_and_damaged_content(demo: Clinic) -> None:
 def test_record_list_and_reload_a_program(demo: Clinic, tmp_path: Path) -> None:
     pid = add_prescription(demo, "Anna", 158, 5)
     pdf = tmp_path / "given.pdf"
-    pdf.write_bytes(b"%PDF-1.4 test")
+    pdf.write_bytes(b"%PDF-1.4 test\n%%EOF\n")  # complete enough for the kept-copy check
     with demo.db.session() as s:
         c = build_content(s, pid, demo.settings)
         c.clinician_note = "Keep the easy pace."
@@ -165,7 +165,7 @@ def test_record_list_and_reload_a_program(demo: Clinic, tmp_path: Path) -> None:
         records = list_programs(s, demo.folder.root, pid)
         assert [r.id for r in records] == [row_id]
         assert records[0].pdf_path is not None
-        assert records[0].pdf_path.read_bytes() == b"%PDF-1.4 test"
+        assert records[0].pdf_path.read_bytes() == b"%PDF-1.4 test\n%%EOF\n"
         again = load_program(s, row_id)
         assert again.clinician_note == "Keep the easy pace."
         assert s.get(HomeProgram, row_id).printed_at is not None  # type: ignore[union-attr]
