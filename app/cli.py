@@ -13,6 +13,7 @@ import argparse
 import getpass
 import importlib
 import importlib.util
+import logging
 import math
 import os
 import sys
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from app.db.models import Clinician
 
 from app import APP_NAME, __version__
+from app.errors import ClinicError
+
+log = logging.getLogger(__name__)
 
 # subcommand -> (module with add_arguments(parser) and run(args) -> int, help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -40,7 +44,7 @@ PASSWORD_ENV = "STRIDE_CLINIC_PASSWORD"
 EXIT_ERROR = 2
 
 
-class CliError(Exception):
+class CliError(ClinicError):
     """A command cannot go on; ``message`` is the plain sentence printed on stderr."""
 
     def __init__(self, message: str) -> None:
@@ -132,9 +136,7 @@ def sign_in(clinic: Clinic, user: str | None, *, prog: str) -> Clinician | None:
 
 def plain_error(exc: BaseException) -> str | None:
     """The clinician's sentence for an error no subcommand handled, or None (a real bug)."""
-    from app.outputs import OutputError
-
-    if isinstance(exc, (CliError, OutputError)):
+    if isinstance(exc, ClinicError):  # CliError, OutputError, DatabaseError, DataFolderError...
         return exc.message
     from app.db import DatabaseError
     from app.paths import DataFolderError
@@ -209,23 +211,49 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, *, gui: Callable[..., int] | None = None) -> int:
-    """Run a subcommand, or hand over to ``gui`` (given by :mod:`ui.launcher`) with none."""
+def _run_handled(args: argparse.Namespace) -> int:
+    """Run a subcommand; the one place where errors become a line on stderr and an exit code.
+
+    The program's own errors (:class:`~app.errors.ClinicError`) and the database/disk errors
+    :func:`plain_error` translates print their plain sentence; anything else is a programming
+    error, printed in one line (no traceback; the traceback goes to the log at DEBUG).
+    """
+    prog = f"stride-clinic {args.command}"
+    try:
+        return int(args._run(args) or 0)
+    except KeyboardInterrupt:
+        print("stride-clinic: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # translated once here for every subcommand
+        if isinstance(exc, ClinicError) and exc.detail:
+            log.info("%s: %s", type(exc).__name__, exc.detail)
+        message = plain_error(exc)
+        if message is None:
+            log.debug("unexpected error in %s", prog, exc_info=True)
+            message = (
+                f"something went wrong ({type(exc).__name__}: {exc}); "
+                "nothing already saved was changed."
+            )
+        print(f"{prog}: error: {message}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    gui: Callable[..., int] | None = None,
+    render_pdf: Callable[..., int] | None = None,
+) -> int:
+    """Run a subcommand, or hand over to ``gui`` with none.
+
+    The composition root is :mod:`ui.launcher`: it passes ``gui`` and ``render_pdf`` (Qt's PDF
+    renderer, which subcommands find as ``args.render_pdf``), so no ``app`` module imports ``ui``.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(argv).parse_args(argv)
     if getattr(args, "_run", None) is not None:
-        prog = f"stride-clinic {args.command}"
-        try:
-            return int(args._run(args) or 0)
-        except KeyboardInterrupt:
-            print("stride-clinic: interrupted", file=sys.stderr)
-            return 130
-        except Exception as exc:  # translated once here for every subcommand
-            message = plain_error(exc)
-            if message is None:
-                raise
-            print(f"{prog}: error: {message}", file=sys.stderr)
-            return EXIT_ERROR
+        args.render_pdf = render_pdf
+        return _run_handled(args)
     if gui is None:
         print(
             "stride-clinic: the desktop program is started by the 'stride-clinic' command.",

@@ -43,7 +43,8 @@ def open_clinic(*, demo: bool = False, folder: DataFolder | None = None) -> Clin
     Raises :class:`app.paths.DataFolderError` (its subclass :class:`app.settings.SettingsError`
     for a database_url or videos_dir that must be corrected) or :class:`app.db.DatabaseError`
     with a message for the clinician. Other bad settings fall back to their defaults and are
-    listed in :attr:`Clinic.settings_warnings`. Demo mode uses ``<data folder>/demo`` and fills it on first use.
+    listed in :attr:`Clinic.settings_warnings`. Demo mode uses ``<data folder>/demo``; the entry
+    points fill it (:func:`app.demo.ensure_demo_data`), opening never writes sample data.
     """
     folder = (folder or data_folder(demo=demo)).ensure()
     settings = Settings.load(folder.settings_file)
@@ -61,14 +62,24 @@ def open_clinic(*, demo: bool = False, folder: DataFolder | None = None) -> Clin
         else sqlite_url(folder.database)
     )
     _refuse_lost_database(url, folder, settings)
-    db = open_database(url)
+    db = open_clinic_database(url)
     clinic = Clinic(folder=folder, settings=settings, db=db, demo=demo)
     _check_audit_trail(clinic)
-    if demo:
-        from app.demo import ensure_demo_data
-
-        ensure_demo_data(clinic)
     return clinic
+
+
+def open_clinic_database(url: str, **kwargs: object) -> Database:
+    """:func:`open_database` with the clinic's layers attached: the automatic audit trail.
+
+    Storage knows nothing of the audit trail; this is where the two are wired together (also
+    used when a backup is restored).
+    """
+    from app.safety.audit import install
+
+    db = open_database(url, **kwargs)  # type: ignore[arg-type]
+    if db.at_head:
+        install(db)  # automatic audit entries for patient and visit edits
+    return db
 
 
 def _refuse_lost_database(url: str, folder: DataFolder, settings: Settings) -> None:

@@ -44,6 +44,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from app.errors import ClinicError
+
 STDOUT = "-"
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
@@ -52,7 +54,7 @@ _DB_SUFFIXES = ("", "-wal", "-shm", "-journal")
 Check = Callable[[Path], None]
 
 
-class OutputError(Exception):
+class OutputError(ClinicError):
     """A file could not (or must not) be written. ``message`` is one sentence for the clinician."""
 
     def __init__(self, message: str) -> None:

@@ -17,10 +17,12 @@ from pathlib import Path
 
 import platformdirs
 
+from app.errors import ClinicError
+
 ENV_HOME = "STRIDE_CLINIC_HOME"
 
 
-class DataFolderError(Exception):
+class DataFolderError(ClinicError):
     """The data folder cannot be created or written. ``message`` is for the clinician."""
 
     def __init__(self, message: str) -> None:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from app.errors import ClinicError
 from app.paths import DataFolderError
 
 EXTRA_CLINIC_LOGO = "clinic_logo"  # same key as app.reports.home_program.LOGO_SETTING
@@ -43,7 +44,7 @@ class SettingsError(DataFolderError):
     """The settings file holds a value the program must not guess around (start refused)."""
 
 
-class SettingValueError(ValueError):
+class SettingValueError(ClinicError, ValueError):
     """One setting's value is unusable; ``str(err)`` says why in plain words."""
 
 

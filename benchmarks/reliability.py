@@ -348,13 +348,13 @@ def pg_writer(url: str, patient_id: str, recording_id: str, seconds: str, checke
     from sqlalchemy import text
 
     from app.analysis.events import EventType, Foot, FootEvent
-    from app.db.database import open_database
+    from app.clinic import open_clinic_database
     from app.db.models import Patient
     from app.records.patients import PatientData, update_patient
     from app.records.recordings import events_of, events_revision, replace_events
     from app.records.validation import ValidationError
 
-    db = open_database(url)
+    db = open_clinic_database(url)  # with the audit trail, as the program runs
     pid, rid, use_checks = int(patient_id), int(recording_id), checked == "1"
     me = os.getpid()
     end = time.monotonic() + float(seconds)
@@ -402,14 +402,14 @@ def pg_writer(url: str, patient_id: str, recording_id: str, seconds: str, checke
 
 
 def _pg_round(server, seconds: float, checked: bool) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    from app.db.database import open_database
+    from app.clinic import open_clinic_database
     from app.db.models import Patient
     from app.records.patients import PatientData, create_patient
     from app.records.recordings import add_recording, events_of
     from app.records.visits import VisitData, create_visit
 
     url = server.create_database()
-    db = open_database(url)
+    db = open_clinic_database(url)
     with db.session() as s:
         p = create_patient(s, PatientData(full_name="Counter Runner", notes="0"))
         v = create_visit(s, p.id, VisitData())

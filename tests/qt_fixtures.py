@@ -31,8 +31,10 @@ def clinic():  # type: ignore[no-untyped-def]
 @pytest.fixture
 def demo_clinic():  # type: ignore[no-untyped-def]
     from app.clinic import open_clinic
+    from app.demo import ensure_demo_data
 
     c = open_clinic(demo=True)
+    ensure_demo_data(c)
     yield c
     c.close()
 

@@ -13,8 +13,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import APP_NAME, __version__
 from app.clinic import Clinic, open_clinic
-from app.db.database import DatabaseError
-from app.paths import ENV_HOME, DataFolderError
+from app.errors import ClinicError
+from app.logs import install_file_log
+from app.paths import ENV_HOME, data_folder
 from resources import resource_path
 
 ORG = "StrideClinic"
@@ -44,20 +45,31 @@ def open_clinic_or_explain(*, demo: bool) -> Clinic | None:
     """Open the clinic; on failure show why and what to do (nothing is changed on disk)."""
     try:
         return open_clinic(demo=demo)
-    except (DataFolderError, DatabaseError) as exc:
+    except ClinicError as exc:  # DataFolderError, SettingsError, DatabaseError...
         QMessageBox.critical(None, f"{APP_NAME} cannot start", exc.message)
         print(f"stride-clinic: {exc.message}", file=sys.stderr)
         return None
 
 
+def start_log_file(*, demo: bool) -> Path | None:
+    """Write the log to the data folder too (the windowed build has no console)."""
+    try:
+        return install_file_log(data_folder(demo=demo).root)
+    except OSError as exc:
+        # The data folder is unusable: open_clinic explains that in plain words next.
+        logging.getLogger(__name__).warning("no log file: %s", type(exc).__name__)
+        return None
+
+
 def run_gui(*, demo: bool = False) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    start_log_file(demo=demo)
     app = make_application()
     from ui.backup_dialog import add_safety_menu, open_clinic_with_recovery
-    from ui.db_errors import install_excepthook
+    from ui.crash import install_excepthook
 
-    # A database error that escapes a slot (locked, read-only, full disk) becomes a plain
-    # message; the program keeps running.
+    # An error that escapes a slot or a thread is logged and shown in plain words (a database
+    # error with its own message); the program keeps running.
     install_excepthook()
     from ui.sign_in import SignInCancelled, maybe_sign_in
 
@@ -65,6 +77,10 @@ def run_gui(*, demo: bool = False) -> int:
     clinic = open_clinic_with_recovery(demo=demo)
     if clinic is None:
         return 1
+    if clinic.demo:
+        from app.demo import ensure_demo_data
+
+        ensure_demo_data(clinic)  # the entry point seeds the demo clinic; opening never does
     try:
         maybe_sign_in(clinic)  # no window unless a clinician account has a password
     except SignInCancelled:

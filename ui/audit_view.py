@@ -25,10 +25,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import select
 
-from app.db.models import Clinician, Patient
 from app.outputs import OutputError, rules_for_clinic, write_text
+from app.records.summary import patient_names
 from app.safety import accounts, audit
 
 if TYPE_CHECKING:
@@ -49,7 +48,7 @@ class AuditDialog(QDialog):
         self.clinician = QComboBox()
         self.clinician.addItem("All clinicians", None)
         with clinic.db.session() as s:
-            for c in s.scalars(select(Clinician).order_by(Clinician.name)):
+            for c in accounts.clinicians_by_name(s):
                 self.clinician.addItem(c.name, c.id)
         show = QPushButton("Show")
         show.clicked.connect(self.reload)
@@ -110,9 +109,7 @@ class AuditDialog(QDialog):
                 s, patient_id=self._patient_filter(), clinician_id=self.clinician.currentData()
             )
             ids = {r.patient_id for r in self.rows if r.patient_id is not None}
-            names = dict(
-                s.execute(select(Patient.id, Patient.full_name).where(Patient.id.in_(ids))).all()
-            )
+            names = patient_names(s, ids)
         self.table.setRowCount(len(self.rows))
         for i, r in enumerate(self.rows):
             if r.patient_id is None:

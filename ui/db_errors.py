@@ -28,17 +28,9 @@ def database_message(exc: BaseException) -> str | None:
     if isinstance(exc, DatabaseError):
         return exc.message
     kind = errors.kind_of(exc)
-    if kind is not None and _is_database_error(exc):
+    if kind is not None and errors.is_database_error(exc):
         return errors.plain_message(kind)
     return None
-
-
-def _is_database_error(exc: BaseException) -> bool:
-    import sqlite3
-
-    from sqlalchemy import exc as sa_exc
-
-    return isinstance(exc, sa_exc.DBAPIError | sqlite3.Error)
 
 
 def show_database_error(

@@ -52,6 +52,7 @@ from PySide6.QtWidgets import (
 from app.outputs import OutputRules, check_pdf, writing
 from app.reports.home_program import (
     HomeProgramContent,
+    RenderError,  # noqa: F401 - raised here, re-exported for the dialogs
 )
 
 PAGE_SIZES = {"A4": QPageSize.PageSizeId.A4, "Letter": QPageSize.PageSizeId.Letter}
@@ -76,10 +77,6 @@ CJK_FAMILIES = (
     "PingFang SC",
     "Malgun Gothic",
 )
-
-
-class RenderError(Exception):
-    """The program could not be drawn (e.g. the PDF file cannot be written)."""
 
 
 def ensure_gui_application() -> QGuiApplication:

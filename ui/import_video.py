@@ -74,7 +74,7 @@ def start_import(
 
         info = probe(source)  # a clear error before anything is copied
         rid = import_recording(
-            clinic.db, clinic.videos_root, visit_id, source, progress=progress, cancel=cancelled
+            clinic.db, clinic.videos_root, visit_id, source, progress=progress, cancelled=cancelled
         )
         return rid, info
 

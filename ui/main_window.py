@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import gc
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QApplication,
     QLabel,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QScrollArea,
     QSizePolicy,
@@ -23,10 +20,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import APP_NAME, __version__
+from app import APP_NAME
+from app.changes import (
+    MARKS,
+    OUTCOMES,
+    PATIENT,
+    PATIENT_LIST,
+    PRESCRIPTION,
+    PROGRAM,
+    RECORDING,
+    SELECTION,
+    VISIT,
+    Changes,
+)
 from app.db.database import DatabaseError
 from app.safety.audit import log_view
+from ui.changes import ChangeHub, RefreshWhenShown
 from ui.lazy_tab import LazyTab
+from ui.main_menus import MenusMixin
+from ui.main_recordings import RecordingsMixin
+from ui.main_state import ElidedLabel, WindowStateMixin, scrolling
 from ui.patient_actions import PatientActions
 from ui.patient_list import PatientListPanel
 from ui.patient_view import PatientView
@@ -39,63 +52,13 @@ if TYPE_CHECKING:
 _FROZEN = False  # gc.freeze() done (see MainWindow.__init__)
 
 
-def _build_info() -> str:
-    """Build date and commit of a packaged installation (written by installer/), else ""."""
-    import json
+class MainWindow(MenusMixin, RecordingsMixin, WindowStateMixin, QMainWindow):
+    """The composition of the window: panels, the change broadcast, patients and visits.
 
-    from resources import resource_path
+    Menus and their commands (ui.main_menus), the recording flow (ui.main_recordings) and
+    the window's size and place (ui.main_state) live in their own modules.
+    """
 
-    try:
-        info = json.loads(resource_path("build_info.json").read_text(encoding="utf-8"))
-        return f"{info.get('build_date', '')} · {info.get('git_commit', '')[:12]}"
-    except (OSError, ValueError, AttributeError):
-        return ""
-
-
-def _scrolling(widget: QWidget) -> QScrollArea:
-    """Wrap a tall panel so the window still fits a 1280×720 laptop screen."""
-    scroll = QScrollArea()
-    scroll.setWidgetResizable(True)
-    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-    scroll.setWidget(widget)
-    return scroll
-
-
-class ElidedLabel(QLabel):
-    """A status-bar label that shortens its text (full text in the tooltip) instead of
-    widening the window: a long data-folder path kept the window from fitting 1280 px."""
-
-    def __init__(self, text: str = "") -> None:
-        super().__init__()
-        self._full = ""
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.setMinimumWidth(80)
-        self.set_full_text(text)
-
-    def set_full_text(self, text: str) -> None:
-        self._full = text
-        self.setToolTip(text)
-        self._elide()
-
-    def full_text(self) -> str:
-        return self._full
-
-    def sizeHint(self):  # type: ignore[no-untyped-def]  # noqa: N802 - Qt API
-        hint = super().sizeHint()
-        hint.setWidth(min(self.fontMetrics().horizontalAdvance(self._full) + 8, 520))
-        return hint
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
-        super().resizeEvent(event)
-        self._elide()
-
-    def _elide(self) -> None:
-        self.setText(
-            self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, self.width())
-        )
-
-
-class MainWindow(QMainWindow):
     def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.clinic = clinic
@@ -118,8 +81,12 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self._capture_tab, "Record")
         self.tabs.addTab(self._prescription_tab, "Prescribe")
         self.tabs.addTab(self._history_tab, "History")
-        self._history_stale = True
         self._current_visit: int | None = None
+        # Window state, declared here rather than created on first use with getattr.
+        self._capture_visit: int | None = None  # the visit the camera is filming for
+        self._was_maximized = False  # before full-screen analysis
+        self._close_waiting = False  # "Wait" chosen on close: closes once the marks are saved
+        self.help_dialog = None  # ui.help_dialog.HelpDialog, made on first use
         self._linked_captures: dict[str, int] = {}
         self._tasks: list = []
 
@@ -146,6 +113,20 @@ class MainWindow(QMainWindow):
         self.db_label.set_full_text(
             ("Demo data · " if clinic.demo else "") + f"Data: {clinic.folder.root}"
         )
+
+        # One change broadcast: every operation announces what it changed; the views below
+        # reload from it (now if on screen, else when next shown), no per-view stale flags.
+        self.changes = ChangeHub(self)
+        self._history_refresh = RefreshWhenShown(
+            self.changes, self._history_tab, self._show_history, self._history_wants,
+            deferred=True,  # after the tab's panel is built on its first show
+            on_screen=lambda: self.tabs.currentWidget() is self._history_tab,
+        )  # fmt: skip
+        self._patient_refresh = RefreshWhenShown(
+            self.changes, self.patient_view, self._refresh_patient_keeping_visit,
+            self._patient_view_wants, needed=False,
+            on_screen=lambda: self.tabs.currentWidget() is self.patient_view,
+        )  # fmt: skip
 
         self._build_menus()
         self.patient_list.patient_selected.connect(self._on_patient_selected)
@@ -195,7 +176,7 @@ class MainWindow(QMainWindow):
             self._tasks.remove(task) if task in self._tasks else None
             saved = sum(o.edits for o in outcomes if o.status == "saved")
             if saved:
-                self._events_saved()
+                self.changes.announce(MARKS)  # of any patient
                 self.statusBar().showMessage(
                     f"Saved {saved} marking edit(s) left unsaved by an earlier session.", 8000
                 )
@@ -229,7 +210,9 @@ class MainWindow(QMainWindow):
             title.setMinimumWidth(80)
             title.setSizePolicy(QSizePolicy.Policy.Ignored, title.sizePolicy().verticalPolicy())
         panel.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
-        panel.events_saved.connect(lambda _rid: self._events_saved())
+        panel.events_saved.connect(
+            lambda rid: self.changes.announce(MARKS, patient=self.current_patient_id())
+        )
         # Edit ▸ Undo/Redo are the panel's own actions: one binding per key, named after the step.
         first = self.edit_menu.actions()[0] if self.edit_menu.actions() else None
         self.edit_menu.insertActions(first, [panel.undo_action, panel.redo_action])
@@ -256,7 +239,7 @@ class MainWindow(QMainWindow):
             self._was_maximized = self.isMaximized()
             self.tabs.setCurrentWidget(self._annotation_tab)
             self.showFullScreen()
-        elif getattr(self, "_was_maximized", False):
+        elif self._was_maximized:
             self.showMaximized()
         else:
             self.showNormal()
@@ -271,7 +254,7 @@ class MainWindow(QMainWindow):
         )
         panel.recording_finished.connect(self._recording_finished)
         QTimer.singleShot(0, lambda: self._update_capture_destination())
-        return _scrolling(panel)
+        return scrolling(panel)
 
     @property
     def history(self):  # type: ignore[no-untyped-def]
@@ -282,160 +265,44 @@ class MainWindow(QMainWindow):
 
         view = HistoryView(self.clinic)
         view.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
-        view.outcomes_saved.connect(lambda _vid: self.refresh_patient())
+        view.outcomes_saved.connect(
+            lambda vid: self.changes.announce(OUTCOMES, patient=view.patient_id, visit=vid)
+        )
         return view
 
-    def _refresh_history_if_visible(self) -> None:
+    # --- what each view reloads on a change ----------------------------------------------------
+    def _history_wants(self, changes: Changes) -> bool:
+        # The history redrew itself after its own outcomes dialog; PATIENT_LIST is not its data.
+        return changes.concerns(self.current_patient_id()) and changes.touches(
+            SELECTION, PATIENT, VISIT, RECORDING, MARKS, PRESCRIPTION, PROGRAM
+        )
+
+    def _show_history(self) -> None:
         """The history costs ~0.25 s to draw: only when it is on screen, else on next show."""
-        if self.tabs.currentWidget() is self._history_tab:
-            self._history_stale = False
-            self.history.set_patient(self.current_patient_id())
-        else:
-            self._history_stale = True
+        self.history.set_patient(self.current_patient_id())
+
+    def _patient_view_wants(self, changes: Changes) -> bool:
+        # Patient and visit edits refresh the view themselves (choosing the visit to select);
+        # these come from other tabs or from the background (autosave, journal replay).
+        return changes.concerns(self.current_patient_id()) and changes.touches(
+            MARKS, PRESCRIPTION, OUTCOMES
+        )
+
+    def _refresh_patient_keeping_visit(self) -> None:
+        self.refresh_patient(select_visit=self.patient_view.current_visit_id())
 
     def _build_prescription(self) -> QWidget:
         from ui.prescription_tab import PrescriptionTab
 
         tab = PrescriptionTab(self.clinic)
         tab.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
-        tab.saved.connect(lambda _vid: self._events_saved())  # visits table and history refresh
+        tab.saved.connect(  # the visits table and the history show the new target
+            lambda vid: self.changes.announce(
+                PRESCRIPTION, patient=self.current_patient_id(), visit=vid
+            )
+        )
         QTimer.singleShot(0, lambda: tab.set_visit(self._current_visit))
         return tab
-
-    # --- menus ---------------------------------------------------------------------------------
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self.new_patient_action = self._action(
-            file_menu, "&New patient…", QKeySequence.StandardKey.New, self.new_patient
-        )
-        self._action(file_menu, "New &visit…", QKeySequence("Ctrl+Shift+N"), self.new_visit)
-        self._action(
-            file_menu, "&Import video into visit…", QKeySequence("Ctrl+I"), self._import_for_current
-        )
-        file_menu.addSeparator()
-        self._action(file_menu, "&Home program…", QKeySequence.StandardKey.Print, self.home_program)
-        self._action(file_menu, "&Reprint an earlier home program…", None, self.reprint_program)
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
-
-        edit_menu = self.menuBar().addMenu("&Edit")
-        self.edit_menu = edit_menu
-        self._action(edit_menu, "&Find patient", QKeySequence.StandardKey.Find, self._focus_search)
-        edit_menu.addSeparator()
-        self._action(
-            edit_menu,
-            "Clinic &settings…",
-            QKeySequence.StandardKey.Preferences,
-            self.clinic_settings,
-        )
-        self._action(
-            edit_menu,
-            "&Edit patient…",
-            QKeySequence("Ctrl+E"),
-            lambda: self._with_patient(self.edit_patient),
-        )
-
-        view_menu = self._menu("&View")
-        self.list_action = self._action(
-            view_menu, "Show &patient list", QKeySequence("Ctrl+L"),
-            lambda on: self.set_patient_list_visible(bool(on)),
-        )  # fmt: skip
-        self.list_action.setCheckable(True)
-        self.list_action.setChecked(True)
-        self.analysis_mode_action = self._action(
-            view_menu,
-            "Full-screen &analysis",
-            QKeySequence("F11"),
-            self.toggle_analysis_mode,
-        )
-        self.analysis_mode_action.setCheckable(True)
-        self.analysis_mode_action.setToolTip(
-            "Mark video on the whole screen, without the patient list (again to leave)"
-        )
-
-        help_menu = self.menuBar().addMenu("&Help")
-        self._action(help_menu, "&User guide", QKeySequence.StandardKey.HelpContents,
-                     lambda: self.show_help("guide"))  # fmt: skip
-        self._action(help_menu, "&Keyboard shortcuts", QKeySequence("Ctrl+/"),
-                     lambda: self.show_help("shortcuts"))  # fmt: skip
-        help_menu.addSeparator()
-        self._action(help_menu, f"&About {APP_NAME}", None, self.about)
-
-    def _action(self, menu, text, shortcut, slot) -> QAction:  # type: ignore[no-untyped-def]
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(shortcut)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
-
-    def _menu(self, title: str):  # type: ignore[no-untyped-def]
-        """The menu called ``title``, created if no other part of the window added it yet."""
-        # findChildren, not QAction.menu(): PySide6 can hand back a wrapper it then owns, and
-        # collecting that wrapper deletes the real menu (the Edit menu vanished that way).
-        plain = title.replace("&", "")
-        for menu in self.menuBar().findChildren(QMenu):
-            if menu.title().replace("&", "") == plain:
-                return menu
-        return self.menuBar().addMenu(title)
-
-    def set_patient_list_visible(self, visible: bool) -> None:
-        """Show or fold away the patient list (remembered for the next start)."""
-        self.patient_list.setVisible(visible)
-        self.list_action.setChecked(visible)
-        self.list_toggle.setText("◀" if visible else "▶ Patients")
-        self.list_toggle.setToolTip(
-            ("Hide" if visible else "Show") + " the patient list (Ctrl+L)"
-        )
-        QSettings().setValue("main/patient_list_visible", visible)
-
-    def show_help(self, page: str = "guide") -> None:
-        """The user guide or the keyboard-shortcuts sheet, in one non-modal window."""
-        from ui.help_dialog import HelpDialog
-
-        dialog = getattr(self, "help_dialog", None)
-        if dialog is None:
-            dialog = self.help_dialog = HelpDialog(self, page)
-        else:
-            dialog.show_page(page)
-        dialog.show()
-        dialog.raise_()
-        dialog.activateWindow()
-
-    def _focus_search(self) -> None:
-        self.patient_list.search.setFocus()
-        self.patient_list.search.selectAll()
-
-    def clinic_settings(self) -> None:
-        from ui.settings_dialog import ClinicSettingsDialog
-
-        ClinicSettingsDialog(self.clinic, self).exec()
-
-    def about_box(self) -> QMessageBox:
-        """The About box, with a button to the user guide (its text used to point at “the
-        documentation” without saying where)."""
-        build = _build_info()
-        box = QMessageBox(self)
-        box.setWindowTitle(f"About {APP_NAME}")
-        box.setIcon(QMessageBox.Icon.Information)
-        box.setText(
-            f"<h3>{APP_NAME} {__version__}</h3>"
-            + (f"<p>Build {build}</p>" if build else "")
-            + "<p>Running-gait retraining for physiotherapists: film the runner, mark heel strikes, "
-            "measure cadence and overstride, prescribe a cadence, print a home program.</p>"
-            f"<p>Data folder: {self.clinic.folder.root}<br>Database: {self.clinic.db.url}</p>"
-            "<p>How to film, mark, prescribe and print: <b>Help ▸ User guide</b> (F1); "
-            "keys: <b>Help ▸ Keyboard shortcuts</b>. The demo's treadmill clip is MIT-licensed "
-            "(zzzhushi/running-gait-analysis; see resources/demo/NOTICE.md). "
-            "Stride Clinic supports, and does not replace, clinical judgement.</p>"
-        )
-        guide = box.addButton("Open the user guide", QMessageBox.ButtonRole.ActionRole)
-        guide.clicked.connect(lambda: self.show_help("guide"))
-        box.addButton(QMessageBox.StandardButton.Close)
-        return box
-
-    def about(self) -> None:
-        self.about_box().exec()
 
     # --- patients ------------------------------------------------------------------------------
     def reload_patients(self, select_id: int | None = None) -> None:
@@ -460,63 +327,6 @@ class MainWindow(QMainWindow):
         if self._capture_tab.built:
             self._update_capture_destination()
 
-    def _update_capture_destination(self) -> None:
-        visit_id, pid = self._current_visit, self.current_patient_id()
-        if visit_id is None or pid is None or self.patient_view.summary is None:
-            self.capture.set_destination(None, "")
-            return
-        visit = next((v for v in self.patient_view.summary.visits if v.id == visit_id), None)
-        from app.records.media import visit_folder
-        from app.records.validation import ValidationError
-
-        try:
-            with self.clinic.db.session() as s:  # named by uids: never an earlier record's folder
-                folder = visit_folder(s, self.clinic.videos_root, visit_id)
-        except ValidationError:  # the visit was deleted meanwhile
-            self.capture.set_destination(None, "")
-            return
-        label = f"{self.patient_view.summary.full_name} · visit of {visit.date if visit else ''}"
-        self.capture.set_destination(folder, label)
-        self._capture_visit = visit_id
-
-    def _link_capture(self, path: str, capture_fps: float, view: str) -> int | None:
-        """Record a finished camera file on the visit it was filmed for (once per file)."""
-        from app.records.recordings import add_existing_file
-
-        linked = self._linked_captures
-        if path in linked:
-            return linked[path]
-        visit_id = getattr(self, "_capture_visit", None)
-        if visit_id is None:
-            return None
-        try:
-            rid = add_existing_file(
-                self.clinic.db,
-                self.clinic.videos_root,
-                visit_id,
-                Path(path),
-                capture_fps=capture_fps,
-                view=view,
-            )
-        except Exception as exc:  # the file itself stays where it is, nothing is lost
-            QMessageBox.warning(
-                self,
-                "Recording kept, but not linked",
-                f"The recording is saved as {path}, but could not be added to the visit: "
-                f"{getattr(exc, 'message', exc)}. Use “Import video…” to add it.",
-            )
-            return None
-        linked[path] = rid
-        self.refresh_patient(select_visit=visit_id)
-        self.statusBar().showMessage(f"The {view}-view recording was added to the visit.", 5000)
-        return rid
-
-    def _recording_finished(self, path: str, capture_fps: float) -> None:
-        """“Review now”: open the (already linked) recording for marking at its first frame."""
-        rid = self._link_capture(path, capture_fps, "side")
-        if rid is not None:
-            self.open_recording(rid)
-
     def _on_tab_changed(self, index: int) -> None:
         tab = self.tabs.widget(index)
         if self._capture_tab.built:
@@ -537,13 +347,9 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.annotation.setFocus)  # stepping keys work at once
         if tab is self._prescription_tab:
             self.prescription.set_visit(self.patient_view.current_visit_id())
-        if tab is self._history_tab and self._history_stale:
-            self._refresh_history_if_visible()
-        if self.tabs.widget(index) is self.patient_view and getattr(
-            self, "_refresh_pending", False
-        ):
-            self._refresh_pending = False
-            self.refresh_patient(select_visit=self.patient_view.current_visit_id())
+        # A change announced while the history or the patient view was hidden shows now.
+        self._history_refresh.check()
+        self._patient_refresh.check()
 
     def _on_patient_selected(self, patient_id: int | None) -> None:
         if patient_id is not None:
@@ -553,9 +359,7 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(
                     f"This view could not be noted in the audit trail. {exc.message}", 15000
                 )
-        self._history_stale = True
-        if self.tabs.currentWidget() is self._history_tab:
-            QTimer.singleShot(0, self._refresh_history_if_visible)
+        self.changes.announce(SELECTION, patient=patient_id)
         self.patient_view.show_patient(self.actions.summary(patient_id) if patient_id else None)
 
     def refresh_patient(self, select_visit: int | None = None) -> None:
@@ -569,12 +373,14 @@ class MainWindow(QMainWindow):
         if pid is not None:
             self.patient_list.search.clear()
             self.reload_patients(select_id=pid)
+            self.changes.announce(PATIENT, PATIENT_LIST, patient=pid)
             self.statusBar().showMessage("Patient saved.", 4000)
 
     def edit_patient(self, patient_id: int) -> None:
         if self.actions.edit_patient(patient_id):
             self.reload_patients(select_id=patient_id)
             self.refresh_patient()
+            self.changes.announce(PATIENT, PATIENT_LIST, patient=patient_id)
             self.statusBar().showMessage("Patient saved.", 4000)
 
     def delete_patient(self, patient_id: int) -> None:
@@ -583,6 +389,7 @@ class MainWindow(QMainWindow):
             self.patient_view.show_patient(
                 None
             ) if self.current_patient_id() is None else self.refresh_patient()
+            self.changes.announce(PATIENT, PATIENT_LIST, patient=patient_id)
             self.statusBar().showMessage("Patient deleted.", 4000)
 
     # --- visits --------------------------------------------------------------------------------
@@ -595,17 +402,22 @@ class MainWindow(QMainWindow):
         if vid is not None:
             self.reload_patients(select_id=pid)
             self.refresh_patient(select_visit=vid)
+            self.changes.announce(VISIT, PATIENT_LIST, patient=pid, visit=vid)
             self.statusBar().showMessage("Visit saved.", 4000)
 
     def edit_visit(self, visit_id: int) -> None:
         if self.actions.edit_visit(visit_id):
             self.refresh_patient(select_visit=visit_id)
+            self.changes.announce(VISIT, patient=self.current_patient_id(), visit=visit_id)
             self.statusBar().showMessage("Visit saved.", 4000)
 
     def delete_visit(self, visit_id: int) -> None:
         if self.actions.delete_visit(visit_id):
             self.reload_patients(select_id=self.current_patient_id())
             self.refresh_patient()
+            self.changes.announce(
+                VISIT, PATIENT_LIST, patient=self.current_patient_id(), visit=visit_id
+            )
             self.statusBar().showMessage("Visit deleted.", 4000)
 
     # --- home programs ----------------------------------------------------------------------
@@ -623,7 +435,7 @@ class MainWindow(QMainWindow):
             on_create_prescription=lambda: self.tabs.setCurrentWidget(self._prescription_tab),
         )
         if dialog is not None:
-            dialog.recorded.connect(lambda _id: setattr(self, "_history_stale", True))
+            dialog.recorded.connect(lambda _id: self.changes.announce(PROGRAM, patient=pid))
             dialog.exec()
 
     def reprint_program(self) -> None:
@@ -655,76 +467,7 @@ class MainWindow(QMainWindow):
             if dialog is not None:
                 dialog.exec()
 
-    # --- recordings ---------------------------------------------------------------------------
-    def _import_for_current(self) -> None:
-        vid = self.patient_view.current_visit_id()
-        if vid is None:
-            self.statusBar().showMessage("Select a patient and a visit first.", 4000)
-            return
-        self.import_video(vid)
-
-    def import_video(self, visit_id: int, source: Path | None = None) -> None:
-        from ui.import_video import ask_video_file, start_import
-
-        source = source or ask_video_file(self)
-        if source is None:
-            return
-
-        def done(recording_id: int) -> None:
-            self.refresh_patient(select_visit=visit_id)
-            self.statusBar().showMessage(f"Imported {source.name}.", 5000)
-            self.open_recording(recording_id)
-
-        task = start_import(self, self.clinic, visit_id, source, done)
-        self._tasks.append(task)
-        task.finished.connect(lambda _r: self._tasks.remove(task) if task in self._tasks else None)
-        task.failed.connect(lambda _e: self._tasks.remove(task) if task in self._tasks else None)
-        task.cancelled.connect(lambda: self._tasks.remove(task) if task in self._tasks else None)
-
-    def open_recording(self, recording_id: int) -> None:
-        if self.annotation.open_recording(recording_id):
-            self.tabs.setCurrentWidget(self._annotation_tab)
-
-    def _events_saved(self) -> None:
-        self._history_stale = True
-        if self.tabs.currentWidget() is self.patient_view:
-            # Autosaves land in the background, possibly after the clinician switched here.
-            self.refresh_patient(select_visit=self.patient_view.current_visit_id())
-        else:
-            self._refresh_pending = True
-
-    # --- window state --------------------------------------------------------------------------
-    def _restore_geometry(self) -> None:
-        settings = QSettings()
-        geometry = settings.value("main/geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1360, 860)
-        self._fit_screen()
-        state = settings.value("main/splitter")
-        if isinstance(state, QByteArray):
-            self.splitter.restoreState(state)
-        visible = settings.value("main/patient_list_visible", True)
-        self.set_patient_list_visible(str(visible).lower() not in ("false", "0"))
-
-    def _fit_screen(self) -> None:
-        """Never larger than the screen it opens on (1360×860 was cut off at 1280×720)."""
-        screen = self.screen() or QApplication.primaryScreen()
-        if screen is None:
-            return
-        avail = screen.availableGeometry()
-        # the window frame (title bar, borders) comes on top of the client size
-        frame_w = max(0, self.frameGeometry().width() - self.geometry().width()) or 8
-        frame_h = max(0, self.frameGeometry().height() - self.geometry().height()) or 36
-        width = min(self.width(), avail.width() - frame_w)
-        height = min(self.height(), avail.height() - frame_h)
-        if (width, height) != (self.width(), self.height()):
-            self.resize(width, height)
-        x = min(max(self.x(), avail.left()), avail.right() - width - frame_w + 1)
-        y = min(max(self.y(), avail.top()), avail.bottom() - height - frame_h + 1)
-        self.move(x, y)
-
+    # --- closing -------------------------------------------------------------------------------
     def _unsaved_marks(self) -> int:
         return self.annotation.unsaved_edits() if self._annotation_tab.built else 0
 
@@ -733,7 +476,7 @@ class MainWindow(QMainWindow):
         if self._unsaved_marks() == 0:
             self._close_waiting = False
             self.close()
-        elif getattr(self, "_close_waiting", False):
+        elif self._close_waiting:
             QTimer.singleShot(200, self._close_when_saved)
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -743,7 +486,7 @@ class MainWindow(QMainWindow):
                 "Waiting for the database to save your marks; the window closes by itself "
                 "when they are saved.", 0
             )
-            if not getattr(self, "_close_waiting", False):
+            if not self._close_waiting:
                 self._close_waiting = True
                 QTimer.singleShot(200, self._close_when_saved)
             return

@@ -17,7 +17,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QElapsedTimer, QIODevice, QObject, QRectF, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QElapsedTimer, QIODevice, QObject, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import (
     QComboBox,
@@ -39,6 +39,7 @@ from app.prescription.metronome import (
     MetronomeStream,
     export,
 )
+from ui.tasks import BackgroundTask, user_message
 
 _log = logging.getLogger(__name__)
 
@@ -469,12 +470,17 @@ class MetronomeWidget(QWidget):
                 self._stream.set_accent_every(int(self._accent.currentData()))
 
 
-class ExportThread(QThread):
-    """Writes a metronome file off the GUI thread; cancel with ``requestInterruption()``."""
+class ExportThread(QObject):
+    """Writes a metronome file off the GUI thread, on the one helper :class:`ui.tasks.BackgroundTask`.
 
-    progress = Signal(int)
-    succeeded = Signal(str)
-    failed = Signal(str)
+    Keeps the small interface the prescription panel uses (``start``, ``isRunning``,
+    ``requestInterruption``, ``wait`` and the three signals); progress arrives at the task's
+    bounded rate, a cancel wins over a late result.
+    """
+
+    progress = Signal(int)  # percent
+    succeeded = Signal(str)  # the written file
+    failed = Signal(str)  # a plain sentence ("Export cancelled." when cancelled)
 
     def __init__(
         self,
@@ -488,28 +494,45 @@ class ExportThread(QThread):
         rules: OutputRules | None = None,
     ):
         super().__init__(parent)
-        self._args = (path, bpm, minutes, accent_every, volume)
         # The save dialog asked before replacing a file; the data folder stays protected.
-        self._rules = rules or rules_for_home(force=True)
+        rules = rules or rules_for_home(force=True)
 
-    def run(self) -> None:
-        path, bpm, minutes, accent, volume = self._args
-        try:
-            out = export(
-                path,
-                bpm,
-                minutes,
-                accent_every=accent,
-                volume=volume,
-                progress=lambda f: self.progress.emit(int(f * 100)),
-                cancelled=self.isInterruptionRequested,
-                rules=self._rules,
+        def job(progress, cancelled) -> str:  # type: ignore[no-untyped-def]
+            return str(
+                export(
+                    path,
+                    bpm,
+                    minutes,
+                    accent_every=accent_every,
+                    volume=volume,
+                    progress=progress,
+                    cancelled=cancelled,
+                    rules=rules,
+                )
             )
-        except ExportCancelled:
+
+        self._task = BackgroundTask(job, parent=parent, show_dialog=False)
+        self._task.progress.connect(lambda f: self.progress.emit(int(f * 100)))
+        self._task.finished.connect(lambda out: self.succeeded.emit(str(out)))
+        self._task.failed.connect(self._on_failed)
+        self._task.cancelled.connect(lambda: self.failed.emit("Export cancelled."))
+
+    def _on_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, ExportCancelled):
             self.failed.emit("Export cancelled.")
-        except MetronomeError as e:
-            self.failed.emit(str(e))
-        except Exception as e:  # never let a worker die silently
-            self.failed.emit(f"The export failed: {e}")
-        else:
-            self.succeeded.emit(str(out))
+        elif isinstance(exc, MetronomeError):
+            self.failed.emit(exc.message)
+        else:  # never let a worker die silently; the traceback goes to the log
+            self.failed.emit(f"The export failed. {user_message(exc)}")
+
+    def start(self) -> None:
+        self._task.start()
+
+    def isRunning(self) -> bool:  # noqa: N802 - the QThread spelling the panel uses
+        return self._task.is_running()
+
+    def requestInterruption(self) -> None:  # noqa: N802
+        self._task.cancel()
+
+    def wait(self, ms: int = 30000) -> bool:
+        return self._task.wait(ms)

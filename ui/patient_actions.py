@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QMessageBox, QWidget
-from sqlalchemy import select
 
 from app.db.database import DatabaseError
-from app.db.models import Patient, Recording, Visit
-from app.records import measurements
+from app.db.models import Patient, Visit
 from app.records import patients as patient_records
 from app.records import visits as visit_records
 from app.records.patients import PatientData
+from app.records.summary import PatientSummary, patient_summary
 from app.records.validation import ValidationError
 from app.records.visits import VisitData
 from ui.db_errors import show_database_error
 from ui.dialogs import PatientDialog, VisitDialog
-from ui.patient_view import PatientSummary, RecordingSummary, VisitSummary
 
 if TYPE_CHECKING:
     from app.clinic import Clinic
-
-
-def _age(dob: dt.date | None) -> str:
-    if dob is None:
-        return "age unknown"
-    t = dt.date.today()
-    return f"{t.year - dob.year - ((t.month, t.day) < (dob.month, dob.day))} years"
 
 
 class PatientActions:
@@ -46,65 +36,11 @@ class PatientActions:
     def summary(self, patient_id: int) -> PatientSummary | None:
         """The patient's record for the view; None (after a plain message) if it cannot be read."""
         try:
-            return self._summary(patient_id)
+            with self.clinic.db.session() as s:
+                return patient_summary(s, patient_id)
         except DatabaseError as exc:
             show_database_error(self.parent, exc, "The record could not be read")
             return None
-
-    def _summary(self, patient_id: int) -> PatientSummary | None:
-        with self.clinic.db.session() as s:
-            p = s.get(Patient, patient_id)
-            if p is None:
-                return None
-            bits = [_age(p.date_of_birth), p.sex if p.sex != "unspecified" else ""]
-            if p.height_cm:
-                bits.append(f"{p.height_cm:g} cm")
-            if p.leg_length_cm:
-                bits.append(f"leg {p.leg_length_cm:g} cm")
-            if p.date_of_birth:
-                bits.append(f"born {p.date_of_birth.isoformat()}")
-            recs: dict[int, list[RecordingSummary]] = {}
-            # Reviewed contacts only: the review rule of every figure (app.records.measurements).
-            contact_counts = measurements.reviewed_contact_counts(s, patient_id)
-            for r in s.scalars(
-                select(Recording)
-                .join(Visit)
-                .where(Visit.patient_id == patient_id)
-                .order_by(Recording.id)
-            ):
-                recs.setdefault(r.visit_id, []).append(
-                    RecordingSummary(
-                        id=r.id,
-                        name=r.original_name or r.video_path,
-                        view=r.view,
-                        capture_fps=r.capture_fps,
-                        frames=r.frame_count,
-                        contacts=int(contact_counts.get(r.id, 0)),
-                    )
-                )
-            measured = measurements.patient_measurements(s, patient_id)
-            prescribed = measurements.latest_prescriptions(s, patient_id)
-            visits = [
-                VisitSummary(
-                    id=v.id,
-                    date=v.visit_date,
-                    clinician=v.clinician.name if v.clinician else "",
-                    speed_kmh=v.treadmill_speed_kmh,
-                    pain_running=v.pain_running,
-                    recordings=recs.get(v.id, []),
-                    notes=v.notes or "",
-                    cadence_spm=measured[v.id].cadence_spm if v.id in measured else None,
-                    target_spm=prescribed[v.id].target_spm if v.id in prescribed else None,
-                )
-                for v in p.visits
-            ]
-            return PatientSummary(
-                id=p.id,
-                full_name=p.full_name,
-                details=" · ".join(b for b in bits if b),
-                complaint=p.complaint or "",
-                visits=visits,
-            )
 
     # --- patients ------------------------------------------------------------------------------
     def create_patient(self) -> int | None:

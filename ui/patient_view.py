@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -20,37 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-
-@dataclass
-class RecordingSummary:
-    id: int
-    name: str
-    view: str
-    capture_fps: float | None
-    frames: int | None
-    contacts: int
-
-
-@dataclass
-class VisitSummary:
-    id: int
-    date: dt.date
-    clinician: str
-    speed_kmh: float | None
-    pain_running: int | None
-    recordings: list[RecordingSummary] = field(default_factory=list)
-    notes: str = ""
-    cadence_spm: float | None = None
-    target_spm: int | None = None
-
-
-@dataclass
-class PatientSummary:
-    id: int
-    full_name: str
-    details: str
-    complaint: str
-    visits: list[VisitSummary] = field(default_factory=list)
+from app.records.summary import PatientSummary, VisitSummary
 
 
 class PatientView(QWidget):

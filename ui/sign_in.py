@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import select
 
 from app.db.models import Clinician
 from app.safety import accounts
@@ -55,11 +54,7 @@ class SignInDialog(QDialog):
         self.name = QComboBox()
         self.name.setEditable(True)
         with clinic.db.session() as s:
-            names = s.scalars(
-                select(Clinician.name)
-                .where(Clinician.active, Clinician.password_hash.is_not(None))
-                .order_by(Clinician.name)
-            ).all()
+            names = accounts.sign_in_names(s)
         self.name.addItems(list(names))
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
@@ -240,7 +235,7 @@ class AccountsDialog(QDialog):
     def _reload(self) -> None:
         self.list.clear()
         with self.clinic.db.session() as s:
-            for c in s.scalars(select(Clinician).order_by(Clinician.name)):
+            for c in accounts.clinicians_by_name(s):
                 state = "password set" if c.password_hash else "no password"
                 self.list.addItem(f"{c.name} — {c.role}, {state}")
             sign_in_on = accounts.accounts_enabled(s)
@@ -256,7 +251,7 @@ class AccountsDialog(QDialog):
             with self.clinic.db.session() as s:
                 first = not accounts.accounts_enabled(s)
                 role = "admin" if first else self.role.currentText()  # the first is the admin
-                existing = s.scalars(select(Clinician).where(Clinician.name == name)).first()
+                existing = accounts.clinician_named(s, name)
                 if existing is None:
                     accounts.create_account(s, name, password, role=role)
                 else:

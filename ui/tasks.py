@@ -8,6 +8,7 @@ bounded rate, and delivers the result or the error on the GUI thread.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import traceback
@@ -16,6 +17,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from app.errors import message_of
+
+log = logging.getLogger(__name__)
 
 Job = Callable[[Callable[[float], None], Callable[[], bool]], Any]
 
@@ -48,6 +53,7 @@ class BackgroundTask(QObject):
     finished = Signal(object)
     failed = Signal(object)
     cancelled = Signal()
+    progress = Signal(float)  # 0..1, at most 20 times a second and only when it moved
 
     def __init__(
         self,
@@ -74,6 +80,7 @@ class BackgroundTask(QObject):
             d.setAutoReset(False)
             d.canceled.connect(self.cancel)
             self._dialog = d
+        self._last_fraction = 0.0
         self._timer = QTimer(self)
         self._timer.setInterval(50)  # progress reaches the GUI at 20 Hz, never per item
         self._timer.timeout.connect(self._poll)
@@ -96,8 +103,12 @@ class BackgroundTask(QObject):
         return self._worker.wait(ms)
 
     def _poll(self) -> None:
+        fraction = self._worker.fraction
         if self._dialog is not None:
-            self._dialog.setValue(int(self._worker.fraction * 1000))
+            self._dialog.setValue(int(fraction * 1000))
+        if fraction != self._last_fraction:
+            self._last_fraction = fraction
+            self.progress.emit(fraction)
 
     def _close(self) -> None:
         self._timer.stop()
@@ -112,6 +123,8 @@ class BackgroundTask(QObject):
 
     def _on_success(self, result: object) -> None:
         was_cancelled = self._cancel.is_set()
+        if not was_cancelled:
+            self._poll()  # the last progress (1.0) arrives before the result
         self._close()
         if was_cancelled:
             self.cancelled.emit()
@@ -129,10 +142,20 @@ class BackgroundTask(QObject):
 
 
 def user_message(exc: BaseException) -> str:
-    """The clinician-facing text of an error from ``app`` (their exceptions carry ``message``)."""
-    msg = getattr(exc, "message", None)
-    if isinstance(msg, str) and msg:
-        return msg
-    if type(exc).__module__.startswith("app.") and str(exc):
-        return str(exc)  # app's own errors are written for clinicians
-    return f"An unexpected problem occurred ({type(exc).__name__}: {exc}). Nothing saved has been lost."
+    """The clinician-facing text of ``exc``: a :class:`~app.errors.ClinicError`'s ``message``.
+
+    Anything else is a programming error: it is written to the log (with the traceback the
+    worker kept) and the clinician gets a plain sentence, not the exception's text.
+    """
+    text = message_of(exc)
+    if text is not None:
+        return text
+    log.error(
+        "unexpected error in a background task: %s\n%s",
+        type(exc).__name__,
+        getattr(exc, "__traceback_text__", ""),
+    )
+    return (
+        f"Something went wrong ({type(exc).__name__}); your saved work is safe. "
+        "The details are in the log file."
+    )

@@ -56,7 +56,7 @@ def detect(
     from app.analysis.pose import run_pose
 
     track = run_pose(
-        path, progress=lambda f: progress(0.97 * f), cancel=cancelled, cache_dir=cache_dir
+        path, progress=lambda f: progress(0.97 * f), cancelled=cancelled, cache_dir=cache_dir
     )
     retime_track(track, container_fps, capture_fps)
     result = detect_contacts(track)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from app.errors import ClinicError
 
-class AnalysisError(Exception):
+
+class AnalysisError(ClinicError):
     """Bad or unusable input. ``str(error)`` says what is wrong and what to do about it."""
 
 

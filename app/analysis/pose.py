@@ -29,6 +29,7 @@ from app.analysis.keypoints import (
     load_npz,
     save_npz,
 )
+from app.jobs import CancelCheck
 
 #: Bump when the mapping, the model settings or the resizing change, so caches are redone.
 MODEL_VERSION = "mediapipe-0.10.21-pose-full-c1-v3"
@@ -93,7 +94,7 @@ def run_pose(
     video: str | Path,
     *,
     progress: Callable[[float], None] | None = None,
-    cancel: Callable[[], bool] | None = None,
+    cancelled: CancelCheck | None = None,
     cache_dir: str | Path | None = None,
     max_side: int = DEFAULT_MAX_SIDE,
     max_frames: int | None = None,
@@ -103,7 +104,7 @@ def run_pose(
 ) -> KeypointTrack:
     """Pose-estimate every frame of ``video`` on the CPU.
 
-    ``progress(fraction)`` is called now and then with a value in [0, 1]; when ``cancel()``
+    ``progress(fraction)`` is called now and then with a value in [0, 1]; when ``cancelled()``
     returns True the run stops and :class:`AnalysisError` ("cancelled") is raised. With
     ``cache_dir`` the result is stored as ``<video stem>.<key>.pose.npz`` keyed by the video's
     size and modification time and by :data:`MODEL_VERSION`, and re-used next time. Times in the
@@ -150,7 +151,7 @@ def run_pose(
     t0 = time.perf_counter()
     times, out = _model_pass(
         video, rotation, info, lambda i: i % stride == 0, smooth=smooth, max_side=max_side,
-        last=(max_frames - 1) if max_frames else None, cancel=cancel,
+        last=(max_frames - 1) if max_frames else None, cancelled=cancelled,
         progress=(lambda f: progress(share * f)) if progress else None, total=total,
     )  # fmt: skip
     if not times:
@@ -182,7 +183,7 @@ def run_pose(
             wanted = set(frames)
             _, got = _model_pass(
                 video, rotation, info, wanted.__contains__, smooth=False, max_side=max_side,
-                last=max(frames), cancel=cancel, progress=None, total=total,
+                last=max(frames), cancelled=cancelled, progress=None, total=total,
             )  # fmt: skip
             return got
 
@@ -228,7 +229,7 @@ def _model_pass(
     smooth: bool,
     max_side: int,
     last: int | None,
-    cancel: Callable[[], bool] | None,
+    cancelled: CancelCheck | None,
     progress: Callable[[float], None] | None,
     total: int,
 ) -> tuple[list[float], dict[int, tuple[np.ndarray, np.ndarray]]]:
@@ -260,7 +261,7 @@ def _model_pass(
         ) as model,
     ):
         for i, t, img in _decoded(video, want, last, size, rate):
-            if cancel is not None and cancel():
+            if cancelled is not None and cancelled():
                 raise AnalysisError("Analysis cancelled.")
             times.append(t)
             if img is None:

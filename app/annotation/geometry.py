@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from app.errors import ClinicError
+
 Point = Sequence[float]
 
 # A calibration segment shorter than this many pixels gives a scale error above ~10 % from a
@@ -24,13 +26,8 @@ MAX_CALIBRATION_CM = 500.0
 POINTS_NEEDED = {"vline": 1, "distance": 2, "calibration": 2, "shank": 2, "angle": 3}
 
 
-class GeometryError(ValueError):
-    """A measurement cannot be made; ``str(error)`` tells the clinician why in plain words."""
-
-    @property
-    def message(self) -> str:
-        """The plain-language message (same as ``str(error)``)."""
-        return str(self)
+class GeometryError(ClinicError, ValueError):
+    """A measurement cannot be made; ``message`` (= ``str(error)``) tells the clinician why."""
 
 
 def _xy(p: Point, name: str) -> tuple[float, float]:

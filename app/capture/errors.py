@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import Enum
 
+from app.errors import ClinicError
+
 
 class CameraProblem(str, Enum):
     """Why the camera cannot deliver pictures (a state value the UI can show)."""
@@ -19,7 +21,7 @@ class CameraProblem(str, Enum):
     FILE_UNREADABLE = "file_unreadable"
 
 
-class CaptureError(Exception):
+class CaptureError(ClinicError):
     """Base class of every capture error; ``str(err)`` is the user-facing message."""
 
     def __init__(self, message: str) -> None:

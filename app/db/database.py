@@ -7,7 +7,7 @@ import logging
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,6 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm import exc as orm_exc
 
 from app.db import errors
+from app.db.conflicts import EditConflict
+from app.errors import ClinicError
+from app.logs import NoRowData, protect_logs
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 log = logging.getLogger(__name__)
@@ -27,7 +30,7 @@ BUSY_TIMEOUT_MS = 5000
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-class DatabaseError(Exception):
+class DatabaseError(ClinicError):
     """The database cannot be used. ``message`` tells the clinician what happened and what to do."""
 
     def __init__(self, message: str) -> None:
@@ -76,6 +79,7 @@ class DatabaseUnavailable(DatabaseError, sa_exc.OperationalError):
         else:
             doing = "saved"
         self.message = errors.plain_message(kind, doing=doing)
+        self.detail = f"database {doing} failed: {kind}"
 
     def __str__(self) -> str:
         return self.message
@@ -121,22 +125,9 @@ def head_revision() -> str:
     return revisions[-1] if revisions else ""
 
 
-class _NoRowData(logging.Filter):
-    """Drop SQLAlchemy's DEBUG "Row (...)" records: they print patient names and notes.
-
-    ``hide_parameters`` already keeps statement parameters out of logs and errors; result rows
-    are logged separately when someone turns the engine logger up to DEBUG.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (isinstance(record.msg, str) and record.msg.startswith("Row"))
-
-
-def _protect_logs() -> None:
-    for name in ("sqlalchemy.engine.Engine", "sqlalchemy.engine"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, _NoRowData) for f in logger.filters):
-            logger.addFilter(_NoRowData())
+# Kept under their old names: the filter now lives with the log file it protects.
+_NoRowData = NoRowData
+_protect_logs = protect_logs
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -182,6 +173,27 @@ class Database:
         # The signed-in clinician (app.safety.accounts); copied into every session's ``info``
         # so audit entries and new visits carry it.
         self.clinician_id: int | None = None
+        self._hooks: set[str] = set()
+        self.at_head = False  # set by open_database: the schema is this version's
+
+    def add_session_hooks(self, name: str, hooks: Mapping[str, Callable[..., object]]) -> bool:
+        """Listen to the session events (``before_flush``, ``after_commit``...) of every unit of work.
+
+        The public hook by which layers above storage (the audit trail, installed where the
+        clinic is opened) attach to it; storage imports none of them. Idempotent per ``name``:
+        returns False when hooks of that name are already there.
+        """
+        if name in self._hooks:
+            return False
+        for identifier, fn in hooks.items():
+            event.listen(self._sessions, identifier, fn)
+        self._hooks.add(name)
+        return True
+
+    @property
+    def session_hooks(self) -> frozenset[str]:
+        """Names of the hooks added with :meth:`add_session_hooks`."""
+        return frozenset(self._hooks)
 
     @property
     def url(self) -> str:
@@ -203,7 +215,7 @@ class Database:
         """A transaction: committed on success, rolled back on any error.
 
         A save that lost a race with another workstation raises
-        :class:`app.safety.conflicts.EditConflict` (a ``ValidationError``) instead of
+        :class:`app.db.conflicts.EditConflict` (a ``ValidationError``) instead of
         overwriting.
         """
         try:
@@ -211,8 +223,6 @@ class Database:
                 session.info["clinician_id"] = self.clinician_id
                 yield session
         except orm_exc.StaleDataError as exc:
-            from app.safety.conflicts import EditConflict
-
             raise EditConflict() from exc
         except sa_exc.DBAPIError as exc:
             kind = errors.kind_of(exc)
@@ -316,7 +326,7 @@ def _probe_sqlite(path: Path, where: str) -> None:
     passes (it becomes a new database). The read-only connection never switches the journal
     mode, never creates ``-wal``/``-shm`` files and leaves another program's file untouched.
     """
-    from app.safety.integrity import open_readonly
+    from app.db.readonly import open_readonly
 
     try:
         with open(path, "rb") as fh:
@@ -452,14 +462,12 @@ def _open_once(url: str, *, migrate: bool) -> Database:
                 "are in the program's log."
             ) from exc
     try:
-        at_head = db.current_revision() == head_revision()
+        # Only a database at the head revision gets the audit trail (app.clinic installs it):
+        # an unmigrated one (migrate=False) is inspected, not edited.
+        db.at_head = db.current_revision() == head_revision()
     except (sa_exc.DBAPIError, sqlite3.Error) as exc:
         engine.dispose()
         raise _open_error(exc, where) from exc
-    if at_head:
-        from app.safety.audit import install
-
-        install(db)  # automatic audit entries for patient and visit edits
     return db
 
 

@@ -136,3 +136,10 @@ def plain_message(kind: str, *, doing: str = "saved") -> str:
             "holding it is connected, then try again."
         )
     return f"The clinic database reported a problem, so this could not be {doing}."
+
+
+def is_database_error(exc: BaseException) -> bool:
+    """True for an error raised by the database driver (SQLAlchemy's or sqlite3's)."""
+    from sqlalchemy import exc as sa_exc
+
+    return isinstance(exc, sa_exc.DBAPIError | sqlite3.Error)

@@ -28,6 +28,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from app.db.models import Patient
+from app.errors import ClinicError
 from app.history.trends import LandingProvider, PatientHistory, load_history
 from app.outputs import OutputError, OutputRules, check_zip, rules_for_clinic, write_bytes, writing
 
@@ -38,7 +39,7 @@ FORMATS = ("csv", "xlsx", "zip")
 SALT_FILE = "research_salt.key"
 
 
-class ExportError(Exception):
+class ExportError(ClinicError):
     """The export could not be written; ``message`` tells the clinician why and what to do."""
 
     def __init__(self, message: str) -> None:

@@ -16,12 +16,12 @@ import math
 import os
 import wave
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from app.jobs import CancelCheck, Progress
 from app.outputs import OutputError, OutputRules, check_audio_duration, check_wav, writing
 from app.prescription.rules import PrescriptionError
 
@@ -37,8 +37,6 @@ FULL_SCALE = 0.9 * 32767  # headroom: no clipping with encoders that overshoot s
 
 SUPPORTED_EXTENSIONS = {".wav": "WAV (uncompressed)", ".m4a": "AAC in MP4", ".mp3": "MP3"}
 
-ProgressFn = Callable[[float], None]
-CancelFn = Callable[[], bool]
 
 
 class MetronomeError(PrescriptionError):
@@ -302,8 +300,8 @@ def export(
     sample_rate: int = DEFAULT_SAMPLE_RATE,
     accent_every: int = 0,
     volume: float = 0.8,
-    progress: ProgressFn | None = None,
-    cancelled: CancelFn | None = None,
+    progress: Progress | None = None,
+    cancelled: CancelCheck | None = None,
     rules: OutputRules | None = None,
 ) -> Path:
     """Write ``minutes`` of metronome to ``path``; the format follows the extension.

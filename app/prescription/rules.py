@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import Enum
 
+from app.errors import ClinicError
+
 # --- sources (shown in tooltips and on the printed program) -----------------------------------
 SOURCE_TARGET = "Heiderscheit 2011; Barton 2016 expert consensus; Huber & Verhoff 2024 (+5–10 %)"
 SOURCE_PROGRESSION = "Barton 2016: start at +5 %, progress to +7.5–10 % when +5 % feels automatic"
@@ -48,7 +50,7 @@ ABSURD_MIN_PERCENT = -50.0
 ABSURD_MAX_PERCENT = 50.0
 
 
-class PrescriptionError(ValueError):
+class PrescriptionError(ClinicError, ValueError):
     """Invalid input for a prescription; ``str(err)`` is a plain sentence for the clinician."""
 
 

@@ -287,7 +287,7 @@ def import_recording(
     view: str = "side",
     capture_fps: float | None = None,
     progress: Callable[[float], None] | None = None,
-    cancel: Callable[[], bool] | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> int:
     """Copy ``source`` into the visit's media folder and record it on the visit.
 
@@ -303,7 +303,7 @@ def import_recording(
     with db.session() as s:
         folder = visit_folder(s, videos_root, visit_id)  # uid-named: never an old record's
     folder.mkdir(parents=True, exist_ok=True)
-    imported = import_video(source, folder, progress=progress, cancel=cancel)
+    imported = import_video(source, folder, progress=progress, cancelled=cancelled)
     try:
         return _record_file(
             db, videos_root, visit_id, imported.path, imported.info, source.name, view, capture_fps

@@ -7,15 +7,10 @@ import math
 import unicodedata
 
 from app.annotation.geometry import GeometryError, check_cm_per_px
+from app.errors import ValidationError
 
-
-class ValidationError(ValueError):
-    """Input that cannot be saved. ``field`` names the form field, ``message`` says why."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+# ValidationError itself lives in app.errors (the bottom layer), so that storage can raise
+# its edit conflict as one (app.db.conflicts) without importing the records layer.
 
 
 HEIGHT_RANGE_CM = (50.0, 250.0)

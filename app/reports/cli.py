@@ -1,8 +1,8 @@
 """``stride-clinic program``: write a patient's home program as a PDF file.
 
-The PDF is drawn by Qt (:mod:`ui.home_program`), imported lazily so that this module, like all
-of ``app/``, never imports Qt at module level. Without a display (a server, a CI runner) Qt's
-``offscreen`` platform is used.
+The PDF is drawn by a renderer the entry point injects (``args.render_pdf``, set by
+:func:`app.cli.main` from its ``render_pdf`` argument; :mod:`ui.launcher` passes Qt's), so this
+module, like all of ``app/``, never imports Qt or ``ui``.
 
 Exit codes: 0 written; 2 bad input or missing data (one plain sentence on stderr), e.g. a patient
 without a prescription: the message says what is missing; ``--without-cadence`` prints the
@@ -18,11 +18,9 @@ its audit entry all exist, or none does. With sign-in in use, ``--user`` is requ
 from __future__ import annotations
 
 import argparse
-import importlib
-import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 
 from app.cli import CliError, add_output_arguments, record_number, sign_in
 from app.clinic import open_clinic
@@ -31,8 +29,10 @@ from app.outputs import OutputError, check_pdf, rules_for_clinic, writing
 from app.paths import DataFolderError
 from app.reports.exercises import ExerciseLibrary, ExerciseLibraryError
 from app.reports.home_program import (
+    HomeProgramContent,
     HomeProgramError,
     NoPrescriptionError,
+    RenderError,
     build_content,
     list_programs,
     load_program,
@@ -79,15 +79,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _gui_module() -> ModuleType:
-    """Import the Qt renderer with a GUI application object, offscreen when there is no screen."""
-    if sys.platform.startswith("linux") and not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    ):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    gui = importlib.import_module("ui.home_program")
-    gui.ensure_gui_application()
-    return gui
+#: ``render_pdf(content, path, page_size) -> pages``: injected by the entry point
+#: (:mod:`ui.launcher` passes Qt's renderer to :func:`app.cli.main`), so ``app`` never imports it.
+RenderPdf = Callable[[HomeProgramContent, Path, str], int]
 
 
 def _int(value: str | None, what: str) -> int:
@@ -119,6 +113,10 @@ def run(args: argparse.Namespace) -> int:
     except (DataFolderError, DatabaseError) as e:
         print(f"{PROG}: error: {getattr(e, 'message', e)}", file=sys.stderr)
         return 2
+    if clinic.demo:
+        from app.demo import ensure_demo_data
+
+        ensure_demo_data(clinic)  # an entry point: it seeds the demo clinic, opening does not
     for warning in clinic.settings_warnings:  # bad settings fell back to their defaults
         print(f"{PROG}: warning: {warning}", file=sys.stderr)
     try:
@@ -129,13 +127,8 @@ def run(args: argparse.Namespace) -> int:
     except (HomeProgramError, ExerciseLibraryError) as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
-    except (CliError, OutputError) as e:
+    except (CliError, OutputError, RenderError) as e:
         print(f"{PROG}: error: {e.message}", file=sys.stderr)
-        return 2
-    except Exception as e:  # the renderer's RenderError (a Qt-side class we do not import here)
-        if type(e).__name__ != "RenderError":
-            raise  # app.cli.main turns database errors into one plain line
-        print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
     finally:
         clinic.close()
@@ -193,7 +186,12 @@ def _run(args: argparse.Namespace, clinic) -> int:  # type: ignore[no-untyped-de
             content.clinician_note = args.note
     for w in content.warnings:
         print(f"{PROG}: note: {w}", file=sys.stderr)
-    gui = _gui_module()
+    render: RenderPdf | None = getattr(args, "render_pdf", None)
+    if render is None:
+        raise RenderError(
+            "This copy of the program cannot draw PDF files (no renderer was given): start it "
+            "with the 'stride-clinic' command."
+        )
     record = not args.no_record and not args.reprint
     kept: str | None = None
     # One transaction around the write: the record and the audit entry are flushed (a locked
@@ -204,7 +202,7 @@ def _run(args: argparse.Namespace, clinic) -> int:  # type: ignore[no-untyped-de
     try:
         with clinic.db.session() as s:
             with writing(args.out, rules, private=True, check=check_pdf) as pdf:
-                pages = gui.render_pdf(content, pdf.temp, args.page_size)
+                pages = render(content, pdf.temp, args.page_size)
                 pdf.verify()  # a PDF cut short by a full disk is never recorded as given
                 if record:
                     row = record_program(s, root, content, pdf.temp)

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from app.errors import ClinicError
 from resources import resource_path
 
 SCHEMA_VERSION = 1
@@ -30,7 +31,7 @@ STARTER_DIR = resource_path("exercises")
 PICTURE_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg")
 
 
-class ExerciseLibraryError(Exception):
+class ExerciseLibraryError(ClinicError):
     """The library cannot be read or changed. ``str(err)`` is a sentence for the clinician."""
 
 

@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import HomeProgram, Patient, Prescription, Recording, Visit
+from app.errors import ClinicError
 from app.outputs import OutputError, OutputRules, check_pdf, writing
 from app.paths import DataFolder
 from app.prescription.plan import CadencePlan
@@ -53,8 +54,16 @@ DEFAULT_EXERCISES = (
 """Pre-ticked for a new program (the examples in the clinical reference, plus the drill)."""
 
 
-class HomeProgramError(Exception):
+class HomeProgramError(ClinicError):
     """A home program cannot be made. ``str(err)`` is a sentence for the clinician."""
+
+
+class RenderError(ClinicError):
+    """The program could not be drawn (e.g. the PDF file cannot be written).
+
+    Raised by the renderer the entry point injects (Qt's, in :mod:`ui.home_program`); it lives
+    here so that the command line catches it by type without importing the renderer.
+    """
 
 
 class NoPrescriptionError(HomeProgramError):

@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import AuditEntry, Clinician
+from app.errors import ClinicError
 from app.safety import audit
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ FAILURE_WINDOW = dt.timedelta(hours=1)
 LOCKED_DETAIL = "refused: too many failures"  # audit detail of an attempt made while locked
 
 
-class SignInError(Exception):
+class SignInError(ClinicError):
     """Sign-in or account change refused. ``message`` is for the clinician."""
 
     def __init__(self, message: str) -> None:
@@ -218,6 +219,27 @@ def list_clinicians(session: Session, *, include_inactive: bool = True) -> list[
     if not include_inactive:
         stmt = stmt.where(Clinician.active)
     return list(session.scalars(stmt))
+
+
+def clinicians_by_name(session: Session) -> list[Clinician]:
+    """Every clinician (active or not), by name: the audit filter and the accounts dialog."""
+    return list(session.scalars(select(Clinician).order_by(Clinician.name)))
+
+
+def sign_in_names(session: Session) -> list[str]:
+    """Names that can sign in (active, with a password), by name: the sign-in list."""
+    return list(
+        session.scalars(
+            select(Clinician.name)
+            .where(Clinician.active, Clinician.password_hash.is_not(None))
+            .order_by(Clinician.name)
+        )
+    )
+
+
+def clinician_named(session: Session, name: str) -> Clinician | None:
+    """The clinician with exactly this name, None when there is none."""
+    return session.scalars(select(Clinician).where(Clinician.name == name)).first()
 
 
 def add_clinician(session: Session, name: str) -> Clinician:

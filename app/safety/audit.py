@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from app.db.models import (
@@ -35,6 +35,7 @@ from app.db.models import (
     Recording,
     Visit,
 )
+from app.errors import ClinicError
 from app.safety import audit_chain
 from app.safety.audit_chain import ChainReport as ChainReport  # re-exported for the UI
 from app.safety.audit_chain import check_at_start as check_at_start
@@ -61,7 +62,7 @@ MAX_DETAIL = 500
 _HOST = socket.gethostname()[:200]
 
 
-class AuditError(ValueError):
+class AuditError(ClinicError, ValueError):
     """An audit call was malformed (a programming error, not a clinician's)."""
 
 
@@ -259,15 +260,20 @@ def _after_flush(session: Session, _ctx: object) -> None:
 
 
 def install(db: Database) -> None:
-    """Record creates/changes/deletes of clinical records automatically in ``db``'s sessions."""
-    factory = db._sessions
-    if getattr(factory, "_stride_audit", False):
-        return
-    event.listen(factory, "before_flush", _before_flush)
-    event.listen(factory, "after_flush", _after_flush)
-    event.listen(factory, "after_commit", _after_commit)
-    event.listen(factory, "after_rollback", _after_rollback)
-    factory._stride_audit = True  # type: ignore[attr-defined]
+    """Record creates/changes/deletes of clinical records automatically in ``db``'s sessions.
+
+    Called where the clinic is opened (:func:`app.clinic.open_clinic_database`), through the
+    database's public hook; idempotent.
+    """
+    db.add_session_hooks(
+        "audit",
+        {
+            "before_flush": _before_flush,
+            "after_flush": _after_flush,
+            "after_commit": _after_commit,
+            "after_rollback": _after_rollback,
+        },
+    )
 
 
 # --- reading and exporting ------------------------------------------------------------------

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.db import errors
+from app.errors import ClinicError
 from app.safety.integrity import FileReport, database_is_empty, inspect_file
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ KINDS = ("auto", "manual", "before-restore")
 KEEP_BEFORE_RESTORE_DAYS = 30
 
 
-class BackupError(Exception):
+class BackupError(ClinicError):
     """A backup or restore could not be done. ``message`` is for the clinician.
 
     ``kind`` is an :mod:`app.db.errors` kind when the cause is known (a full disk, a lock...):
@@ -102,8 +103,8 @@ _LOCKED_MESSAGE = (
 )
 
 
-class _StillLocked(Exception):
-    pass
+class _StillLocked(ClinicError):
+    """Raised inside the backup progress callback to stop a backup of a held database."""
 
 
 def _give_up_when_locked(seconds: float):  # type: ignore[no-untyped-def]
@@ -496,7 +497,8 @@ def restore_into_clinic(clinic: Clinic, backup_path: Path) -> Path | None:
     that use ``clinic.db`` must reload what they show. Returns where the previous database was
     kept. If the restored file cannot be opened, the previous database is put back.
     """
-    from app.db.database import DatabaseError, open_database, sqlite_url
+    from app.clinic import open_clinic_database
+    from app.db.database import DatabaseError, sqlite_url
 
     db_path = _require_sqlite(clinic)
     clinician_id = clinic.db.clinician_id
@@ -511,11 +513,11 @@ def restore_into_clinic(clinic: Clinic, backup_path: Path) -> Path | None:
         raise _failure(exc, "restore", db_path.parent) from exc
     _forget_audit_head(db_path)
     try:
-        clinic.db = open_database(sqlite_url(db_path))
+        clinic.db = open_clinic_database(sqlite_url(db_path))
     except DatabaseError as exc:
         if kept is not None and kept.is_file():
             restore_file(db_path, kept, clinic.folder.backups)
-            clinic.db = open_database(sqlite_url(db_path))
+            clinic.db = open_clinic_database(sqlite_url(db_path))
         raise BackupError(f"The restored database could not be opened: {exc.message}") from exc
     clinic.db.clinician_id = clinician_id
     return kept

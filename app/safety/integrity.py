@@ -9,10 +9,10 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+
+from app.db.readonly import open_readonly  # storage owns it; re-exported here
 
 
 @dataclass(frozen=True)
@@ -27,23 +27,6 @@ class FileReport:
     visits: int = 0
     recordings: int = 0
     size_bytes: int = 0
-
-
-@contextlib.contextmanager
-def open_readonly(
-    path: Path, *, immutable: bool = True, timeout: float = 5.0
-) -> Iterator[sqlite3.Connection]:
-    """A read-only connection to ``path``; ``immutable`` also skips locks and WAL files.
-
-    Use ``immutable=False`` for a live database that may have committed pages in its WAL (it
-    also notices another program's lock: ``SQLITE_BUSY`` after ``timeout`` seconds).
-    """
-    flags = "mode=ro&immutable=1" if immutable else "mode=ro"
-    conn = sqlite3.connect(f"file:{quote(str(path))}?{flags}", uri=True, timeout=timeout)
-    try:
-        yield conn
-    finally:
-        conn.close()
 
 
 def _count(conn: sqlite3.Connection, table: str) -> int:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.errors import ClinicError
 
-class VideoError(Exception):
+
+class VideoError(ClinicError):
     """Base class: ``message`` is for the clinician, ``detail`` for the log."""
 
     default_message = "This video could not be used."
@@ -18,10 +20,8 @@ class VideoError(Exception):
     def __init__(
         self, message: str | None = None, *, path: str | Path | None = None, detail: str = ""
     ) -> None:
-        self.message = message or self.default_message
+        super().__init__(message or self.default_message, detail)
         self.path = Path(path) if path is not None else None
-        self.detail = detail
-        super().__init__(self.message)
 
 
 class VideoNotFound(VideoError):

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from app import jobs
 from app.paths import place_exclusively
 from app.video.errors import Cancelled, DiskFull, VideoError, VideoNotFound
 from app.video.probe import VideoInfo, probe
@@ -27,7 +28,7 @@ CHUNK = 4 * 1024 * 1024
 # Keep this much free after the copy: the database and OS need room too.
 SAFETY_MARGIN = 64 * 1024 * 1024
 
-CancelCheck = Callable[[], bool] | threading.Event
+CancelCheck = jobs.CancelCheck | threading.Event  # also an Event, for the importer
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,12 @@ def free_space_bytes(folder: Path) -> int:
     return shutil.disk_usage(folder).free
 
 
-def _cancelled(cancel: CancelCheck | None) -> bool:
-    if cancel is None:
+def _is_cancelled(cancelled: CancelCheck | None) -> bool:
+    if cancelled is None:
         return False
-    if isinstance(cancel, threading.Event):
-        return cancel.is_set()
-    return bool(cancel())
+    if isinstance(cancelled, threading.Event):
+        return cancelled.is_set()
+    return bool(cancelled())
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -92,11 +93,11 @@ def import_video(
     dest_dir: str | Path,
     *,
     progress: Callable[[float], None] | None = None,
-    cancel: CancelCheck | None = None,
+    cancelled: CancelCheck | None = None,
 ) -> ImportedVideo:
     """Copy ``src_path`` into ``dest_dir`` atomically and return what was imported.
 
-    ``progress(fraction)`` is called while copying; ``cancel`` is a ``threading.Event`` or a
+    ``progress(fraction)`` is called while copying; ``cancelled`` is a ``threading.Event`` or a
     callable returning True to stop (raises :class:`Cancelled`, nothing is left behind).
     Raises :class:`VideoError` subclasses: the source is missing or not a usable video
     (checked before copying), :class:`DiskFull` when the copy would not fit.
@@ -125,7 +126,7 @@ def import_video(
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with src.open("rb") as fin, os.fdopen(fd, "wb") as fout:
             while chunk := fin.read(CHUNK):
-                if _cancelled(cancel):
+                if _is_cancelled(cancelled):
                     raise Cancelled("The video import was cancelled.", path=src)
                 fout.write(chunk)
                 digest.update(chunk)

@@ -30,7 +30,7 @@ def test_pose_on_first_frames_and_cache(shared_data: Path, tmp_path: Path) -> No
 def test_pose_cancel(shared_data: Path) -> None:
     calls = iter(range(1000))
     with pytest.raises(AnalysisError, match="cancelled"):
-        run_pose(shared_data / "treadmill_run_side_30fps.mp4", cancel=lambda: next(calls) >= 5)
+        run_pose(shared_data / "treadmill_run_side_30fps.mp4", cancelled=lambda: next(calls) >= 5)
 
 
 def test_missing_video(tmp_path: Path) -> None:

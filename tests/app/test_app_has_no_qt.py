@@ -22,6 +22,41 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
+def _dynamic_imports(path: Path) -> set[str]:
+    """Top-level names given as a literal to ``import_module(...)`` or ``__import__(...)``."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        func = node.func
+        called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        first = node.args[0]
+        if (
+            called in ("import_module", "__import__", "find_spec")
+            and isinstance(first, ast.Constant)
+            and isinstance(first.value, str)
+        ):
+            names.add(first.value.split(".")[0])
+    return names
+
+
+def test_no_app_module_imports_qt_or_ui_dynamically() -> None:
+    offenders = {
+        str(p.relative_to(APP.parent)): sorted(_dynamic_imports(p) & set(FORBIDDEN))
+        for p in APP.rglob("*.py")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_dynamic_check_sees_both_spellings(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "import importlib\nimportlib.import_module('ui.home_program')\n__import__('PySide6.QtGui')\n",
+        encoding="utf-8",
+    )
+    assert _dynamic_imports(bad) == {"ui", "PySide6"}
+
+
 def test_no_app_module_imports_qt_statically() -> None:
     offenders = {
         str(p.relative_to(APP.parent)): sorted(_imports(p) & set(FORBIDDEN))

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app.cli import main
 from app.clinic import Clinic, open_clinic
 from app.db.models import AuditEntry, HomeProgram, Prescription
 from app.prescription.plan import plan_for
 from app.prescription.rules import baseline_from_measurement
 from app.records.patients import PatientData, create_patient
 from app.records.visits import VisitData, create_visit
+from ui.launcher import main  # the entry point: it injects the Qt PDF renderer
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -294,7 +294,7 @@ def test_program_to_a_full_stdout_fails_quickly(tmp_path: Path) -> None:
     t0 = time.monotonic()
     with open("/dev/full", "wb") as full:
         proc = subprocess.run(
-            [sys.executable, "-m", "app.cli", "program", "--patient", str(pid), "--out", "-"],
+            [sys.executable, "-m", "ui.launcher", "program", "--patient", str(pid), "--out", "-"],
             cwd=REPO,
             env=env,
             stdout=full,

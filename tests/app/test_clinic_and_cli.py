@@ -11,6 +11,7 @@ import pytest
 from app import __version__
 from app.cli import main
 from app.clinic import open_clinic
+from app.demo import ensure_demo_data
 from app.paths import DataFolder, DataFolderError
 from app.records.patients import list_patients
 from app.settings import Settings
@@ -29,6 +30,7 @@ def test_demo_uses_a_separate_database(data_home: Path) -> None:
     real = open_clinic()
     real.close()
     demo = open_clinic(demo=True)
+    ensure_demo_data(demo)
     with demo.db.session() as s:
         assert len(list_patients(s)) >= 5
     demo.close()
@@ -38,6 +40,7 @@ def test_demo_uses_a_separate_database(data_home: Path) -> None:
         assert list_patients(s) == []
     real.close()
     again = open_clinic(demo=True)  # second start does not duplicate the demo patients
+    ensure_demo_data(again)
     with again.db.session() as s:
         n = len(list_patients(s))
     again.close()
@@ -98,6 +101,7 @@ def test_demo_visits_have_marked_clips_and_prescriptions(data_home: Path) -> Non
     from app.records.visits import visits_of
 
     demo = open_clinic(demo=True)
+    ensure_demo_data(demo)
     with demo.db.session() as s:
         for row in list_patients(s):
             visits = visits_of(s, row.id)

@@ -12,7 +12,7 @@ from app.analysis.events import EventSource, EventType, Foot
 from app.analysis.pose import load_cached_pose
 from app.clinic import open_clinic
 from app.db.models import FootEventRecord, Recording
-from app.demo import CLIP_FRAMES, DEMO_CLIP, reference_events
+from app.demo import CLIP_FRAMES, DEMO_CLIP, ensure_demo_data, reference_events
 from app.history.trends import load_history, pose_cache_landing
 from resources import resource_path
 
@@ -43,6 +43,7 @@ def test_reference_marks_are_every_hand_marked_event_as_reviewed() -> None:
 @pytest.fixture
 def demo():  # type: ignore[no-untyped-def]
     c = open_clinic(demo=True)
+    ensure_demo_data(c)
     yield c
     c.close()
 

@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from app.analysis.events import EventType, Foot, FootEvent
-from app.clinic import Clinic, open_clinic
+from app.clinic import Clinic, open_clinic, open_clinic_database
 from app.db.database import DatabaseError, head_revision, open_database
 from app.db.models import Patient, Visit
 from app.paths import DataFolder
@@ -84,7 +84,7 @@ del _module, _name, _fn
 
 def test_fresh_server_database_is_migrated(pg_server: PostgresServer) -> None:
     url = pg_server.create_database()
-    db = open_database(url)
+    db = open_clinic_database(url)  # with the audit trail
     assert db.current_revision() == head_revision()
     assert db.sqlite_path is None and db.quick_check() == "ok"
     assert {"patient", "visit", "recording", "foot_event", "audit_log"} <= set(
@@ -104,7 +104,7 @@ def test_two_workstations_starting_together_migrate_once(pg_server: PostgresServ
 
     def start() -> None:
         try:
-            dbs.append(open_database(url))
+            dbs.append(open_clinic_database(url))
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 

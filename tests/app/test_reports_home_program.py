@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.clinic import Clinic, open_clinic
 from app.db.models import HomeProgram, Patient, Prescription
+from app.demo import ensure_demo_data
 from app.paths import DataFolder
 from app.prescription.plan import plan_for
 from app.prescription.rules import baseline_from_measurement
@@ -33,6 +34,7 @@ from app.reports.home_program import (
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Clinic:
     """One demo clinic for the module (building it takes seconds); tests only add to it."""
     c = open_clinic(demo=True, folder=DataFolder(tmp_path_factory.mktemp("demo")))
+    ensure_demo_data(c)
     yield c
     c.close()
 

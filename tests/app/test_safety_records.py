@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from app.analysis.events import EventType, Foot, FootEvent
-from app.clinic import open_clinic
-from app.db.database import Database, open_database, sqlite_url
+from app.clinic import open_clinic, open_clinic_database
+from app.db.database import Database, sqlite_url
 from app.db.models import AuditEntry, Patient, Visit
 from app.records.patients import PatientData, create_patient, delete_patient, update_patient
 from app.records.recordings import add_recording, events_of, events_revision, replace_events
@@ -25,7 +25,7 @@ from app.safety.conflicts import EditConflict, is_conflict
 def _two(tmp_path: Path) -> tuple[Database, Database]:
     """Two independent app instances on one database file."""
     url = sqlite_url(tmp_path / "c.sqlite3")
-    return open_database(url), open_database(url)
+    return open_clinic_database(url), open_clinic_database(url)
 
 
 def _patient(db: Database, name: str = "Ana Ruiz") -> int:
@@ -102,7 +102,7 @@ def test_concurrent_annotation_saves_are_detected(tmp_path: Path) -> None:
 
 
 def test_accounts_hash_with_argon2id_and_sign_in(tmp_path: Path) -> None:
-    db = open_database(sqlite_url(tmp_path / "c.sqlite3"))
+    db = open_clinic_database(sqlite_url(tmp_path / "c.sqlite3"))
     with db.session() as s:
         assert not accounts.accounts_enabled(s)
         admin = accounts.create_account(s, "Dr Admin", "correct horse", role="admin")
@@ -152,7 +152,7 @@ def test_idle_lock_uses_the_setting() -> None:
 
 
 def test_audit_trail_records_who_did_what_and_exports_csv(tmp_path: Path) -> None:
-    db = open_database(sqlite_url(tmp_path / "c.sqlite3"))
+    db = open_clinic_database(sqlite_url(tmp_path / "c.sqlite3"))
     with db.session() as s:
         c = accounts.create_account(s, "Dr Admin", "correct horse", role="admin")
     db.clinician_id = c.id
@@ -188,7 +188,7 @@ def test_audit_trail_records_who_did_what_and_exports_csv(tmp_path: Path) -> Non
 
 
 def test_failed_edit_leaves_no_audit_entry(tmp_path: Path) -> None:
-    db = open_database(sqlite_url(tmp_path / "c.sqlite3"))
+    db = open_clinic_database(sqlite_url(tmp_path / "c.sqlite3"))
     with pytest.raises(RuntimeError), db.session() as s:
         create_patient(s, PatientData(full_name="Rolled Back"))
         raise RuntimeError("cancelled")
@@ -235,7 +235,7 @@ def test_patient_names_never_reach_the_logs(
 
 
 def test_views_are_folded_and_ui_actions_are_one_call(tmp_path: Path) -> None:
-    db = open_database(sqlite_url(tmp_path / "c.sqlite3"))
+    db = open_clinic_database(sqlite_url(tmp_path / "c.sqlite3"))
     pid = _patient(db)
     assert audit.log_view(db, pid, now=0.0)
     assert not audit.log_view(db, pid, now=60.0)  # same patient, same clinician: folded

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.clinic import open_clinic
+from app.demo import ensure_demo_data
 from app.paths import DataFolderError, data_folder
 from app.safety.accounts import idle_minutes
 from app.safety.backup import BackupPolicy
@@ -183,6 +184,7 @@ def test_demo_clinic_ignores_a_bad_database_url() -> None:
     folder = data_folder(demo=True).ensure()
     folder.settings_file.write_text('{"database_url": 5}', encoding="utf-8")
     clinic = open_clinic(demo=True)
+    ensure_demo_data(clinic)
     clinic.close()
 
 

@@ -81,10 +81,10 @@ def test_cancel(clip: Path, data_home: Path) -> None:
     stop.set()
     dest = data_home / "videos"
     with pytest.raises(video.Cancelled):
-        video.import_video(clip, dest, cancel=stop)
+        video.import_video(clip, dest, cancelled=stop)
     assert list(dest.iterdir()) == []
     with pytest.raises(video.Cancelled):
-        video.import_video(clip, dest, cancel=lambda: True)
+        video.import_video(clip, dest, cancelled=lambda: True)
     assert list(dest.iterdir()) == []
 
 

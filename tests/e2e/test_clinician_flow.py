@@ -119,7 +119,7 @@ def test_history_tab_follows_the_selected_patient(qtbot, demo_clinic) -> None:
     anna = next(r for r in rows if r.full_name.startswith("Anna"))
     w.patient_list.select(jonas.id)
     w.tabs.setCurrentWidget(w._history_tab)
-    qtbot.waitUntil(lambda: not w._history_stale, timeout=5000)
+    qtbot.waitUntil(lambda: not w._history_refresh.needed, timeout=5000)
     assert w.history.patient_id == jonas.id
     w.patient_list.select(anna.id)
     qtbot.waitUntil(lambda: w.history.patient_id == anna.id, timeout=5000)

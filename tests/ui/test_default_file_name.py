@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.clinic import open_clinic
+from app.demo import ensure_demo_data
 from app.filenames import MAX_STEM_BYTES
 from app.paths import DataFolder
 from tests.ui.test_home_program_pdf import content_for, prescribe
@@ -19,6 +20,7 @@ def test_home_program_default_pdf_name_is_safe(qtbot, tmp_path: Path, monkeypatc
     from PySide6.QtWidgets import QFileDialog
 
     clinic = open_clinic(demo=True, folder=DataFolder(tmp_path / "demo"))
+    ensure_demo_data(clinic)
     try:
         content = dataclasses.replace(content_for(clinic, prescribe(clinic, "Anna")), patient_name=name)
         dialog = HomeProgramDialog(clinic, content)

@@ -11,6 +11,7 @@ from PySide6.QtPrintSupport import QPrinter
 
 from app.clinic import open_clinic
 from app.db.models import HomeProgram
+from app.demo import ensure_demo_data
 from app.paths import DataFolder
 from app.reports.exercises import ExerciseLibrary, ExerciseLibraryError
 from tests.ui.test_home_program_pdf import content_for, prescribe, runner_without_prescription
@@ -22,6 +23,7 @@ from ui.home_program_dialog import HomeProgramDialog, open_home_program, open_pa
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     c = open_clinic(demo=True, folder=DataFolder(tmp_path_factory.mktemp("demo")))
+    ensure_demo_data(c)
     yield c
     c.close()
 

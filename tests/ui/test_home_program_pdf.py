@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.clinic import open_clinic
 from app.db.models import HomeProgram, Patient, Prescription
+from app.demo import ensure_demo_data
 from app.paths import DataFolder
 from app.prescription.plan import plan_for
 from app.prescription.rules import baseline_from_measurement
@@ -32,6 +33,7 @@ from ui.home_program import (
 def demo(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """One demo clinic per module (building it takes seconds); tests only add to it."""
     c = open_clinic(demo=True, folder=DataFolder(tmp_path_factory.mktemp("demo")))
+    ensure_demo_data(c)
     yield c
     c.close()
 
@@ -221,7 +223,7 @@ def test_fix_pdf_text_mapping_rewrites_only_destinations(tmp_path: Path) -> None
 
 
 def test_cli_writes_and_records_the_program(demo_clinic, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    from app.cli import main
+    from ui.launcher import main  # the entry point injects Qt's renderer into app.cli
 
     pid = prescribe(demo_clinic, "María", 166, 5)
     with demo_clinic.db.session() as s:

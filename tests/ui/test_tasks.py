@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time
 
+from app.errors import ClinicError
 from ui.tasks import BackgroundTask, user_message
 
 
@@ -32,14 +33,19 @@ def test_cancel_stops_cooperatively(qtbot) -> None:
 
 
 def test_errors_are_delivered_with_their_message(qtbot) -> None:
-    class Problem(Exception):
-        message = "The video file is damaged."
+    class Problem(ClinicError):
+        pass
 
     def job(progress, cancelled):  # type: ignore[no-untyped-def]
-        raise Problem()
+        raise Problem("The video file is damaged.")
 
     task = BackgroundTask(job, title="t", show_dialog=False)
     with qtbot.waitSignal(task.failed, timeout=5000) as sig:
         task.start()
     assert user_message(sig.args[0]) == "The video file is damaged."
-    assert "unexpected" in user_message(RuntimeError("x"))
+    assert "Something went wrong" in user_message(RuntimeError("x"))
+
+    class LooksLikeOurs(Exception):  # a message attribute alone no longer makes it ours
+        message = "secret internals"
+
+    assert "secret internals" not in user_message(LooksLikeOurs())

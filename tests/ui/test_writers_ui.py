@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from app.clinic import open_clinic
 from app.db.models import HomeProgram
+from app.demo import ensure_demo_data
 from app.paths import DataFolder
 from tests.ui.test_home_program_pdf import content_for, prescribe
 from ui.home_program_dialog import HomeProgramDialog
@@ -18,6 +19,7 @@ from ui.home_program_dialog import HomeProgramDialog
 @pytest.fixture
 def demo(tmp_path: Path):  # type: ignore[no-untyped-def]
     c = open_clinic(demo=True, folder=DataFolder(tmp_path / "demo"))
+    ensure_demo_data(c)  # opening seeds nothing; the entry points do
     yield c
     c.close()
 
