@@ -306,6 +306,16 @@ def replay_one(db: Database, journal: Journal, recording_uid: str) -> ReplayOutc
         if parts:
             save_parts(db, rid, parts, expected)
     except EditConflict:
+        # A save of these very edits may have landed meanwhile (a saver still waiting on the
+        # lock when its recording was closed): the same marks are no conflict.
+        with db.session() as s:
+            capture = s.get(Recording, rid)
+            now = rec_store.events_of(
+                s, rid, (capture.capture_fps or capture.container_fps or 30.0) if capture else 30.0
+            )
+        if entry.events is not None and _same_events(now, entry.events) and "events" in parts:
+            journal.remove(recording_uid)
+            return ReplayOutcome(recording_uid, rid, "already saved", entry.edits)
         return ReplayOutcome(recording_uid, rid, "conflict", entry.edits)
     except Exception as exc:  # locked, disk full...: kept for the next try
         log.warning("replaying edit journal failed: %s", type(exc).__name__)

@@ -209,3 +209,26 @@ def test_sources_survive_the_journal(clinic, rec) -> None:  # type: ignore[no-un
     assert saver.wait_saved(10)
     assert _stored(clinic, rid)[0].source is EventSource.AUTOMATIC
     saver.stop()
+
+
+def test_the_same_edits_saved_meanwhile_by_a_late_saver_are_no_conflict(
+    clinic, rec, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A closed recording's saver, still waiting on a lock, commits these very edits between
+    the replay's check and its save: the replay must report them saved, not a conflict."""
+    import app.annotation.journal as journal_mod
+    from app.safety.conflicts import EditConflict
+
+    rid, uid = rec
+    journal = Journal(clinic.folder.root)
+    journal.write(JournalEntry(uid, rid, 0, {"events": events_to_json(_marks(3))}, edits=1))
+
+    def late_saver_wins(db, recording_id, parts, expected):  # type: ignore[no-untyped-def]
+        with db.session() as s:
+            replace_events(s, recording_id, _marks(3), expected_revision=expected)
+        raise EditConflict("saved elsewhere")
+
+    monkeypatch.setattr(journal_mod, "save_parts", late_saver_wins)
+    assert [o.status for o in replay_pending(clinic.db, clinic.folder.root)] == ["already saved"]
+    assert journal.pending() == []
+    assert len(_stored(clinic, rid)) == 3

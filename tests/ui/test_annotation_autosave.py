@@ -181,6 +181,9 @@ def test_switching_recording_with_unsaved_marks_asks(
         lock.execute("COMMIT")
         lock.close()
     assert _stored(clinic, recording) == 0
-    assert [o.status for o in replay_pending(clinic.db, clinic.folder.root)] == ["saved"]
+    # "already saved" when the closed recording's saver, still waiting on the lock, got there
+    # first: either way the mark is stored once and no conflict is reported.
+    outcomes = [o.status for o in replay_pending(clinic.db, clinic.folder.root)]
+    assert outcomes in (["saved"], ["already saved"], [])
     assert _stored(clinic, recording) == 1
     panel.shutdown()
