@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from app.errors import ClinicError
 from app.video.decoder import SeekDecoder
 from app.video.errors import VideoError
 
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 ENCODE_THREADS = 2
 
 
-class _PassStop(Exception):
+class _PassStop(ClinicError):
     """Ends one GOP of the pass early (closed, cancelled, store full, or the cursor moved)."""
 
 
