@@ -231,9 +231,7 @@ class LandingView(QWidget):
 
     def _plot_steps(self, m: LandingMetrics) -> None:
         key = "overstride"
-        self.steps_plot.setTitle(
-            "Heel ahead of hip, each step (% leg)"
-        )
+        self.steps_plot.setTitle("Heel ahead of hip, each step (% leg)")
         for side in ("left", "right"):
             pts = [
                 (float(r["time_s"]), float(r[key]))  # type: ignore[arg-type]

@@ -69,7 +69,10 @@ def test_both_calibrated_compare_in_cm_too(clinic) -> None:  # type: ignore[no-u
     with clinic.db.session() as s:
         h = load_history(s, pid, landing=lambda rec, ev: by_visit[rec.visit_id])
     rows = {r.key: r for r in compare_visits(h, a, b)}
-    assert rows["overstride_cm"].difference == pytest.approx(-6.0) and rows["overstride_cm"].unit == "cm"
+    assert (
+        rows["overstride_cm"].difference == pytest.approx(-6.0)
+        and rows["overstride_cm"].unit == "cm"
+    )
     assert rows["overstride"].difference == pytest.approx(-8.0)
 
 
