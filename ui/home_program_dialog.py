@@ -50,6 +50,7 @@ from app.reports.stills import crop_stills
 from app.reports.templates import TemplateError, TemplateStore
 from app.safety.audit import log_action
 from ui.exercise_library import ExerciseSelectionTable
+from ui.unsaved import GuardedDialog
 
 if TYPE_CHECKING:
     from app.clinic import Clinic
@@ -68,7 +69,7 @@ def _lines(edit: QPlainTextEdit) -> list[str]:
     return [x.strip() for x in edit.toPlainText().splitlines() if x.strip()]
 
 
-class HomeProgramDialog(QDialog):
+class HomeProgramDialog(GuardedDialog):
     """Edit every text of a home program, then preview, print or save it as PDF.
 
     Each print or export is recorded with the visit (content + PDF copy) through
@@ -110,7 +111,7 @@ class HomeProgramDialog(QDialog):
             ("Preview…", self.preview),
             ("Print…", self.print_program),
             ("Save as PDF…", self.save_pdf),
-            ("Close", self.accept),
+            ("Close", self.reject),  # asks first when edited and not printed (ui.unsaved)
         ):
             b = QPushButton(text)
             b.clicked.connect(slot)
@@ -124,6 +125,17 @@ class HomeProgramDialog(QDialog):
         layout.addWidget(self.tabs)
         layout.addLayout(buttons)
         self.resize(820, 640)
+        self.unsaved_what = "the home program (not printed or saved as PDF since)"
+        self.guard()
+        # A printed or exported program is kept with the visit: nothing left to lose.
+        self.recorded.connect(lambda _id: self._snapshot.mark_clean())
+
+    def save_changes(self) -> bool:
+        """ "Save" in the unsaved-changes question: save as PDF (kept with the visit)."""
+        if self.save_pdf() is None:
+            return False
+        self.accept()
+        return True
 
     # -- tabs --
     def _form(self) -> tuple[QWidget, QFormLayout]:
