@@ -55,8 +55,8 @@ class TransportBar(QWidget):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.clicked.connect(slot)
             # Never narrower than the text: clinic PCs use larger fonts than the test screen.
-            extra = 24 + (b.iconSize().width() + 4 if icon is not None else 0)
-            b.setMinimumWidth(max(48, b.fontMetrics().horizontalAdvance(text) + extra))
+            # The icons replace the glyphs ("▶ " was as wide), so the old widths still hold.
+            b.setMinimumWidth(max(48, b.fontMetrics().horizontalAdvance(text) + 24))
             return b
 
         self.back10 = button("−10", "Back 10 frames (Shift+←)", lambda: self.step(-10))
