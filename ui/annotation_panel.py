@@ -67,6 +67,7 @@ class AnnotationPanel(QWidget):
         super().__init__(parent)
         self.clinic = clinic
         self.session = MarkingSession()
+        self._detector_note = ""
         self.server: video.FrameServer | None = None
         self._warnings_shown = 0  # of server.warnings, so a later note is shown once
         self.recording_id: int | None = None
@@ -303,6 +304,7 @@ class AnnotationPanel(QWidget):
         )
         self.timeline.set_frame_count(self.frame_count)
         self.session = loaded.session
+        self._detector_note = ""
         self.session.frame_count = self.frame_count
         self.session.retime(self._time)
         self.set_keypoints(load_cached_keypoints(loaded.path, self.clinic.folder.cache))
@@ -348,6 +350,7 @@ class AnnotationPanel(QWidget):
         self.recording_id = None
         self.keypoints = None
         self.session = MarkingSession()
+        self._detector_note = ""
         self.skeleton_box.blockSignals(True)
         self.skeleton_box.setChecked(False)
         self.skeleton_box.blockSignals(False)
@@ -509,7 +512,8 @@ class AnnotationPanel(QWidget):
         self.sidebar.show_metrics(metrics)
         self._refresh_landing()
         review = s.review_state()
-        self.sidebar.show_review(review)
+        # The detector's note (e.g. "contact not found") stays until the next detection or clip.
+        self.sidebar.show_review(review, getattr(self, "_detector_note", ""))
         self._update_undo_actions()
 
     def _refresh_landing(self) -> None:
@@ -744,12 +748,15 @@ class AnnotationPanel(QWidget):
 
     def _detected(self, result) -> None:  # type: ignore[no-untyped-def]
         self.set_keypoints(result.track)
-        added = self.session.merge_proposals(
+        self.session.merge_proposals(
             [replace(e, time_s=self._time(e.frame)) for e in result.proposals]
         )
-        self._after_edit()
-        self.sidebar.show_review(self.session.review_state(), " ".join(result.warnings))
+        self._detector_note = " ".join(result.warnings)
+        self._after_edit()  # shows the review state with the note
+        # The same count the panel shows: proposals now waiting for review (a detected contact
+        # on a frame that already has a reviewed mark is not a new proposal).
+        waiting = self.session.review_state().proposals
         self.status_message.emit(
-            f"{added} proposals from automatic detection; review them on the timeline "
+            f"{waiting} proposals from automatic detection; review them on the timeline "
             "(N next proposal, A accept, R reject)."
         )

@@ -108,7 +108,8 @@ class CompareDialog(QDialog):
             "Change = B − A. A change counts only when it is larger than the measurement noise "
             "(smallest detectable difference for angles; for cadence and contact time 1.96 × "
             "√(SD²/n of both visits), at least one video frame) or, for questionnaires, the "
-            "smallest important change (Ostelo 2008)."
+            "smallest important change (Ostelo 2008), reached at a change of at least that size. "
+            "Overstride is compared in % of leg length; in cm too when both visits are calibrated."
         )
         note.setObjectName("muted")
         note.setWordWrap(True)

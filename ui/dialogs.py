@@ -22,6 +22,7 @@ from app.records.patients import PatientData
 from app.records.validation import SEXES, ValidationError
 from app.records.visits import PreviousConditions, VisitData
 from ui.db_errors import database_message
+from ui.unsaved import GuardedDialog
 
 
 def _text(value: object) -> str:
@@ -79,7 +80,7 @@ def parse_local_date(text: str, field: str, locale: QLocale | None = None) -> st
     )
 
 
-class _Form(QDialog):
+class _Form(GuardedDialog):
     """A dialog whose OK runs ``validate``; a ValidationError is shown next to its field."""
 
     def __init__(self, title: str, parent: QWidget | None) -> None:
@@ -106,6 +107,12 @@ class _Form(QDialog):
         layout.addWidget(self.buttons)
         self.fields: dict[str, QWidget] = {}
         self.validate: Callable[[], None] | None = None
+        self.unsaved_what = "the " + title.lower().split()[-1] + " details"
+
+    def save_changes(self) -> bool:
+        """Save from the unsaved-changes question: the same validation as the Save button."""
+        self._try_accept()
+        return self.result() == QDialog.DialogCode.Accepted
 
     def add(self, name: str, label: str, widget: QWidget, tip: str = "") -> QWidget:
         widget.setObjectName(name)

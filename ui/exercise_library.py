@@ -160,6 +160,10 @@ class ExerciseSelectionTable(QWidget):
                 out.append(s)
         return out
 
+    def set_selection(self, selected: list[SelectedExercise]) -> None:
+        """Tick exactly ``selected`` (in that order), e.g. when a complaint template is chosen."""
+        self._fill([(replace(x, dose=replace(x.dose)), True) for x in selected])
+
     def reload(self) -> None:
         """Show library changes, keeping the ticks and doses typed so far."""
         state = []

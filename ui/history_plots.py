@@ -136,12 +136,12 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
             if key == "pain":
                 # Silbernagel 2007 pain-monitoring model (clinical.md [V]): > 5 during running is
                 # too much.
-                limit = pg.InfiniteLine(
-                    5.0, angle=0, pen=pg.mkPen("#b03a2e", width=1, style=Qt.PenStyle.DotLine),
-                    label="running pain > 5: too much", labelOpts={
-                        "position": 0.02, "color": "#b03a2e", "anchors": [(0, 1), (0, 1)]},
-                )  # fmt: skip
+                # Named in the legend, not written on the plot, where it covered data points.
+                pen = pg.mkPen("#b03a2e", width=1, style=Qt.PenStyle.DotLine)
+                limit = pg.InfiniteLine(5.0, angle=0, pen=pen)
                 plot.addItem(limit)
+                plot.legend.addItem(pg.PlotDataItem([], [], pen=pen), "running pain > 5: too much")
+                self.pain_limit = limit
                 plot.setYRange(0, 10, padding=0.05)
             if key == "disability":
                 plot.setYRange(0, 24 if history.disability_scale == "rmdq" else 100, padding=0.05)

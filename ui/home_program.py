@@ -26,7 +26,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt, QUrl
+from PySide6.QtCore import QMarginsF, QRect, QRectF, QSizeF, Qt, QUrl
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -59,7 +59,9 @@ PAGE_SIZES = {"A4": QPageSize.PageSizeId.A4, "Letter": QPageSize.PageSizeId.Lett
 MARGINS_MM = QMarginsF(16, 14, 16, 12)
 MAX_IMAGE_DPI = 300
 PIC_W_MM, PIC_H_MM = 33.0, 22.0  # exercise drawings (3:2, like the SVG view boxes)
-STILL_W_MM, STILL_H_MM = 72.0, 40.0
+# Each still up to 80 × 90 mm (two side by side fill the text width): a crop of the legs
+# printed this size shows the landing foot several centimetres tall.
+STILL_W_MM, STILL_H_MM = 80.0, 90.0
 GAP_MM = 3.5  # between sections
 TARGET_PAGES = 2
 COMPACTION_LEVELS = 4
@@ -128,11 +130,19 @@ def placeholder_image(label: str, width: int, height: int) -> QImage:
 
 
 def load_picture(
-    path: str | Path | None, width: int, height: int, label: str, *, placeholder: bool = True
+    path: str | Path | None,
+    width: int,
+    height: int,
+    label: str,
+    *,
+    placeholder: bool = True,
+    crop: tuple[float, ...] | list[float] = (),
 ) -> QImage | None:
     """Render ``path`` (SVG or raster) to fit ``width`` × ``height`` pixels; never raises.
 
-    An unreadable picture gives a labelled placeholder, or None when ``placeholder`` is False.
+    ``crop`` (x0, y0, x1, y1, fractions of a raster picture) keeps only that part, before the
+    scaling, so the part is printed at full resolution. An unreadable picture gives a labelled
+    placeholder, or None when ``placeholder`` is False.
     """
     if path:
         p = Path(path)
@@ -153,6 +163,14 @@ def load_picture(
             elif p.is_file():
                 img = QImage(str(p))
                 if not img.isNull():
+                    if len(crop) == 4:
+                        x0, y0, x1, y1 = (min(max(float(v), 0.0), 1.0) for v in crop)
+                        rect = QRect(
+                            round(x0 * img.width()), round(y0 * img.height()),
+                            max(1, round((x1 - x0) * img.width())),
+                            max(1, round((y1 - y0) * img.height())),
+                        )  # fmt: skip
+                        img = img.copy(rect)
                     if img.width() > width or img.height() > height:
                         img = img.scaled(
                             width,
@@ -216,7 +234,7 @@ class ProgramRenderer:
     def __init__(self, content: HomeProgramContent) -> None:
         self.content = content
         self.level = 0
-        self._images: dict[tuple[str, int, int, str], QImage] = {}
+        self._images: dict[tuple[str, int, int, str, tuple[float, ...]], QImage] = {}
 
     # -- units --
     def _setup(self, device: QPagedPaintDevice) -> None:
@@ -243,12 +261,16 @@ class ProgramRenderer:
         """Millimetres to HTML pixels: Qt scales HTML lengths from 96 dpi to the device."""
         return value * 96 / 25.4
 
-    def _image(self, path: str, w_mm: float, h_mm: float, label: str) -> QImage:
+    def _image(
+        self, path: str, w_mm: float, h_mm: float, label: str, crop: list[float] | None = None
+    ) -> QImage:
         w = round(w_mm * self.img_dpi / 25.4)
         h = round(h_mm * self.img_dpi / 25.4)
-        key = (path, w, h, label)
+        key = (path, w, h, label, tuple(crop or ()))
         if key not in self._images:  # layout may run several times: rasterise once
-            self._images[key] = load_picture(path, w, h, label) or placeholder_image(label, w, h)
+            self._images[key] = load_picture(
+                path, w, h, label, crop=crop or ()
+            ) or placeholder_image(label, w, h)
         return self._images[key]
 
     def _img_tag(self, key: str, img: QImage, max_w_mm: float, max_h_mm: float) -> str:
@@ -364,7 +386,9 @@ class ProgramRenderer:
     def _running(self) -> Block:
         c = self.content
         log = ""
-        n_rows = min(c.run_log_rows, (8, 6, 6, 4)[self.level])
+        # Exactly the rows the clinician asked for: compaction never drops any (issue 18); a long
+        # table moves to the next page with the rest of the section.
+        n_rows = c.run_log_rows
         if n_rows > 0:
             pad = f"{self.css(0.8):.0f}"
             head = (
@@ -391,7 +415,8 @@ class ProgramRenderer:
             f"<td>{_esc(z.meaning)}</td></tr>"
             for z in c.pain_zones
         )
-        rules = "".join(f"<li>{_esc(x)}</li>" for x in c.pain_rules if x.strip())
+        # The complaint's advice (template) follows the general pain rules in the same list.
+        rules = "".join(f"<li>{_esc(x)}</li>" for x in [*c.pain_rules, *c.advice] if x.strip())
         return Block(
             _h(c.pain_title)
             + (f"<p style='margin:0'>{_esc(c.pain_intro)}</p>" if c.pain_intro.strip() else "")
@@ -434,16 +459,16 @@ class ProgramRenderer:
         c = self.content
         images: dict[str, QImage] = {}
         cells = []
-        for key, path, caption in (
-            ("before", c.before_still, c.before_caption),
-            ("after", c.after_still, c.after_caption),
+        for key, path, caption, crop in (
+            ("before", c.before_still, c.before_caption, c.before_crop),
+            ("after", c.after_still, c.after_caption, c.after_crop),
         ):
             if not path:
                 continue
-            sw, sh = (
-                (STILL_W_MM, STILL_H_MM) if self.level < 1 else (STILL_W_MM * 0.8, STILL_H_MM * 0.8)
-            )
-            img = self._image(path, sw, sh, caption or "Still")
+            # Compaction shrinks the stills step by step, never below about 44 × 50 mm.
+            scale = (1.0, 0.8, 0.65, 0.55)[self.level]
+            sw, sh = STILL_W_MM * scale, STILL_H_MM * scale
+            img = self._image(path, sw, sh, caption or "Still", crop)
             images[key] = img
             cells.append(
                 f"<td width='50%' align='center'>{self._img_tag(key, img, sw, sh)}<br/>"

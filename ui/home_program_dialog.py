@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtPrintSupport import QPrintDialog
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from app.filenames import safe_file_name
 from app.outputs import OutputError, rules_for_clinic
-from app.reports.exercises import ExerciseLibrary, ExerciseLibraryError
+from app.reports.exercises import ExerciseLibrary, ExerciseLibraryError, SelectedExercise
 from app.reports.home_program import (
     HomeProgramContent,
     HomeProgramError,
@@ -45,9 +45,13 @@ from app.reports.home_program import (
     default_stills,
     load_program,
     record_program,
+    template_exercise_ids,
 )
+from app.reports.stills import crop_stills
+from app.reports.templates import TemplateError, TemplateStore
 from app.safety.audit import log_action
 from ui.exercise_library import ExerciseSelectionTable
+from ui.unsaved import GuardedDialog
 
 if TYPE_CHECKING:
     from app.clinic import Clinic
@@ -70,7 +74,7 @@ def _text(error: Exception) -> str:
     return getattr(error, "message", None) or str(error)
 
 
-class HomeProgramDialog(QDialog):
+class HomeProgramDialog(GuardedDialog):
     """Edit every text of a home program, then preview, print or save it as PDF.
 
     Each print or export is recorded with the visit (content + PDF copy) through
@@ -86,11 +90,13 @@ class HomeProgramDialog(QDialog):
         parent: QWidget | None = None,
         *,
         library: ExerciseLibrary | None = None,
+        templates: TemplateStore | None = None,
     ) -> None:
         super().__init__(parent)
         self.clinic = clinic
         self._content = content
         self.library = library or ExerciseLibrary.for_data_folder(clinic.folder.root)
+        self.templates = templates or _templates_or_starter(clinic)
         self.setWindowTitle(f"Home program – {content.patient_name}")
         self.tabs = QTabWidget()
         self.tabs.addTab(self._tab_general(), "Patient and clinic")
@@ -110,7 +116,7 @@ class HomeProgramDialog(QDialog):
             ("Preview…", self.preview),
             ("Print…", self.print_program),
             ("Save as PDF…", self.save_pdf),
-            ("Close", self.accept),
+            ("Close", self.reject),  # asks first when edited and not printed (ui.unsaved)
         ):
             b = QPushButton(text)
             b.clicked.connect(slot)
@@ -124,6 +130,17 @@ class HomeProgramDialog(QDialog):
         layout.addWidget(self.tabs)
         layout.addLayout(buttons)
         self.resize(820, 640)
+        self.unsaved_what = "the home program (not printed or saved as PDF since)"
+        self.guard()
+        # A printed or exported program is kept with the visit: nothing left to lose.
+        self.recorded.connect(lambda _id: self._snapshot.mark_clean())
+
+    def save_changes(self) -> bool:
+        """ "Save" in the unsaved-changes question: save as PDF (kept with the visit)."""
+        if self.save_pdf() is None:
+            return False
+        self.accept()
+        return True
 
     # -- tabs --
     def _form(self) -> tuple[QWidget, QFormLayout]:
@@ -213,7 +230,30 @@ class HomeProgramDialog(QDialog):
                 self.zones.setItem(r, col, QTableWidgetItem(v))
         self.zones.setFixedHeight(self.zones.verticalHeader().length() + 40)
         self.pain_rules_edit = self._text("\n".join(c.pain_rules), 5)
+        self.template_combo = QComboBox()
+        for t in self.templates.templates():
+            self.template_combo.addItem(t.name, t.id)
+            self.template_combo.setItemData(
+                self.template_combo.count() - 1, "Sources:\n• " + "\n• ".join(t.sources),
+                Qt.ItemDataRole.ToolTipRole,
+            )  # fmt: skip
+        at = self.template_combo.findData(c.template_id)
+        self.template_combo.setCurrentIndex(max(at, 0) if c.template_id else -1)
+        self._template_index = self.template_combo.currentIndex()
+        self.template_combo.currentIndexChanged.connect(self._template_chosen)
+        self.advice_edit = self._text("\n".join(c.advice), 4)
+        save_template = QPushButton("Keep as the clinic's template")
+        save_template.setToolTip(
+            "Store this advice and the ticked exercises as the clinic's version of the chosen "
+            "template (used for every new program with this complaint)."
+        )
+        save_template.clicked.connect(self.save_template)
+        template_row = QHBoxLayout()
+        template_row.addWidget(self.template_combo, 1)
+        template_row.addWidget(save_template)
         for label, widget in (
+            ("Complaint template", template_row),
+            ("Advice for the complaint (one a line)", self.advice_edit),
             ("Weekly running (one a line)", self.run_plan_edit),
             ("Run log rows", self.log_rows),
             ("Pain: introduction", self.pain_intro_edit),
@@ -288,6 +328,8 @@ class HomeProgramDialog(QDialog):
             zones.append(PainZone(vals[0], vals[1], vals[2], z.colour))
         c.pain_zones = zones
         c.pain_rules = _lines(self.pain_rules_edit)
+        c.advice = _lines(self.advice_edit)
+        c.template_id = str(self.template_combo.currentData() or c.template_id)
         c.exercises = self.exercise_table.selected()
         c.before_still, c.after_still = (
             self.before_edit.text().strip(),
@@ -295,7 +337,80 @@ class HomeProgramDialog(QDialog):
         )
         c.before_caption, c.after_caption = self.before_caption.text(), self.after_caption.text()
         c.stills_note = self.stills_note.text().strip()
+        self._crop(c)
         return c
+
+    def _crop(self, c: HomeProgramContent) -> None:
+        """Crop each still to the runner's legs (cached keypoints of that frame, else the lower
+        half); recomputed only when a still changed, so a reprint keeps its saved crop."""
+        same = (c.before_still, c.after_still) == (
+            self._content.before_still,
+            self._content.after_still,
+        )
+        if same and (c.before_crop or not c.before_still) and (c.after_crop or not c.after_still):
+            return
+        try:
+            with self.clinic.db.session() as s:
+                crop_stills(s, c, self.clinic.folder.cache, self.clinic.videos_root)
+        except Exception:  # a database hiccup must not stop printing: whole pictures then
+            c.before_crop, c.after_crop = [], []
+
+    # -- complaint templates --
+    def _template_defaults(self, template_id: str) -> tuple[list[str], list[str]]:
+        t = self.templates.get(template_id)
+        if t is None:
+            return [], []
+        ids = template_exercise_ids(t, with_cadence=self._content.cadence is not None)
+        return list(t.advice), [i for i in ids if self.library.get(i) is not None]
+
+    def _edited_since_template(self, template_id: str) -> bool:
+        advice, ids = self._template_defaults(template_id)
+        try:
+            ticked = [x.exercise_id for x in self.exercise_table.selected()]
+        except ExerciseLibraryError:
+            return True
+        return _lines(self.advice_edit) != advice or ticked != ids
+
+    def _template_chosen(self, index: int) -> None:
+        """Apply the chosen template's advice and exercises; ask first if that replaces edits."""
+        new_id = str(self.template_combo.itemData(index) or "")
+        old_id = str(self.template_combo.itemData(self._template_index) or "")
+        if not new_id:
+            return
+        if old_id and self._edited_since_template(old_id):
+            answer = QMessageBox.question(
+                self, "Home program",
+                f"Replace the advice and exercise ticks with the “{self.template_combo.itemText(index)}” "
+                "template? Your changes to them would be lost.",
+            )  # fmt: skip
+            if answer != QMessageBox.StandardButton.Yes:
+                self.template_combo.blockSignals(True)
+                self.template_combo.setCurrentIndex(self._template_index)
+                self.template_combo.blockSignals(False)
+                return
+        self._template_index = index
+        advice, ids = self._template_defaults(new_id)
+        self.advice_edit.setPlainText("\n".join(advice))
+        chosen = [SelectedExercise.from_exercise(self.library, self.library.get(i)) for i in ids]  # type: ignore[arg-type]
+        self.exercise_table.set_selection(chosen)
+
+    def save_template(self) -> None:
+        """Keep the advice and ticked exercises as the clinic's version of the template."""
+        tid = str(self.template_combo.currentData() or "")
+        t = self.templates.get(tid)
+        if t is None:
+            return
+        try:
+            ids = [x.exercise_id for x in self.exercise_table.selected()]
+            self.templates.update(replace(t, advice=_lines(self.advice_edit), exercises=ids))
+            self.templates.save()
+        except (ExerciseLibraryError, TemplateError) as e:
+            QMessageBox.warning(self, "Home program", str(e))
+            return
+        QMessageBox.information(
+            self, "Home program",
+            f"New home programs for “{t.name}” now start with this advice and these exercises.",
+        )  # fmt: skip
 
     def _checked_content(self) -> HomeProgramContent | None:
         try:
@@ -412,6 +527,7 @@ def open_home_program(
     "cancel"; "create" calls ``on_create_prescription``.
     """
     library = ExerciseLibrary.for_data_folder(clinic.folder.root)
+    templates = _templates_or_starter(clinic)
     try:
         with clinic.db.session() as s:
             before, after = default_stills(s, clinic.folder.stills, patient_id)
@@ -423,6 +539,7 @@ def open_home_program(
                     library=library,
                     before_still=before,
                     after_still=after,
+                    templates=templates,
                 )
             except NoPrescriptionError as e:
                 choice = (ask or _ask_no_prescription)(
@@ -440,11 +557,21 @@ def open_home_program(
                     allow_without_prescription=True,
                     before_still=before,
                     after_still=after,
+                    templates=templates,
                 )
     except (HomeProgramError, ExerciseLibraryError) as e:
         QMessageBox.warning(parent, "Home program", str(e))
         return None
-    return HomeProgramDialog(clinic, content, parent, library=library)
+    return HomeProgramDialog(clinic, content, parent, library=library, templates=templates)
+
+
+def _templates_or_starter(clinic: Clinic) -> TemplateStore:
+    """The clinic's templates; a damaged clinic file falls back to the shipped set (the
+    program can still be made, and the damaged file is left alone for the clinic to fix)."""
+    try:
+        return TemplateStore.for_data_folder(clinic.folder.root)
+    except TemplateError:
+        return TemplateStore(None)
 
 
 def open_past_program(

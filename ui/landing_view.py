@@ -153,14 +153,13 @@ class LandingView(QWidget):
         if not has:
             self.warnings.hide()
             return
-        unit = " cm" if m.overstride_unit == "cm" else " %"
-        label = "Overstride (cm)" if m.overstride_unit == "cm" else "Overstride (% leg)"
+        # Always % of leg length (comparable between every visit), plus cm when calibrated.
         stats = [m.overstride, m.shank_angle_deg, m.knee_flexion_deg, m.foot_strike_angle_deg]
         rows = [
             (
-                label,
-                _fmt(m.overstride["left"], unit),
-                _fmt(m.overstride["right"], unit),
+                "Overstride (% leg)",
+                _fmt(m.overstride["left"], " %"),
+                _fmt(m.overstride["right"], " %"),
             ),
             (
                 "Shank angle",
@@ -189,6 +188,9 @@ class LandingView(QWidget):
             ((r[0] + "  ≈", *r[1:]) if i < len(names) and names[i] in m.unresolved else r)
             for i, r in enumerate(rows)
         ]
+        if m.overstride_cm:  # last, so the row indices of tips and stats above stay put
+            rows.append(("Overstride (cm, calibrated)", _fmt(m.overstride_cm["left"], " cm"),
+                         _fmt(m.overstride_cm["right"], " cm")))  # fmt: skip
         self.rate_note.setText(self._rate_note(m))
         self.table.setRowCount(len(rows))
         tips = {
@@ -229,9 +231,7 @@ class LandingView(QWidget):
 
     def _plot_steps(self, m: LandingMetrics) -> None:
         key = "overstride"
-        self.steps_plot.setTitle(
-            "Heel ahead of hip, each step" + (" (cm)" if m.overstride_unit == "cm" else " (% leg)")
-        )
+        self.steps_plot.setTitle("Heel ahead of hip, each step (% leg)")
         for side in ("left", "right"):
             pts = [
                 (float(r["time_s"]), float(r[key]))  # type: ignore[arg-type]

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QGridLayout,
@@ -30,6 +29,7 @@ from app.history.outcomes import (
     save_outcomes,
 )
 from app.records.validation import ValidationError
+from ui.unsaved import GuardedDialog
 
 if TYPE_CHECKING:
     from app.clinic import Clinic
@@ -49,7 +49,7 @@ def _value(box: QSpinBox) -> int | None:
     return None if box.value() < 0 else box.value()
 
 
-class OutcomesDialog(QDialog):
+class OutcomesDialog(GuardedDialog):
     """Edits one visit; saving validates and shows problems inline (the dialog stays open)."""
 
     def __init__(
@@ -122,6 +122,8 @@ class OutcomesDialog(QDialog):
         for w in (self.visit_title, pain, dis, psfs, self.error, buttons):
             layout.addWidget(w)
         self.set_data(data)
+        self.unsaved_what = "the outcome measures"
+        self.guard()  # Cancel / Esc / close with changes asks first (ui.unsaved)
 
     def set_data(self, data: OutcomeData) -> None:
         for box, v in (

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSpinBox,
+    QStyle,
     QWidget,
 )
 
@@ -38,22 +39,34 @@ class TransportBar(QWidget):
         self._timer.timeout.connect(self._tick)
         self._play_pos = 0.0
 
-        def button(text: str, tip: str, slot) -> QPushButton:  # type: ignore[no-untyped-def]
+        style = self.style()
+        SP = QStyle.StandardPixmap  # noqa: N806
+        # Icons from the style, not font glyphs: "⏸" and "▶" render as boxes on Linux fonts.
+        self._play_icon = style.standardIcon(SP.SP_MediaPlay)
+        self._pause_icon = style.standardIcon(SP.SP_MediaPause)
+        icons = {"back1": style.standardIcon(SP.SP_MediaSeekBackward),
+                 "fwd1": style.standardIcon(SP.SP_MediaSeekForward)}  # fmt: skip
+
+        def button(text: str, tip: str, slot, icon=None) -> QPushButton:  # type: ignore[no-untyped-def]
             b = QPushButton(text)
+            if icon is not None:
+                b.setIcon(icon)
             b.setToolTip(tip)
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.clicked.connect(slot)
             # Never narrower than the text: clinic PCs use larger fonts than the test screen.
+            # The icons replace the glyphs ("▶ " was as wide), so the old widths still hold.
             b.setMinimumWidth(max(48, b.fontMetrics().horizontalAdvance(text) + 24))
             return b
 
         self.back10 = button("−10", "Back 10 frames (Shift+←)", lambda: self.step(-10))
-        self.back1 = button("◀ 1", "Back one frame (←)", lambda: self.step(-1))
+        self.back1 = button("1", "Back one frame (←)", lambda: self.step(-1), icons["back1"])
         self.play_btn = button(
-            "▶ Play", "Play / pause (Space). J slower, K pause, L faster", self.toggle
-        )
+            "Play", "Play / pause (Space). J slower, K pause, L faster", self.toggle,
+            self._play_icon,
+        )  # fmt: skip
         self.play_btn.setMinimumWidth(80)
-        self.fwd1 = button("1 ▶", "Forward one frame (→)", lambda: self.step(1))
+        self.fwd1 = button("1", "Forward one frame (→)", lambda: self.step(1), icons["fwd1"])
         self.fwd10 = button("+10", "Forward 10 frames (Shift+→)", lambda: self.step(10))
         self.speed = QComboBox()
         for s in SPEEDS:
@@ -133,13 +146,15 @@ class TransportBar(QWidget):
             self.frame_requested.emit(0)
         self._play_pos = float(self.current)
         self._timer.start(max(5, int(1000 / min(60.0, self.display_fps * self.speed_factor))))
-        self.play_btn.setText("⏸ Pause")
+        self.play_btn.setText("Pause")
+        self.play_btn.setIcon(self._pause_icon)
         self.playing_changed.emit(True)
 
     def stop(self) -> None:
         if self._timer.isActive():
             self._timer.stop()
-            self.play_btn.setText("▶ Play")
+            self.play_btn.setText("Play")
+            self.play_btn.setIcon(self._play_icon)
             self.playing_changed.emit(False)
 
     def slower(self) -> None:

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QScrollArea,
+    QStackedWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from app.db.models import Visit
 from app.records import measurements
+from ui import unsaved
 from ui.prescription_panel import PrescriptionPanel
 
 if TYPE_CHECKING:
@@ -23,6 +26,10 @@ if TYPE_CHECKING:
 
 
 class PrescriptionTab(QWidget):
+    """The Prescribe tab. Unsaved edits follow the one rule of :mod:`ui.unsaved`: leaving the
+    tab, choosing another visit or closing the program with changes asks Save / Discard (/ Keep
+    editing); coming back to the tab keeps what was typed."""
+
     saved = Signal(int)  # visit id
     status_message = Signal(str)
 
@@ -55,8 +62,28 @@ class PrescriptionTab(QWidget):
         bar.addWidget(self.panel.save_button)
         layout.addWidget(self.actions_bar)
         self._set_enabled(False)
+        self._snapshot = unsaved.FormSnapshot(self.panel)
+
+    @property
+    def has_unsaved_changes(self) -> bool:
+        return self.visit_id is not None and self.panel.isEnabled() and self._snapshot.dirty
+
+    def _resolve(self, can_stay: bool) -> unsaved.Leave:
+        """Ask about unsaved edits; SAVE saves them (to the visit they were made for)."""
+        answer = unsaved.asker(self, "the prescription", can_stay)
+        if answer is unsaved.Leave.SAVE and self.panel.save() is None:
+            return unsaved.Leave.STAY if can_stay else unsaved.Leave.DISCARD  # invalid: error shown
+        return answer
 
     def set_visit(self, visit_id: int | None) -> None:
+        if self.has_unsaved_changes:
+            if visit_id == self.visit_id:
+                return  # back on the tab (or the same visit again): keep what was typed
+            self._resolve(can_stay=False)  # another visit was chosen: save or discard first
+        self._load(visit_id)
+
+    def _load(self, visit_id: int | None) -> None:
+        self._watch()
         self.visit_id = visit_id
         if visit_id is None:
             self.header.setText("Select a patient and a visit to prescribe.")
@@ -85,6 +112,46 @@ class PrescriptionTab(QWidget):
             baseline_sd_spm=m.cadence_sd_spm if m else None,
             frame_rate_hz=m.capture_fps if m else None,
         )
+        self._snapshot.mark_clean()
+
+    def _page(self) -> tuple[QTabWidget, QWidget] | None:
+        """The tab widget holding this tab and the page (maybe a lazy wrapper) that is us."""
+        child: QWidget = self
+        parent = self.parentWidget()
+        while parent is not None:
+            if isinstance(parent, QStackedWidget) and isinstance(parent.parentWidget(), QTabWidget):
+                return parent.parentWidget(), child  # type: ignore[return-value]
+            child, parent = parent, parent.parentWidget()
+        return None
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._watch()
+
+    def _watch(self) -> None:
+        """Follow the tab bar once this tab sits in one (leaving it asks about edits)."""
+        page = self._page()
+        if page is not None and not getattr(self, "_watching", False):
+            self._watching = True
+            page[0].currentChanged.connect(self._tab_changed)
+
+    def _tab_changed(self, _index: int) -> None:
+        page = self._page()
+        if page is not None and page[0].currentWidget() is not page[1] and self.has_unsaved_changes:
+            # After the switch has finished (asking inside the signal would nest tab changes).
+            QTimer.singleShot(0, self._ask_after_leaving)
+
+    def _ask_after_leaving(self) -> None:
+        page = self._page()
+        if not self.has_unsaved_changes or page is None or page[0].currentWidget() is page[1]:
+            return
+        answer = self._resolve(can_stay=True)
+        if answer is unsaved.Leave.STAY:
+            page = self._page()
+            if page is not None:
+                page[0].setCurrentWidget(page[1])
+        elif answer is unsaved.Leave.DISCARD:
+            self._load(self.visit_id)  # the stored prescription again
 
     def _set_enabled(self, on: bool) -> None:
         self.panel.setEnabled(on)
@@ -99,8 +166,11 @@ class PrescriptionTab(QWidget):
         except Exception as exc:
             QMessageBox.warning(self, "Prescription not saved", getattr(exc, "message", str(exc)))
             return
+        self._snapshot.mark_clean()
         self.status_message.emit(f"Prescription saved: target {plan.get('target_spm')} steps/min.")
         self.saved.emit(self.visit_id)
 
     def shutdown(self) -> None:
+        if self.has_unsaved_changes:  # the program is closing: save or discard, no staying
+            self._resolve(can_stay=False)
         self.panel.shutdown()

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
-    QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.reports.home_program import LOGO_SETTING
 from app.settings import Settings
+from ui.unsaved import GuardedDialog
 
 if TYPE_CHECKING:
     from app.clinic import Clinic
@@ -34,7 +34,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class ClinicSettingsDialog(QDialog):
+class ClinicSettingsDialog(GuardedDialog):
+    unsaved_what = "the clinic settings"
+
     def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.clinic = clinic
@@ -89,6 +91,9 @@ class ClinicSettingsDialog(QDialog):
         )
         if name:
             self.logo.setText(name)
+
+    def save_changes(self) -> bool:
+        return self.save()
 
     def save(self) -> bool:
         """Check the form with the same rules as loading (app.settings), then write the file."""

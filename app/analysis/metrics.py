@@ -229,6 +229,13 @@ class TemporalMetrics:
     cadence_fps_u: float | None = None
     #: Measures whose left/right difference the frame rate cannot resolve.
     unresolved: list[str] = field(default_factory=list)
+    #: The overstride in cm per side when the recording has a calibration, else None.
+    overstride_cm: dict[str, Stat] | None = None
+
+    @property
+    def calibrated(self) -> bool:
+        """True when a cm figure exists alongside the % of leg length."""
+        return self.overstride_cm is not None
 
     def to_json(self) -> dict[str, object]:
         def sides(d: dict[str, Stat]) -> dict[str, object]:
@@ -401,14 +408,15 @@ class LandingMetrics:
     """Per-step and per-side landing measures at initial contact (clinical.md).
 
     ``overstride`` is heel-to-hip horizontal distance, positive when the heel is ahead of the
-    pelvis in the direction of travel, in cm (``overstride_unit == "cm"``, with a calibration)
-    or in % of leg length (hip-ankle). Foot-strike angle is the heel→toe line against the
+    pelvis in the direction of travel, always in % of leg length (hip-ankle in the image), so
+    every visit is comparable with every other; ``overstride_cm`` holds the same in cm when the
+    recording is calibrated (None otherwise). Per step: ``overstride`` (% leg) and, when
+    calibrated, ``overstride_cm``. Foot-strike angle is the heel→toe line against the
     horizontal (positive = toes up) minus a reference: the standing foot angle if given, else
     the same foot's angle at mid-stance (foot flat on the belt), which cancels keypoints sitting
     at different heights above the sole; ``reference`` says which was used.
     """
 
-    overstride_unit: str
     per_step: list[dict[str, object]]
     overstride: dict[str, Stat]
     shank_angle_deg: dict[str, Stat]
@@ -421,14 +429,22 @@ class LandingMetrics:
     fps: float | None = None
     #: Measures whose left/right difference the frame rate cannot resolve.
     unresolved: list[str] = field(default_factory=list)
+    #: The overstride in cm per side when the recording has a calibration, else None.
+    overstride_cm: dict[str, Stat] | None = None
+
+    @property
+    def calibrated(self) -> bool:
+        """True when a cm figure exists alongside the % of leg length."""
+        return self.overstride_cm is not None
 
     def to_json(self) -> dict[str, object]:
         def sides(d: dict[str, Stat]) -> dict[str, object]:
             return {k: v.to_json() for k, v in d.items()}
 
-        key = "overstride_cm" if self.overstride_unit == "cm" else "overstride_leg_pct"
+        extra = {"overstride_cm": sides(self.overstride_cm)} if self.overstride_cm else {}
         return {
-            key: sides(self.overstride),
+            "overstride_leg_pct": sides(self.overstride),
+            **extra,
             "shank_angle_deg": sides(self.shank_angle_deg),
             "knee_flexion_deg": sides(self.knee_flexion_deg),
             "foot_strike_angle_deg": sides(self.foot_strike_angle_deg),
@@ -502,7 +518,7 @@ def landing_metrics(
         hip = np.nanmean(pts[:, HIP], axis=0)
         knee, ankle = pts[s, KNEE], pts[s, ANKLE]
         dx = d * (pts[s, HEEL, 0] - hip[0])
-        over = dx * cm_per_px if cm_per_px else 100.0 * dx / leg
+        over = 100.0 * dx / leg  # always % of leg length; cm is derived below when calibrated
         shank = math.degrees(math.atan2(d * (ankle[0] - knee[0]), ankle[1] - knee[1]))
         v1, v2 = pts[s, HIP] - knee, ankle - knee
         cosang = float(np.dot(v1, v2) / (np.linalg.norm(v1) * np.linalg.norm(v2)))
@@ -597,8 +613,24 @@ def landing_metrics(
         ok = fps and all(np.isfinite(list(diff.values())))
         if unresolved(st_, combination_u(diff, pos) if ok else None):
             flagged.append(name)
+    over_cm = None
+    if cm_per_px and math.isfinite(leg) and leg > 0:
+        # % leg → cm is one linear factor, so mean, SD and frame-rate uncertainty scale with it.
+        k = leg * cm_per_px / 100.0
+        for r in rows:
+            v = r["overstride"]
+            r["overstride_cm"] = None if v is None else round(float(v) * k, 3)  # type: ignore[arg-type]
+        over_cm = {
+            side: Stat(
+                None if st_.mean is None else st_.mean * k,
+                None if st_.sd is None else st_.sd * k,
+                st_.n,
+                st_.sdd,
+                None if st_.fps_u is None else st_.fps_u * k,
+            )
+            for side, st_ in sides["overstride"].items()
+        }
     return LandingMetrics(
-        "cm" if cm_per_px else "leg_pct",
         rows,
         *sides.values(),
         patterns,
@@ -606,6 +638,7 @@ def landing_metrics(
         warnings,
         fps,
         flagged,
+        over_cm,
     )
 
 

@@ -3,7 +3,8 @@ the stills at initial contact that the annotation panel exported.
 
 A difference "exceeds noise" only when it is larger than the series' noise for that pair of
 visits (:meth:`app.history.trends.Series.noise_between`): the SDD for landing angles, the
-smallest important change for outcome scores, and for cadence, contact time and overstride the
+smallest important change for outcome scores (reached at ≥, the one rule of
+:func:`app.history.outcomes.reaches_important_change`), and for cadence, contact time and overstride the
 95 % limit ``1.96 · sqrt(SD₁²/n₁ + SD₂²/n₂)`` from each visit's step-to-step SD and step count.
 """
 
@@ -13,8 +14,13 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.history.outcomes import reaches_important_change
 from app.history.trends import PatientHistory
 from app.paths import parse_still_name
+
+#: Series shown only when both visits have them, because another series holds the same measure
+#: in a unit every visit has (overstride in % of leg length; cm only where calibrated).
+BOTH_VISITS_ONLY = frozenset({"overstride_cm"})
 
 
 @dataclass(frozen=True)
@@ -63,9 +69,16 @@ def compare_visits(history: PatientHistory, visit_a: int, visit_b: int) -> list[
         a, b = _value(s.mean[i]), _value(s.mean[j])
         if a is None and b is None:
             continue
+        if key in BOTH_VISITS_ONLY and (a is None or b is None):
+            continue
         diff = None if a is None or b is None else b - a
         noise = s.noise_between(i, j) if diff is not None else None
-        exceeds = None if diff is None or noise is None else abs(diff) > noise
+        if diff is None or noise is None:
+            exceeds = None
+        elif s.kind == "outcome":
+            exceeds = reaches_important_change(diff, noise)  # "at least", the outcome rule
+        else:
+            exceeds = abs(diff) > noise  # a gait change must leave the noise band
         better = None
         if exceeds and s.lower_is_better is not None:
             better = (diff < 0) == s.lower_is_better  # type: ignore[operator]

@@ -191,6 +191,16 @@ def important_change(measure: str, baseline: float | None) -> float | None:
     return points
 
 
+def reaches_important_change(change: float, threshold: float) -> bool:
+    """The one rule for "at least the smallest important change": ``|change| ≥ threshold``.
+
+    Ostelo 2008 defines the threshold as the smallest change that matters, so a change of
+    exactly the threshold (NPRS 4 → 2 with 2 points) counts. Compare, History and the outcome
+    code all call this; the small tolerance absorbs float round-off (30 % of a baseline).
+    """
+    return abs(change) >= threshold - 1e-9
+
+
 def is_important_improvement(
     measure: str, baseline: float | None, value: float | None
 ) -> bool | None:
@@ -200,4 +210,4 @@ def is_important_improvement(
     threshold = important_change(measure, baseline)
     if threshold is None:
         return None
-    return baseline - value >= threshold - 1e-9
+    return baseline > value and reaches_important_change(baseline - value, threshold)

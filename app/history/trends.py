@@ -52,6 +52,7 @@ from app.db.models import (
 from app.history.outcomes import (
     DISABILITY_SCALES,
     IMPORTANT_CHANGE,
+    important_change,
     psfs_mean,
     psfs_running,
 )
@@ -98,6 +99,9 @@ class Series:
     fixed_noise: float | None = None  # a fixed SDD / important change; else from SD and n
     #: Per-visit measurement resolution (one video frame), a floor under the SD-based noise.
     resolution: np.ndarray | None = None
+    #: Outcome measure name for :func:`app.history.outcomes.important_change` ("nprs", "rmdq",
+    #: "odi"); None for gait series and for scores without a published important change.
+    measure: str | None = None
 
     @property
     def has_data(self) -> bool:
@@ -109,7 +113,13 @@ class Series:
         return int(idx[0]) if len(idx) else None
 
     def noise_between(self, i: int, j: int) -> float | None:
-        """The smallest difference between visits i and j that exceeds measurement noise."""
+        """The smallest difference between visits i and j that exceeds measurement noise.
+
+        For an outcome score it is the smallest important change from visit i (the baseline of
+        the pair), judged with :func:`app.history.outcomes.reaches_important_change`."""
+        if self.measure is not None:
+            base = self.mean[i]
+            return important_change(self.measure, float(base) if np.isfinite(base) else None)
         if self.fixed_noise is not None:
             return self.fixed_noise
         sds, ns = self.sd[[i, j]], self.n[[i, j]]
@@ -161,7 +171,9 @@ class PatientHistory:
     target_spm: np.ndarray  # prescribed at that visit (NaN where none)
     recordings: list[RecordingInfo]
     events: dict[int, list[FootEvent]]  # per recording id
-    landing_units: str | None = None  # "cm" | "leg_pct" | None (no landing data)
+    #: Unit of the "overstride" series: "leg_pct" (always % of leg length; calibrated visits
+    #: also fill "overstride_cm"), or None when no visit has landing data.
+    landing_units: str | None = None
 
     @property
     def dates(self) -> list[dt.date]:
@@ -366,12 +378,12 @@ def _build(
     arrays: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {
         k: _empty(n)
         for k in (
-            "cadence", "contact_time", "overstride", "shank_angle", "knee_flexion",
-            "pain_now", "pain_worst_24h", "pain_running", "disability", "psfs_mean",
+            "cadence", "contact_time", "overstride", "overstride_cm", "shank_angle",
+            "knee_flexion", "pain_now", "pain_worst_24h", "pain_running", "disability", "psfs_mean",
             "psfs_running",
         )
     }  # fmt: skip
-    units: set[str] = set()
+    any_landing = False
     resolution = {"cadence": np.full(n, np.nan), "contact_time": np.full(n, np.nan)}
     visits: list[VisitRow] = []
     for i, (vid, date, clinician, speed, p_now, p_worst, p_run) in enumerate(vrows):
@@ -394,14 +406,17 @@ def _build(
             warnings += m.warnings
             lm = landing(best, events[best.id]) if landing is not None and best else None
             if lm is not None:
-                units.add(lm.overstride_unit)
+                any_landing = True
+                # Overstride is always kept in % of leg length, so a calibrated visit stays
+                # comparable with an uncalibrated one; cm is an extra series where calibrated.
                 for key, stats in (
                     ("overstride", lm.overstride),
+                    ("overstride_cm", lm.overstride_cm or {}),
                     ("shank_angle", lm.shank_angle_deg),
                     ("knee_flexion", lm.knee_flexion_deg),
                 ):
                     mu, sd, k = pool(list(stats.values()))
-                    if k and not (key == "overstride" and len(units) > 1):
+                    if k:
                         arrays[key][0][i], arrays[key][1][i], arrays[key][2][i] = mu, sd, k
         for key, value in (
             ("pain_now", p_now),
@@ -427,8 +442,8 @@ def _build(
                 out.psfs if out else None, warnings,
             )
         )  # fmt: skip
-    unit = units.pop() if len(units) == 1 else ("cm" if "cm" in units else None)
-    series = _series(arrays, scale, unit)
+    unit = "leg_pct" if any_landing else None  # the unit of the "overstride" series
+    series = _series(arrays, scale)
     for key, res in resolution.items():
         series[key].resolution = res
         b = series[key].baseline_index
@@ -448,7 +463,7 @@ def _build(
     )
 
 
-def _series(arrays: dict[str, Any], scale: str, over_unit: str | None) -> dict[str, Series]:
+def _series(arrays: dict[str, Any], scale: str) -> dict[str, Series]:
     sdd_shank = SDD_DEG["shank_angle_deg"][1]
     sdd_knee = SDD_DEG["knee_flexion_deg"][1]
     dis_label, _dis_max = DISABILITY_SCALES[scale]
@@ -456,18 +471,20 @@ def _series(arrays: dict[str, Any], scale: str, over_unit: str | None) -> dict[s
     specs = [
         ("cadence", "Cadence", "steps/min", None, se_label, "gait", False),
         ("contact_time", "Contact time", "ms", None, se_label, "gait", None),
-        ("overstride", "Overstride (heel ahead of hip)",
-         "cm" if over_unit == "cm" else "% leg length", None, se_label, "gait", True),
+        ("overstride", "Overstride (heel ahead of hip)", "% leg length", None, se_label, "gait",
+         True),
+        ("overstride_cm", "Overstride in cm (calibrated visits)", "cm", None, se_label, "gait",
+         True),
         ("shank_angle", "Shank angle at contact", "°", sdd_shank,
          f"smallest detectable difference {sdd_shank:g}° (Dingenen 2018)", "gait", True),
         ("knee_flexion", "Knee flexion at contact", "°", sdd_knee,
          f"smallest detectable difference {sdd_knee:g}° (Dingenen 2018)", "gait", False),
         ("pain_now", "Pain now (NPRS)", "0–10", IMPORTANT_CHANGE["nprs"],
-         "smallest important change 2 points (Ostelo 2008)", "outcome", True),
+         "smallest important change 2 points or 30 % (Ostelo 2008)", "outcome", True),
         ("pain_worst_24h", "Worst pain in 24 h (NPRS)", "0–10", IMPORTANT_CHANGE["nprs"],
-         "smallest important change 2 points (Ostelo 2008)", "outcome", True),
+         "smallest important change 2 points or 30 % (Ostelo 2008)", "outcome", True),
         ("pain_running", "Pain during running (NPRS)", "0–10", IMPORTANT_CHANGE["nprs"],
-         "smallest important change 2 points (Ostelo 2008)", "outcome", True),
+         "smallest important change 2 points or 30 % (Ostelo 2008)", "outcome", True),
         ("disability", dis_label, "0–24" if scale == "rmdq" else "%", IMPORTANT_CHANGE[scale],
          f"smallest important change {IMPORTANT_CHANGE[scale]:g} points or 30 % (Ostelo 2008)",
          "outcome", True),
@@ -480,11 +497,13 @@ def _series(arrays: dict[str, Any], scale: str, over_unit: str | None) -> dict[s
     for key, label, unit, fixed, band_label, kind, lower in specs:
         mean, sd, n = arrays[key]
         s = Series(key, label, unit, mean, sd, n, None, band_label, kind, lower, fixed)
+        s.measure = scale if key == "disability" else "nprs" if key.startswith("pain_") else None
         b = s.baseline_index
         if b is not None:
-            # Noise of a change from the baseline: a fixed figure, or the baseline's own SE
-            # taken twice (the later visit is assumed as precise as the first).
-            s.band = fixed if fixed is not None else s.noise_between(b, b)
+            # Noise of a change from the baseline: the important change from the baseline (the
+            # same figure Compare uses), or the baseline's own SE taken twice (the later visit
+            # is assumed as precise as the first).
+            s.band = s.noise_between(b, b)
         out[key] = s
     return out
 

@@ -38,6 +38,8 @@ from app.reports.home_program import (
     load_program,
     record_program,
 )
+from app.reports.stills import crop_stills
+from app.reports.templates import TemplateError, TemplateStore
 
 PROG = "stride-clinic program"
 
@@ -56,6 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--exercises",
         help="comma-separated exercise ids from the library (default: the standard selection)",
+    )
+    parser.add_argument(
+        "--template",
+        help="complaint template id (low_back_pain, patellofemoral_pain, achilles_tendinopathy, "
+        "mtss_bone_stress, itb_syndrome, general); default: chosen from the patient's complaint",
     )
     parser.add_argument("--next-appointment", default="", help="text, e.g. 'Tue 3 Dec, 10:30'")
     parser.add_argument("--note", default="", help="the clinician's note for the patient")
@@ -124,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     except NoPrescriptionError as e:
         print(f"{PROG}: error: {e} (Use --without-cadence to print without it.)", file=sys.stderr)
         return 2
-    except (HomeProgramError, ExerciseLibraryError) as e:
+    except (HomeProgramError, ExerciseLibraryError, TemplateError) as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
     except (CliError, OutputError, RenderError) as e:
@@ -155,6 +162,10 @@ def _run(args: argparse.Namespace, clinic) -> int:  # type: ignore[no-untyped-de
         raise HomeProgramError("Please give the PDF file to write with --out FILE.pdf.")
     if args.out != "-" and Path(args.out).suffix.lower() != ".pdf":
         raise HomeProgramError(f"The output file must end in .pdf (got {Path(args.out).name}).")
+    templates = TemplateStore.for_data_folder(root)
+    if args.template and templates.get(args.template) is None:
+        known = ", ".join(t.id for t in templates.templates())
+        raise HomeProgramError(f"There is no template {args.template!r}; choose one of {known}.")
     before = _still(args.before_still, "before")
     after = _still(args.after_still, "after")
     rules = rules_for_clinic(
@@ -182,7 +193,10 @@ def _run(args: argparse.Namespace, clinic) -> int:  # type: ignore[no-untyped-de
                 before_still=before,
                 after_still=after,
                 next_appointment=args.next_appointment,
+                templates=templates,
+                template_id=args.template,
             )
+            crop_stills(s, content, clinic.folder.cache, clinic.videos_root)
             content.clinician_note = args.note
     for w in content.warnings:
         print(f"{PROG}: note: {w}", file=sys.stderr)

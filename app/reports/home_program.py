@@ -37,6 +37,7 @@ from app.paths import DataFolder
 from app.prescription.plan import CadencePlan
 from app.prescription.rules import PrescriptionError
 from app.reports.exercises import ExerciseLibrary, SelectedExercise
+from app.reports.templates import ProgramTemplate, TemplateStore
 from app.settings import Settings
 
 SCHEMA_VERSION = 1
@@ -51,7 +52,8 @@ DEFAULT_EXERCISES = (
     "quadriceps_standing",
     "hip_abduction_sidelying",
 )
-"""Pre-ticked for a new program (the examples in the clinical reference, plus the drill)."""
+"""The low-back-pain template's exercises (the examples in the clinical reference, plus the
+drill); a new program ticks its complaint template's list (:mod:`app.reports.templates`)."""
 
 
 class HomeProgramError(ClinicError):
@@ -105,7 +107,6 @@ def default_pain_rules() -> list[str]:
         "Any pain should settle by the next morning.",
         "If your pain or stiffness is worse the next morning, reduce the load: run shorter or "
         "slower next time, and tell your physiotherapist if it keeps happening.",
-        "Staying active is good for your back: adjust the load rather than stopping altogether.",
     ]
 
 
@@ -173,9 +174,18 @@ class HomeProgramContent:
     pain_intro: str = "Rate your pain from 0 (none) to 10 (worst imaginable) during and after runs."
     pain_zones: list[PainZone] = field(default_factory=default_pain_zones)
     pain_rules: list[str] = field(default_factory=default_pain_rules)
+    advice: list[str] = field(default_factory=list)
+    """Advice for the patient's complaint (from the template, :mod:`app.reports.templates`),
+    printed with the pain rules."""
+    template_id: str = ""
+    """The complaint template the advice and default exercises came from ("" for old programs)."""
     stills_title: str = "How your landing looks"
     before_still: str = ""
     after_still: str = ""
+    before_crop: list[float] = field(default_factory=list)
+    after_crop: list[float] = field(default_factory=list)
+    """Part of each still to print, (x0, y0, x1, y1) as fractions of the frame (the runner's
+    legs, :mod:`app.reports.stills`); empty = the whole picture (programs saved before)."""
     before_caption: str = "Before"
     after_caption: str = "Now"
     stills_note: str = "The line shows how far your foot lands ahead of your hip."
@@ -281,38 +291,39 @@ def build_content(
     after_still: str | Path | None = None,
     next_appointment: str = "",
     today: dt.date | None = None,
+    templates: TemplateStore | None = None,
+    template_id: str | None = None,
 ) -> HomeProgramContent:
     """Default home program for a patient from the latest prescription and clinic settings.
 
-    Raises :class:`NoPrescriptionError` when there is no prescription (unless
-    ``allow_without_prescription``) and :class:`HomeProgramError` when the patient or a visit
-    is missing. ``exercise_ids`` None ticks :data:`DEFAULT_EXERCISES` (those still in the library).
+    The advice and default exercises follow the patient's complaint: ``template_id``, else the
+    template :meth:`TemplateStore.match_complaint` picks from ``Patient.complaint``.
+
+    Raises :class:`HomeProgramError` when the patient or any visit is missing (checked first:
+    a patient without a visit is never offered a program without cadence it cannot have),
+    then :class:`NoPrescriptionError` when there is no prescription (unless
+    ``allow_without_prescription``). ``exercise_ids`` None ticks the template's exercises
+    (those still in the library).
     """
     patient = session.get(Patient, patient_id)
     if patient is None:
         raise HomeProgramError(f"There is no patient with number {patient_id}.")
+    require_visit(session, patient)
     warnings: list[str] = []
     rx = latest_prescription(session, patient_id)
     if rx is None and not allow_without_prescription:
         raise NoPrescriptionError(patient_id, patient.full_name)
     visit: Visit | None = rx.visit if rx is not None else None
     if visit is None:
-        visit = session.scalars(
-            select(Visit)
-            .where(Visit.patient_id == patient_id)
-            .order_by(Visit.visit_date.desc(), Visit.id.desc())
-            .limit(1)
-        ).first()
-    if visit is None:
-        raise HomeProgramError(
-            f"{patient.full_name} has no visit yet. Add a visit first: the printed program is "
-            "kept with the visit it was given at."
-        )
+        visit = require_visit(session, patient)
     plan = _plan_of(rx, warnings) if rx is not None else None
     library = library or ExerciseLibrary(None)
+    templates = templates or TemplateStore(None)
+    template = (templates.get(template_id) if template_id else None) or templates.match_complaint(
+        patient.complaint
+    )
     if exercise_ids is None:
-        # The metronome drill needs a target; without a prescription it would confuse.
-        ids = [i for i in DEFAULT_EXERCISES if plan is not None or not i.startswith("cadence_")]
+        ids = template_exercise_ids(template, with_cadence=plan is not None)
     else:
         ids = list(exercise_ids)
     chosen = []
@@ -335,6 +346,8 @@ def build_content(
         run_plan=default_run_plan(plan),
         run_log_rows=8 if plan is not None else 0,
         exercises=chosen,
+        advice=list(template.advice),
+        template_id=template.id,
         before_still=str(before_still or ""),
         after_still=str(after_still or ""),
         next_appointment=next_appointment,
@@ -344,6 +357,28 @@ def build_content(
         warnings=warnings,
     )
     return content
+
+
+def require_visit(session: Session, patient: Patient) -> Visit:
+    """The patient's latest visit; :class:`HomeProgramError` (one plain sentence) if none."""
+    visit = session.scalars(
+        select(Visit)
+        .where(Visit.patient_id == patient.id)
+        .order_by(Visit.visit_date.desc(), Visit.id.desc())
+        .limit(1)
+    ).first()
+    if visit is None:
+        raise HomeProgramError(
+            f"{patient.full_name} has no visit yet. Add a visit first: the printed program is "
+            "kept with the visit it was given at."
+        )
+    return visit
+
+
+def template_exercise_ids(template: ProgramTemplate, *, with_cadence: bool) -> list[str]:
+    """The template's default exercises; the metronome drill only with a prescription (without
+    a target it would confuse)."""
+    return [i for i in template.exercises if with_cadence or not i.startswith("cadence_")]
 
 
 # --- the record of what was printed --------------------------------------------------------------

@@ -94,10 +94,12 @@ def test_landing_metrics_hand_computed() -> None:
                           standing_foot_angle_deg=0.0)  # fmt: skip
     assert lm2.per_step[0]["shank_angle_deg"] == pytest.approx(row["shank_angle_deg"])
     assert lm2.per_step[0]["overstride"] == pytest.approx(row["overstride"])
-    # With a calibration the overstride is in cm.
+    # With a calibration the overstride stays in % of leg length and cm is added alongside.
     lm3 = landing_metrics(ev, track, "right", cm_per_px=0.5, standing_foot_angle_deg=0.0)
-    assert lm3.per_step[0]["overstride"] == pytest.approx(17.5)
-    assert "overstride_cm" in lm3.to_json()
+    assert lm3.per_step[0]["overstride"] == pytest.approx(row["overstride"])
+    assert lm3.per_step[0]["overstride_cm"] == pytest.approx(17.5, abs=1e-2)
+    assert lm3.calibrated and not lm.calibrated
+    assert {"overstride_cm", "overstride_leg_pct"} <= set(lm3.to_json())
     assert lm.shank_angle_deg["left"].sdd == (2.2, 4.8)
 
 

@@ -155,8 +155,8 @@ def test_landing_metrics_refuse_a_bad_scale(bad: float) -> None:
     events, track = _track_with_landing()
     good = landing_metrics(events, track, "right", cm_per_px=0.5)
     # the same track measures with a valid scale: heel 60 px ahead of the hip at 0.5 cm/px
-    assert good.overstride_unit == "cm"
-    assert good.per_step and good.per_step[0]["overstride"] == pytest.approx(30.0)
+    assert good.calibrated
+    assert good.per_step and good.per_step[0]["overstride_cm"] == pytest.approx(30.0)
     with pytest.raises(GeometryError):
         landing_metrics(events, track, "right", cm_per_px=bad)  # -0.1 gave an overstride of -10 cm
 
