@@ -45,6 +45,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app.errors import ClinicError
+from app.paths import fsync_dir
 
 STDOUT = "-"
 PRIVATE_FILE_MODE = 0o600
@@ -292,15 +293,6 @@ def disk_message(target: Path | str, exc: OSError) -> str:
     return f"{target} could not be written: {exc.strerror or exc}."
 
 
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _create_temp(folder: Path, name: str, private: bool) -> Path:
@@ -433,7 +425,7 @@ def _commit(temp: Path, rules: OutputRules, target: Path) -> None:
             if os.path.lexists(target):
                 raise OutputError(f"{target} already exists and was left unchanged.") from None
             os.rename(temp, target)
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
 
 
 def _copy_to_stdout(temp: Path) -> None:

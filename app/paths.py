@@ -7,6 +7,7 @@ created with owner-only permissions because it holds health records.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -241,3 +242,18 @@ def data_folder(*, demo: bool = False) -> DataFolder:
     """The active data folder; demo mode uses a separate sub-folder, never the real database."""
     root = default_home()
     return DataFolder(root / "demo" if demo else root)
+
+
+def fsync_dir(folder: str | os.PathLike[str], *, strict: bool = False) -> None:
+    """Make a rename, link or unlink in ``folder`` durable: a power cut must not lose a file
+    the database points at. POSIX only (Windows cannot open a folder for fsync; NTFS journals
+    names). ``strict`` lets an OSError through for callers that must know; by default a folder
+    that cannot be synced is left as it is."""
+    if os.name != "posix":
+        return
+    with contextlib.nullcontext() if strict else contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

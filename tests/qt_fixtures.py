@@ -19,6 +19,24 @@ def _isolated_qsettings(tmp_path: Path, qapp) -> None:  # type: ignore[no-untype
     QSettings().clear()
 
 
+def _answer_discard(_parent, what: str, _can_stay: bool):  # type: ignore[no-untyped-def]
+    from ui import unsaved
+
+    return unsaved.Leave.DISCARD
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _unsaved_question_answers_discard():  # type: ignore[no-untyped-def]
+    """A form left with changes must not open a modal box that nobody answers: pytest-qt closes
+    leftover widgets after the test's own fixtures are undone, and the question hung the suite.
+    For the whole session the "unsaved changes" question answers Discard; a test that checks
+    the question sets its own asker with monkeypatch (tests/e2e/test_nothing_typed_is_lost.py)."""
+    from ui import unsaved
+
+    unsaved.asker = _answer_discard
+    yield
+
+
 @pytest.fixture
 def clinic():  # type: ignore[no-untyped-def]
     from app.clinic import open_clinic

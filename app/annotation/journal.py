@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.analysis.events import EventSource, EventType, Foot, FootEvent
+from app.paths import fsync_dir
 
 if TYPE_CHECKING:
     from app.db.database import Database
@@ -160,7 +161,7 @@ class Journal:
         finally:
             os.close(fd)
         os.replace(tmp, target)
-        _fsync_dir(self.folder)
+        fsync_dir(self.folder, strict=True)
 
     def read(self, recording_uid: str) -> JournalEntry | None:
         """The journal of a recording, or None. A damaged file is set aside, never deleted."""
@@ -179,7 +180,7 @@ class Journal:
     def remove(self, recording_uid: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.path(recording_uid).unlink()
-            _fsync_dir(self.folder)
+            fsync_dir(self.folder, strict=True)
 
     def pending(self) -> list[str]:
         """The recording uids that have a journal."""
@@ -193,15 +194,6 @@ class Journal:
         return uids
 
 
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename or unlink durable (POSIX); Windows has no directory fsync."""
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # --- writing a journal's parts to the database ---------------------------------------------------

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.errors import ClinicError
 from resources import resource_path
 
 SCHEMA_VERSION = 1
@@ -36,7 +37,7 @@ CLINIC_FILE_NAME = "templates.json"
 DEFAULT_TEMPLATE = "general"
 
 
-class TemplateError(Exception):
+class TemplateError(ClinicError):
     """Templates cannot be read or saved. ``str(err)`` is a sentence for the clinician."""
 
 

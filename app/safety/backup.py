@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from app.db import errors
 from app.errors import ClinicError
+from app.paths import fsync_dir
 from app.safety.integrity import FileReport, database_is_empty, inspect_file
 
 if TYPE_CHECKING:
@@ -201,13 +202,6 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):  # not possible on Windows; rename is still atomic
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _owner_only_dir(folder: Path) -> None:
@@ -278,7 +272,7 @@ def backup_database(
         os.chmod(tmp, stat.S_IRUSR | stat.S_IWUSR)
         final = _target(backups_dir, now, kind)
         os.replace(tmp, final)
-        _fsync_dir(backups_dir)
+        fsync_dir(backups_dir)
     except _StillLocked as exc:
         raise BackupError(_LOCKED_MESSAGE, errors.LOCKED) from exc
     except (sqlite3.Error, OSError) as exc:
@@ -423,7 +417,7 @@ def _keep_damaged_copy(db_path: Path, backups_dir: Path) -> Path:
             src = Path(f"{db_path}{suffix}")
             if src.exists():
                 shutil.copy2(src, folder / src.name)
-        _fsync_dir(folder)
+        fsync_dir(folder)
     except (OSError, BackupError) as exc:
         shutil.rmtree(folder, ignore_errors=True)
         if isinstance(exc, BackupError):
@@ -476,7 +470,7 @@ def restore_file(db_path: Path, backup_path: Path, backups_dir: Path) -> Path | 
         for suffix in ("-wal", "-shm"):
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
         os.replace(tmp, db_path)
-        _fsync_dir(db_path.parent)
+        fsync_dir(db_path.parent)
     except (OSError, BackupError) as exc:
         failure = exc if isinstance(exc, BackupError) else _failure(exc, "restore", db_path.parent)
         raise BackupError(

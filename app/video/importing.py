@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app import jobs
-from app.paths import place_exclusively
+from app.paths import fsync_dir, place_exclusively
 from app.video.errors import Cancelled, DiskFull, VideoError, VideoNotFound
 from app.video.probe import VideoInfo, probe
 
@@ -62,16 +62,6 @@ def _is_cancelled(cancelled: CancelCheck | None) -> bool:
     return bool(cancelled())
 
 
-def _fsync_dir(folder: Path) -> None:
-    """Make the new name durable (a power cut must not lose a video the database points at)."""
-    if os.name == "nt":
-        return  # directories cannot be opened for fsync on Windows; NTFS journals names
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _make_private_folder(folder: Path) -> None:
@@ -142,7 +132,7 @@ def import_video(
         # Take the name exclusively: two copies importing into one visit at once each get
         # their own file; an existing video is never overwritten (app.paths.place_exclusively).
         final = place_exclusively(tmp, src.name)
-        _fsync_dir(dest)
+        fsync_dir(dest)
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()

@@ -105,7 +105,10 @@ def test_damaged_clinic_file_is_a_plain_error(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Clinic:
+    from app.demo import ensure_demo_data
+
     c = open_clinic(demo=True, folder=DataFolder(tmp_path_factory.mktemp("demo")))
+    ensure_demo_data(c)  # the entry points seed the demo, not open_clinic
     yield c
     c.close()
 

@@ -1,3 +1,9 @@
 """Qt fixtures for these tests live in tests/qt_fixtures.py (shared with the other Qt folder)."""
 
-from tests.qt_fixtures import _isolated_qsettings, clinic, demo_clinic, main_window  # noqa: F401
+from tests.qt_fixtures import (  # noqa: F401
+    _isolated_qsettings,
+    _unsaved_question_answers_discard,
+    clinic,
+    demo_clinic,
+    main_window,
+)
