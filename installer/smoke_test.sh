@@ -108,8 +108,11 @@ t1=$(date +%s.%N)
 no_traceback "$TMP/analyze.err" "analyze raised an exception"
 if [[ $expect_cadence == 1 ]]; then
   [[ $rc == 0 ]] || { cat "$TMP/analyze.err" >&2; fail "analyze exited $rc"; }
-  cadence=$(sed -nE 's/.*"cadence[a-z_]*"[^0-9-]*([0-9]+(\.[0-9]+)?).*/\1/p' "$TMP/analysis.json" | head -1)
+  cadence=$(sed -nE 's/.*"cadence_spm"[^0-9-]*([0-9]+(\.[0-9]+)?).*/\1/p' "$TMP/analysis.json" | head -1)
   [[ -n "$cadence" ]] || { head -c 2000 "$TMP/analysis.json" >&2; fail "no cadence in the analysis JSON"; }
+  # A runner's cadence, not another "cadence…" figure (the JSON also holds its uncertainty).
+  awk -v c="$cadence" 'BEGIN { exit !(c >= 120 && c <= 230) }' \
+    || fail "analyze gave an implausible cadence ($cadence spm)"
   log "ok: analyze $(basename "$VIDEO") in $(elapsed "$t0" "$t1") s, cadence $cadence"
 else
   [[ $rc == 0 || $rc == 2 ]] || { cat "$TMP/analyze.err" >&2; fail "analyze exited $rc"; }
