@@ -337,7 +337,7 @@ def _gui_writer(kind: str, clinic, target: Path, pid: int) -> list[Path]:  # typ
         import numpy as np
         from PySide6.QtGui import QImage
 
-        from ui.annotation_measures import _save_still
+        from ui.annotation_measures import save_still as _save_still
         from ui.home_program import ensure_gui_application
 
         ensure_gui_application()
