@@ -222,12 +222,22 @@ def parse_name(path: Path) -> tuple[dt.datetime, str] | None:
 
 
 def _target(backups_dir: Path, now: dt.datetime, kind: str) -> Path:
+    """A new backup's name. Within one second the ".N" goes above every name of that second
+    still in the folder, so a newer backup never takes a plain name that rotation freed
+    (it would then sort as older than the ".1" beside it)."""
     stamp = now.strftime("%Y%m%dT%H%M%S")
-    path = backups_dir / f"{PREFIX}{stamp}Z-{kind}{SUFFIX}"
-    k = 1
+    seen = [
+        int(m.group(2) or 0)
+        for p in backups_dir.glob(f"{PREFIX}{stamp}*{SUFFIX}")
+        if (m := _NAME.match(p.name)) and m.group(1) == stamp
+    ]
+    k = max(seen) + 1 if seen else 0
+    path = backups_dir / (
+        f"{PREFIX}{stamp}.{k}Z-{kind}{SUFFIX}" if k else f"{PREFIX}{stamp}Z-{kind}{SUFFIX}"
+    )
     while path.exists():
-        path = backups_dir / f"{PREFIX}{stamp}.{k}Z-{kind}{SUFFIX}"
         k += 1
+        path = backups_dir / f"{PREFIX}{stamp}.{k}Z-{kind}{SUFFIX}"
     return path
 
 
