@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 export QT_QPA_PLATFORM="offscreen:configfile=$PWD/tests/data/offscreen_screen.json"
 .venv/bin/ruff check app ui resources tests benchmarks installer
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+.venv/bin/python -m pytest -q -p no:cacheprovider --durations=10 "$@"

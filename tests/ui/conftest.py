@@ -2,6 +2,8 @@
 
 from tests.qt_fixtures import (  # noqa: F401
     _isolated_qsettings,
+    _modal_watchdog,
+    _no_unanswered_modal,
     _unsaved_question_answers_discard,
     clinic,
     demo_clinic,
