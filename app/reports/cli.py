@@ -124,7 +124,9 @@ def run(args: argparse.Namespace) -> int:
         from app.demo import ensure_demo_data
 
         ensure_demo_data(clinic)  # an entry point: it seeds the demo clinic, opening does not
-    for warning in clinic.settings_warnings:  # bad settings fell back to their defaults
+    # Bad settings that fell back to their defaults, and the start-up findings the window shows
+    # in its bar (a changed audit trail, a failed start-up backup): never only in the log.
+    for warning in [*clinic.settings_warnings, *clinic.warnings]:
         print(f"{PROG}: warning: {warning}", file=sys.stderr)
     try:
         return _run(args, clinic)

@@ -225,3 +225,28 @@ def test_program_cli_refuses_a_bad_database_url_in_one_line(
     code = main(["program", "--list", "--patient", "1"])
     err = capsys.readouterr().err
     assert code == 2 and "postgresql://" in err and err.count("\n") == 1
+
+
+def test_program_cli_prints_a_changed_audit_trail(capsys: pytest.CaptureFixture[str]) -> None:
+    """A start-up finding (here: audit entries removed behind the program's back) reaches the
+    command line too, not only the window's bar and the log file."""
+    import sqlite3
+
+    from app.cli import main
+    from app.clinic import open_clinic
+    from app.records.patients import PatientData, create_patient
+
+    clinic = open_clinic()
+    with clinic.db.session() as s:
+        for name in ("Ana Ruiz", "Ben Ode"):
+            create_patient(s, PatientData(full_name=name))
+    path = clinic.folder.database
+    clinic.close()
+    conn = sqlite3.connect(path)
+    conn.execute("DELETE FROM audit_log WHERE id = 1")
+    conn.commit()
+    conn.close()
+    code = main(["program", "--list", "--patient", "1"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "warning:" in err and "audit trail" in err and "Traceback" not in err
