@@ -304,18 +304,25 @@ class Recorder:
             ) from exc
         self._check_space(folder)
         stem = name or datetime.now().strftime("capture_%Y%m%d_%H%M%S")
-        path = folder / f"{stem}.mkv"
-        n = 2
-        while path.exists() or sidecar_path(path).exists():
-            path = folder / f"{stem}_{n}.mkv"
-            n += 1
-        try:
-            writer = RecordingWriter(path, self.format.fps, clock_ns() if t0_ns is None else t0_ns)
-        except OSError as exc:
-            raise DestinationError(
-                f"Cannot save into {folder} ({exc.strerror or exc}). "
-                "Check that you may save files there."
-            ) from exc
+        t0 = clock_ns() if t0_ns is None else t0_ns
+        for n in range(1, 10_000):
+            path = folder / (f"{stem}.mkv" if n == 1 else f"{stem}_{n}.mkv")
+            if path.exists() or sidecar_path(path).exists():
+                continue
+            try:
+                # The writer creates both files exclusively: a name taken meanwhile by another
+                # workstation recording into the same folder raises FileExistsError here.
+                writer = RecordingWriter(path, self.format.fps, t0)
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise DestinationError(
+                    f"Cannot save into {folder} ({exc.strerror or exc}). "
+                    "Check that you may save files there."
+                ) from exc
+            break
+        else:
+            raise DestinationError(f"No free file name for a new recording in {folder}.")
         rec = _Recording(writer, self.queue_size, self.format.fps)
         if hold:
             rec.gate_ns = 2**63 - 1

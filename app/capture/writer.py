@@ -62,14 +62,18 @@ class RecordingWriter:
         self._stream: Any = None
         # Unbuffered: PyAV's own 32 KB buffer is flushed per packet (flush_packets), and the
         # bytes go straight to the OS, so a killed process loses at most the frame in flight.
-        self._file: IO[bytes] = open(self.path, "w+b", buffering=0)  # noqa: SIM115
+        # "x": created here or not at all. Two programs starting a recording in the same second
+        # choose the same name; the second gets FileExistsError (the recorder then takes the
+        # next name) instead of truncating the first one's video.
+        self._file: IO[bytes] = open(self.path, "x+b", buffering=0)  # noqa: SIM115
         try:
             self._container = av.open(
                 self._file, "w", format="matroska", container_options={"flush_packets": "1"}
             )
-            self._sidecar = open(sidecar_path(self.path), "w", encoding="utf-8", newline="")  # noqa: SIM115
-        except Exception:
+            self._sidecar = open(sidecar_path(self.path), "x", encoding="utf-8", newline="")  # noqa: SIM115
+        except BaseException:
             self._file.close()
+            self.path.unlink(missing_ok=True)  # the file this call created, still empty
             raise
         self._sidecar.write(SIDECAR_HEADER)
         self._sidecar.flush()

@@ -242,3 +242,42 @@ def test_repair_recording_rebuilds_a_clean_file(tmp_path: Path, recorders) -> No
     n = rec.stop_recording().written
     fixed = repair_recording(path)
     assert _file_pts(fixed) == _file_pts(path) and len(_file_pts(fixed)) == n
+
+
+def test_a_name_taken_between_check_and_open_is_never_overwritten(
+    tmp_path: Path, recorders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workstations starting a recording into one folder in the same second pick the same
+    name; the one that opens second must take the next name, not truncate the first video."""
+    from app.capture import recorder as recorder_module
+
+    real = recorder_module.RecordingWriter
+    other = tmp_path / "session" / "run.mkv"
+
+    def racing_writer(path: Path, *a, **kw):  # type: ignore[no-untyped-def]
+        if path == other and not other.exists():
+            other.write_bytes(b"the other workstation's video")  # after our check, before our open
+        return real(path, *a, **kw)
+
+    monkeypatch.setattr(recorder_module, "RecordingWriter", racing_writer)
+    rec = _live(_cam(160, 120, 60), recorders)
+    path = rec.start_recording(tmp_path / "session", "run")
+    _wait(lambda: rec.stats().written >= 5)
+    rec.stop_recording()
+    assert path.name == "run_2.mkv"
+    assert other.read_bytes() == b"the other workstation's video"
+    assert not (tmp_path / "session" / "run.timestamps.csv").exists()
+
+
+def test_the_writer_refuses_an_existing_file(tmp_path: Path) -> None:
+    existing = tmp_path / "run.mkv"
+    existing.write_bytes(b"keep me")
+    with pytest.raises(FileExistsError):
+        RecordingWriter(existing, 30.0, 0)
+    assert existing.read_bytes() == b"keep me"
+    sidecar_taken = tmp_path / "two.mkv"
+    (tmp_path / "two.timestamps.csv").write_text("keep")
+    with pytest.raises(FileExistsError):
+        RecordingWriter(sidecar_taken, 30.0, 0)
+    assert not sidecar_taken.exists()  # the half-made pair is removed
+    assert (tmp_path / "two.timestamps.csv").read_text() == "keep"

@@ -75,7 +75,11 @@ def test_record_synthetic_camera_and_review(qtbot, panel: CapturePanel, tmp_path
         qtbot.mouseClick(panel.review_button, Qt.MouseButton.LeftButton)
     path, fps = sig.args
     assert path == str(result.path) and fps == result.measured_fps
-    assert 100 < fps <= 121  # measured from the capture timestamps, not the advertised 120
+    # Measured from the capture timestamps, not the advertised 120 (on a loaded machine the
+    # synthetic camera delivers fewer, so compare with the timestamps themselves).
+    rows = read_sidecar(result.path)
+    from_stamps = (len(rows) - 1) / ((rows[-1][2] - rows[0][2]) / 1e9)
+    assert fps == pytest.approx(from_stamps, rel=0.03) and fps <= 121
 
 
 def test_delayed_view_and_remembered_camera(qtbot, panel: CapturePanel) -> None:  # type: ignore[no-untyped-def]
