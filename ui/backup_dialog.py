@@ -128,13 +128,30 @@ def restore_backup(window: QWidget, clinic: Clinic) -> bool:
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return False
     _after_restore(window)
-    QMessageBox.information(
-        window,
-        "Backup restored",
-        "The backup was restored. The database as it was just before is kept in the backups "
-        "folder.",
-    )
+    QMessageBox.information(window, "Backup restored", restored_message(clinic))
     return True
+
+
+def restored_message(clinic: Clinic) -> str:
+    """What the clinician is told after a restore, including videos that now belong to no visit."""
+    text = (
+        "The backup was restored. The database as it was just before is kept in the backups "
+        "folder."
+    )
+    try:
+        loose = bk.videos_without_record(clinic)
+    except (OSError, bk.BackupError):
+        return text
+    if loose:
+        n = len(loose)
+        names = ", ".join(p.name for p in loose[:3]) + (" …" if n > 3 else "")
+        text += (
+            f"\n\n{n} video{'s' if n != 1 else ''} in the videos folder belong{'s' if n == 1 else ''} "
+            f"to no visit of the restored database ({names}): probably filmed or imported after "
+            f"this backup was made. They are kept, not deleted, in {clinic.videos_root}. Add "
+            "them to a visit with “Import video…” (Patient & visits) if you need them."
+        )
+    return text
 
 
 def _after_restore(window: QWidget) -> None:

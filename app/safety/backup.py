@@ -558,3 +558,37 @@ def restore_latest_backup(folder: DataFolder | None = None) -> BackupInfo:
         f"There is no usable backup in {folder.backups}. Contact support; the damaged "
         "database has not been changed."
     )
+
+
+#: File endings of the videos Stride Clinic records or imports (capture writes .mkv).
+VIDEO_SUFFIXES = frozenset({".mkv", ".mp4", ".mov", ".avi", ".m4v", ".webm", ".mts", ".3gp"})
+
+
+def videos_without_record(clinic: Clinic) -> list[Path]:
+    """Videos in the clinic's videos folder that no recording of the database names.
+
+    After a restore these are the videos filmed or imported after the backup was made: they are
+    kept (videos are not in database backups, and deleting one would lose it for good) and the
+    clinician is told where they are. Their folders are named by never-reused uids, so no new
+    record can adopt them.
+    """
+    from sqlalchemy import select
+
+    from app.db.models import Recording
+    from app.records.media import resolve_stored
+
+    root = clinic.videos_root
+    if not root.is_dir():
+        return []
+    with clinic.db.session() as s:
+        named = {
+            os.path.normcase(str(resolve_stored(stored, root).resolve()))
+            for (stored,) in s.execute(select(Recording.video_path))
+            if stored
+        }
+    found = [
+        p
+        for p in root.rglob("*")
+        if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file() and not p.is_symlink()
+    ]
+    return sorted(p for p in found if os.path.normcase(str(p.resolve())) not in named)

@@ -239,3 +239,30 @@ def test_server_database_is_not_backed_up_here(tmp_path: Path) -> None:
     assert bk.auto_backup(clinic) is None
     with pytest.raises(bk.BackupError, match="server"):
         bk.backup_now(clinic)
+
+
+def test_videos_filmed_after_the_backup_are_kept_and_named_after_a_restore() -> None:
+    """A restore brings back an older database; the videos added since then stay on disk
+    (they are not in database backups) and are found, so the clinician can be told."""
+    clinic = open_clinic()
+    root = clinic.videos_root
+    with clinic.db.session() as s:
+        pid = create_patient(s, PatientData(full_name="Ana Ruiz")).id
+        vid = create_visit(s, pid, VisitData(visit_date=dt.date(2026, 11, 1))).id
+    before = root / "a" / "before.mkv"
+    before.parent.mkdir(parents=True)
+    before.write_bytes(b"v1")
+    with clinic.db.session() as s:
+        add_recording(s, vid, video_path="a/before.mkv")
+    snap = bk.backup_now(clinic)
+    after = root / "b" / "after visit.mp4"
+    after.parent.mkdir(parents=True)
+    after.write_bytes(b"v2")
+    (root / "b" / "after visit.timestamps.csv").write_text("sidecar, not a video")
+    with clinic.db.session() as s:
+        add_recording(s, vid, video_path=str(after))  # absolute, as an older row may be
+    assert bk.videos_without_record(clinic) == []
+    bk.restore_into_clinic(clinic, snap.path)
+    assert bk.videos_without_record(clinic) == [after]
+    assert after.read_bytes() == b"v2" and before.read_bytes() == b"v1"
+    clinic.close()

@@ -195,3 +195,25 @@ def test_accounts_dialog_first_account_becomes_admin(qtbot, clinic, monkeypatch,
     dialog.role.setCurrentText("clinician")
     dialog._save()
     assert dialog.list.item(0).text() == f"Dr First — {role}, password set"
+
+
+def test_after_a_restore_the_message_names_videos_that_belong_to_no_visit(
+    qtbot, main_window, clinic, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from ui import backup_dialog
+
+    _patients(clinic, "Ana Ruiz")
+    bk.backup_now(clinic)
+    loose = clinic.videos_root / "p" / "v" / "run after the backup.mkv"
+    loose.parent.mkdir(parents=True)
+    loose.write_bytes(b"video")
+    told: list[str] = []
+    monkeypatch.setattr(backup_dialog.RestoreDialog, "exec", lambda self: self._restore() or self.result())
+    monkeypatch.setattr(
+        backup_dialog.QMessageBox, "information", lambda _p, _t, text: told.append(text)
+    )
+    assert backup_dialog.restore_backup(main_window, clinic)
+    assert len(told) == 1 and "backup was restored" in told[0]
+    assert "1 video in the videos folder belongs to no visit" in told[0]
+    assert "run after the backup.mkv" in told[0] and str(clinic.videos_root) in told[0]
+    assert loose.read_bytes() == b"video"
