@@ -44,7 +44,7 @@ COLUMNS = ["Exercise", "Sets", "Reps", "Hold (s)", "Max hold (s)", "Each side", 
 
 
 def _picture_pixmap(path: str | None, size: QSize, label: str) -> QPixmap:
-    from ui.home_program import load_picture
+    from ui.program_assets import load_picture
 
     img = load_picture(path, size.width(), size.height(), label)
     return QPixmap.fromImage(img) if img is not None else QPixmap()

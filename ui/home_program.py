@@ -7,31 +7,22 @@ fit on the rest of a page moves to the next, so a heading never sits alone at a 
 exercise picture is never cut. Text wraps inside its block, so nothing is clipped at A4 or
 Letter; a block taller than a whole page (a very long note) is split at line boundaries.
 
-Pictures: SVG line drawings are rasterised at the output resolution (capped at 300 dpi, plenty
-for line art on paper); a missing or unreadable picture becomes a labelled placeholder box.
-
-Non-Latin names: the font list adds a CJK family when one is installed (Noto Sans CJK from
-Debian's ``fonts-noto-cjk``). Qt writes each glyph's text mapping from the *lowest* code point
-that shares the glyph, so "山" came out as the Kangxi radical "⼭" and a space as a tab in
-copied or searched text; :func:`fix_pdf_text_mapping` repairs those entries in place.
+Pictures and fonts come from :mod:`ui.program_assets` (SVG rasterised at the output resolution,
+a labelled placeholder for a missing picture, a CJK family when installed); the PDF's text layer
+is repaired by :mod:`ui.pdf_text` (Qt maps some glyphs to the wrong code point).
 """
 
 from __future__ import annotations
 
 import contextlib
 import html
-import re
-import sys
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QRect, QRectF, QSizeF, Qt, QUrl
+from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt, QUrl
 from PySide6.QtGui import (
     QColor,
     QFont,
-    QFontDatabase,
-    QGuiApplication,
     QImage,
     QPagedPaintDevice,
     QPageLayout,
@@ -42,9 +33,7 @@ from PySide6.QtGui import (
     QTextDocument,
 )
 from PySide6.QtPrintSupport import QPrinter, QPrinterInfo, QPrintPreviewDialog
-from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import (
-    QApplication,
     QMessageBox,
     QWidget,
 )
@@ -53,6 +42,14 @@ from app.outputs import OutputRules, check_pdf, writing
 from app.reports.home_program import (
     HomeProgramContent,
     RenderError,  # noqa: F401 - raised here, re-exported for the dialogs
+)
+from ui.pdf_text import fix_pdf_text_mapping
+from ui.program_assets import (  # noqa: F401 - ensure_gui_application: re-exported for the CLI
+    cjk_font_available,
+    ensure_gui_application,
+    font_families,
+    load_picture,
+    placeholder_image,
 )
 
 PAGE_SIZES = {"A4": QPageSize.PageSizeId.A4, "Letter": QPageSize.PageSizeId.Letter}
@@ -68,120 +65,6 @@ COMPACTION_LEVELS = 4
 ACCENT = "#1f6f8b"
 MUTED = "#5b6770"
 ZONE_COLOURS = {"green": "#d8f0dc", "amber": "#fdebc8", "red": "#f8d3d0"}
-CJK_FAMILIES = (
-    "Noto Sans CJK JP",
-    "Noto Sans CJK SC",
-    "Source Han Sans",
-    "Yu Gothic",
-    "Meiryo",
-    "Microsoft YaHei",
-    "Hiragino Sans",
-    "PingFang SC",
-    "Malgun Gothic",
-)
-
-
-def ensure_gui_application() -> QGuiApplication:
-    """The running Qt application, or a new one for the command line (no window shown).
-
-    A QApplication rather than a bare QGuiApplication, so widgets still work if the same
-    process later opens one (e.g. a test session).
-    """
-    app = QApplication.instance()
-    if app is None:
-        app = QApplication(sys.argv[:1] or ["stride-clinic"])
-    return app  # type: ignore[return-value]
-
-
-def font_families() -> list[str]:
-    """The document font: the system's sans-serif first, then an installed CJK family."""
-    installed = set(QFontDatabase.families())
-    base = QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont).family()
-    fams = [base] if base else []
-    fams += [f for f in ("DejaVu Sans", "Arial", "Helvetica") if f in installed and f not in fams]
-    fams += [f for f in CJK_FAMILIES if f in installed][:2]
-    return fams
-
-
-def cjk_font_available() -> bool:
-    return any(f in set(QFontDatabase.families()) for f in CJK_FAMILIES)
-
-
-# --- pictures -----------------------------------------------------------------------------------
-
-
-def placeholder_image(label: str, width: int, height: int) -> QImage:
-    """A light box with the exercise name, used when a picture is missing or unreadable."""
-    img = QImage(max(1, width), max(1, height), QImage.Format.Format_RGB32)
-    img.fill(QColor("#f3f5f6"))
-    p = QPainter(img)
-    pen = QPen(QColor("#9aa5ad"), max(1, width // 150), Qt.PenStyle.DashLine)
-    p.setPen(pen)
-    p.drawRect(img.rect().adjusted(2, 2, -3, -3))
-    font = QFont()
-    font.setFamilies(font_families())
-    font.setPixelSize(max(6, height // 9))
-    p.setFont(font)
-    p.setPen(QColor("#5b6770"))
-    flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
-    p.drawText(img.rect().adjusted(8, 8, -8, -8), int(flags), f"{label}\n(no picture)")
-    p.end()
-    return img
-
-
-def load_picture(
-    path: str | Path | None,
-    width: int,
-    height: int,
-    label: str,
-    *,
-    placeholder: bool = True,
-    crop: tuple[float, ...] | list[float] = (),
-) -> QImage | None:
-    """Render ``path`` (SVG or raster) to fit ``width`` × ``height`` pixels; never raises.
-
-    ``crop`` (x0, y0, x1, y1, fractions of a raster picture) keeps only that part, before the
-    scaling, so the part is printed at full resolution. An unreadable picture gives a labelled
-    placeholder, or None when ``placeholder`` is False.
-    """
-    if path:
-        p = Path(path)
-        try:
-            if p.suffix.lower() == ".svg" and p.is_file():
-                renderer = QSvgRenderer(str(p))
-                if renderer.isValid():
-                    size = renderer.defaultSize().scaled(
-                        width, height, Qt.AspectRatioMode.KeepAspectRatio
-                    )
-                    img = QImage(size, QImage.Format.Format_RGB32)
-                    img.fill(QColor("white"))
-                    painter = QPainter(img)
-                    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-                    renderer.render(painter)
-                    painter.end()
-                    return img
-            elif p.is_file():
-                img = QImage(str(p))
-                if not img.isNull():
-                    if len(crop) == 4:
-                        x0, y0, x1, y1 = (min(max(float(v), 0.0), 1.0) for v in crop)
-                        rect = QRect(
-                            round(x0 * img.width()), round(y0 * img.height()),
-                            max(1, round((x1 - x0) * img.width())),
-                            max(1, round((y1 - y0) * img.height())),
-                        )  # fmt: skip
-                        img = img.copy(rect)
-                    if img.width() > width or img.height() > height:
-                        img = img.scaled(
-                            width,
-                            height,
-                            Qt.AspectRatioMode.KeepAspectRatio,
-                            Qt.TransformationMode.SmoothTransformation,
-                        )
-                    return img
-        except (OSError, ValueError):
-            pass
-    return placeholder_image(label, width, height) if placeholder else None
 
 
 # --- text helpers ---------------------------------------------------------------------------------
@@ -669,67 +552,6 @@ def export_pdf(
     with writing(path, rules, private=True, check=check_pdf) as out:
         pages = render_pdf(content, out.temp, page_size)
     return pages
-
-
-_CMAP = re.compile(rb"begincmap(.*?)endcmap", re.S)
-_HEX4 = re.compile(rb"<([0-9A-Fa-f]{4})>")
-
-
-def _better_code_point(cp: int) -> int:
-    if cp == 0x09:
-        return 0x20  # the space glyph is also the tab's: text should read as a space
-    if 0x2E80 <= cp <= 0x2FDF:  # CJK radicals share glyphs with the unified ideographs
-        norm = unicodedata.normalize("NFKC", chr(cp))
-        if len(norm) == 1 and ord(norm) <= 0xFFFF:
-            return ord(norm)
-    return cp
-
-
-def fix_pdf_text_mapping(path: str | Path) -> int:
-    """Repair Qt's ToUnicode maps in place (same byte length, so offsets stay valid).
-
-    Only the *destination* entries inside ``[...]`` arrays and single ``bfchar`` targets are
-    touched. Returns how many entries were changed. Never raises for a readable file.
-    """
-    p = Path(path)
-    if not p.is_file():
-        # Never read a device or a pipe back: a read of /dev/full returns zeros for ever (this
-        # made ``program --out`` hang instead of failing).
-        return 0
-    data = p.read_bytes()
-    changed = 0
-
-    def fix_hex(m: re.Match[bytes]) -> bytes:
-        nonlocal changed
-        cp = int(m.group(1), 16)
-        new = _better_code_point(cp)
-        if new == cp:
-            return m.group(0)
-        changed += 1
-        return b"<%04X>" % new
-
-    def fix_cmap(m: re.Match[bytes]) -> bytes:
-        body = re.sub(rb"\[[^\]]*\]", lambda a: _HEX4.sub(fix_hex, a.group(0)), m.group(1))
-        body = re.sub(
-            rb"(beginbfchar)(.*?)(endbfchar)",
-            lambda b: (
-                b.group(1)
-                + re.sub(
-                    rb"(<[0-9A-Fa-f]+>\s*)(<[0-9A-Fa-f]{4}>)",
-                    lambda d: d.group(1) + _HEX4.sub(fix_hex, d.group(2)),
-                    b.group(2),
-                )
-                + b.group(3)
-            ),
-            body,
-            flags=re.S,
-        )
-        return b"begincmap" + body + b"endcmap"
-
-    fixed = _CMAP.sub(fix_cmap, data)
-    if changed and len(fixed) == len(data):
-        p.write_bytes(fixed)
-    return changed
 
 
 # --- printing, preview and the editor ---------------------------------------------------------

@@ -20,13 +20,9 @@ from app.records.patients import PatientData, create_patient
 from app.records.visits import VisitData, create_visit
 from app.reports.exercises import ExerciseLibrary
 from app.reports.home_program import HomeProgramContent, build_content
-from ui.home_program import (
-    ProgramRenderer,
-    cjk_font_available,
-    export_pdf,
-    fix_pdf_text_mapping,
-    page_layout,
-)
+from ui.home_program import ProgramRenderer, export_pdf, page_layout
+from ui.pdf_text import fix_pdf_text_mapping
+from ui.program_assets import cjk_font_available
 
 
 @pytest.fixture(scope="module")
