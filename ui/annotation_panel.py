@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
 from app import video
 from app.analysis.events import EventType, Foot, FootEvent
 from app.analysis.metrics import temporal_metrics
-from app.annotation.loading import load_recording, start_session
+from app.annotation.clock import MarkingClock
+from app.annotation.loading import load_recording, start_session, store_clock
 from app.annotation.session import ALL_FRAMES, REVIEW_RULE, Drawing, MarkingSession
 from ui import annotation_dialogs as dialogs
 from ui import annotation_keys as keys
@@ -75,6 +76,7 @@ class AnnotationPanel(QWidget):
         self.frame_count = 0
         self.current = 0
         self.times: np.ndarray = np.zeros(0)
+        self.clock: MarkingClock | None = None  # frame -> real time of the open recording
         self.keypoints = None  # KeypointTrack from automatic detection, for the skeleton
         self._shown_frame = -1
         self.detector = DetectionRunner(self)
@@ -277,7 +279,8 @@ class AnnotationPanel(QWidget):
             self.server = None
             last = max((e.frame for e in loaded.events), default=0)
             self.frame_count = max(loaded.frame_count, 1 + last)
-            self.times = np.arange(self.frame_count) / loaded.fps_for_events
+            self.clock = MarkingClock(loaded.stored_timebase())
+            self.times = self.clock.times_s
             self.view.set_message(exc.message)
             self._show_banner(
                 exc.message + " Your marks are safe and still listed on the timeline."
@@ -285,7 +288,9 @@ class AnnotationPanel(QWidget):
         else:
             info = self.server.info
             self.frame_count = self.server.frame_count
-            self.times = self.server.times_s()
+            self.clock = MarkingClock(loaded.stored_timebase(), self.server)
+            self.times = self.clock.times_s
+            store_clock(c.db, recording_id, self.server)  # first open since the map existed
             self.view.set_message(None)
             self._warnings_shown = len(self.server.warnings)
             if self.server.warnings:
@@ -423,9 +428,9 @@ class AnnotationPanel(QWidget):
 
     # ------------------------------------------------------------------ navigation
     def _time(self, frame: int) -> float:
-        if 0 <= frame < len(self.times):
-            return float(self.times[frame])
-        return frame / (self.capture_fps.value() or 30.0)
+        if self.clock is not None:
+            return self.clock.time_of(frame)
+        return frame / (self.capture_fps.value() or 30.0)  # nothing open yet
 
     def step(self, n: int) -> None:
         self.transport.stop()
@@ -479,7 +484,9 @@ class AnnotationPanel(QWidget):
         if self.server.frame_count != self.frame_count:
             # A damaged file turned out shorter than its header said: show what is really there.
             self.frame_count = self.session.frame_count = self.server.frame_count
-            self.times = self.server.times_s()
+            if self.clock is not None:
+                self.clock.refresh()
+                self.times = self.clock.times_s
             self.transport.set_clip(self.frame_count, self.server.info.container_fps or 30.0)
             self.timeline.set_frame_count(self.frame_count)
             self._show_banner(
@@ -618,11 +625,9 @@ class AnnotationPanel(QWidget):
         if self.recording_id is None or self.saver is None:
             return
         self.saver.submit({"capture_fps": float(fps)})  # the spin box keeps it within 1–2000
-        if self.server is not None:
-            self.server.capture_fps = fps
-            self.times = self.server.times_s()
-        else:
-            self.times = np.arange(self.frame_count) / fps
+        if self.clock is not None:
+            self.clock.set_capture_fps(fps)
+            self.times = self.clock.times_s
         self.session.retime(self._time)
         self._refresh_events()
         self.go_to(self.current)
@@ -701,11 +706,10 @@ class AnnotationPanel(QWidget):
 
     # ------------------------------------------------------------------ keypoints
     def set_keypoints(self, track) -> None:  # type: ignore[no-untyped-def]
-        """Use a keypoint track (capture-time seconds) for the skeleton and landing measures."""
-        from app.analysis.detect_job import retime_track
-
-        if track is not None and self.server is not None:
-            retime_track(track, self.server.info.container_fps, self.capture_fps.value())
+        """Use a keypoint track (decoded from this file) for the skeleton and landing measures,
+        timed on the recording's clock."""
+        if track is not None and self.clock is not None:
+            track = self.clock.retime(track)
         self.keypoints = track
         self.skeleton_box.setEnabled(track is not None)
         self.skeleton_box.blockSignals(True)
@@ -744,6 +748,7 @@ class AnnotationPanel(QWidget):
             capture_fps=self.capture_fps.value(),
             frame_count=self.frame_count,
             cache_dir=self.clinic.folder.cache,
+            timebase=self.clock.timebase if self.clock is not None else None,
         )
 
     def _detected(self, result) -> None:  # type: ignore[no-untyped-def]
