@@ -116,7 +116,10 @@ def detect_on_own_clock(track: KeypointTrack, notes: list[str]) -> tuple[Any, Ke
     """Contacts of a track timed in real seconds, with the file's own frame numbers.
 
     The detector works in frames, so a variable-frame-rate track is first put on a uniform grid
-    at its highest rate; the events are then given the file's frames back and their real times.
+    at its highest rate; the events then get the file's frame numbers back, with those frames'
+    real times (the grid's in-between times belong to no frame of the file, and a clinician
+    accepting the proposals gets exactly these figures). On a constant-rate clip the detector's
+    sub-frame times are kept.
     Shared by ``analyze`` and the marking panel's automatic detection (one route). Returns the
     detection result and the track it ran on."""
     grid_track = track
