@@ -218,3 +218,61 @@ def _stored_plan(clinic, pid: int) -> float | None:  # type: ignore[no-untyped-d
         if rx is None:
             return None
         return float(CadencePlan.from_dict(rx.plan).baseline_spm) if rx.plan else rx.baseline_spm
+
+
+def test_marks_at_170_spm_on_an_old_recording_agree_once_its_video_is_opened(  # type: ignore[no-untyped-def]
+    qtbot, clinic, tmp_path
+) -> None:
+    """A recording from before the stored clock (0005): until its video is opened the figures
+    use the stored rate; opening it in the marking panel stores the file's clock, and from then
+    on the visits table, History and the export give the sidebar's figures, on the file's
+    timestamps, for contacts placed at known real times 60/170 s apart."""
+    from app.db.models import Recording
+    from app.history.export import history_tables
+    from app.history.trends import load_history
+    from app.records.measurements import visit_measurement
+    from ui.annotation_panel import AnnotationPanel
+
+    clip, _times, _fps = _vfr_clip(tmp_path)
+    with clinic.db.session() as s:
+        pid = create_patient(s, PatientData(full_name="Old Runner")).id
+        vid = create_visit(s, pid, VisitData(visit_date="2026-11-21")).id
+    rid = import_recording(clinic.db, clinic.videos_root, vid, clip)
+    with clinic.db.session() as s:
+        s.get(Recording, rid).timestamps = None  # as imported before revision 0005
+    clock = Timebase.from_file(clip)
+    step = 60.0 / 170.0
+    contacts = np.arange(0.2, 9.6, step)
+    panel = AnnotationPanel(clinic)
+    qtbot.addWidget(panel)
+    panel.show()
+    assert panel.open_recording(rid)  # the first open stores the file's clock
+    for k, t in enumerate(contacts):
+        foot = Foot.LEFT if k % 2 == 0 else Foot.RIGHT
+        for etype, when in ((EventType.INITIAL_CONTACT, t), (EventType.TOE_OFF, t + 0.25)):
+            panel.go_to(clock.frame_at(when))
+            panel.mark(foot, etype)
+    qtbot.waitUntil(lambda: panel.unsaved_edits() == 0, timeout=10000)
+    sidebar = temporal_metrics(panel.session.reviewed_events())
+    panel.shutdown()
+
+    with clinic.db.session() as s:
+        assert s.get(Recording, rid).timestamps is not None
+        table = visit_measurement(s, vid)
+        history = load_history(s, pid)
+    tables = history_tables(history)
+    exported = tables["events"]
+    for frame, time_s in zip(exported["frame"], exported["time_s"], strict=True):
+        assert time_s == pytest.approx(clock.time_of(int(frame)), abs=1e-6)
+    figures = {
+        "sidebar": sidebar.cadence_spm,
+        "visits_table": table.cadence_spm,
+        "history_point": float(history.series["cadence"].mean[0]),
+        "export": float(tables["metrics"]["cadence_mean"][0]),
+    }
+    print("\n170 spm marks on an old recording: "
+          + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()))  # fmt: skip
+    assert max(figures.values()) - min(figures.values()) <= TOLERANCE_SPM
+    # whole frames at 30 fps shift the first and last contact by at most 1/60 s each
+    assert sidebar.cadence_spm == pytest.approx(170.0, abs=170.0 * (2 / 60) / (contacts[-1] - contacts[0]))
+    assert _pooled_contact_ms(sidebar) == pytest.approx(250.0, abs=1000 / 30)
