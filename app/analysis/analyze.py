@@ -84,7 +84,8 @@ def _calibration(value: float | None) -> float | None:
 
 
 def _retime(track: KeypointTrack, fps: float) -> KeypointTrack:
-    return track.with_times(np.arange(track.n_frames) / fps)
+    """A keypoint table's rows at the given constant rate (``--fps``)."""
+    return track.with_times(Timebase.uniform(track.n_frames, fps).times_s)
 
 
 def on_uniform_grid(track: KeypointTrack, fps: float) -> KeypointTrack:
@@ -171,7 +172,12 @@ def analyze(args: argparse.Namespace) -> dict[str, object]:
             track = _retime(track, fps_arg)
         if capture_arg:
             # The table's times are playback times: scale them, keeping their irregularities.
-            track = track.with_times((track.times - track.times[0]) * (track.fps / capture_arg))
+            try:
+                track = Timebase(track.times, track.fps, capture_arg).retime(track)
+            except ValueError as exc:
+                raise AnalysisError(
+                    f"The keypoint table's times cannot be rescaled to real time ({exc})."
+                ) from exc
     else:
         from app.analysis.pose import run_pose
         from app.video import VideoError
