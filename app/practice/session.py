@@ -282,6 +282,8 @@ class PracticeSession:
             self._banked = self.elapsed(now)
             self._run_start = None
             self.state = State.STOPPED
+            # a sample stands for the second after it: none for the instant of the stop
+            self.samples = [x for x in self.samples if x.t < self._banked - 1e-9]
             if self.spans and self.spans[-1][1] is None:
                 self.spans[-1][1] = round(self._banked, 3)
 
