@@ -98,8 +98,9 @@ class LiveAnalysis:
         self._version = 0
         self._published_wall = 0.0
         self._frame_wall = 0.0
-        self.history: list[tuple[CadenceEstimate, float]] = []
-        """Every published estimate with its wall time (for the benchmark and the trend)."""
+        self.history: deque[tuple[CadenceEstimate, float, float]] = deque(maxlen=50_000)
+        """Published estimates with the (monotonic) times they were published and their frame
+        was offered by the camera thread: for the benchmark's latency figures."""
         self.delivered = 0
         self.analysed = 0
         self.skipped = 0
@@ -200,7 +201,7 @@ class LiveAnalysis:
                 self._estimate = est
                 self._version += 1
                 self._published_wall = now
-                self.history.append((est, now))
+                self.history.append((est, now, wall))
 
 
 class TapSource(CameraSource):
