@@ -111,6 +111,10 @@ class HistoryView(QWidget):
         pv.addWidget(self.placeholder)
         pv.addWidget(self.plots, 1)
         pv.addWidget(self.note)
+        from ui.practice_history import PracticeHistoryBox  # practice sessions (issue 19)
+
+        self.practice_box = PracticeHistoryBox(clinic.db)
+        pv.addWidget(self.practice_box)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
@@ -165,6 +169,7 @@ class HistoryView(QWidget):
             except LookupError:
                 self.patient_id = None
         self._fill_table()
+        self.practice_box.set_patient(self.patient_id)
         missing = self.plots.show_history(self.history)
         h = self.history
         if h is None:

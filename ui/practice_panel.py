@@ -313,6 +313,12 @@ class PracticePanel(QWidget):
         self.schedule_combo.addItem(always_on().label)
         self.schedule_combo.addItem(always_off().label)
 
+    def set_schedule(self, schedule: Schedule) -> None:
+        """Offer ``schedule`` (e.g. one the clinician built) and choose it for the next session."""
+        self._schedules.append(schedule)
+        self.schedule_combo.addItem(schedule.label)
+        self.schedule_combo.setCurrentIndex(self.schedule_combo.count() - 1)
+
     # ------------------------------------------------------------------ cameras
     def add_camera(self, key: str, label: str, make: Callable[[], CameraSource]) -> None:
         """List another camera (tests, demos) and select it."""

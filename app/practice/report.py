@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from .store import SavedPractice, sessions_for_patient
+from .store import SavedPractice, sessions_for_patient, sessions_in
 
 #: Shortest stretch without the cue worth telling the runner about.
 MIN_NOCUE_S = 60.0
@@ -46,7 +46,17 @@ def sentence(p: SavedPractice) -> str | None:
 
 def latest_sentence(db: Any, patient_id: int, visit_id: int | None = None) -> str | None:
     """The sentence for the patient's latest practice session (of ``visit_id`` if given)."""
-    sessions = sessions_for_patient(db, patient_id)
+    return _latest(sessions_for_patient(db, patient_id), visit_id)
+
+
+def home_program_lines(session: Any, patient_id: int) -> list[str]:
+    """Lines for the printed home program (inside its unit of work): the latest practice
+    sentence, or nothing when the runner has not practised in the clinic."""
+    text = _latest(sessions_in(session, patient_id), None)
+    return [text] if text else []
+
+
+def _latest(sessions: list[SavedPractice], visit_id: int | None) -> str | None:
     if visit_id is not None:
         sessions = [s for s in sessions if s.visit_id == visit_id]
     for p in reversed(sessions):

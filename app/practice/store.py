@@ -158,12 +158,17 @@ def sessions_for_visit(db: Any, visit_id: int) -> list[SavedPractice]:
 def sessions_for_patient(db: Any, patient_id: int) -> list[SavedPractice]:
     """Every practice session of the patient, by visit date then start time."""
     with db.session() as s:
-        rows = s.execute(
-            sa.select(practice_session, _visit.c.visit_date)
-            .join(_visit, _visit.c.id == practice_session.c.visit_id)
-            .where(_visit.c.patient_id == patient_id)
-            .order_by(_visit.c.visit_date, practice_session.c.started_at)
-        ).all()  # fmt: skip
+        return sessions_in(s, patient_id)
+
+
+def sessions_in(session: Any, patient_id: int) -> list[SavedPractice]:
+    """:func:`sessions_for_patient` inside an open unit of work (a SQLAlchemy ``Session``)."""
+    rows = session.execute(
+        sa.select(practice_session, _visit.c.visit_date)
+        .join(_visit, _visit.c.id == practice_session.c.visit_id)
+        .where(_visit.c.patient_id == patient_id)
+        .order_by(_visit.c.visit_date, practice_session.c.started_at)
+    ).all()  # fmt: skip
     return [_from_row(r) for r in rows]
 
 

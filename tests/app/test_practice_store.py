@@ -130,3 +130,24 @@ def test_sentence_without_anything_measured() -> None:
         target_spm = 172.0
 
     assert sentence(Row()) is None  # type: ignore[arg-type]
+
+
+def test_the_printed_home_program_says_what_was_held(tmp_path: Path, monkeypatch) -> None:
+    from app.clinic import open_clinic
+    from app.records import measurements
+    from app.reports.home_program import build_content
+
+    clinic = open_clinic()
+    try:
+        pid, vid = _visit(clinic.db)
+        with clinic.db.session() as s:
+            measurements.save_prescription(s, vid, {"target_spm": 172, "baseline_spm": 164,
+                                                    "percent": 5})  # fmt: skip
+        with clinic.db.session() as s:
+            before = build_content(s, pid, clinic.settings).run_plan
+        save_session(clinic.db, _practised(minutes_off=4), vid)
+        with clinic.db.session() as s:
+            after = build_content(s, pid, clinic.settings).run_plan
+        assert after == before + ["In the clinic you held 172 spm without the metronome for 4 minutes."]
+    finally:
+        clinic.close()
