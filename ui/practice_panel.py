@@ -16,7 +16,6 @@ override lasts until the schedule's next switch), F11 runner view full screen.
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Callable
@@ -25,7 +24,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -68,7 +66,9 @@ from app.practice.session import (
 from app.practice.store import save_session
 from ui.capture_preview import PreviewView
 from ui.metronome_widget import AudioFactory, MetronomeWidget
-from ui.runner_view import COLOURS, WORDS, RunnerView
+from ui.practice_saving import PracticeSavingMixin
+from ui.practice_widgets import LiveReadout, PracticeTrend
+from ui.runner_view import RunnerView
 from ui.tasks import BackgroundTask, user_message
 
 if TYPE_CHECKING:
@@ -87,16 +87,7 @@ class CameraChoice:
     make: Callable[[], CameraSource]
 
 
-def _mmss(seconds: float) -> str:
-    m, s = divmod(int(max(0.0, seconds)), 60)
-    return f"{m:02d}:{s:02d}"
-
-
-def _pct(v: float | None) -> str:
-    return "—" if v is None else f"{v:.0f} %"
-
-
-class PracticePanel(QWidget):
+class PracticePanel(PracticeSavingMixin, QWidget):
     """Practice for the selected visit. ``set_visit(id)`` in, ``session_saved(visit)`` out."""
 
     session_saved = Signal(int)  # visit id: the visit's practice sessions changed
@@ -138,22 +129,7 @@ class PracticePanel(QWidget):
     def _build(self, audio_factory: AudioFactory | None) -> None:
         self.preview = PreviewView()
         self.preview.placeholder = "Start the camera to see the runner."
-        pg.setConfigOptions(antialias=True)
-        self.trend = pg.PlotWidget(background="w")
-        self.trend.setMinimumHeight(150)
-        self.trend.setMaximumHeight(220)
-        self.trend.setLabel("left", "spm")
-        self.trend.setLabel("bottom", "session time", units="s")
-        self.trend.showGrid(y=True, alpha=0.3)
-        self.trend.setMouseEnabled(False, False)
-        self._curve_cue = self.trend.plot(pen=pg.mkPen("#00803c", width=2), name="with metronome")
-        self._curve_free = self.trend.plot(pen=pg.mkPen("#c2410c", width=2),
-                                           name="without metronome")  # fmt: skip
-        self._target_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#444", width=1))
-        self._tol_lines = [pg.InfiniteLine(angle=0, pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine))
-                           for _ in range(2)]  # fmt: skip
-        for item in (self._target_line, *self._tol_lines):
-            self.trend.addItem(item)
+        self.trend = PracticeTrend()
 
         self.header = QLabel()
         self.header.setWordWrap(True)
@@ -202,22 +178,10 @@ class PracticePanel(QWidget):
         tl.addWidget(QLabel("Metronome"), 3, 0)
         tl.addWidget(self.schedule_combo, 3, 1)
 
-        self.cadence_label = QLabel("—")
-        self.cadence_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.cadence_label.setMinimumHeight(90)
-        f = QFont(self.cadence_label.font())
-        f.setPixelSize(56)
-        f.setBold(True)
-        self.cadence_label.setFont(f)
-        self.band_label = QLabel()
-        self.band_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.band_label.setWordWrap(True)
-        self.elapsed_label = QLabel("00:00")
-        self.on_target_label = QLabel()
-        self.on_target_label.setWordWrap(True)
-        self.analysis_label = QLabel()
-        self.analysis_label.setObjectName("muted")
-        self.analysis_label.setWordWrap(True)
+        self.readout = LiveReadout()
+        self.cadence_label = self.readout.cadence_label
+        self.band_label = self.readout.band_label
+        self.analysis_label = self.readout.analysis_label
 
         self.start_button = QPushButton("▶  Start  (Space)")
         self.start_button.setMinimumHeight(40)
@@ -239,10 +203,7 @@ class PracticePanel(QWidget):
         side.addWidget(self.header)
         side.addWidget(cam)
         side.addWidget(tgt)
-        side.addWidget(self.cadence_label)
-        side.addWidget(self.band_label)
-        side.addWidget(self.elapsed_label)
-        side.addWidget(self.on_target_label)
+        side.addWidget(self.readout)
         side.addLayout(buttons)
         side.addWidget(self.runner_button)
         side.addWidget(self.result_label)
@@ -497,69 +458,6 @@ class PracticePanel(QWidget):
         else:
             self.metronome.set_bpm(self.target_spin.value())
 
-    # ------------------------------------------------------------------ saving
-    def save(self, *, final: bool = False) -> None:
-        """Save the session with its visit, off the GUI thread (the row is replaced each time)."""
-        s, ctx = self.session, self.context
-        if s is None or ctx is None or s.started_at is None:
-            return
-        duration = s.elapsed(time.monotonic())
-        db, visit = self.clinic.db, ctx.visit_id
-        task = BackgroundTask(lambda _p, _c: save_session(db, s, visit, duration), parent=self,
-                              show_dialog=False)  # fmt: skip
-
-        def done(row: object) -> None:
-            self._forget(task)
-            self.last_saved_id = int(row)  # type: ignore[call-overload]
-            self.save_error = ""
-            self.save_button.hide()
-            if final:
-                t = s.totals()
-                self._result(
-                    f"Session saved with the visit: {_mmss(duration)}, on target "
-                    f"{_pct(t.percent(True))} with the metronome, {_pct(t.percent(False))} without.",
-                    ok=True,
-                )
-                self.session_saved.emit(visit)
-
-        def failed(exc: object) -> None:
-            self._forget(task)
-            self.save_error = user_message(exc)  # type: ignore[arg-type]
-            self._result(f"The session could not be saved: {self.save_error} It is kept here; "
-                         "press “Save again”.", ok=False)  # fmt: skip
-            self.save_button.show()
-
-        task.finished.connect(done)
-        task.failed.connect(failed)
-        self._tasks.append(task)
-        task.start()
-
-    def _forget(self, task: BackgroundTask) -> None:
-        if task in self._tasks:
-            self._tasks.remove(task)
-
-    def _take_recording(self) -> None:
-        rec = self.recorder
-        if not self._recording_pending or rec is None or rec.is_recording:
-            return
-        self._recording_pending = False
-        r = rec.last_result
-        if r is None or not r.written or not r.path.exists():
-            return
-        if self.session is not None:
-            self.session.recording_path = str(r.path)
-        fps = float(r.measured_fps or r.requested_fps)
-        if self.context is not None:
-            try:
-                from app.records.recordings import add_existing_file
-
-                add_existing_file(self.clinic.db, self.clinic.videos_root, self.context.visit_id,
-                                  r.path, capture_fps=fps, view="side")  # fmt: skip
-            except Exception as exc:  # the file stays where it is: nothing is lost
-                self._result(f"The video is saved as {r.path}, but could not be added to the "
-                             f"visit: {user_message(exc)}", ok=False)  # fmt: skip
-        self.recording_saved.emit(str(r.path), fps)
-
     # ------------------------------------------------------------------ display
     def show_runner_view(self) -> None:
         self.runner.show()
@@ -656,43 +554,14 @@ class PracticePanel(QWidget):
             note = "Camera not running" if self.recorder is None else "No live cadence"
         else:
             note = est.message
-        bg, fg = COLOURS[band]
-        self.cadence_label.setText("—" if cadence is None else f"{cadence:.0f}")
-        self.cadence_label.setStyleSheet(f"background: {bg}; color: {fg}; border-radius: 6px;")
-        self.band_label.setText(WORDS[band] if band else note)
-        cue = self.metronome.is_running()
-        self.runner.set_state(cadence, band, target, note, cue)
-        if s is not None and s.started_at is not None:
-            state = {State.PAUSED: "  (paused)", State.STOPPED: "  (ended)"}.get(s.state, "")
-            self.elapsed_label.setText(f"Elapsed {_mmss(s.elapsed(now))}{state}"
-                                       + ("  · metronome override" if s.overridden else ""))  # fmt: skip
-            t = s.totals()
-            self.on_target_label.setText(
-                f"Time on target: {_pct(t.percent())} · with metronome {_pct(t.percent(True))}"
-                f" · without {_pct(t.percent(False))}"
-            )
+        self.readout.show_state(cadence, band, note, s, now)
+        self.runner.set_state(cadence, band, target, note, self.metronome.is_running())
         if self.analysis is not None:
-            st = self.analysis.snapshot().stats
-            rate = (f"analysed at {st.camera_fps / st.decimation:.0f} of {st.camera_fps:.0f} fps"
-                    if st.decimation > 1 else "every frame analysed")  # fmt: skip
-            conf = f", periodicity {est.confidence:.2f}" if est is not None else ""
-            self.analysis_label.setText(f"Live cadence: {rate}; {st.skipped} skipped{conf}.")
+            self.readout.show_analysis(self.analysis.snapshot().stats, est)
 
     def _draw_trend(self) -> None:
-        s = self.session
-        target, tol = float(self.target_spin.value()), float(self.tol_spin.value())
-        self._target_line.setValue(target)
-        self._tol_lines[0].setValue(target - tol)
-        self._tol_lines[1].setValue(target + tol)
-        if s is None or not s.samples:
-            self._curve_cue.setData([], [])
-            self._curve_free.setData([], [])
-            return
-        t = [x.t for x in s.samples]
-        cue = [x.spm if (x.cue and x.spm is not None) else math.nan for x in s.samples]
-        free = [x.spm if (not x.cue and x.spm is not None) else math.nan for x in s.samples]
-        self._curve_cue.setData(t, cue, connect="finite")
-        self._curve_free.setData(t, free, connect="finite")
+        samples = self.session.samples if self.session is not None else []
+        self.trend.show_samples(samples, float(self.target_spin.value()), float(self.tol_spin.value()))
 
     # ------------------------------------------------------------------ lifetime
     def shutdown(self) -> None:

@@ -89,7 +89,8 @@ def decode_samples(data: Any) -> list[Sample]:
         raise PracticeError("A saved practice session is damaged (its cadence record).") from exc
 
 
-def _row_values(session: PracticeSession, visit_id: int, duration_s: float) -> dict[str, Any]:
+def row_values(session: PracticeSession, visit_id: int, duration_s: float) -> dict[str, Any]:
+    """A snapshot of ``session`` as a row (take it on the thread that changes the session)."""
     if session.started_at is None:
         raise PracticeError("A practice session that never started cannot be saved.")
     tot = session.totals()
@@ -122,10 +123,15 @@ def save_session(db: Any, session: PracticeSession, visit_id: int,
     ``db`` is an :class:`app.db.database.Database`; its errors (locked, disk full) propagate
     as the database layer raises them.
     """
-    values = _row_values(session, visit_id, session.duration_s if duration_s is None else duration_s)
+    d = session.duration_s if duration_s is None else duration_s
+    return save_values(db, row_values(session, visit_id, d))
+
+
+def save_values(db: Any, values: dict[str, Any]) -> int:
+    """Insert or replace (same uid) a row made by :func:`row_values`; returns its id."""
     with db.session() as s:
         found = s.execute(
-            sa.select(practice_session.c.id).where(practice_session.c.uid == session.uid)
+            sa.select(practice_session.c.id).where(practice_session.c.uid == values["uid"])
         ).scalar()
         if found is not None:
             s.execute(practice_session.update().where(practice_session.c.id == found).values(**values))
