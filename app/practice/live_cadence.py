@@ -8,8 +8,8 @@ cheap number per frame and, once per step, a cadence over the last steps:
    (4 s) shows where things keep moving: on a treadmill, the runner. The per-frame value is the
    mean change in the lower half of that region (legs and feet), which rises and falls with
    every stride; the mean change in the whole region says whether anyone is moving at all.
-2. **Period**: over a rolling window of the last ``window_steps`` steps (at least
-   ``min_window_s``), the signal is put on a uniform time grid, slow drifts removed
+2. **Period**: over a rolling window of the last ``window_steps`` steps (default 24, about
+   8 s; at least ``min_window_s``, 3 s) *since the cadence last changed*, the signal is put on a uniform time grid, slow drifts removed
    (:func:`app.analysis.periodicity.moving_average`), and the *stride* frequency found where
    the weighted power of its first three harmonics peaks (:func:`stride_frequency`), within
    the running cadence range (``min_spm``–``max_spm``, default 120–220 spm). The stride is
@@ -17,6 +17,10 @@ cheap number per frame and, once per step, a cadence over the last steps:
    repeats per stride; a signal that repeats per step has its power at the stride's 2nd
    harmonic. Cadence = 120 × stride frequency. (The autocorrelation peak, tried first, read
    about 1 % slow: its overlap normalisation favours longer lags.)
+   A change is detected by measuring the last ``min_window_s`` too: when that short window
+   differs from the long one by more than ``change_spm`` (4 spm, or 2.5 %) at two updates in a
+   row, the window restarts from the middle of the short one and grows again. A long window
+   when the runner is steady (±1 spm), a short one right after a change (settles in ~3 s).
 3. **Updates**: a step clock runs at the measured cadence; at every step (every ``60 /
    cadence`` seconds of camera time) the period is measured again and an estimate published.
    Before the first estimate (the warm-up, ``min_window_s``) and while nobody is in view, an
@@ -42,7 +46,11 @@ from app.analysis.periodicity import moving_average
 
 DEFAULT_MIN_SPM = 120.0
 DEFAULT_MAX_SPM = 220.0
-DEFAULT_WINDOW_STEPS = 12
+DEFAULT_WINDOW_STEPS = 24
+#: Short-window updates in a row that must disagree with the long window to call a change.
+CHANGE_CONFIRM = 2
+#: The signal is put on a grid of at most this rate (the stride's 3rd harmonic is < 6 Hz).
+MAX_GRID_HZ = 40.0
 ANALYSIS_WIDTH = 96
 ACTIVITY_TAU_S = 4.0
 #: Mean change (grey levels per frame, 0–255) in the moving region below which nobody is
@@ -234,7 +242,8 @@ class LiveCadenceEstimator:
         *,
         window_steps: int = DEFAULT_WINDOW_STEPS,
         min_window_s: float = 3.0,
-        max_window_s: float = 6.0,
+        max_window_s: float = 10.0,
+        change_spm: float = 4.0,
         min_spm: float = DEFAULT_MIN_SPM,
         max_spm: float = DEFAULT_MAX_SPM,
         min_confidence: float = 0.3,
@@ -247,6 +256,7 @@ class LiveCadenceEstimator:
         self.window_steps = window_steps
         self.min_window_s = min_window_s
         self.max_window_s = max_window_s
+        self.change_spm = change_spm
         self.min_spm, self.max_spm = min_spm, max_spm
         self.min_confidence = min_confidence
         self.still_level = still_level
@@ -264,6 +274,8 @@ class LiveCadenceEstimator:
         self._t0: float | None = None
         self._next_update = 0.0
         self._cadence: float | None = None
+        self._since = -math.inf  # when the current cadence began (a detected change)
+        self._disagree = 0
         self.frames = 0
         self.latest: CadenceEstimate | None = None
 
@@ -301,32 +313,51 @@ class LiveCadenceEstimator:
         return est
 
     # -- estimating ------------------------------------------------------------------------
-    def _estimate(self, t: float) -> CadenceEstimate:
-        levels = [lv for _t, lv in self._level]
-        if levels and float(np.mean(levels)) < self.still_level:
-            self._cadence = None
-            return CadenceEstimate(t, None, 0.0, Status.NOBODY, frames=self.frames)
-        span = self._t[-1] - self._t[0]
-        if span < self.min_window_s:
-            return CadenceEstimate(t, None, 0.0, Status.WARMING_UP, frames=self.frames)
-        step_s = 60.0 / self._cadence if self._cadence else 60.0 / self.min_spm
-        window = float(np.clip(self.window_steps * step_s, self.min_window_s, self.max_window_s))
+    def _measure(self, t: float, start: float) -> tuple[float | None, float, float]:
+        """(cadence or None, periodicity, window length) over the samples from ``start`` to ``t``."""
         times = np.fromiter(self._t, float)
         values = np.fromiter(self._v, float)
-        keep = times >= t - window
+        keep = times >= start
         times, values = times[keep], values[keep]
         if len(times) < 8:
-            return CadenceEstimate(t, None, 0.0, Status.WARMING_UP, frames=self.frames)
-        fs = 1.0 / float(np.median(np.diff(times)))
+            return None, 0.0, 0.0
+        fs = min(MAX_GRID_HZ, 1.0 / float(np.median(np.diff(times))))
         grid = np.arange(times[0], times[-1] + 0.5 / fs, 1.0 / fs)
         signal = np.interp(grid, times, values)
         signal = signal - moving_average(signal, max(3, int(round(2 * fs * 120.0 / self.min_spm)) | 1))
         f = stride_frequency(grid, signal, self.min_spm / 120.0, self.max_spm / 120.0)
         if f is None or f <= 0:
+            return None, 0.0, float(times[-1] - times[0])
+        return 120.0 * f, periodicity(signal, fs / f), float(times[-1] - times[0])
+
+    def _estimate(self, t: float) -> CadenceEstimate:
+        levels = [lv for _t, lv in self._level]
+        if levels and float(np.mean(levels)) < self.still_level:
+            self._cadence = None
+            self._since = t
+            return CadenceEstimate(t, None, 0.0, Status.NOBODY, frames=self.frames)
+        span = self._t[-1] - self._t[0]
+        if span < self.min_window_s:
+            return CadenceEstimate(t, None, 0.0, Status.WARMING_UP, frames=self.frames)
+        # The window: the last ``window_steps`` steps, but only since the cadence last changed.
+        step_s = 60.0 / self._cadence if self._cadence else 60.0 / self.min_spm
+        longest = float(np.clip(self.window_steps * step_s, self.min_window_s, self.max_window_s))
+        start = min(max(t - longest, self._since), t - self.min_window_s)
+        cadence, strength, window = self._measure(t, start)
+        if cadence is not None and t - start > self.min_window_s + 1e-9:
+            short, short_strength, _w = self._measure(t, t - self.min_window_s)
+            differs = (short is not None and short_strength >= self.min_confidence
+                       and abs(short - cadence) > max(self.change_spm, 0.025 * cadence))  # fmt: skip
+            self._disagree = self._disagree + 1 if differs else 0
+            if self._disagree >= CHANGE_CONFIRM:
+                # A new cadence: measure from about the middle of the short window, where the
+                # short window started to see it, and let the window grow again from there.
+                self._since = t - self.min_window_s / 2
+                self._disagree = 0
+                cadence, strength, window = short, short_strength, self.min_window_s
+        if cadence is None:
             self._cadence = None
             return CadenceEstimate(t, None, 0.0, Status.IRREGULAR, window, self.frames)
-        cadence = 120.0 * f
-        strength = periodicity(signal, fs / f)
         if strength < self.min_confidence:
             return CadenceEstimate(t, cadence, strength, Status.IRREGULAR, window, self.frames)
         self._cadence = cadence
