@@ -167,3 +167,57 @@ def test_real_clip_then_the_same_clip_faster(shared_data) -> None:
     after = [e for e in out if e.ok and e.time_s > 12 + 5]
     assert before and max(abs(e.cadence_spm - 168.9) for e in before) < 1.5
     assert after and max(abs(e.cadence_spm - 168.9 * 1.07) for e in after) < 1.5
+
+
+def _clip_frames(shared_data):  # type: ignore[no-untyped-def]
+    src = RealRateFileSource(shared_data / "treadmill_run_side_30fps.mp4", realtime=False)
+    src.open()
+    frames = []
+    while True:
+        try:
+            frames.append(small_grey(src.read()))
+        except CameraDisconnectedError:
+            break
+    src.close()
+    return frames
+
+
+def test_someone_walking_past_the_treadmill(shared_data) -> None:
+    """A dark figure crosses the whole picture in 1.5 s in front of the runner: the cadence is
+    not thrown off (the window holds many steps), the periodicity shows the disturbance."""
+    frames = _clip_frames(shared_data)
+    h, w = frames[0].shape
+    est = LiveCadenceEstimator()
+    out = []
+    for k, f in enumerate(frames):
+        t = k / 30
+        if 6.0 <= t < 7.5:
+            f = f.copy()
+            x = int(w - (t - 6.0) / 1.5 * (w + 60))
+            f[int(h * 0.2) :, max(0, x) : max(0, x + 50)] = 30
+        e = est.push(t, f)
+        if e is not None:
+            out.append(e)
+    steady = [e for e in out if 4 < e.time_s < 6]
+    during = [e for e in out if 6.5 < e.time_s < 10]
+    assert all(e.ok for e in steady + during)
+    assert max(abs(e.cadence_spm - 168.9) for e in during) < 2.0
+    assert min(e.confidence for e in during) < min(e.confidence for e in steady)
+
+
+def test_two_people_walking_outdoors_is_no_running_cadence(shared_data) -> None:
+    """The outdoor clip (a woman walking across, a second person jumping, small in the
+    picture): never reported as a steady running cadence."""
+    src = RealRateFileSource(shared_data / "overground_walk_side_30fps.mp4", realtime=False)
+    src.open()
+    est = LiveCadenceEstimator()
+    out = []
+    while True:
+        try:
+            p = src.read()
+        except CameraDisconnectedError:
+            break
+        e = est.push(p.timestamp_ns / 1e9, small_grey(p))
+        if e is not None:
+            out.append(e)
+    assert out and not any(e.ok for e in out)
