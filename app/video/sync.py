@@ -209,9 +209,14 @@ class DualSync:
         return self.pair()
 
     def go_to_time(self, t_a: float) -> tuple[int, int]:
-        """Show the instant ``t_a`` (A's clock) on both sides."""
-        self.frames[A] = self.frame_for(A, t_a)
-        self.frames[B] = self.frame_for(B, t_a)
+        """Show the instant ``t_a`` (A's clock) on both sides: the leader's nearest frame, and
+        the follower's nearest to *that frame's* instant (never two roundings apart)."""
+        self.frames[self.leader] = self.frame_for(self.leader, t_a)
+        other = B if self.leader == A else A
+        if self.linked:
+            self.frames[other] = self.frame_for(other, self.instant())
+        else:
+            self.frames[other] = self.frame_for(other, t_a)
         return self.pair()
 
     def pair(self) -> tuple[int, int]:
