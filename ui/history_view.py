@@ -223,7 +223,11 @@ class HistoryView(QWidget):
             return
         ids = self.selected_visit_ids()
         a, b = (ids[0], ids[-1]) if len(ids) >= 2 else (None, None)
-        CompareDialog(self.history, self.clinic.folder.stills, a, b, self).exec()
+        dialog = CompareDialog(self.history, self.clinic.folder.stills, a, b, self)
+        from ui.dual_entry import add_play_button
+
+        add_play_button(dialog, self.clinic)  # the two visits' videos in step (issue 20)
+        dialog.exec()
 
     def export_history(self, folder: Path | None = None) -> list[Path]:
         if self.history is None or self.patient_id is None:

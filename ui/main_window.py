@@ -139,6 +139,7 @@ class MainWindow(MenusMixin, RecordingsMixin, WindowStateMixin, QMainWindow):
         self.patient_view.import_video_requested.connect(self.import_video)
         self.patient_view.home_program_requested.connect(self.home_program)
         self.patient_view.open_recording_requested.connect(self.open_recording)
+        self.patient_view.play_views_requested.connect(self.play_views)  # side + rear, issue 20
         self.patient_view.visit_selected.connect(self._on_visit_selected)
 
         self.tabs.currentChanged.connect(self._on_tab_changed)
@@ -230,6 +231,13 @@ class MainWindow(MenusMixin, RecordingsMixin, WindowStateMixin, QMainWindow):
             return
         side = [r for r in recs if r.view == "side"] or recs
         self.annotation.open_recording(side[0].id)
+
+    def play_views(self, recording_id: int):  # type: ignore[no-untyped-def]
+        """The recording and the other camera's view of the same session, in step."""
+        from ui.dual_entry import play_other_view
+
+        self._dual_window = play_other_view(self, self.clinic, recording_id)
+        return self._dual_window
 
     def toggle_analysis_mode(self, on: bool) -> None:
         """Full-screen analysis: the marking panel fills the screen, the patient list hides."""
