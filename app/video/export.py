@@ -41,6 +41,8 @@ CAPTION_H = 64
 TITLE_S = 2.0
 MIN_FPS, MAX_FPS = 15, 60
 CRF = "20"
+#: x264 preset: "superfast" wrote 1080p side-by-side about twice as fast as "veryfast".
+PRESET = "superfast"
 SPEEDS = {1.0: "real time", 0.25: "1/4 speed", 0.125: "1/8 speed"}
 
 Decorate = Callable[[int, np.ndarray], np.ndarray]
@@ -146,27 +148,43 @@ def title_card(lines: Sequence[str], width: int, height: int) -> np.ndarray:
 
 
 def _frames_of(path: Path, wanted: Sequence[int]) -> Iterator[tuple[int, np.ndarray]]:
-    """The frames ``wanted`` (non-decreasing indices) of ``path``, decoded front to back."""
-    from app.video.decoder import SequentialReader
-    from app.video.probe import scan_index
+    """The frames ``wanted`` (increasing indices) of ``path``, decoded front to back.
+
+    Each decoded picture is placed by its timestamp (as :class:`app.video.decoder.
+    SequentialReader` does: exact even if the decoder drops one); only the wanted ones are
+    converted to RGB (the conversion costs as much as decoding at 1080p).
+    """
+    from app.video.decoder import decode_frames, frame_to_rgb
+    from app.video.probe import open_container, scan_index, video_stream
 
     info, index = scan_index(path)
-    reader = SequentialReader(path, info.rotation, index)
+    by_pts = None if index.synthetic else {int(p): i for i, p in enumerate(index.pts)}
+    container = open_container(path)
     try:
-        k, last = 0, max(wanted) if wanted else -1
-        for n, _pts, rgb in reader.frames(max_frames=last + 1):
-            while k < len(wanted) and wanted[k] == n:
-                yield n, rgb
-                k += 1
+        stream = video_stream(container, path)
+        stream.thread_type = "AUTO"
+        errors: list[str] = []
+        k, n, last = 0, 0, -1
+        for frame in decode_frames(container, stream, errors):
             if k >= len(wanted):
                 return
+            idx = n if by_pts is None else by_pts.get(frame.pts if frame.pts is not None else -1, -1)
+            if idx < 0:
+                continue
+            n += 1
+            last = idx
+            if idx == wanted[k]:
+                yield idx, frame_to_rgb(frame, info.rotation)
+                k += 1
+            elif idx > wanted[k]:
+                raise OutputError(f"Frame {wanted[k]} of {path.name} could not be decoded.")
         if k < len(wanted):
             raise OutputError(
-                f"{path.name} ended at frame {n if last >= 0 else 0} before frame {wanted[k]}: "
-                "the video could not be exported completely."
+                f"{path.name} ended at frame {last} before frame {wanted[k]}: the video could "
+                "not be exported completely."
             )
     finally:
-        reader.close()
+        container.close()
 
 
 def _source_stream(path: Path, wanted: list[int]) -> Iterator[np.ndarray]:
@@ -254,7 +272,7 @@ def _encode(
         stream = out.add_stream("libx264", rate=Fraction(fps))
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.codec_context.gop_size = 2 * fps
-        stream.codec_context.options = {"preset": "veryfast", "crf": CRF, "profile": "high"}
+        stream.codec_context.options = {"preset": PRESET, "crf": CRF, "profile": "high"}
 
         def put(rgb: np.ndarray, k: int) -> None:
             if cancelled is not None and cancelled():
