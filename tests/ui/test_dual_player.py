@@ -97,6 +97,14 @@ def test_linked_keys_realign_and_layouts(qtbot, clinic, clip_dir) -> None:  # ty
     assert abs(sync.time(1) - offset - sync.time(0)) <= 0.5 / FPS_B + 1e-9
     player.contact_btn.click()  # back to the contact link
     assert sync.link.how == "event"
+    # Space plays both together; K stops.
+    start = sync.pair()
+    qtbot.keyClick(player, Qt.Key.Key_Space)
+    assert player.transport.playing
+    qtbot.waitUntil(lambda: sync.pair()[0] > start[0] + 3, timeout=5000)
+    qtbot.keyClick(player, Qt.Key.Key_K)
+    assert not player.transport.playing and sync.pair()[1] > start[1]
+    assert abs(sync.time(1) - sync.offset_s - sync.time(0)) <= 0.5 / FPS_B + 1e-9
     # Layouts: narrow puts one above the other; superimposed blends the two.
     window.resize(900, 700)
     qtbot.waitUntil(lambda: player.split.orientation() == Qt.Orientation.Vertical, timeout=3000)
