@@ -235,3 +235,22 @@ def test_side_and_rear_play_by_the_shared_time_zero(qtbot, main_window, clinic, 
     only = import_recording(clinic.db, clinic.videos_root, vid2, alone)
     assert main_window.play_views(only) is None
     assert "no rear view" in main_window.statusBar().currentMessage()
+
+
+def test_the_same_recording_on_both_sides_and_a_missing_file(qtbot, clinic, clip_dir) -> None:  # type: ignore[no-untyped-def]
+    from app.db.models import Recording
+
+    _pid, _vids, rids = two_visits(clinic, clip_dir)
+    window, player = open_player(qtbot, clinic, [rids[0], rids[0]])
+    assert player.sync.offset_s == 0.0
+    assert shown_pair(qtbot, player) == (30, 30)
+    window.close()
+    with clinic.db.session() as s:
+        path = s.get(Recording, rids[1]).video_path
+    (clinic.videos_root / path).unlink()  # the file went missing: said on the pane, no crash
+    window, player = open_player(qtbot, clinic, rids)
+    assert player.sync is None and not player.transport.isEnabled()
+    assert "could not be opened" in player.note.text()
+    assert player.panes[1].view.message_text()
+    qtbot.keyClick(player, Qt.Key.Key_Right)  # keys do nothing harmful
+    window.close()
