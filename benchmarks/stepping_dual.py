@@ -91,8 +91,9 @@ def _steps(servers, sync, check, count: int, direction: int) -> list[float]:  # 
         if sync.pair() == before:  # an end of the overlap: turn round
             direction = -direction
             sync.step(direction)
-        servers[0].set_position_hint(sync.pair()[0], direction)
-        servers[1].set_position_hint(sync.pair()[1], direction)
+        # As the dual player does: direction and stride of each side (the follower's own).
+        servers[0].set_position_hint(sync.pair()[0], direction, 1)
+        servers[1].set_position_hint(sync.pair()[1], direction, 1)
         dt, ra, rb = _get_pair(servers, sync)
         lat.append(dt)
         check.add(*sync.pair(), ra, rb)

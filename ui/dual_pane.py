@@ -98,12 +98,17 @@ class DualPane(QFrame):
         return (self.server.info.container_fps if self.server else None) or 30.0
 
     # ------------------------------------------------------------------ frames
-    def want(self, frame: int, direction: int = 0, out_of_range: bool = False) -> None:
-        """Show ``frame`` as soon as it is decoded (now, if it is ready)."""
+    def want(
+        self, frame: int, direction: int = 0, out_of_range: bool = False, step: int | None = None
+    ) -> None:
+        """Show ``frame`` as soon as it is decoded (now, if it is ready).
+
+        ``direction`` and ``step`` (frames per key press) steer the prefetch; without the step
+        the server keeps the stride of an earlier jump and prefetches the wrong frames."""
         if self.server is None:
             return
         self.wanted = frame
-        self.server.set_position_hint(frame, direction)
+        self.server.set_position_hint(frame, direction, step)
         t = self.timebase.time_of(frame) if self.timebase is not None else 0.0
         note = "  ·  outside this recording (its last or first frame shown)" if out_of_range else ""
         self.position.setText(f"frame {frame} / {self.frame_count - 1}   t = {t:.3f} s{note}")

@@ -301,7 +301,7 @@ class DualPlayer(QWidget):
         if self.sync is None:
             return
         self.sync.step(n, side=self.active)
-        self._show(direction=1 if n > 0 else -1)
+        self._show(direction=1 if n > 0 else -1, step=abs(n))
 
     def go_to(self, side: int, frame: int) -> None:
         if self.sync is None:
@@ -310,14 +310,17 @@ class DualPlayer(QWidget):
         self.sync.go_to(side, frame)
         self._show(direction=1 if self.sync.frames[side] >= before else -1)
 
-    def _show(self, direction: int = 0) -> None:
+    def _show(self, direction: int = 0, step: int | None = None) -> None:
         s = self.sync
         if s is None:
             return
         t = s.instant()
+        lead = s.tbs[self.active].real_fps or 1.0
         for side, pane in enumerate(self.panes):
             out = s.linked and not s.in_range(side, t)
-            pane.want(s.frames[side], direction, out_of_range=out)
+            # The follower moves fewer (or more) frames per press: its own stride, at least 1.
+            own = None if step is None else max(1, round(step * (s.tbs[side].real_fps or lead) / lead))
+            pane.want(s.frames[side], direction, out_of_range=out, step=own)
         self.transport.show_position(s.frames[self.active], s.time(self.active))
         self._show_superimposed()
 
