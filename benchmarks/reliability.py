@@ -158,7 +158,7 @@ def check_stored(home: Path, rid: int) -> tuple[int, bool]:
     try:
         with clinic.db.session() as s:
             rev = events_revision(s, rid)
-            frames = [e.frame for e in events_of(s, rid, 240.0)]
+            frames = [e.frame for e in events_of(s, rid)]
     finally:
         clinic.close()
     expected = [e.frame for e in edit_events(rev)] if rev > 0 else []
@@ -388,7 +388,7 @@ def pg_writer(url: str, patient_id: str, recording_id: str, seconds: str, checke
         # the annotation panel: load events + revision, add a mark, autosave
         with db.session() as s:
             rev = events_revision(s, rid)
-            events = events_of(s, rid, 240.0)
+            events = events_of(s, rid)
         frame = (me % 100000) * 10000 + k
         events.append(FootEvent(Foot.LEFT, EventType.INITIAL_CONTACT, frame, frame / 240))
         try:
@@ -429,7 +429,7 @@ def _pg_round(server, seconds: float, checked: bool) -> dict[str, int]:  # type:
             totals[key] += val
     with db.session() as s:
         final = int(s.get(Patient, pid).notes or 0)  # type: ignore[union-attr]
-        stored_events = len(events_of(s, rid, 240.0))
+        stored_events = len(events_of(s, rid))
     db.dispose()
     totals["lost_patient_updates"] = totals["patient_commits"] - final
     totals["lost_event_saves"] = totals["event_commits"] - stored_events

@@ -5,6 +5,7 @@ p95 <= 8 ms for +-1 steps, p95 <= 50 ms for random jumps, first frame steppable 
 
 Run from the repository root:  .venv/bin/python benchmarks/stepping.py [--seconds 8]
 The long case (60 s of 1080p240, issue 17):  .venv/bin/python benchmarks/stepping.py --long
+Two clips stepped together (issue 20):  .venv/bin/python benchmarks/stepping.py --dual
 """
 
 from __future__ import annotations
@@ -163,6 +164,7 @@ def main() -> None:
     ap.add_argument("--clip-dir", help="keep/reuse the generated clip here (development)")
     ap.add_argument("--no-baseline", action="store_true", help="skip cv2 (development)")
     ap.add_argument("--long", action="store_true", help="the 60 s 1080p240 case alone")
+    ap.add_argument("--dual", action="store_true", help="two clips linked (dual player) alone")
     ap.add_argument("--phase-cap-s", type=float, default=60.0, help="--long: per phase")
     ap.add_argument("--store-dir", help="--long: keep/reuse the frame store here (development)")
     ap.add_argument("--pass-cap-s", type=float, default=300.0, help="--long: wait for the pass")
@@ -171,6 +173,11 @@ def main() -> None:
         from benchmarks.stepping_long import run_long
 
         print(json.dumps(run_long(args, Checker, PeakRss, summary, pct), indent=1))
+        return
+    if args.dual:
+        from benchmarks.stepping_dual import run_dual
+
+        print(json.dumps(run_dual(args, PeakRss, summary, pct), indent=1))
         return
     rng = random.Random(7)
     fps, gop, w, h = 120, 250, 1920, 1080

@@ -33,7 +33,9 @@ class DetectionRunner(QObject):
         capture_fps: float | None,
         frame_count: int,
         cache_dir: Path,
+        timebase: object = None,
     ) -> BackgroundTask | None:
+        """Start detection; ``timebase`` (the recording's clock) times the keypoints."""
         from app.analysis.detect_job import detection_job
 
         if self.task is not None:
@@ -44,6 +46,7 @@ class DetectionRunner(QObject):
             capture_fps=capture_fps,
             frame_count=frame_count,
             cache_dir=cache_dir,
+            timebase=timebase,  # type: ignore[arg-type]
         )
         task = BackgroundTask(
             job,

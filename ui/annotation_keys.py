@@ -9,6 +9,7 @@ whole main window for a key bound twice.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
@@ -82,3 +83,39 @@ def undo_redo_actions(
         action.triggered.connect(fn)
         widget.addAction(action)
     return undo_action, redo_action
+
+
+def panel_handlers(p: Any) -> dict[str, Callable[[], object]]:
+    """What each :data:`KEYMAP` handler name does in the marking panel ``p``."""
+    from app.analysis.events import EventType, Foot
+
+    return {
+        "next_frame": lambda: p.step(1),
+        "previous_frame": lambda: p.step(-1),
+        "forward_10": lambda: p.step(10),
+        "back_10": lambda: p.step(-10),
+        "first_frame": lambda: p.go_to(0),
+        "last_frame": lambda: p.go_to(p.frame_count - 1),
+        "play": p.transport.toggle,
+        "slower": p.transport.slower,
+        "pause": p.transport.stop,
+        "faster": p.transport.faster,
+        "go_to_frame": p._focus_frame_box,
+        "left_contact": lambda: p.mark(Foot.LEFT, EventType.INITIAL_CONTACT),
+        "right_contact": lambda: p.mark(Foot.RIGHT, EventType.INITIAL_CONTACT),
+        "left_toe_off": lambda: p.mark(Foot.LEFT, EventType.TOE_OFF),
+        "right_toe_off": lambda: p.mark(Foot.RIGHT, EventType.TOE_OFF),
+        "delete": p.delete_at_current,
+        "nudge_back": lambda: p.nudge_at_current(-1),
+        "nudge_forward": lambda: p.nudge_at_current(1),
+        # Review: the video seeks to the event and selects it; A / R act on it.
+        "accept": p.accept_selected,
+        "reject": p.reject_selected,
+        "next_mark": lambda: p._seek(p.session.next_mark(p.current, 1)),
+        "previous_mark": lambda: p._seek(p.session.next_mark(p.current, -1)),
+        "next_proposal": lambda: p._seek(p.session.next_proposal(p.current)),
+        "previous_proposal": lambda: p._seek(p.session.next_proposal(p.current, -1)),
+        "next_low_confidence": lambda: p._seek(p.session.next_low_confidence(p.current)),
+        "zoom_in": lambda: p.timeline.zoom_by(1.5),
+        "zoom_out": lambda: p.timeline.zoom_by(1 / 1.5),
+    }

@@ -16,36 +16,25 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QScrollArea,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QWidget
 
 from app import video
 from app.analysis.events import EventType, Foot, FootEvent
 from app.analysis.metrics import temporal_metrics
-from app.annotation.loading import load_recording, start_session
-from app.annotation.session import ALL_FRAMES, REVIEW_RULE, Drawing, MarkingSession
+from app.annotation.clock import MarkingClock
+from app.annotation.loading import load_recording, start_session, store_clock
+from app.annotation.session import MarkingSession
 from ui import annotation_dialogs as dialogs
+from ui import annotation_drawings as drawings
 from ui import annotation_keys as keys
 from ui.annotation_detect import DetectionRunner
+from ui.annotation_layout import build
 from ui.annotation_measures import (
-    MarkingToolBar,
     landing,
     load_cached_keypoints,
     open_large_landing,
     skeleton_points,
 )
-from ui.annotation_saving import SaveMonitor
-from ui.annotation_sidebar import AnnotationSidebar
-from ui.event_timeline import EventTimeline
-from ui.playback import CaptureRateBox, TransportBar
-from ui.video_view import VideoView
 
 if TYPE_CHECKING:
     from app.clinic import Clinic
@@ -75,6 +64,7 @@ class AnnotationPanel(QWidget):
         self.frame_count = 0
         self.current = 0
         self.times: np.ndarray = np.zeros(0)
+        self.clock: MarkingClock | None = None  # frame -> real time of the open recording
         self.keypoints = None  # KeypointTrack from automatic detection, for the skeleton
         self._shown_frame = -1
         self.detector = DetectionRunner(self)
@@ -84,89 +74,7 @@ class AnnotationPanel(QWidget):
         self.direction = 1
         self.cm_per_px: float | None = None
 
-        # --- header -----------------------------------------------------------------------
-        self.title = QLabel("No recording open")
-        self.title.setObjectName("sectionTitle")
-        rate = CaptureRateBox()
-        self.capture_fps, self.fps_note = rate.spin, rate.note
-        self.capture_fps.valueChanged.connect(self._capture_fps_changed)
-        self.banner = QLabel()
-        self.banner.setObjectName("warning")
-        self.banner.setWordWrap(True)
-        self.banner.hide()
-        self.save_monitor = SaveMonitor(self.banner, self)
-        self.save_monitor.saved.connect(self._saved)
-        self.save_monitor.conflict.connect(self._resolve_conflict)
-        header = QHBoxLayout()
-        header.addWidget(self.title, 1)
-        header.addWidget(rate)
-
-        # --- video, tools, transport, timeline -----------------------------------------------
-        self.view = VideoView()
-        # Right-click on a drawing: delete it, or keep it on all frames / this frame only.
-        self.view.overlay_delete_requested.connect(self._drawing_menu)
-        self.transport = TransportBar()
-        self.transport.frame_requested.connect(self.go_to)
-        self.transport.frame_box.installEventFilter(self)
-        self.timeline = EventTimeline()
-        self.timeline.frame_requested.connect(self.go_to)
-        self.timeline.event_moved.connect(self._event_moved)
-        self.timeline.event_selected.connect(self._event_clicked)
-
-        tools = MarkingToolBar(self.view, self)
-        self.measure = tools.measure
-        self.measure.drawn.connect(self._drawing_created)
-        self.measure.calibration_drawn.connect(self._calibrate)
-        self.tool_buttons = self.measure.buttons
-        self.span_box, self.skeleton_box = tools.span_box, tools.skeleton_box
-        self.direction_action = tools.direction_action
-        self.direction_action.triggered.connect(lambda: self.set_direction(-self.direction))
-        self.skeleton_box.toggled.connect(self._skeleton_toggled)
-        tools.export_action.triggered.connect(self.export_frame_dialog)
-        self.landing_action = QAction("Landing plots…", self)
-        self.landing_action.setToolTip("The landing measures and plots in a large window")
-        self.landing_action.triggered.connect(self.enlarge_landing)
-        self.landing_action.setEnabled(False)
-        tools.addAction(self.landing_action)
-
-        # The timeline sits under a splitter handle: drag it up to make the lanes taller.
-        video_area = QWidget()
-        va = QVBoxLayout(video_area)
-        va.setContentsMargins(0, 0, 0, 0)
-        va.addWidget(tools)
-        va.addWidget(self.view, 1)
-        va.addWidget(self.transport)
-        self.video_split = QSplitter(Qt.Orientation.Vertical)
-        self.video_split.addWidget(video_area)
-        self.video_split.addWidget(self.timeline)
-        self.video_split.setStretchFactor(0, 1)
-        self.video_split.setChildrenCollapsible(False)
-
-        self.sidebar = AnnotationSidebar()
-        self.sidebar.mark_requested.connect(self.mark)
-        self.sidebar.delete_requested.connect(self.delete_at_current)
-        self.sidebar.detect_requested.connect(self.detect_contacts)
-        self.sidebar.accept_all_requested.connect(self.accept_all)
-        self.sidebar.accept_high_requested.connect(self.accept_high_confidence)
-        self.sidebar.set_rule(REVIEW_RULE)
-
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.video_split)
-        side_scroll = QScrollArea()
-        side_scroll.setWidgetResizable(True)
-        side_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        side_scroll.setWidget(self.sidebar)
-        side_scroll.setMinimumWidth(self.sidebar.minimumWidth() + 16)
-        split.addWidget(side_scroll)
-        split.setStretchFactor(0, 1)
-        split.setSizes([980, 420])
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 6, 8, 6)
-        layout.addLayout(header)
-        layout.addWidget(self.banner)
-        layout.addWidget(split, 1)
+        build(self)  # widgets, their layout and signal wiring (ui.annotation_layout)
 
         # The panel itself takes the focus: stepping and marking keys work after any click.
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -179,44 +87,7 @@ class AnnotationPanel(QWidget):
 
     # ------------------------------------------------------------------ keys
     def _install_actions(self) -> None:
-        t = self.transport
-        keys.install(
-            self,
-            {
-                "next_frame": lambda: self.step(1),
-                "previous_frame": lambda: self.step(-1),
-                "forward_10": lambda: self.step(10),
-                "back_10": lambda: self.step(-10),
-                "first_frame": lambda: self.go_to(0),
-                "last_frame": lambda: self.go_to(self.frame_count - 1),
-                "play": t.toggle,
-                "slower": t.slower,
-                "pause": t.stop,
-                "faster": t.faster,
-                "go_to_frame": self._focus_frame_box,
-                "left_contact": lambda: self.mark(Foot.LEFT, EventType.INITIAL_CONTACT),
-                "right_contact": lambda: self.mark(Foot.RIGHT, EventType.INITIAL_CONTACT),
-                "left_toe_off": lambda: self.mark(Foot.LEFT, EventType.TOE_OFF),
-                "right_toe_off": lambda: self.mark(Foot.RIGHT, EventType.TOE_OFF),
-                "delete": self.delete_at_current,
-                "nudge_back": lambda: self.nudge_at_current(-1),
-                "nudge_forward": lambda: self.nudge_at_current(1),
-                # Review: the video seeks to the event and selects it; A / R act on it.
-                "accept": self.accept_selected,
-                "reject": self.reject_selected,
-                "next_mark": lambda: self._seek(self.session.next_mark(self.current, 1)),
-                "previous_mark": lambda: self._seek(self.session.next_mark(self.current, -1)),
-                "next_proposal": lambda: self._seek(self.session.next_proposal(self.current)),
-                "previous_proposal": lambda: self._seek(
-                    self.session.next_proposal(self.current, -1)
-                ),
-                "next_low_confidence": lambda: self._seek(
-                    self.session.next_low_confidence(self.current)
-                ),
-                "zoom_in": lambda: self.timeline.zoom_by(1.5),
-                "zoom_out": lambda: self.timeline.zoom_by(1 / 1.5),
-            },
-        )
+        keys.install(self, keys.panel_handlers(self))
         self.undo_action, self.redo_action = keys.undo_redo_actions(self, self.undo, self.redo)
         self._update_undo_actions()
 
@@ -277,7 +148,8 @@ class AnnotationPanel(QWidget):
             self.server = None
             last = max((e.frame for e in loaded.events), default=0)
             self.frame_count = max(loaded.frame_count, 1 + last)
-            self.times = np.arange(self.frame_count) / loaded.fps_for_events
+            self.clock = MarkingClock(loaded.stored_timebase())
+            self.times = self.clock.times_s
             self.view.set_message(exc.message)
             self._show_banner(
                 exc.message + " Your marks are safe and still listed on the timeline."
@@ -285,7 +157,9 @@ class AnnotationPanel(QWidget):
         else:
             info = self.server.info
             self.frame_count = self.server.frame_count
-            self.times = self.server.times_s()
+            self.clock = MarkingClock(loaded.stored_timebase(), self.server)
+            self.times = self.clock.times_s
+            store_clock(c.db, recording_id, self.server)  # first open since the map existed
             self.view.set_message(None)
             self._warnings_shown = len(self.server.warnings)
             if self.server.warnings:
@@ -423,9 +297,9 @@ class AnnotationPanel(QWidget):
 
     # ------------------------------------------------------------------ navigation
     def _time(self, frame: int) -> float:
-        if 0 <= frame < len(self.times):
-            return float(self.times[frame])
-        return frame / (self.capture_fps.value() or 30.0)
+        if self.clock is not None:
+            return self.clock.time_of(frame)
+        return frame / (self.capture_fps.value() or 30.0)  # nothing open yet
 
     def step(self, n: int) -> None:
         self.transport.stop()
@@ -479,7 +353,9 @@ class AnnotationPanel(QWidget):
         if self.server.frame_count != self.frame_count:
             # A damaged file turned out shorter than its header said: show what is really there.
             self.frame_count = self.session.frame_count = self.server.frame_count
-            self.times = self.server.times_s()
+            if self.clock is not None:
+                self.clock.refresh()
+                self.times = self.clock.times_s
             self.transport.set_clip(self.frame_count, self.server.info.container_fps or 30.0)
             self.timeline.set_frame_count(self.frame_count)
             self._show_banner(
@@ -618,94 +494,44 @@ class AnnotationPanel(QWidget):
         if self.recording_id is None or self.saver is None:
             return
         self.saver.submit({"capture_fps": float(fps)})  # the spin box keeps it within 1–2000
-        if self.server is not None:
-            self.server.capture_fps = fps
-            self.times = self.server.times_s()
-        else:
-            self.times = np.arange(self.frame_count) / fps
+        if self.clock is not None:
+            self.clock.set_capture_fps(fps)
+            self.times = self.clock.times_s
         self.session.retime(self._time)
         self._refresh_events()
         self.go_to(self.current)
 
     # ------------------------------------------------------------------ drawings
+    # (ui.annotation_drawings: measurement lines, their menu, calibration, still export)
     def _drawing_created(self, item: dict) -> None:
-        frame = ALL_FRAMES if self.span_box.isChecked() else self.current
-        drawing = Drawing.from_overlay(dict(item, frame=frame))
-        self._after_edit(self.session.add_drawing(drawing))
+        drawings.created(self, item)
 
     def drawing_choices(self, index: int) -> list[tuple[str, object]]:
         """What a right-click on drawing ``index`` (of this frame's) offers: (text, action)."""
-        here = self.session.drawings_on(self.current)
-        if not 0 <= index < len(here):
-            return []
-        d = here[index]
-        span = (
-            ("Show on this frame only", lambda: self.session.set_drawing_span(d, self.current))
-            if d.on_all_frames
-            else ("Show on all frames", lambda: self.session.set_drawing_span(d, ALL_FRAMES))
-        )
-        return [("Delete", lambda: self.session.delete_drawing(d)), span]
+        return drawings.choices(self, index)
 
     def _drawing_menu(self, index: int) -> None:
-        from PySide6.QtGui import QCursor
-        from PySide6.QtWidgets import QMenu
-
-        choices = self.drawing_choices(index)
-        if not choices:
-            return
-        menu = QMenu(self)
-        picked = {menu.addAction(text): fn for text, fn in choices}
-        chosen = menu.exec(QCursor.pos())
-        if chosen in picked:
-            self._after_edit(picked[chosen]())  # type: ignore[operator]
+        drawings.menu(self, index)
 
     def _overlay_created(self, item: dict) -> None:
         """A finished drawing from the video view (tests and the view both land here)."""
-        if item.get("kind") == "calibration":
-            self._calibrate(item)
-        else:
-            self._drawing_created(item)
+        drawings.overlay_created(self, item)
 
     def _calibrate(self, item: dict) -> None:
-        answer = self.measure.ask_calibration(item)
-        if answer is None or self.saver is None:
-            return
-        cm_per_px, detail = answer
-        self.saver.submit(
-            {"calibration": {"cm_per_px": cm_per_px, "detail": {**detail, "frame": self.current}}}
-        )
-        self.view.set_calibration(cm_per_px)
-        self.cm_per_px = cm_per_px
-        self._refresh_landing()
-        self.status_message.emit(f"Calibrated: {cm_per_px * 10:.2f} mm per pixel.")
+        drawings.calibrate(self, item)
 
     def export_frame(self, path) -> bool:  # type: ignore[no-untyped-def]
-        from app.safety.audit import log_action
-
-        ok = self.measure.export_frame(path, self.clinic)
-        if ok:
-            detail = f"video still, recording {self.recording_id}"
-            log_action(self.clinic.db, "export", self.patient_id, detail=detail)
-        return ok
+        return drawings.export_frame(self, path)
 
     def export_frame_dialog(self) -> None:
-        if self.server is not None:
-            from app.records.media import still_for_export
-
-            # Named by the recording's uid, so the still is offered for this recording only.
-            default = still_for_export(self.clinic, self.recording_id, self.current)
-            chosen = self.measure.ask_export_path(default)
-            if chosen is not None:
-                ok = self.export_frame(chosen)
-                self.status_message.emit(f"Saved {chosen}" if ok else f"Could not save {chosen}")
+        drawings.export_frame_dialog(self)
 
     # ------------------------------------------------------------------ keypoints
     def set_keypoints(self, track) -> None:  # type: ignore[no-untyped-def]
-        """Use a keypoint track (capture-time seconds) for the skeleton and landing measures."""
-        from app.analysis.detect_job import retime_track
-
-        if track is not None and self.server is not None:
-            retime_track(track, self.server.info.container_fps, self.capture_fps.value())
+        """Use a keypoint track (decoded from this file) for the skeleton and landing measures,
+        timed on the recording's clock."""
+        if track is not None and self.clock is not None:
+            track = self.clock.retime(track)
         self.keypoints = track
         self.skeleton_box.setEnabled(track is not None)
         self.skeleton_box.blockSignals(True)
@@ -744,6 +570,7 @@ class AnnotationPanel(QWidget):
             capture_fps=self.capture_fps.value(),
             frame_count=self.frame_count,
             cache_dir=self.clinic.folder.cache,
+            timebase=self.clock.timebase if self.clock is not None else None,
         )
 
     def _detected(self, result) -> None:  # type: ignore[no-untyped-def]

@@ -111,6 +111,10 @@ class HistoryView(QWidget):
         pv.addWidget(self.placeholder)
         pv.addWidget(self.plots, 1)
         pv.addWidget(self.note)
+        from ui.practice_history import PracticeHistoryBox  # practice sessions (issue 19)
+
+        self.practice_box = PracticeHistoryBox(clinic.db)
+        pv.addWidget(self.practice_box)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
@@ -165,6 +169,7 @@ class HistoryView(QWidget):
             except LookupError:
                 self.patient_id = None
         self._fill_table()
+        self.practice_box.set_patient(self.patient_id)
         missing = self.plots.show_history(self.history)
         h = self.history
         if h is None:
@@ -223,7 +228,11 @@ class HistoryView(QWidget):
             return
         ids = self.selected_visit_ids()
         a, b = (ids[0], ids[-1]) if len(ids) >= 2 else (None, None)
-        CompareDialog(self.history, self.clinic.folder.stills, a, b, self).exec()
+        dialog = CompareDialog(self.history, self.clinic.folder.stills, a, b, self)
+        from ui.dual_entry import add_play_button
+
+        add_play_button(dialog, self.clinic)  # the two visits' videos in step (issue 20)
+        dialog.exec()
 
     def export_history(self, folder: Path | None = None) -> list[Path]:
         if self.history is None or self.patient_id is None:

@@ -77,8 +77,10 @@ class MainWindow(MenusMixin, RecordingsMixin, WindowStateMixin, QMainWindow):
         self._capture_tab = LazyTab(self._build_capture)
         self._prescription_tab = LazyTab(self._build_prescription)
         self._history_tab = LazyTab(self._build_history)
+        self._practice_tab = LazyTab(self._build_practice)
         self.tabs.addTab(self._annotation_tab, "Mark video")
         self.tabs.addTab(self._capture_tab, "Record")
+        self.tabs.addTab(self._practice_tab, "Practice")
         self.tabs.addTab(self._prescription_tab, "Prescribe")
         self.tabs.addTab(self._history_tab, "History")
         self._current_visit: int | None = None
@@ -139,6 +141,7 @@ class MainWindow(MenusMixin, RecordingsMixin, WindowStateMixin, QMainWindow):
         self.patient_view.import_video_requested.connect(self.import_video)
         self.patient_view.home_program_requested.connect(self.home_program)
         self.patient_view.open_recording_requested.connect(self.open_recording)
+        self.patient_view.play_views_requested.connect(self.play_views)  # side + rear, issue 20
         self.patient_view.visit_selected.connect(self._on_visit_selected)
 
         self.tabs.currentChanged.connect(self._on_tab_changed)
@@ -231,6 +234,13 @@ class MainWindow(MenusMixin, RecordingsMixin, WindowStateMixin, QMainWindow):
         side = [r for r in recs if r.view == "side"] or recs
         self.annotation.open_recording(side[0].id)
 
+    def play_views(self, recording_id: int):  # type: ignore[no-untyped-def]
+        """The recording and the other camera's view of the same session, in step."""
+        from ui.dual_entry import play_other_view
+
+        self._dual_window = play_other_view(self, self.clinic, recording_id)
+        return self._dual_window
+
     def toggle_analysis_mode(self, on: bool) -> None:
         """Full-screen analysis: the marking panel fills the screen, the patient list hides."""
         # Leaving restores the list as View ▸ Show patient list says.
@@ -254,6 +264,31 @@ class MainWindow(MenusMixin, RecordingsMixin, WindowStateMixin, QMainWindow):
         )
         panel.recording_finished.connect(self._recording_finished)
         QTimer.singleShot(0, lambda: self._update_capture_destination())
+        return scrolling(panel)
+
+    @property
+    def practice(self):  # type: ignore[no-untyped-def]
+        return self._practice_tab.widget().widget()  # inside a scroll area
+
+    def _build_practice(self) -> QWidget:
+        """The Practice tab (ui.practice_panel): self-contained; it follows the selected visit,
+        gives up its camera when another tab is shown, and announces saved sessions."""
+        from ui.practice_panel import PracticePanel
+
+        panel = PracticePanel(self.clinic)
+        panel.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
+        panel.session_saved.connect(
+            lambda vid: self.changes.announce(VISIT, patient=self.current_patient_id(), visit=vid)
+        )
+        panel.recording_saved.connect(
+            lambda _p, _f: self.changes.announce(RECORDING, patient=self.current_patient_id())
+        )
+        self.patient_view.visit_selected.connect(panel.set_visit)
+        self.tabs.currentChanged.connect(
+            lambda _i: None if self.tabs.currentWidget() is self._practice_tab
+            else panel.release_camera()
+        )
+        QTimer.singleShot(0, lambda: panel.set_visit(self.patient_view.current_visit_id()))
         return scrolling(panel)
 
     @property
@@ -499,6 +534,7 @@ class MainWindow(MenusMixin, RecordingsMixin, WindowStateMixin, QMainWindow):
             self._capture_tab,
             self._prescription_tab,
             self._history_tab,
+            self._practice_tab,
         ):
             if tab.built:
                 panel = tab.widget()

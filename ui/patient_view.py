@@ -30,6 +30,7 @@ class PatientView(QWidget):
     import_video_requested = Signal(int)  # visit id
     home_program_requested = Signal()
     open_recording_requested = Signal(int)  # recording id
+    play_views_requested = Signal(int)  # recording id: play it with the other camera's view
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,9 +90,15 @@ class PatientView(QWidget):
         self.open_btn = QPushButton("Open for marking")
         self.open_btn.setToolTip("Step through the video and mark heel strikes and toe-offs")
         self.open_btn.clicked.connect(self._open_recording)
+        self.views_btn = QPushButton("Play side + rear…")
+        self.views_btn.setToolTip(
+            "Play the side and rear views of this session together, in step (issue 20)"
+        )
+        self.views_btn.clicked.connect(self._play_views)
         rec_buttons = QHBoxLayout()
         rec_buttons.addWidget(self.import_btn)
         rec_buttons.addWidget(self.open_btn)
+        rec_buttons.addWidget(self.views_btn)
         rec_buttons.addStretch(1)
 
         self.empty = QLabel("Select a patient on the left, or create a new one.")
@@ -214,6 +221,14 @@ class PatientView(QWidget):
 
     def _update_recording_buttons(self) -> None:
         self.open_btn.setEnabled(self.current_recording_id() is not None)
+        visit = self._visit(self.current_visit_id())
+        views = {r.view for r in visit.recordings} if visit is not None else set()
+        self.views_btn.setEnabled({"side", "rear"} <= views)
+
+    def _play_views(self) -> None:
+        rid = self.current_recording_id()
+        if rid is not None:
+            self.play_views_requested.emit(rid)
 
     def _open_recording(self) -> None:
         rid = self.current_recording_id()

@@ -19,10 +19,10 @@ import math
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from app.analysis.contacts import detect_contacts
 from app.analysis.errors import AnalysisError
 from app.analysis.keypoints import KeypointTrack, read_csv
 from app.analysis.metrics import landing_metrics, metrics_json, temporal_metrics
@@ -84,7 +84,8 @@ def _calibration(value: float | None) -> float | None:
 
 
 def _retime(track: KeypointTrack, fps: float) -> KeypointTrack:
-    return track.with_times(np.arange(track.n_frames) / fps)
+    """A keypoint table's rows at the given constant rate (``--fps``)."""
+    return track.with_times(Timebase.uniform(track.n_frames, fps).times_s)
 
 
 def on_uniform_grid(track: KeypointTrack, fps: float) -> KeypointTrack:
@@ -110,6 +111,39 @@ def on_uniform_grid(track: KeypointTrack, fps: float) -> KeypointTrack:
         )
 
     return KeypointTrack(grid, blend(track.xy), blend(track.conf), dict(track.meta))
+
+
+def detect_on_own_clock(track: KeypointTrack, notes: list[str]) -> tuple[Any, KeypointTrack]:
+    """Contacts of a track timed in real seconds, with the file's own frame numbers.
+
+    The detector works in frames, so a variable-frame-rate track is first put on a uniform grid
+    at its highest rate; the events then get the file's frame numbers back, with those frames'
+    real times (the grid's in-between times belong to no frame of the file, and a clinician
+    accepting the proposals gets exactly these figures). On a constant-rate clip the detector's
+    sub-frame times are kept.
+    Shared by ``analyze`` and the marking panel's automatic detection (one route). Returns the
+    detection result and the track it ran on."""
+    grid_track = track
+    clock = Timebase(track.times, None, None)  # the track's own real times
+    if clock.is_variable:
+        rate = clock.peak_fps
+        lo, hi = 1.0 / np.max(np.diff(track.times)), 1.0 / np.min(np.diff(track.times))
+        notes.append(
+            f"Variable frame rate ({lo:.0f}–{hi:.0f} frames per second): the analysis uses the "
+            "file's own frame times."
+        )
+        grid_track = on_uniform_grid(track, rate)
+    from app.analysis import contacts  # looked up at call time (tests replace the detector)
+
+    result = contacts.detect_contacts(grid_track)
+    if grid_track is not track:
+        # Events were found on the uniform grid: give them the file's own frame numbers.
+        frames = clock.frames_at(np.array([e.time_s for e in result.events]))
+        result.events = [
+            replace(e, frame=int(f), time_s=clock.time_of(int(f)))
+            for e, f in zip(result.events, frames, strict=True)
+        ]
+    return result, grid_track
 
 
 def _default_cache_dir() -> Path | None:
@@ -138,7 +172,12 @@ def analyze(args: argparse.Namespace) -> dict[str, object]:
             track = _retime(track, fps_arg)
         if capture_arg:
             # The table's times are playback times: scale them, keeping their irregularities.
-            track = track.with_times((track.times - track.times[0]) * (track.fps / capture_arg))
+            try:
+                track = Timebase(track.times, track.fps, capture_arg).retime(track)
+            except ValueError as exc:
+                raise AnalysisError(
+                    f"The keypoint table's times cannot be rescaled to real time ({exc})."
+                ) from exc
     else:
         from app.analysis.pose import run_pose
         from app.video import VideoError
@@ -156,23 +195,7 @@ def analyze(args: argparse.Namespace) -> dict[str, object]:
                 f"Slow-motion file: {timebase.capture_fps:g} frames per second captured "
                 f"({timebase.capture_source}); times are real time."
             )
-    grid_track = track
-    clock = Timebase(track.times, None, None)  # the track's own real times
-    if clock.is_variable:
-        rate = clock.peak_fps
-        lo, hi = 1.0 / np.max(np.diff(track.times)), 1.0 / np.min(np.diff(track.times))
-        notes.append(
-            f"Variable frame rate ({lo:.0f}–{hi:.0f} frames per second): the analysis uses the "
-            "file's own frame times."
-        )
-        grid_track = on_uniform_grid(track, rate)
-    result = detect_contacts(grid_track)
-    if grid_track is not track:
-        # Events were found on the uniform grid: give them the file's own frame numbers.
-        frames = clock.frames_at(np.array([e.time_s for e in result.events]))
-        result.events = [
-            replace(e, frame=int(f)) for e, f in zip(result.events, frames, strict=True)
-        ]
+    result, grid_track = detect_on_own_clock(track, notes)
     temporal = temporal_metrics(result.events, fps=grid_track.fps)
     landing = landing_metrics(result.events, grid_track, result.direction, cm_per_px=cm_per_px)
     metrics = metrics_json(temporal, landing)
@@ -202,20 +225,13 @@ def analyze(args: argparse.Namespace) -> dict[str, object]:
 def _with_file_times(track: KeypointTrack, timebase: Timebase, notes: list[str]) -> KeypointTrack:
     """The pose track with the file's real frame times (PTS and capture rate)."""
     n = track.n_frames
-    if n <= timebase.n_frames:
-        if n < timebase.n_frames - 1:
-            notes.append(
-                f"Only {n} of the video's {timebase.n_frames} frames could be analysed "
-                "(the end of the file is damaged or was cut off)."
-            )
-        return track.with_times(timebase.times_s[:n])
-    # More decoded frames than indexed ones (a damaged index): keep the decoder's times.
-    scale = (
-        timebase.container_fps / timebase.capture_fps
-        if timebase.container_fps and timebase.capture_fps
-        else 1.0
-    )
-    return track.with_times((track.times - track.times[0]) * scale)
+    if n < timebase.n_frames - 1:
+        notes.append(
+            f"Only {n} of the video's {timebase.n_frames} frames could be analysed "
+            "(the end of the file is damaged or was cut off)."
+        )
+    # More decoded frames than indexed ones (a damaged index) keep the decoder's times, scaled.
+    return timebase.retime(track)
 
 
 def _fmt(stat: object, unit: str = "", digits: int = 1) -> str:

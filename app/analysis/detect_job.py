@@ -12,7 +12,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from app.analysis.events import EventSource, FootEvent
+from app.video.timebase import Timebase
 
 
 @dataclass
@@ -25,17 +28,22 @@ class DetectionResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def retime_track(track: Any, container_fps: float | None, capture_fps: float | None) -> Any:
-    """Rescale a track's times from file time to capture time once (slow-motion files)."""
-    if (
-        container_fps
-        and capture_fps
-        and abs(container_fps - capture_fps) > 1e-6
-        and not track.meta.get("retimed")
-    ):
-        track.times = track.times * (container_fps / capture_fps)
-        track.meta["retimed"] = True
-    return track
+def retime_track(
+    track: Any,
+    container_fps: float | None,
+    capture_fps: float | None,
+    timebase: Timebase | None = None,
+) -> Any:
+    """The track on the recording's clock, once (``meta["retimed"]``): ``timebase`` (the file's
+    own) when given, else the decoder's playback times scaled to capture time (slow motion)."""
+    if track.meta.get("retimed") or track.n_frames < 1:
+        return track
+    if timebase is None:
+        t = np.asarray(track.times, float)
+        if track.n_frames < 2 or np.any(np.diff(t) <= 0):
+            return track
+        timebase = Timebase(t, container_fps, capture_fps)
+    return timebase.retime(track)
 
 
 def detect(
@@ -47,19 +55,21 @@ def detect(
     cache_dir: Path | None,
     progress: Callable[[float], None] = lambda _f: None,
     cancelled: Callable[[], bool] = lambda: False,
+    timebase: Timebase | None = None,
 ) -> DetectionResult:
     """Run the pose model on ``path`` (cached per file) and propose contacts and toe-offs.
 
     Proposals outside ``0..frame_count-1`` are dropped; every proposal is marked automatic.
     """
-    from app.analysis.contacts import detect_contacts
+    from app.analysis.analyze import detect_on_own_clock
     from app.analysis.pose import run_pose
 
     track = run_pose(
         path, progress=lambda f: progress(0.97 * f), cancelled=cancelled, cache_dir=cache_dir
     )
-    retime_track(track, container_fps, capture_fps)
-    result = detect_contacts(track)
+    track = retime_track(track, container_fps, capture_fps, timebase)
+    notes: list[str] = []
+    result, _grid = detect_on_own_clock(track, notes)  # as ``analyze``: VFR on a uniform grid
     track.meta["direction"] = result.direction
     proposals = [
         replace(e, source=EventSource.AUTOMATIC)
@@ -67,7 +77,7 @@ def detect(
         if 0 <= e.frame < frame_count
     ]
     progress(1.0)
-    return DetectionResult(track, proposals, result.direction, list(result.warnings))
+    return DetectionResult(track, proposals, result.direction, notes + list(result.warnings))
 
 
 def detection_job(
@@ -77,6 +87,7 @@ def detection_job(
     capture_fps: float | None,
     frame_count: int,
     cache_dir: Path | None,
+    timebase: Timebase | None = None,
 ) -> Callable[[Callable[[float], None], Callable[[], bool]], DetectionResult]:
     """:func:`detect` as a ``fn(progress, cancelled)`` job for ``ui.tasks.BackgroundTask``."""
 
@@ -89,6 +100,7 @@ def detection_job(
             cache_dir=cache_dir,
             progress=progress,
             cancelled=cancelled,
+            timebase=timebase,
         )
 
     return job

@@ -398,13 +398,72 @@ def default_cache_file(video: str | Path, cache_dir: str | Path) -> tuple[Path, 
     return Path(cache_dir) / f"{video.stem}.{key}.pose.npz", key
 
 
-def load_cached_pose(video: str | Path, cache_dir: str | Path) -> KeypointTrack | None:
-    """The cached result of a default :func:`run_pose` on ``video``, or None (never runs the model)."""
+def load_cached_pose(
+    video: str | Path,
+    cache_dir: str | Path,
+    *,
+    stored: str | Path | None = None,
+    videos_root: str | Path | None = None,
+) -> KeypointTrack | None:
+    """The cached result of a default :func:`run_pose` on ``video``, or None (never runs the model).
+
+    The one way every view finds a cached pose result. First the cache key of the file itself
+    (its name, size and modification time: a hit is this very file). Then, for a recording
+    (``stored``: its path as stored, relative to ``videos_root``) whose file cannot be keyed
+    (moved, not reachable here), a cache of the same file name whose metadata names this
+    recording's file (two patients' videos may share a name, IMG_0001.mov); the newest wins.
+    """
     video = Path(video)
-    if not video.is_file():
-        return None
-    path, key = default_cache_file(video, cache_dir)
-    track = load_npz(path, key)
+    track = None
+    if video.is_file():
+        path, key = default_cache_file(video, cache_dir)
+        track = load_npz(path, key)
+    if track is None and stored is not None:
+        track = _cached_by_name(Path(stored), Path(cache_dir), videos_root)
     if track is not None:
         track.meta.update(_meta_of(track))
     return track
+
+
+def _cached_by_name(
+    stored: Path, cache_dir: Path, videos_root: str | Path | None
+) -> KeypointTrack | None:
+    import ast
+
+    try:
+        names = os.listdir(cache_dir)
+    except OSError:
+        return None
+    prefix = stored.stem + "."
+    mine = []
+    for name in names:
+        middle = name[len(prefix) : -len(".pose.npz")]
+        if not (name.startswith(prefix) and name.endswith(".pose.npz")) or "." in middle:
+            continue
+        try:
+            with np.load(cache_dir / name, allow_pickle=False) as z:
+                key, meta = str(z["key"]), str(z["meta"]) if "meta" in z else ""
+            cached = str(ast.literal_eval(meta).get("video", "")) if meta else ""
+        except (OSError, KeyError, ValueError, SyntaxError, AttributeError):
+            continue
+        if _same_video(cached, str(stored), videos_root):
+            mine.append((os.stat(cache_dir / name).st_mtime, name, key))
+    if not mine:
+        return None
+    _mtime, name, key = max(mine)
+    return load_npz(cache_dir / name, key)
+
+
+def _same_video(cached: str, stored: str, videos_root: str | Path | None) -> bool:
+    """Does a cache's video path (absolute) name the recording's stored path?"""
+    if not cached or not stored:
+        return False
+    p = Path(stored)
+    if p.is_absolute() or videos_root is not None:
+        full = p if p.is_absolute() else Path(videos_root) / p  # type: ignore[arg-type]
+        return os.path.normcase(os.path.realpath(cached)) == os.path.normcase(
+            os.path.realpath(full)
+        )
+    # Without the videos folder: the stored relative path must be the cached path's tail.
+    tail = "/" + os.path.normcase(p.as_posix()).lstrip("/")
+    return os.path.normcase(Path(cached).as_posix()).endswith(tail)

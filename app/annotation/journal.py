@@ -263,12 +263,9 @@ def replay_one(db: Database, journal: Journal, recording_uid: str) -> ReplayOutc
         return ReplayOutcome(recording_uid, None, "already saved")
     with db.session() as s:
         row = s.execute(
-            select(
-                Recording.id,
-                Recording.events_revision,
-                Recording.capture_fps,
-                Recording.container_fps,
-            ).where(Recording.uid == recording_uid)
+            select(Recording.id, Recording.events_revision).where(
+                Recording.uid == recording_uid
+            )
         ).first()
         if row is None:
             journal.remove(recording_uid)
@@ -279,8 +276,8 @@ def replay_one(db: Database, journal: Journal, recording_uid: str) -> ReplayOutc
                 entry.edits,
                 "The recording these unsaved edits belonged to has been deleted.",
             )
-        rid, revision, capture_fps, container_fps = row
-        stored = rec_store.events_of(s, rid, capture_fps or container_fps or 30.0)
+        rid, revision = row
+        stored = rec_store.events_of(s, rid)  # on the recording's own clock
     verdict = classify(entry, revision, stored)
     if verdict == "conflict":
         return ReplayOutcome(
@@ -301,10 +298,7 @@ def replay_one(db: Database, journal: Journal, recording_uid: str) -> ReplayOutc
         # A save of these very edits may have landed meanwhile (a saver still waiting on the
         # lock when its recording was closed): the same marks are no conflict.
         with db.session() as s:
-            capture = s.get(Recording, rid)
-            now = rec_store.events_of(
-                s, rid, (capture.capture_fps or capture.container_fps or 30.0) if capture else 30.0
-            )
+            now = rec_store.events_of(s, rid)
         if entry.events is not None and _same_events(now, entry.events) and "events" in parts:
             journal.remove(recording_uid)
             return ReplayOutcome(recording_uid, rid, "already saved", entry.edits)

@@ -10,6 +10,7 @@ from app.analysis.events import FootEvent
 from app.annotation.autosave import AutoSaver
 from app.annotation.journal import Journal, JournalEntry, classify
 from app.annotation.session import Drawing, MarkingSession
+from app.video.timebase import Timebase
 
 if TYPE_CHECKING:
     from app.db.database import Database
@@ -35,10 +36,16 @@ class LoadedRecording:
     verdict: str | None = None  # classify(): "replay", "events saved", "conflict"
     session: MarkingSession = field(default_factory=MarkingSession)
     recovered_edits: int = 0
+    #: The recording's clock from its row (no decode): used until the video itself is open,
+    #: and whenever it cannot be (the file is missing), so marks keep the times figures use.
+    timebase: Timebase | None = None
 
-    @property
-    def fps_for_events(self) -> float:
-        return self.capture_fps or self.container_fps or 30.0
+    def stored_timebase(self) -> Timebase:
+        """The row's clock with the current capture rate (the clinician may have edited it)."""
+        last = max((e.frame for e in self.events), default=-1)
+        base = self.timebase or Timebase.uniform(max(self.frame_count, last + 1, 1), 30.0)
+        capture = self.capture_fps if base.container_fps else None
+        return base.with_capture_fps(capture) if capture != base.capture_fps else base
 
 
 def load_recording(
@@ -55,7 +62,7 @@ def load_recording(
         visit = s.get(Visit, rec.visit_id)
         patient = s.get(Patient, visit.patient_id) if visit else None
         path = rec_store.resolve_video(rec, videos_root)
-        fps = rec.capture_fps or rec.container_fps or 30.0
+        events = rec_store.events_of(s, recording_id)
         loaded = LoadedRecording(
             recording_id=recording_id,
             uid=rec.uid,
@@ -74,7 +81,7 @@ def load_recording(
             cm_per_px=rec.cm_per_px,
             # Another workstation saving marks on this recording bumps this revision.
             revision=rec_store.events_revision(s, recording_id),
-            events=rec_store.events_of(s, recording_id, fps),
+            events=events,
             drawings=[
                 Drawing.from_overlay(
                     {
@@ -87,6 +94,7 @@ def load_recording(
                 )
                 for o in rec_store.overlays_of(s, recording_id)
             ],
+            timebase=rec_store.timebase_of(rec, frames=(e.frame for e in events)),
         )
     entry = Journal(data_root).read(loaded.uid)
     if entry is not None:
@@ -131,3 +139,23 @@ def start_session(
     session = MarkingSession(events, drawings, frame_count=loaded.frame_count, saver=saver)
     loaded.session = session
     return session
+
+
+def store_clock(db: Database, recording_id: int, server: object) -> bool:
+    """Backfill the recording's stored clock from an open video (first open since 0005).
+
+    ``server`` is the :class:`app.video.FrameServer` showing the file. Returns True when the
+    map was written; a failure to write (locked, read-only) is not the clinician's problem:
+    the figures keep the rate-based clock and the next open tries again."""
+    from app.records import recordings as rec_store
+
+    info, index = server.info, server.index  # type: ignore[attr-defined]
+    try:
+        with db.session() as s:
+            return rec_store.ensure_timestamps(s, recording_id, info, index)
+    except Exception:  # noqa: BLE001 - best effort; never in the way of marking
+        import logging
+
+        logging.getLogger(__name__).warning("could not store the clock of recording %s",
+                                            recording_id)  # fmt: skip
+        return False

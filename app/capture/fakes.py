@@ -1,16 +1,19 @@
 """Fake cameras for tests and demos: one that is missing or busy, one that gets unplugged,
-one that delivers raw (uncompressed) frames. Built on :class:`.SyntheticSource`."""
+one that delivers raw (uncompressed) frames (built on :class:`.SyntheticSource`), and a video
+file played at the rate it was filmed (:class:`RealRateFileSource`)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import cv2
 import numpy as np
 
 from .errors import CameraDisconnectedError, CameraError
-from .packets import CameraFormat, FramePacket
-from .sources import CameraSource, SyntheticSource
+from .packets import CameraFormat, FramePacket, clock_ns
+from .sources import CameraSource, FileSource, SyntheticSource
 
 
 class UnavailableSource(CameraSource):
@@ -101,3 +104,76 @@ class RawSyntheticSource(SyntheticSource):
         image = cv2.imdecode(np.frombuffer(packet.jpeg, np.uint8), cv2.IMREAD_COLOR)
         return FramePacket(packet.index, packet.timestamp_ns, packet.width, packet.height,
                            image=image)  # fmt: skip
+
+
+class RealRateFileSource(FileSource):
+    """Plays a video file as a camera at the rate it was filmed: each frame is due at its own
+    presentation time (PTS), so a variable-rate or re-timed clip plays exactly as stored.
+
+    :class:`.FileSource` paces frames on one nominal rate; this one follows the file's clock.
+    Frame timestamps are ``t0 + pts`` also when ``realtime=False`` (fast tests: no waiting,
+    but the times a live analysis sees are still the footage's real ones). With ``loop`` the
+    next pass starts one frame interval after the last frame of the previous one; without it
+    the camera "stops" at the end of the file (``CameraDisconnectedError``).
+    ``delivered`` counts the frames handed out.
+    """
+
+    def __init__(self, path: str | Path, *, loop: bool = False, realtime: bool = True,
+                 clock: Callable[[], int] = clock_ns) -> None:  # fmt: skip
+        super().__init__(path, loop=loop, realtime=realtime, clock=clock)
+        self.delivered = 0
+        self._offset_s = 0.0
+        self._last_pts_s = 0.0
+        self._first_pts_s: float | None = None
+
+    def open(self, fmt: CameraFormat | None = None) -> CameraFormat:
+        actual = super().open(fmt)
+        self.delivered = 0
+        self._offset_s = 0.0
+        self._last_pts_s = 0.0
+        self._first_pts_s = None
+        return actual
+
+    def _pts_s(self, item: object, fallback: float) -> float:
+        pts = getattr(item, "pts", None)
+        base = getattr(item, "time_base", None)
+        if pts is None or base is None:
+            return fallback
+        return float(pts * base)
+
+    def read(self) -> FramePacket | None:
+        if self.current_format is None or self._iter is None:
+            raise CameraDisconnectedError("The video file is not open.")
+        item = None
+        for _attempt in range(2):
+            for candidate in self._iter:
+                if self._mjpeg and candidate.size == 0:
+                    continue
+                item = candidate
+                break
+            if item is not None or not self.loop:
+                break
+            # next pass: continue the time line one frame after the last frame
+            self._offset_s += self._last_pts_s - (self._first_pts_s or 0.0) + 1.0 / self._fps
+            self._first_pts_s = None
+            self._restart()
+        if item is None:
+            raise CameraDisconnectedError("The video file has ended.")
+        pts = self._pts_s(item, self._index / self._fps)
+        if self._first_pts_s is None:
+            self._first_pts_s = pts
+        self._last_pts_s = pts
+        rel = self._offset_s + pts - self._first_pts_s
+        due = self._t0 + int(round(rel * 1e9))
+        if self.realtime:
+            now = self.clock()
+            if now < due:
+                time.sleep((due - now) / 1e9)
+        fmt = self.current_format
+        index = self._index
+        self._index += 1
+        self.delivered += 1
+        if self._mjpeg:
+            return FramePacket(index, due, fmt.width, fmt.height, jpeg=bytes(item))
+        image = item.to_ndarray(format="bgr24")
+        return FramePacket(index, due, fmt.width, fmt.height, image=image)

@@ -170,6 +170,9 @@ class Recording(Base):
     height: Mapped[int | None] = mapped_column(Integer)
     cm_per_px: Mapped[float | None] = mapped_column(Float)
     calibration: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The file's clock (app.video.timebase.timestamp_map): frame -> time without a video decode.
+    # Filled at import / recording and on the first open of a video imported before (0005).
+    timestamps: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
     # Bumped by every save of the foot events: two workstations annotating the same recording
     # detect each other's saves instead of silently overwriting (app.records.recordings).

@@ -17,13 +17,11 @@ Measurement noise (the band a change must leave before it counts as real):
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
 import math
-import os
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +54,8 @@ from app.history.outcomes import (
     psfs_mean,
     psfs_running,
 )
-from app.records.measurements import reviewed_filter
+from app.records.measurements import best_recording, cadence_sd_spm, reviewed_filter
+from app.video.timebase import Timebase
 
 Z95 = 1.96
 
@@ -72,6 +71,8 @@ class RecordingInfo:
     container_fps: float | None
     cm_per_px: float | None
     uid: str = ""  # never reused (names the recording's stills; app.paths.MediaLayout)
+    #: The file's clock (from the row's stored timestamps; app.video.timebase).
+    timebase: Timebase | None = None
 
 
 #: Returns landing metrics for a recording's events, or None when no keypoints exist.
@@ -219,14 +220,16 @@ def _empty(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, int)
 
 
-_METRICS_CACHE: dict[tuple[float, tuple[tuple[int, str, str], ...]], TemporalMetrics] = {}
+_METRICS_CACHE: dict[tuple[Any, tuple[tuple[int, str, str], ...]], TemporalMetrics] = {}
 _METRICS_CACHE_MAX = 4000
 
 
-def _metrics(fps: float, evs: list[FootEvent]) -> TemporalMetrics:
-    """temporal_metrics, memoised on the marks themselves: reopening a history (or refreshing it
-    after an outcome entry) does not recompute unchanged visits. Any edited mark changes the key."""
-    key = (fps, tuple((e.frame, e.foot.value, e.type.value) for e in evs))
+def _metrics(rec: RecordingInfo, evs: list[FootEvent]) -> TemporalMetrics:
+    """temporal_metrics, memoised on the recording's clock and the marks themselves: reopening
+    a history (or refreshing it after an outcome entry) does not recompute unchanged visits.
+    Any edited mark or capture rate changes the key."""
+    clock = rec.timebase.key if rec.timebase is not None else rec.fps
+    key = (clock, tuple((e.frame, e.foot.value, e.type.value) for e in evs))
     m = _METRICS_CACHE.get(key)
     if m is None:
         if len(_METRICS_CACHE) >= _METRICS_CACHE_MAX:
@@ -236,32 +239,16 @@ def _metrics(fps: float, evs: list[FootEvent]) -> TemporalMetrics:
 
 
 def _best_recording(  # type: ignore[no-untyped-def]
-    recs: list[RecordingInfo], events: dict[int, list[FootEvent]], ic_counts: dict[int, int]
+    recs: list[RecordingInfo], events: dict[int, list[FootEvent]]
 ):
-    """As :func:`app.records.measurements.visit_measurement`: the most contacts wins."""
-    best, best_n, best_m = None, 0, None
-    for rec in sorted(recs, key=lambda r: r.id):
-        evs = events.get(rec.id, [])
-        n_ic = ic_counts.get(rec.id, 0)
-        if n_ic < 2 or n_ic <= best_n:
-            continue
-        m = _metrics(rec.fps, evs)
-        if m.cadence_spm is None:
-            continue
-        best, best_n, best_m = rec, n_ic, m
-    return best, best_m
+    """The visit's measured recording, by the one rule (:func:`measurements.best_recording`)."""
+    found = best_recording(recs, lambda r: r.id, lambda r: events.get(r.id, []), _metrics)
+    return found if found is not None else (None, None)
 
 
 def _cadence_sd(m) -> float:  # type: ignore[no-untyped-def]
-    # Same delta-method spread as VisitMeasurement.cadence_sd_spm.
-    st = [m.step_time_s[f.value] for f in Foot]
-    means = [s.mean for s in st if s.mean]
-    sds = [s.sd for s in st if s.sd is not None]
-    if not means or not sds:
-        return math.nan
-    mean_step = sum(means) / len(means)
-    sd_step = (sum(x * x for x in sds) / len(sds)) ** 0.5
-    return 60.0 * sd_step / (mean_step * mean_step)
+    sd = cadence_sd_spm(m)
+    return math.nan if sd is None else sd
 
 
 def load_history(
@@ -291,6 +278,7 @@ def load_history(
     ).all()
     recs_by_visit: dict[int, list[RecordingInfo]] = defaultdict(list)
     recordings: list[RecordingInfo] = []
+    rows: dict[int, Any] = {}
     for r in session.execute(
         select(
             Recording.id,
@@ -300,17 +288,17 @@ def load_history(
             Recording.container_fps,
             Recording.cm_per_px,
             Recording.uid,
+            Recording.timestamps,
+            Recording.frame_count,
         )
         .join(Visit, Visit.id == Recording.visit_id)
         .where(Visit.patient_id == patient_id)
         .order_by(Recording.id)
     ):
-        info = RecordingInfo(r[0], r[1], r[2], float(r[3] or r[4] or 30.0), r[4], r[5], r[6])
-        recs_by_visit[info.visit_id].append(info)
-        recordings.append(info)
-    fps = {r.id: r.fps for r in recordings}
-    events: dict[int, list[FootEvent]] = defaultdict(list)
-    ic_counts: dict[int, int] = defaultdict(int)
+        fps = float(r[3] or r[4] or 30.0)
+        recordings.append(RecordingInfo(r[0], r[1], r[2], fps, r[4], r[5], r[6]))
+        rows[r[0]] = r
+    marks: dict[int, list[tuple[int, str, str, str, float]]] = defaultdict(list)
     for rid, frame, foot, typ, source, conf in session.execute(
         select(
             FootEventRecord.recording_id,
@@ -326,12 +314,22 @@ def load_history(
         .where(Visit.patient_id == patient_id, reviewed_filter())
         .order_by(FootEventRecord.recording_id, FootEventRecord.frame)
     ):
-        events[rid].append(
-            FootEvent(
-                Foot(foot), EventType(typ), frame, frame / fps[rid], EventSource(source), conf
-            )
+        marks[rid].append((frame, foot, typ, source, conf))
+    events: dict[int, list[FootEvent]] = defaultdict(list)
+    for i, info in enumerate(recordings):
+        row = rows[info.id]
+        own = marks.get(info.id, [])
+        tb = Timebase.from_record(
+            _Row(row.timestamps, row.container_fps, row.capture_fps, row.frame_count),
+            n_frames=1 + max((m[0] for m in own), default=-1),
         )
-        ic_counts[rid] += typ == "initial_contact"
+        info = recordings[i] = replace(info, timebase=tb)
+        recs_by_visit[info.visit_id].append(info)
+        times = tb.times_of([m[0] for m in own])
+        events[info.id] = [
+            FootEvent(Foot(foot), EventType(typ), frame, float(t), EventSource(source), conf)
+            for (frame, foot, typ, source, conf), t in zip(own, times, strict=True)
+        ]
     targets: dict[int, int] = {}
     for vid, target in session.execute(
         select(Prescription.visit_id, Prescription.target_spm)
@@ -356,9 +354,19 @@ def load_history(
         )
     }
     return _build(
-        patient, vrows, recs_by_visit, recordings, events, ic_counts, targets, printed, outcomes,
+        patient, vrows, recs_by_visit, recordings, events, targets, printed, outcomes,
         disability_scale, landing,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Row:
+    """The columns :meth:`Timebase.from_record` reads, from a plain query row."""
+
+    timestamps: Any
+    container_fps: float | None
+    capture_fps: float | None
+    frame_count: int | None
 
 
 def _build(
@@ -367,7 +375,6 @@ def _build(
     recs_by_visit: dict[int, list[RecordingInfo]],
     recordings: list[RecordingInfo],
     events: dict[int, list[FootEvent]],
-    ic_counts: dict[int, int],
     targets: dict[int, int],
     printed: dict[int, dt.date],
     outcomes: dict[int, VisitOutcome],
@@ -388,7 +395,7 @@ def _build(
     visits: list[VisitRow] = []
     for i, (vid, date, clinician, speed, p_now, p_worst, p_run) in enumerate(vrows):
         recs = recs_by_visit.get(vid, [])
-        best, m = _best_recording(recs, events, ic_counts)
+        best, m = _best_recording(recs, events)
         warnings: list[str] = []
         if m is not None:
             steps = max(m.steps, 1)
@@ -511,70 +518,23 @@ def _series(arrays: dict[str, Any], scale: str) -> dict[str, Series]:
 # --- landing metrics from the pose-model cache ---------------------------------------------------
 
 
-def _same_video(cached: str, stored: str, videos_root: Path | None) -> bool:
-    """Does a cache's video path (absolute) name the recording's stored path?"""
-    if not cached or not stored:
-        return False
-    p = Path(stored)
-    if p.is_absolute() or videos_root is not None:
-        full = p if p.is_absolute() else Path(videos_root) / p  # type: ignore[arg-type]
-        return os.path.normcase(os.path.realpath(cached)) == os.path.normcase(
-            os.path.realpath(full)
-        )
-    # Without the videos folder: the stored relative path must be the cached path's tail.
-    tail = "/" + os.path.normcase(p.as_posix()).lstrip("/")
-    return os.path.normcase(Path(cached).as_posix()).endswith(tail)
-
-
 def pose_cache_landing(cache_dir: Path, videos_root: Path | None = None) -> LandingProvider:
     """A provider that reads keypoints the automatic detection already cached (never runs the
     pose model: opening a history must stay instant). Recordings without a cache give None.
 
-    A cache is used only when its metadata names the recording's own file (resolved against
-    ``videos_root``): cache files are named by the video's file name, which two patients'
-    videos may share."""
-    try:
-        names = os.listdir(cache_dir)
-    except OSError:
-        names = []
-    by_stem: dict[str, list[str]] = defaultdict(list)
-    for name in names:
-        if name.endswith(".pose.npz"):
-            by_stem[name.split(".", 1)[0]].append(name)
+    The cache is found as everywhere else (:func:`app.analysis.pose.load_cached_pose`), and its
+    frames are timed on the recording's own clock, the clock of its marks."""
 
     def _cached_track(rec: RecordingInfo):  # type: ignore[no-untyped-def]
-        from app.analysis.keypoints import load_npz
         from app.analysis.pose import load_cached_pose
 
         stored = Path(rec.video_path)
-        full = stored if stored.is_absolute() else (
-            Path(videos_root) / stored if videos_root is not None else None
-        )
-        if full is not None:
-            # The marking panel's own route: the cache key is this file's name, size and
-            # modification time, so a hit is this very file (or an identical link of it).
-            track = load_cached_pose(full, cache_dir)
-            if track is not None:
-                return track
-        found = by_stem.get(stored.stem)
-        if not found:
-            return None
-        # The file name only carries the video's name, and two patients' videos may share one
-        # (IMG_0001.mov): take a cache only if its metadata names this recording's file.
-        mine = []
-        for f in found:
-            try:
-                with np.load(cache_dir / f, allow_pickle=False) as z:
-                    key, meta = str(z["key"]), str(z["meta"]) if "meta" in z else ""
-                video = str(ast.literal_eval(meta).get("video", "")) if meta else ""
-            except (OSError, KeyError, ValueError, SyntaxError, AttributeError):
-                continue
-            if _same_video(video, rec.video_path, videos_root):
-                mine.append((os.stat(cache_dir / f).st_mtime, f, key))
-        if not mine:
-            return None
-        _mtime, name, key = max(mine)
-        return load_npz(cache_dir / name, key)
+        full = (
+            stored if stored.is_absolute()
+            else Path(videos_root) / stored if videos_root is not None
+            else Path("")  # no file to key: found by name only
+        )  # fmt: skip
+        return load_cached_pose(full, cache_dir, stored=stored, videos_root=videos_root)
 
     def provider(rec: RecordingInfo, evs: list[FootEvent]) -> LandingMetrics | None:
         from app.analysis.metrics import HEEL, TOE, landing_metrics
@@ -582,8 +542,10 @@ def pose_cache_landing(cache_dir: Path, videos_root: Path | None = None) -> Land
         track = _cached_track(rec)
         if track is None or track.n_frames < 2:
             return None
-        if rec.container_fps and abs(rec.container_fps - rec.fps) > 1e-6:
-            track.times = track.times * (rec.container_fps / rec.fps)
+        clock = rec.timebase or Timebase.from_record(
+            _Row(None, rec.container_fps, rec.fps, None), n_frames=track.n_frames
+        )
+        track = clock.retime(track)
         # The runner faces where the toes point.
         with np.errstate(all="ignore"):
             ahead = np.nanmean(track.xy[:, :, TOE, 0] - track.xy[:, :, HEEL, 0])

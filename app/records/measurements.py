@@ -8,17 +8,18 @@ table, the Prescribe baseline, the History, home programs and exports all follow
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.analysis.events import EventSource, EventType, Foot
+from app.analysis.events import EventSource, EventType, Foot, FootEvent
 from app.analysis.metrics import TemporalMetrics, temporal_metrics
 from app.db.models import FootEventRecord, Prescription, Recording, Visit
 from app.prescription.rules import PrescriptionError, validate_stored_prescription
-from app.records.recordings import to_event
+from app.records.recordings import timebase_of, to_event
 from app.records.validation import SPEED_RANGE_KMH, ValidationError, optional_number
 
 
@@ -58,15 +59,49 @@ class VisitMeasurement:
 
     @property
     def cadence_sd_spm(self) -> float | None:
-        """Spread of cadence from step-to-step variation: 60 / step time, SD by the delta method."""
-        st = [self.metrics.step_time_s[f.value] for f in Foot]
-        means = [s.mean for s in st if s.mean]
-        sds = [s.sd for s in st if s.sd is not None]
-        if not means or not sds or self.cadence_spm is None:
-            return None
-        mean_step = sum(means) / len(means)
-        sd_step = (sum(x * x for x in sds) / len(sds)) ** 0.5
-        return 60.0 * sd_step / (mean_step * mean_step)
+        """Spread of cadence from step-to-step variation (:func:`cadence_sd_spm`)."""
+        return cadence_sd_spm(self.metrics)
+
+
+def cadence_sd_spm(m: TemporalMetrics) -> float | None:
+    """Spread of cadence from step-to-step variation: 60 / step time, SD by the delta method.
+
+    The one definition for the visits table, Prescribe and History (None when unknown)."""
+    if m.cadence_spm is None:
+        return None
+    st = [m.step_time_s[f.value] for f in Foot]
+    means = [s.mean for s in st if s.mean]
+    sds = [s.sd for s in st if s.sd is not None]
+    if not means or not sds:
+        return None
+    mean_step = sum(means) / len(means)
+    sd_step = (sum(x * x for x in sds) / len(sds)) ** 0.5
+    return 60.0 * sd_step / (mean_step * mean_step)
+
+
+R = TypeVar("R")
+
+
+def best_recording(
+    recordings: Iterable[R],
+    rec_id: Callable[[R], int],
+    events: Callable[[R], list[FootEvent]],
+    metrics: Callable[[R, list[FootEvent]], TemporalMetrics] = lambda _r, evs: temporal_metrics(evs),
+) -> tuple[R, TemporalMetrics] | None:
+    """The visit's measured recording: the one with the most reviewed initial contacts (at
+    least two, and a cadence); on a tie the oldest. The one rule for every figure."""
+    best: tuple[R, TemporalMetrics] | None = None
+    best_n = 0
+    for rec in sorted(recordings, key=rec_id):
+        evs = events(rec)
+        n_ic = sum(e.type is EventType.INITIAL_CONTACT for e in evs)
+        if n_ic < 2 or n_ic <= best_n:
+            continue
+        m = metrics(rec, evs)
+        if m.cadence_spm is None:
+            continue
+        best, best_n = (rec, m), n_ic
+    return best
 
 
 def visit_measurement(session: Session, visit_id: int) -> VisitMeasurement | None:
@@ -92,21 +127,23 @@ def _best_per_visit(session: Session, where: Any) -> dict[int, VisitMeasurement]
     by_recording: dict[int, list[Any]] = {}
     for row in rows:
         by_recording.setdefault(row.recording_id, []).append(row)
-    best: dict[int, VisitMeasurement] = {}
-    best_n: dict[int, int] = {}
+    by_visit: dict[int, list[Recording]] = {}
     for rec in recordings:
-        fps = rec.capture_fps or rec.container_fps or 30.0
-        events = [to_event(r, fps) for r in by_recording.get(rec.id, [])]
-        ics = [e for e in events if e.type is EventType.INITIAL_CONTACT]
-        if len(ics) < 2 or len(ics) <= best_n.get(rec.visit_id, 0):
-            continue
-        m = temporal_metrics(events)
-        if m.cadence_spm is None:
-            continue
-        best_n[rec.visit_id] = len(ics)
-        best[rec.visit_id] = VisitMeasurement(
-            rec.id, m, (m.contacts.get("left", 0), m.contacts.get("right", 0)), rec.capture_fps
-        )
+        by_visit.setdefault(rec.visit_id, []).append(rec)
+
+    def events(rec: Recording) -> list[FootEvent]:
+        rows = by_recording.get(rec.id, [])
+        tb = timebase_of(rec, frames=(r.frame for r in rows))  # the file's clock, from the row
+        return [to_event(r, tb) for r in rows]
+
+    best: dict[int, VisitMeasurement] = {}
+    for visit_id, recs in by_visit.items():
+        found = best_recording(recs, lambda r: r.id, events)
+        if found is not None:
+            rec, m = found
+            best[visit_id] = VisitMeasurement(
+                rec.id, m, (m.contacts.get("left", 0), m.contacts.get("right", 0)), rec.capture_fps
+            )
     return best
 
 

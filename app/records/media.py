@@ -52,7 +52,9 @@ def resolve_stored(stored: str, base: Path) -> Path:
 
 
 def visit_folder(session: Session, videos_root: Path, visit_id: int) -> Path:
-    """The folder new videos of ``visit_id`` go to (not created here)."""
+    """The folder new videos of ``visit_id`` go to (not created here): the one builder of a
+    visit's video folder from the database (import, camera, deleting a visit), by
+    :meth:`app.paths.MediaLayout.visit_folder`'s rule."""
     row = session.execute(
         select(Patient.uid, Visit.uid).join(Visit).where(Visit.id == visit_id)
     ).first()

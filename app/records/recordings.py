@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 from app.analysis.events import EventSource, EventType, Foot, FootEvent
 from app.db.models import FootEventRecord, Overlay, Recording, Visit
 from app.records.validation import ValidationError, calibration_scale
+from app.video.timebase import Timebase
 
 if TYPE_CHECKING:
     from app.db.database import Database
-    from app.video.probe import VideoInfo
+    from app.video.probe import FrameIndex, VideoInfo
 
 
 def add_recording(
@@ -31,6 +32,7 @@ def add_recording(
     frame_count: int | None = None,
     width: int | None = None,
     height: int | None = None,
+    timestamps: dict | None = None,
 ) -> Recording:
     """A recording row for ``video_path`` (as stored: relative to the videos folder).
 
@@ -49,6 +51,7 @@ def add_recording(
         frame_count=frame_count,
         width=width,
         height=height,
+        timestamps=timestamps,
     )
     session.add(rec)
     session.flush()
@@ -143,25 +146,60 @@ def recordings_of(session: Session, visit_id: int) -> list[Recording]:
 # --- foot events -------------------------------------------------------------------------------
 
 
-def to_event(row: FootEventRecord, fps: float) -> FootEvent:
-    """A stored event row as a :class:`FootEvent`; ``fps`` is the capture rate."""
+# --- time base -----------------------------------------------------------------------------------
+
+
+def timebase_of(rec: Recording, *, frames: Iterable[int] = ()) -> Timebase:
+    """The recording's clock from its row (:meth:`Timebase.from_record`; never decodes video).
+
+    ``frames`` (the marked frames) lengthen a map-less time base to cover every mark."""
+    last = max(frames, default=-1)
+    return Timebase.from_record(rec, n_frames=last + 1)
+
+
+def ensure_timestamps(
+    session: Session, recording_id: int, info: VideoInfo, index: FrameIndex
+) -> bool:
+    """Store the file's clock on a recording that lacks it (opened for the first time since
+    revision 0005). Returns True when the map was written."""
+    from app.video.timebase import timestamp_map
+
+    rec = session.get(Recording, recording_id)
+    if rec is None or rec.timestamps:
+        return False
+    rec.timestamps = timestamp_map(info, index)
+    return True
+
+
+def to_event(row: FootEventRecord, timebase: Timebase) -> FootEvent:
+    """A stored event row as a :class:`FootEvent` with its real time on the recording's clock."""
     return FootEvent(
         foot=Foot(row.foot),
         type=EventType(row.type),
         frame=row.frame,
-        time_s=row.frame / fps,
+        time_s=float(timebase.times_of(row.frame)),
         source=EventSource(row.source),
         confidence=row.confidence,
     )
 
 
-def events_of(session: Session, recording_id: int, fps: float) -> list[FootEvent]:
-    rows = session.scalars(
-        select(FootEventRecord)
-        .where(FootEventRecord.recording_id == recording_id)
-        .order_by(FootEventRecord.frame)
+def events_of(
+    session: Session, recording_id: int, timebase: Timebase | None = None
+) -> list[FootEvent]:
+    """The stored events of a recording, timed by ``timebase`` (default: the row's own)."""
+    rows = list(
+        session.scalars(
+            select(FootEventRecord)
+            .where(FootEventRecord.recording_id == recording_id)
+            .order_by(FootEventRecord.frame)
+        )
     )
-    return [to_event(r, fps) for r in rows]
+    if timebase is None:
+        rec = session.get(Recording, recording_id)
+        if rec is None:
+            return []
+        timebase = timebase_of(rec, frames=(r.frame for r in rows))
+    return [to_event(r, timebase) for r in rows]
 
 
 def events_revision(session: Session, recording_id: int) -> int:
@@ -305,8 +343,11 @@ def import_recording(
     folder.mkdir(parents=True, exist_ok=True)
     imported = import_video(source, folder, progress=progress, cancelled=cancelled)
     try:
+        from app.video.probe import scan_index
+
+        info, index = scan_index(imported.path)  # the copy's own clock (packets only, no decode)
         return _record_file(
-            db, videos_root, visit_id, imported.path, imported.info, source.name, view, capture_fps
+            db, videos_root, visit_id, imported.path, info, source.name, view, capture_fps, index
         )
     except BaseException:
         imported.path.unlink(missing_ok=True)
@@ -322,8 +363,13 @@ def _record_file(
     original_name: str,
     view: str,
     capture_fps: float | None,
+    index: FrameIndex | None = None,
 ) -> int:
-    """One recording row for a video file; the capture rate falls back to the file's tags."""
+    """One recording row for a video file; the capture rate falls back to the file's tags.
+    With the file's ``index`` the row stores its clock (:func:`app.video.timebase.timestamp_map`).
+    """
+    from app.video.timebase import timestamp_map
+
     rel = path.relative_to(videos_root) if path.is_relative_to(videos_root) else path
     with db.session() as s:
         # Two rows naming one file would let deleting one remove the other's video: a file
@@ -340,6 +386,7 @@ def _record_file(
             frame_count=info.frame_count,
             width=info.width,
             height=info.height,
+            timestamps=timestamp_map(info, index) if index is not None else None,
         ).id
 
 
@@ -353,6 +400,7 @@ def add_existing_file(
     view: str = "side",
 ) -> int:
     """Record a file already inside the data folder (e.g. a fresh camera recording)."""
-    from app.video import probe
+    from app.video.probe import scan_index
 
-    return _record_file(db, videos_root, visit_id, path, probe(path), path.name, view, capture_fps)
+    info, index = scan_index(path)
+    return _record_file(db, videos_root, visit_id, path, info, path.name, view, capture_fps, index)

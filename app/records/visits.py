@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import Clinician, Patient, Visit
-from app.paths import DataFolder, visit_video_folder
+from app.paths import DataFolder
 from app.records import media
 from app.records.validation import (
     INCLINE_RANGE_PCT,
@@ -126,7 +126,7 @@ def delete_visit(
     if videos_root is not None:
         videos_root = Path(videos_root)
         layout = DataFolder(Path(data_root)).media(videos_root) if data_root is not None else None
-        folder = visit_video_folder(videos_root, visit.patient.uid, visit.uid)
+        folder = media.visit_folder(session, videos_root, visit_id)
         paths = media.candidates(
             layout,
             videos_root,

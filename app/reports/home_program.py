@@ -343,7 +343,7 @@ def build_content(
         clinician_name=visit.clinician.name if visit.clinician is not None else "",
         date_text=_format_date(today or dt.date.today()),
         cadence=CadenceSection.from_plan(plan) if plan is not None else None,
-        run_plan=default_run_plan(plan),
+        run_plan=default_run_plan(plan) + _practice_lines(session, patient.id),
         run_log_rows=8 if plan is not None else 0,
         exercises=chosen,
         advice=list(template.advice),
@@ -357,6 +357,13 @@ def build_content(
         warnings=warnings,
     )
     return content
+
+
+def _practice_lines(session: Session, patient_id: int) -> list[str]:
+    """What the runner held in the clinic's live practice (app.practice), if they practised."""
+    from app.practice.report import home_program_lines
+
+    return home_program_lines(session, patient_id)
 
 
 def require_visit(session: Session, patient: Patient) -> Visit:

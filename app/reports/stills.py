@@ -79,14 +79,11 @@ def still_crop(
         return LOWER_HALF
     meta = track.meta
     width, height = float(meta.get("width") or 0), float(meta.get("height") or 0)  # type: ignore[arg-type]
-    rate = float(meta.get("fps") or 0) or track.fps  # type: ignore[arg-type]
-    if not (rate and np.isfinite(rate)):
-        return LOWER_HALF
-    # The still's frame number → the track sample at that presentation time.
-    t = track.times[0] + frame / rate
-    i = int(np.argmin(np.abs(track.times - t)))
-    if abs(track.times[i] - t) > 1.5 / rate:
+    # The cache holds one row per frame of the file (frame i is row i, whatever the file's
+    # clock: no frame / rate, which is wrong on a variable-frame-rate file).
+    if not 0 <= frame < track.n_frames:
         return LOWER_HALF  # the track does not cover this frame
+    i = int(frame)
     return legs_box(track.xy[i], width, height) or LOWER_HALF
 
 

@@ -74,6 +74,7 @@ from app.video.errors import AbsurdFrameRate, VideoError
 from app.video.outward import ENCODE_THREADS, OutwardPass
 from app.video.probe import FrameIndex, VideoInfo, scan_index
 from app.video.store import LOW_DISK_NOTE, DiskStore, FrameStore, disk_margin
+from app.video.timebase import Timebase
 
 DEFAULT_BUDGET_MB = 1500
 JPEG_QUALITY = 90
@@ -314,14 +315,22 @@ class FrameServer(OutwardPass):
             return n / rate
         return float(real_time_s(float(self._index.pts_s[n]), fps, self.capture_fps))
 
+    @property
+    def index(self) -> FrameIndex:
+        """The file's frame index (presentation timestamps), as probed when opened."""
+        return self._index
+
+    def timebase(self) -> Timebase:
+        """The file's clock with the editable :attr:`capture_fps` (:class:`Timebase`, the one
+        rule every figure uses; stored with the recording so the database needs no decode)."""
+        no_clock = self._index.synthetic or self.info.container_fps is None
+        if no_clock and not (self.capture_fps or self.info.container_fps):
+            raise AbsurdFrameRate(path=self.path)
+        return Timebase.from_index(self.info, self._index, self.capture_fps)
+
     def times_s(self) -> np.ndarray:
-        """Real time of every frame (vectorised :meth:`time_s`)."""
-        if self._index.synthetic or self.info.container_fps is None:
-            rate = self.capture_fps or self.info.container_fps
-            if not rate:
-                raise AbsurdFrameRate(path=self.path)
-            return np.arange(self.frame_count) / rate
-        return np.asarray(real_time_s(self._index.pts_s, self.info.container_fps, self.capture_fps))
+        """Real time of every frame (vectorised :meth:`time_s`, from :meth:`timebase`)."""
+        return self.timebase().times_s
 
     def set_position_hint(self, index: int, direction: int = 0, step: int | None = None) -> None:
         """Tell the prefetcher where the user is and which way (+1/-1, 0 = both) they move."""

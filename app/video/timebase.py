@@ -14,16 +14,35 @@ Two things make ``frame / fps`` wrong for clinic video, and both are handled her
   :func:`app.video.probe.guess_capture_fps`).
 
 :class:`Timebase` is immutable and Qt-free; the analysis builds one per file and the UI may
-share it later (the marking panel's "real time" column, event times).
+share it (the marking panel's "real time" column, event times).
+
+Stored with the recording: :func:`timestamp_map` turns a file's frame index into a small JSON
+value (the PTS as zlib-packed integer steps, exact; a constant-rate file packs into a few dozen
+bytes) kept in ``recording.timestamps``, and :meth:`Timebase.from_record` rebuilds the time
+base from that row alone, so the visits table, Prescribe, History, the home program and
+exports read marks from the database without decoding any video, on the same clock as the
+marking panel. A row without a map (imported before the map existed, not yet reopened) falls
+back to the recording's rates, ``frame / capture rate``; opening the video fills the map in.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import math
+import zlib
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from app.video.probe import FrameIndex, VideoInfo
+
+#: Version of the stored timestamp map (``recording.timestamps``).
+MAP_VERSION = 1
 
 # Intervals further than this from the median count as a rate change (25 % as in the probe).
 _VFR_TOLERANCE = 0.25
@@ -80,11 +99,62 @@ class Timebase:
         info, index = scan_index(path)
         source = "given" if capture_fps else info.capture_fps_source
         capture = capture_fps or info.capture_fps_guess
+        return cls.from_index(info, index, capture, source=source, default_fps=30.0)
+
+    @classmethod
+    def from_index(
+        cls,
+        info: VideoInfo,
+        index: FrameIndex,
+        capture_fps: float | None,
+        *,
+        source: str = "",
+        default_fps: float | None = None,
+    ) -> Timebase:
+        """The time base of a probed file (the video engine's rule, :mod:`app.video.frame_server`).
+
+        The timestamps are used unless the file has none (made up from index / rate) or no
+        plausible container rate (timestamps implying an absurd rate are not trusted): then the
+        frames are taken as evenly spaced at the capture rate, else the container rate, else
+        ``default_fps``; with none of these a :class:`ValueError` is raised.
+        """
         rate = info.container_fps
-        if index.synthetic or len(index.pts) < 2:
-            fallback = rate or capture or 30.0
-            return cls(np.arange(len(index.pts)) / fallback, fallback, capture, source)
-        return cls(np.asarray(index.pts_s, dtype=float), rate, capture, source)
+        n = max(1, len(index.pts))
+        if index.synthetic or rate is None or len(index.pts) < 2:
+            uniform = (capture_fps or rate) if rate is None else rate
+            uniform = uniform or default_fps
+            if not uniform:
+                raise ValueError("the file has no usable timestamps and no frame rate")
+            return cls(np.arange(n) / uniform, uniform if rate is None else rate, capture_fps,
+                       source)  # fmt: skip
+        return cls(np.asarray(index.pts_s, dtype=float), rate, capture_fps, source)
+
+    @classmethod
+    def from_record(cls, rec: Any, *, n_frames: int | None = None) -> Timebase:
+        """The time base of a stored recording, from its row alone (no video decode).
+
+        ``rec`` is anything with ``timestamps`` (the map of :func:`timestamp_map`, or None),
+        ``container_fps``, ``capture_fps`` and ``frame_count``: a :class:`app.db.models.Recording`
+        or a row read for it. Without a map the frames are evenly spaced at the capture rate
+        (else the container rate, else 30), the rule rows had before maps were stored.
+        ``n_frames`` (e.g. one past the last marked frame) lengthens a map-less time base.
+        """
+        container = _rate(getattr(rec, "container_fps", None))
+        capture = _rate(getattr(rec, "capture_fps", None))
+        stored = getattr(rec, "timestamps", None)
+        playback = _unpack(stored) if stored else None
+        if playback is not None and container is not None:
+            return cls(playback, container, capture, "recording")
+        n = (stored or {}).get("n") if isinstance(stored, dict) else None
+        n = max(int(n or 0), int(getattr(rec, "frame_count", None) or 0), int(n_frames or 0), 1)
+        if container is None:
+            rate = capture or 30.0
+            return cls(np.arange(n) / rate, rate, None, "recording")
+        return cls(np.arange(n) / container, container, capture, "recording")
+
+    def with_capture_fps(self, capture_fps: float | None) -> Timebase:
+        """The same file clock with another capture rate (the clinician edited it)."""
+        return Timebase(self.playback_s, self.container_fps, capture_fps, "given")
 
     # -- queries -----------------------------------------------------------------------------
     @property
@@ -123,6 +193,38 @@ class Timebase:
             return self.real_fps
         return float(1.0 / np.percentile(d, 5))
 
+    @property
+    def key(self) -> tuple[int, float, str]:
+        """A value equal for equal time bases (for memoising figures computed on one)."""
+        digest = hashlib.blake2b(self._times.tobytes(), digest_size=12).hexdigest()  # type: ignore[attr-defined]
+        return (self.n_frames, float(self._scale), digest)  # type: ignore[attr-defined]
+
+    def times_of(self, frames: Any) -> np.ndarray:
+        """Real times of (possibly fractional) ``frames``; beyond the clip the frame spacing at
+        that end continues (marks kept past the readable end of a damaged file keep a time)."""
+        f = np.asarray(frames, dtype=float)
+        ts = self._times  # type: ignore[attr-defined]
+        n = self.n_frames
+        if n == 1:
+            step = 1.0 / self.real_fps if self.real_fps else 1.0 / 30.0
+            return ts[0] + f * step
+        out = np.interp(f, np.arange(n), ts)
+        first, last = ts[1] - ts[0], ts[-1] - ts[-2]
+        out = np.where(f < 0, ts[0] + f * first, out)
+        return np.where(f > n - 1, ts[-1] + (f - (n - 1)) * last, out)
+
+    def retime(self, track: Any) -> Any:
+        """``track`` (a :class:`app.analysis.keypoints.KeypointTrack` decoded from this file, one
+        row per frame) with this clock's real times. A track longer than the index (a damaged
+        index) keeps its decoder times, scaled from playback to real time."""
+        n = int(track.n_frames)
+        if n <= self.n_frames:
+            out = track.with_times(self._times[:n].copy())  # type: ignore[attr-defined]
+        else:
+            out = track.with_times((track.times - track.times[0]) * self._scale)  # type: ignore[attr-defined]
+        out.meta["retimed"] = True
+        return out
+
     def time_of(self, frame: float) -> float:
         """Real time of ``frame`` (fractional frames are interpolated between neighbours)."""
         f = float(frame)
@@ -144,3 +246,44 @@ class Timebase:
         left = ts[i - 1]
         right = ts[i]
         return np.where(np.abs(t - left) <= np.abs(right - t), i - 1, i).astype(int)
+
+
+def _rate(value: Any) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) and v > 0 else None
+
+
+def timestamp_map(info: VideoInfo, index: FrameIndex) -> dict[str, Any]:
+    """What :meth:`Timebase.from_record` needs of a file's clock, as a small JSON value.
+
+    ``{"v": 1, "n": frames, "time_base": "1/90000", "steps": base64(zlib(int64 PTS steps))}``:
+    exact (the integer timestamps themselves). A file without usable timestamps or container
+    rate stores only its frame count (``"uniform": true``): its frames are evenly spaced.
+    """
+    n = int(len(index.pts))
+    if index.synthetic or info.container_fps is None or n < 2:
+        return {"v": MAP_VERSION, "n": max(n, 1), "uniform": True}
+    pts = np.asarray(index.pts, dtype=np.int64)
+    steps = np.diff(pts - pts[0]).astype("<i8")
+    packed = base64.b64encode(zlib.compress(steps.tobytes(), 9)).decode("ascii")
+    tb = Fraction(index.time_base)
+    return {"v": MAP_VERSION, "n": n, "time_base": f"{tb.numerator}/{tb.denominator}",
+            "steps": packed}  # fmt: skip
+
+
+def _unpack(stored: Any) -> np.ndarray | None:
+    """Playback seconds of every frame from a stored map, or None (uniform / unreadable)."""
+    if not isinstance(stored, dict) or stored.get("v") != MAP_VERSION or stored.get("uniform"):
+        return None
+    try:
+        tb = Fraction(str(stored["time_base"]))
+        raw = zlib.decompress(base64.b64decode(str(stored["steps"]), validate=True))
+        steps = np.frombuffer(raw, dtype="<i8")
+    except (KeyError, ValueError, ZeroDivisionError, zlib.error):
+        return None
+    if len(steps) + 1 != int(stored.get("n", -1)) or tb <= 0 or np.any(steps <= 0):
+        return None
+    return np.concatenate([[0], np.cumsum(steps)]).astype(float) * float(tb)

@@ -76,7 +76,7 @@ def _stored(home: Path, rid: int) -> int:
     clinic = open_clinic(folder=DataFolder(home))
     try:
         with clinic.db.session() as s:
-            return len(events_of(s, rid, 240.0))
+            return len(events_of(s, rid))
     finally:
         clinic.close()
 

@@ -49,7 +49,7 @@ def _marks(n: int) -> list[FootEvent]:
 
 def _stored(clinic, rid: int) -> list[FootEvent]:  # type: ignore[no-untyped-def]
     with clinic.db.session() as s:
-        return events_of(s, rid, 120.0)
+        return events_of(s, rid)
 
 
 class _Lock:

@@ -10,10 +10,11 @@ import numpy as np
 from app.analysis import contacts, pose
 from app.analysis.detect_job import detection_job
 from app.analysis.events import EventSource, EventType, Foot, FootEvent
+from app.analysis.keypoints import KeypointTrack
 
 
 def test_the_job_runs_pose_then_contacts_and_retimes(monkeypatch, tmp_path: Path) -> None:
-    track = SimpleNamespace(times=np.arange(10) / 30.0, meta={})
+    track = KeypointTrack(np.arange(10) / 30.0, np.zeros((10, 2, 5, 2)), np.ones((10, 2, 5)))
     seen: dict[str, object] = {}
 
     def fake_pose(path, progress, cancelled, cache_dir):  # type: ignore[no-untyped-def]
@@ -43,6 +44,6 @@ def test_the_job_runs_pose_then_contacts_and_retimes(monkeypatch, tmp_path: Path
     assert seen == {"path": tmp_path / "v.mp4", "cache": tmp_path}
     assert [e.frame for e in result.proposals] == [3]  # frame 12 is outside the 10-frame clip
     assert all(e.source is EventSource.AUTOMATIC for e in result.proposals)
-    assert result.direction == "left" and track.meta["direction"] == "left"
-    assert track.meta["retimed"] and np.isclose(track.times[-1], 9 / 120.0)
+    assert result.direction == "left" and result.track.meta["direction"] == "left"
+    assert result.track.meta["retimed"] and np.isclose(result.track.times[-1], 9 / 120.0)
     assert result.warnings == ["short clip"] and fractions[-1] == 1.0

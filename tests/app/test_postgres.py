@@ -132,7 +132,7 @@ def test_database_enforces_constraints_and_cascades(clinic: Clinic) -> None:
         conn.execute(text("DELETE FROM patient WHERE id = :i"), {"i": pid})
     with clinic.db.session() as s:
         assert s.scalars(select(Visit)).all() == []
-        assert events_of(s, rid, 30.0) == []
+        assert events_of(s, rid) == []
 
 
 def test_second_workstation_cannot_overwrite_a_patient(clinic: Clinic, shared_url: str) -> None:
@@ -176,7 +176,7 @@ def test_concurrent_annotation_saves_on_the_server(clinic: Clinic, shared_url: s
     with pytest.raises(EditConflict), clinic.db.session() as s:
         replace_events(s, rid, [], expected_revision=rev)
     with clinic.db.session() as s:
-        assert [e.frame for e in events_of(s, rid, 240.0)] == [7]
+        assert [e.frame for e in events_of(s, rid)] == [7]
     other.dispose()
 
 

@@ -95,7 +95,7 @@ def _proposals() -> list[FootEvent]:
 def _stored(clinic, rid: int, panel, qtbot) -> list[FootEvent]:  # type: ignore[no-untyped-def]
     qtbot.waitUntil(lambda: panel.unsaved_edits() == 0, timeout=10000)
     with clinic.db.session() as s:
-        return events_of(s, rid, 120.0)
+        return events_of(s, rid)
 
 
 def test_review_by_keys_with_undo_redo_of_marks_and_drawings(

@@ -27,7 +27,7 @@ def recording(clinic, tmp_path: Path) -> int:  # type: ignore[no-untyped-def]
 
 def _stored(clinic, rid: int) -> int:  # type: ignore[no-untyped-def]
     with clinic.db.session() as s:
-        return len(events_of(s, rid, 120.0))
+        return len(events_of(s, rid))
 
 
 def _lock(clinic) -> sqlite3.Connection:  # type: ignore[no-untyped-def]

@@ -55,7 +55,7 @@ def _stored(clinic, recording, panel=None, qtbot=None) -> list[FootEvent]:  # ty
     if panel is not None:
         _settle(qtbot, panel)
     with clinic.db.session() as s:
-        return events_of(s, recording, 120.0)
+        return events_of(s, recording)
 
 
 def test_keys_step_and_show_the_exact_frame(qtbot, panel) -> None:
@@ -203,7 +203,8 @@ def test_keypoints_set_direction_and_landing_measures(qtbot, panel, clinic, reco
     panel.set_keypoints(track)
     assert panel.direction == -1
     assert "←" in panel.direction_action.text()
-    assert track.times[-1] == pytest.approx((n - 1) / 120.0)  # rescaled to capture time (120 fps)
+    # on the recording's clock: capture time (120 fps)
+    assert panel.keypoints.times[-1] == pytest.approx((n - 1) / 120.0)
     for f, foot in ((10, Foot.LEFT), (24, Foot.RIGHT), (38, Foot.LEFT)):
         panel.go_to(f)
         panel.mark(foot, EventType.INITIAL_CONTACT)
