@@ -1,4 +1,4 @@
-"""Practice sessions in the clinic database (table ``practice_session``, migration 0005p).
+"""Practice sessions in the clinic database (table ``practice_session``, migration 0006).
 
 SQLAlchemy Core on the table the migration creates, so the shared ORM models stay untouched.
 :func:`save_session` inserts or, for a session saved before (same ``uid``), replaces it: the

@@ -1,4 +1,4 @@
-"""Practice sessions in the database: migration 0005p, save/replace/read back, cascade, sentence."""
+"""Practice sessions in the database: migration 0006, save/replace/read back, cascade, sentence."""
 
 from __future__ import annotations
 
@@ -52,8 +52,8 @@ def _practised(minutes_on: int = 2, minutes_off: int = 5, spm_off: float = 172.0
 
 def test_migration_creates_the_table_and_downgrades(db) -> None:
     assert "practice_session" in inspect(db.engine).get_table_names()
-    assert db.current_revision() == "0005p"
-    db.downgrade("0004")
+    assert db.current_revision() == "0006"
+    db.downgrade("0005")
     assert "practice_session" not in inspect(db.engine).get_table_names()
     db.upgrade()
     assert "practice_session" in inspect(db.engine).get_table_names()

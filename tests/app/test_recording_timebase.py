@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from app.db.database import open_database, sqlite_url
+from app.db.database import head_revision, open_database, sqlite_url
 from app.db.models import Recording
 from app.records import recordings as rec_store
 from app.video.probe import scan_index
@@ -122,8 +122,8 @@ def test_upgrade_keeps_data_backfill_fixes_times_downgrade_keeps_rows(tmp_path: 
     path = tmp_path / "c.sqlite3"
     _old_database(path)
     clip, times = _vfr_clip(tmp_path / "vfr.mp4")
-    db = open_database(sqlite_url(path))  # upgrades to head (0005)
-    assert db.current_revision() == "0005"
+    db = open_database(sqlite_url(path))  # upgrades to head
+    assert db.current_revision() == head_revision()
     with db.session() as s:
         rec = s.get(Recording, 1)
         assert rec.timestamps is None and rec.frame_count == 90
