@@ -81,7 +81,6 @@ def load_side(db: Database, videos_root: Path, recording_id: int) -> SideSource 
             return None
         visit = s.get(Visit, rec.visit_id)
         patient = s.get(Patient, visit.patient_id) if visit else None
-        fps = rec.capture_fps or rec.container_fps or 30.0
         return SideSource(
             recording_id=rec.id,
             uid=rec.uid,
@@ -94,7 +93,7 @@ def load_side(db: Database, videos_root: Path, recording_id: int) -> SideSource 
             container_fps=rec.container_fps,
             initials=initials(patient.full_name if patient else ""),
             date=visit.visit_date if visit else None,
-            events=rec_store.events_of(s, rec.id, fps),
+            events=rec_store.events_of(s, rec.id),  # on the recording's own clock
             drawings=[
                 {"kind": o.kind, "points": o.points, "value": o.value, "label": o.label,
                  "frame": o.frame}
