@@ -164,6 +164,10 @@ def test_failed_export_says_so_and_keeps_nothing(qtbot, clinic, clip_dir, monkey
         temp.write_bytes(b"\0" * 100)
         raise OSError(errno.ENOSPC, "No space left on device")
 
+    task = player.export(0, 1.0)  # cancelled at once: nothing written
+    task.cancel()
+    qtbot.waitUntil(lambda: player._export_task is None, timeout=30000)
+    assert player.last_export is None and "cancelled" in player.note.text()
     monkeypatch.setattr(export_mod, "_encode", full)
     player.export(2, 1.0)
     qtbot.waitUntil(lambda: player._export_task is None, timeout=30000)
