@@ -99,6 +99,8 @@ class DualPlayer(QWidget):
         self.opacity.setMaximumWidth(160)
         self.opacity.setToolTip("Superimposed: how much of B shows over A")
         self.opacity.valueChanged.connect(lambda _v: self._show_superimposed())
+        self.blend_note = QLabel("")
+        self.blend_note.setObjectName("muted")
         self.skeleton_box = QCheckBox("Skeleton")
         self.skeleton_box.setChecked(True)
         self.drawings_box = QCheckBox("Drawings")
@@ -121,6 +123,7 @@ class DualPlayer(QWidget):
         bar.addWidget(QLabel("View"))
         bar.addWidget(self.layout_box)
         bar.addWidget(self.opacity)
+        bar.addWidget(self.blend_note)
         bar.addSpacing(12)
         bar.addWidget(self.skeleton_box)
         bar.addWidget(self.drawings_box)
@@ -350,6 +353,8 @@ class DualPlayer(QWidget):
         self.split.setVisible(not superimposed)
         self.blend.setVisible(superimposed)
         self.opacity.setEnabled(superimposed)
+        self.opacity.setVisible(superimposed)
+        self.blend_note.setVisible(superimposed)
         self.split.setOrientation(
             Qt.Orientation.Vertical if name == "One above the other" else Qt.Orientation.Horizontal
         )
@@ -371,8 +376,7 @@ class DualPlayer(QWidget):
                                     anchor_a=hip_a, anchor_b=hip_b)  # fmt: skip
         self.blend.set_frame(rgb)
         where = "the hips" if self.how == "hip" else "the frame centres (no pose for both)"
-        self.blend.set_message(None)
-        self.opacity.setToolTip(f"B over A: {self.opacity.value()} %, aligned at {where}")
+        self.blend_note.setText(f"B {self.opacity.value()} % over A, aligned at {where}")
 
     def _overlays_toggled(self) -> None:
         for p in self.panes:

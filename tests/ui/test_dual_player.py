@@ -119,6 +119,7 @@ def test_linked_keys_realign_and_layouts(qtbot, clinic, clip_dir) -> None:  # ty
     assert read_stamp(only_a) == sync.pair()[0] and player.how == "centre"  # no pose: centres
     player.opacity.setValue(100)
     assert read_stamp(player.blend._frame) == sync.pair()[1]
+    assert "frame centres" in player.blend_note.text() and "100 %" in player.blend_note.text()
     window.close()
     assert all(p.server is None for p in player.panes)
 
