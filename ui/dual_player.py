@@ -229,13 +229,15 @@ class DualPlayer(QWidget):
         if self.sync is None:
             return None
         a, b = self.panes
-        if how == "time zero":
+        together = all(_filmed_by_the_recorder(src.path) for src in self.sources)
+        if how == "time zero" and together:
             from app.video.sync import first_frame_offset_s
 
             link = offset_from_time_zero(
                 first_frame_offset_s(self.sources[A].path), first_frame_offset_s(self.sources[B].path)
             )
         else:
+            # Imported files (no capture timestamps) share no clock: align at a contact.
             link = offset_from_events(a.timebase, self.sources[A].events,
                                       b.timebase, self.sources[B].events)  # fmt: skip
         self.sync.set_link(link)
@@ -414,6 +416,13 @@ class DualPlayer(QWidget):
             self._export_task = None
         for p in self.panes:
             p.close()
+
+
+def _filmed_by_the_recorder(path) -> bool:  # type: ignore[no-untyped-def]
+    """True for a camera recording of this program (its timestamp sidecar is beside it)."""
+    from app.capture.writer import sidecar_path
+
+    return sidecar_path(path).exists()
 
 
 class DualPlayerDialog(QDialog):
