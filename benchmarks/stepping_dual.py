@@ -9,7 +9,8 @@ After both caches are complete:
 
 * ``dual_step`` – linked ±1 steps at key-repeat pace (one every 30 ms): the time until *both*
   frames of the new instant are in hand (the leader's next frame and the follower's nearest);
-* ``dual_jump`` – linked jumps to random instants, back to back;
+* ``dual_jump`` – linked jumps to random instants, back to back (both frames asked for at
+  once, as the player does, then both waited for);
 * every pair of frames served is checked: each side's stamp is the frame asked for
   (``frame_exact``), and the instants the two stamps stand for agree within half a frame of
   the slower clip (``dual_sync_error_frames``: the largest gap, in frames of the 50 fps clip).
@@ -77,6 +78,10 @@ class PairCheck:
 def _get_pair(servers, sync: DualSync) -> tuple[float, object, object]:  # noqa: ANN001
     fa, fb = sync.pair()
     t0 = time.perf_counter()
+    # As the dual player does: ask both servers first (each decodes on its own fetchers, in
+    # parallel), then wait for both pictures.
+    servers[0].try_get(fa)
+    servers[1].try_get(fb)
     rgb_a = servers[0].get(fa, timeout=30)
     rgb_b = servers[1].get(fb, timeout=30)
     return time.perf_counter() - t0, rgb_a, rgb_b

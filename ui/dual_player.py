@@ -99,6 +99,8 @@ class DualPlayer(QWidget):
         self.opacity.setMaximumWidth(160)
         self.opacity.setToolTip("Superimposed: how much of B shows over A")
         self.opacity.valueChanged.connect(lambda _v: self._show_superimposed())
+        self.blend_note = QLabel("")
+        self.blend_note.setObjectName("muted")
         self.skeleton_box = QCheckBox("Skeleton")
         self.skeleton_box.setChecked(True)
         self.drawings_box = QCheckBox("Drawings")
@@ -121,6 +123,7 @@ class DualPlayer(QWidget):
         bar.addWidget(QLabel("View"))
         bar.addWidget(self.layout_box)
         bar.addWidget(self.opacity)
+        bar.addWidget(self.blend_note)
         bar.addSpacing(12)
         bar.addWidget(self.skeleton_box)
         bar.addWidget(self.drawings_box)
@@ -226,13 +229,15 @@ class DualPlayer(QWidget):
         if self.sync is None:
             return None
         a, b = self.panes
-        if how == "time zero":
+        together = all(_filmed_by_the_recorder(src.path) for src in self.sources)
+        if how == "time zero" and together:
             from app.video.sync import first_frame_offset_s
 
             link = offset_from_time_zero(
                 first_frame_offset_s(self.sources[A].path), first_frame_offset_s(self.sources[B].path)
             )
         else:
+            # Imported files (no capture timestamps) share no clock: align at a contact.
             link = offset_from_events(a.timebase, self.sources[A].events,
                                       b.timebase, self.sources[B].events)  # fmt: skip
         self.sync.set_link(link)
@@ -350,6 +355,8 @@ class DualPlayer(QWidget):
         self.split.setVisible(not superimposed)
         self.blend.setVisible(superimposed)
         self.opacity.setEnabled(superimposed)
+        self.opacity.setVisible(superimposed)
+        self.blend_note.setVisible(superimposed)
         self.split.setOrientation(
             Qt.Orientation.Vertical if name == "One above the other" else Qt.Orientation.Horizontal
         )
@@ -371,8 +378,7 @@ class DualPlayer(QWidget):
                                     anchor_a=hip_a, anchor_b=hip_b)  # fmt: skip
         self.blend.set_frame(rgb)
         where = "the hips" if self.how == "hip" else "the frame centres (no pose for both)"
-        self.blend.set_message(None)
-        self.opacity.setToolTip(f"B over A: {self.opacity.value()} %, aligned at {where}")
+        self.blend_note.setText(f"B {self.opacity.value()} % over A, aligned at {where}")
 
     def _overlays_toggled(self) -> None:
         for p in self.panes:
@@ -410,6 +416,13 @@ class DualPlayer(QWidget):
             self._export_task = None
         for p in self.panes:
             p.close()
+
+
+def _filmed_by_the_recorder(path) -> bool:  # type: ignore[no-untyped-def]
+    """True for a camera recording of this program (its timestamp sidecar is beside it)."""
+    from app.capture.writer import sidecar_path
+
+    return sidecar_path(path).exists()
 
 
 class DualPlayerDialog(QDialog):

@@ -119,6 +119,7 @@ def test_linked_keys_realign_and_layouts(qtbot, clinic, clip_dir) -> None:  # ty
     assert read_stamp(only_a) == sync.pair()[0] and player.how == "centre"  # no pose: centres
     player.opacity.setValue(100)
     assert read_stamp(player.blend._frame) == sync.pair()[1]
+    assert "frame centres" in player.blend_note.text() and "100 %" in player.blend_note.text()
     window.close()
     assert all(p.server is None for p in player.panes)
 
@@ -164,6 +165,10 @@ def test_failed_export_says_so_and_keeps_nothing(qtbot, clinic, clip_dir, monkey
         temp.write_bytes(b"\0" * 100)
         raise OSError(errno.ENOSPC, "No space left on device")
 
+    task = player.export(0, 1.0)  # cancelled at once: nothing written
+    task.cancel()
+    qtbot.waitUntil(lambda: player._export_task is None, timeout=30000)
+    assert player.last_export is None and "cancelled" in player.note.text()
     monkeypatch.setattr(export_mod, "_encode", full)
     player.export(2, 1.0)
     qtbot.waitUntil(lambda: player._export_task is None, timeout=30000)
@@ -214,6 +219,11 @@ def test_side_and_rear_play_by_the_shared_time_zero(qtbot, main_window, clinic, 
                       pts=[10 + round(1000 * i / 30) for i in range(30)], time_base=ms)
     rear = write_clip(folder / "capture_1_rear.mkv", n_frames=30, fps=30, bframes=False,
                       pts=[60 + round(1000 * i / 30) for i in range(30)], time_base=ms)  # fmt: skip
+    header = "frame,camera_frame,capture_ns,time_s,pts_ms\n"
+    for clip, first in ((side, 0.0104), (rear, 0.0604)):  # the recorder's timestamp sidecars
+        clip.with_suffix(".timestamps.csv").write_text(
+            header + "".join(f"{i},{i},0,{first + i / 30:.6f},0\n" for i in range(30))
+        )
     side_id = add_existing_file(clinic.db, clinic.videos_root, vid, side, capture_fps=30.0)
     rear_id = add_existing_file(clinic.db, clinic.videos_root, vid, rear, capture_fps=30.0,
                                 view="rear")  # fmt: skip
@@ -224,6 +234,7 @@ def test_side_and_rear_play_by_the_shared_time_zero(qtbot, main_window, clinic, 
     assert [s.recording_id for s in player.sources] == [side_id, rear_id]
     assert player.sync.link.how == "time zero"
     assert player.sync.offset_s == pytest.approx(-0.050)
+    assert "camera" in player.note.text()
     player.go_to(0, 10)
     fa, fb = shown_pair(qtbot, player)
     assert (fa, fb) == (10, 8)  # 50 ms later start: rear frame 8.5 -> nearest of the instant
