@@ -62,19 +62,19 @@ import contextlib
 import shutil
 import threading
 import weakref
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-from app.video.decoder import SeekDecoder, SequentialReader, Sink
+from app.video.decoder import SeekDecoder, Sink
 from app.video.errors import AbsurdFrameRate, VideoError
 from app.video.outward import ENCODE_THREADS, OutwardPass
 from app.video.probe import FrameIndex, VideoInfo, scan_index
-from app.video.store import LOW_DISK_NOTE, DiskStore, FrameStore, disk_margin
-from app.video.timebase import Timebase
+from app.video.store import LOW_DISK_NOTE, DiskStore, FrameStore, WorkingSet, disk_margin
+from app.video.timebase import Timebase, real_time_s  # noqa: F401 - re-exported
 
 DEFAULT_BUDGET_MB = 1500
 JPEG_QUALITY = 90
@@ -100,49 +100,6 @@ _OPEN_LOCK = threading.Lock()
 
 Listener = Callable[[int], None]
 Progress = Callable[[float], None]
-
-
-def real_time_s(
-    pts_s: np.ndarray | float, container_fps: float | None, capture_fps: float | None
-) -> np.ndarray | float:
-    """Map playback seconds since the first frame to real (captured) seconds.
-
-    ``real = pts_s * container_fps / capture_fps``. Using timestamps rather than
-    ``index / capture_fps`` keeps variable-frame-rate phone video right (dropped or irregular
-    frames keep their true time); for a constant-rate file the two are identical. Without a
-    capture rate (or container rate) the playback time is returned unchanged.
-    """
-    if capture_fps and container_fps:
-        return pts_s * (container_fps / capture_fps)
-    return pts_s
-
-
-class _LRU:
-    def __init__(self, budget_bytes: int, frame_bytes: int) -> None:
-        self.capacity = max(4, min(LRU_MAX_FRAMES, budget_bytes // max(1, frame_bytes)))
-        self._items: OrderedDict[int, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, n: int) -> np.ndarray | None:
-        with self._lock:
-            item = self._items.get(n)
-            if item is not None:
-                self._items.move_to_end(n)
-            return item
-
-    def __contains__(self, n: int) -> bool:
-        return n in self._items
-
-    def put(self, n: int, rgb: np.ndarray) -> None:
-        with self._lock:
-            self._items[n] = rgb
-            self._items.move_to_end(n)
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
 
 
 class FrameServer(OutwardPass):
@@ -174,7 +131,7 @@ class FrameServer(OutwardPass):
             sharing = 1 + len(_OPEN_SERVERS) if build_cache else 1
         raw = frame_bytes * self.info.frame_count <= usable // sharing
         lru_bytes = 0 if raw else int(LRU_SHARE * usable)
-        self._lru = _LRU(lru_bytes, frame_bytes)
+        self._lru = WorkingSet(lru_bytes, frame_bytes, LRU_MAX_FRAMES)
         lru_bytes = 0 if raw else self._lru.capacity * frame_bytes
         self._store_budget = max(0, usable - lru_bytes)
         self.warnings: list[str] = list(self.info.warnings)
@@ -593,78 +550,6 @@ class FrameServer(OutwardPass):
                 self._builder_may_run.clear()
             else:
                 self._builder_may_run.set()
-
-    def _build_loop(self) -> None:
-        reader: SequentialReader | None = None
-        seen: list[int] = []  # indices decoded by the full pass
-        # JPEG encoding runs on a second thread so decode and encode overlap (2 cores: the
-        # full pass takes ~half the time). At most a few frames wait, which bounds memory.
-        encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="video-encode")
-        pending: deque[Future[bool]] = deque()
-        try:
-            reader = SequentialReader(self.path, self.info.rotation, self._index)
-            total = self.frame_count
-            for n, _pts, rgb in reader.frames(max_frames=total + 1):
-                # Bounded wait: a pause can never stall the pass for good.
-                self._builder_may_run.wait(timeout=2.0)
-                if self._cancel_build.is_set():
-                    self.build_state = "cancelled"
-                    return
-                seen.append(n)
-                pending.append(encoder.submit(self._store.put, n, rgb))
-                if n % 8 == 0:  # newly stored frames may be prefetchable now
-                    with self._lock:
-                        self._wake.notify_all()
-                while len(pending) > 3 or (pending and pending[0].done()):
-                    if not pending.popleft().result():
-                        self.build_state = "budget_exhausted"
-                        self.warnings.append(
-                            f"Memory budget reached after {len(self._store)} frames: later "
-                            "frames load more slowly."
-                        )
-                        return
-                if self._progress_cb is not None and (n % 16 == 0 or n == total - 1):
-                    self._progress_cb(min(1.0, len(self._store) / max(1, total)))
-            while pending:
-                pending.popleft().result()
-            self._reconcile(seen, reader.error)
-            self.build_state = "complete" if not reader.error else "truncated"
-        except VideoError as exc:
-            self.build_error, self.build_state = exc, "failed"
-        except Exception as exc:  # translated: a bad file must never crash the app
-            self.build_error = VideoError(path=self.path, detail=repr(exc))
-            self.build_state = "failed"
-        finally:
-            encoder.shutdown(wait=True, cancel_futures=True)
-            if reader is not None:
-                reader.close()
-            self._build_done.set()
-            if self._progress_cb is not None and self.build_state == "complete":
-                self._progress_cb(1.0)
-
-    def _reconcile(self, seen: list[int], error: VideoError | None) -> None:
-        """The full pass is the truth: shrink the index if the decodable frames end early."""
-        if not seen:
-            return
-        readable = max(seen) + 1
-        if readable >= self.frame_count:
-            return
-        self.warnings.append(
-            f"The video is incomplete: {readable} of {self.frame_count} frames could be decoded."
-        )
-        idx = self._index
-        new = FrameIndex(
-            pts=idx.pts[:readable],
-            time_base=idx.time_base,
-            keyframe_pts=idx.keyframe_pts[idx.keyframe_pts <= idx.pts[readable - 1]],
-            synthetic=idx.synthetic,
-        )
-        with self._seek_lock:
-            self._index = new
-            self._seeker.set_index(new)
-            if self._careful is not None:
-                self._careful.set_index(new)
-
 
 def open(  # noqa: A001 - mirrors builtins.open on purpose: video.open(path)
     path: str | Path,

@@ -1,4 +1,4 @@
-"""The background pass of :class:`app.video.frame_server.FrameServer`, outward from the cursor.
+"""The background pass of :class:`app.video.frame_server.FrameServer`: outward from the cursor.
 
 The clip is stored GOP by GOP (a GOP: a keyframe and the frames up to the next one, found by
 keyframe timestamps): first the GOP under the cursor, then the nearest GOPs not yet stored,
@@ -7,6 +7,9 @@ GOP not yet stored it drops the GOP in hand and starts there, so stepping near t
 fast long before the whole clip is stored. The decoder runs frame and slice threads (each
 picture is placed by its timestamp, so threading cannot shift it) and JPEG encoding runs on
 the server's encoder threads, a few frames behind, which bounds the memory held.
+
+Clips that fit raw, or have no timestamps, are read front to back instead (``_build_loop``),
+the only way to learn that a damaged file ends early; ``_reconcile`` then shrinks the index.
 
 A mixin: it uses the server's store, index, locks and events, and owns nothing itself.
 """
@@ -18,14 +21,15 @@ import functools
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from app.errors import ClinicError
-from app.video.decoder import SeekDecoder
+from app.video.decoder import SeekDecoder, SequentialReader
 from app.video.errors import VideoError
+from app.video.probe import FrameIndex
 
 if TYPE_CHECKING:
     from app.video.frame_server import FrameServer
@@ -161,3 +165,76 @@ class OutwardPass:
         )
         if note not in self.warnings:
             self.warnings.append(note)
+
+    def _build_loop(self: FrameServer) -> None:
+        """Front to back (clips that fit raw, or have no timestamps: the only way to learn
+        that a damaged file ends early)."""
+        reader: SequentialReader | None = None
+        seen: list[int] = []  # indices decoded by the full pass
+        # JPEG encoding runs on a second thread so decode and encode overlap (2 cores: the
+        # full pass takes ~half the time). At most a few frames wait, which bounds memory.
+        encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="video-encode")
+        pending: deque[Future[bool]] = deque()
+        try:
+            reader = SequentialReader(self.path, self.info.rotation, self._index)
+            total = self.frame_count
+            for n, _pts, rgb in reader.frames(max_frames=total + 1):
+                # Bounded wait: a pause can never stall the pass for good.
+                self._builder_may_run.wait(timeout=2.0)
+                if self._cancel_build.is_set():
+                    self.build_state = "cancelled"
+                    return
+                seen.append(n)
+                pending.append(encoder.submit(self._store.put, n, rgb))
+                if n % 8 == 0:  # newly stored frames may be prefetchable now
+                    with self._lock:
+                        self._wake.notify_all()
+                while len(pending) > 3 or (pending and pending[0].done()):
+                    if not pending.popleft().result():
+                        self.build_state = "budget_exhausted"
+                        self.warnings.append(
+                            f"Memory budget reached after {len(self._store)} frames: later "
+                            "frames load more slowly."
+                        )
+                        return
+                if self._progress_cb is not None and (n % 16 == 0 or n == total - 1):
+                    self._progress_cb(min(1.0, len(self._store) / max(1, total)))
+            while pending:
+                pending.popleft().result()
+            self._reconcile(seen, reader.error)
+            self.build_state = "complete" if not reader.error else "truncated"
+        except VideoError as exc:
+            self.build_error, self.build_state = exc, "failed"
+        except Exception as exc:  # translated: a bad file must never crash the app
+            self.build_error = VideoError(path=self.path, detail=repr(exc))
+            self.build_state = "failed"
+        finally:
+            encoder.shutdown(wait=True, cancel_futures=True)
+            if reader is not None:
+                reader.close()
+            self._build_done.set()
+            if self._progress_cb is not None and self.build_state == "complete":
+                self._progress_cb(1.0)
+
+    def _reconcile(self: FrameServer, seen: list[int], error: VideoError | None) -> None:
+        """The full pass is the truth: shrink the index if the decodable frames end early."""
+        if not seen:
+            return
+        readable = max(seen) + 1
+        if readable >= self.frame_count:
+            return
+        self.warnings.append(
+            f"The video is incomplete: {readable} of {self.frame_count} frames could be decoded."
+        )
+        idx = self._index
+        new = FrameIndex(
+            pts=idx.pts[:readable],
+            time_base=idx.time_base,
+            keyframe_pts=idx.keyframe_pts[idx.keyframe_pts <= idx.pts[readable - 1]],
+            synthetic=idx.synthetic,
+        )
+        with self._seek_lock:
+            self._index = new
+            self._seeker.set_index(new)
+            if self._careful is not None:
+                self._careful.set_index(new)

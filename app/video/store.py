@@ -420,3 +420,33 @@ class FrameStore:
         with self._lock:
             self._mem.clear()
             self.used = 0
+
+
+class WorkingSet:
+    """The decoded RGB frames around the cursor (at most ``max_frames``, least recently used out)."""
+
+    def __init__(self, budget_bytes: int, frame_bytes: int, max_frames: int) -> None:
+        self.capacity = max(4, min(max_frames, budget_bytes // max(1, frame_bytes)))
+        self._items: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, n: int) -> np.ndarray | None:
+        with self._lock:
+            item = self._items.get(n)
+            if item is not None:
+                self._items.move_to_end(n)
+            return item
+
+    def __contains__(self, n: int) -> bool:
+        return n in self._items
+
+    def put(self, n: int, rgb: np.ndarray) -> None:
+        with self._lock:
+            self._items[n] = rgb
+            self._items.move_to_end(n)
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()

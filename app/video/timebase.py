@@ -9,7 +9,7 @@ Two things make ``frame / fps`` wrong for clinic video, and both are handled her
   (``analyze`` reported 83.4 instead of 169.1 steps/min on such a file).
 * **Slow motion.** A 240 fps capture that plays at 30 fps (Android writes
   ``com.android.capture.fps``) runs 8× slow on the file's clock: real time is playback time ×
-  container rate / capture rate (:func:`app.video.frame_server.real_time_s`, the same rule as
+  container rate / capture rate (:func:`real_time_s`, the same rule as
   the video engine, fed by the same capture-rate detection as import,
   :func:`app.video.probe.guess_capture_fps`).
 
@@ -46,6 +46,21 @@ MAP_VERSION = 1
 
 # Intervals further than this from the median count as a rate change (25 % as in the probe).
 _VFR_TOLERANCE = 0.25
+
+
+def real_time_s(
+    pts_s: np.ndarray | float, container_fps: float | None, capture_fps: float | None
+) -> np.ndarray | float:
+    """Map playback seconds since the first frame to real (captured) seconds.
+
+    ``real = pts_s * container_fps / capture_fps``. Using timestamps rather than
+    ``index / capture_fps`` keeps variable-frame-rate phone video right (dropped or irregular
+    frames keep their true time); for a constant-rate file the two are identical. Without a
+    capture rate (or container rate) the playback time is returned unchanged.
+    """
+    if capture_fps and container_fps:
+        return pts_s * (container_fps / capture_fps)
+    return pts_s
 
 
 @dataclass(frozen=True, eq=False)
