@@ -31,11 +31,13 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -200,6 +202,8 @@ class PracticePanel(PracticeSavingMixin, QWidget):
         tl.addWidget(self.target_spin, 0, 1)
         tl.addWidget(QLabel("On target"), 1, 0)
         tl.addWidget(self.tol_spin, 1, 1)
+        # Two lines reserved: a wrapped label in a grid is otherwise squeezed to one.
+        self.target_note.setMinimumHeight(2 * self.target_note.fontMetrics().lineSpacing() + 4)
         tl.addWidget(self.target_note, 2, 0, 1, 2)
         tl.addWidget(QLabel("Metronome"), 3, 0)
         tl.addWidget(self.schedule_combo, 3, 1)
@@ -239,13 +243,27 @@ class PracticePanel(PracticeSavingMixin, QWidget):
         side_w = QWidget()
         side_w.setLayout(side)
         side_w.setFixedWidth(330)
+        # The controls scroll on a short screen (1280x720) instead of being squeezed or cut.
+        side_scroll = QScrollArea()
+        side_scroll.setWidget(side_w)
+        side_scroll.setWidgetResizable(True)
+        side_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side_scroll.setFixedWidth(330 + side_scroll.verticalScrollBar().sizeHint().width() + 4)
+        # Under the picture: the trend beside the metronome, so both fit at 720 px high.
+        below = QHBoxLayout()
+        # The metronome's wrapped status line is not counted in its minimum: reserve its height,
+        # or the beat light and the tempo row overlap on a short screen.
+        self.metronome.setMinimumHeight(self.metronome.sizeHint().height())
+        below.addWidget(self.trend, 3)
+        below.addWidget(self.metronome, 2)
         left = QVBoxLayout()
+        self.preview.setMinimumSize(320, 160)  # the clinician watches the runner, not the screen
         left.addWidget(self.preview, 1)
-        left.addWidget(self.trend)
-        left.addWidget(self.metronome)
+        left.addLayout(below)
         layout = QHBoxLayout(self)
         layout.addLayout(left, 1)
-        layout.addWidget(side_w)
+        layout.addWidget(side_scroll)
 
         self.camera_button.clicked.connect(self.toggle_camera)
         self.start_button.clicked.connect(self.start_or_pause)
