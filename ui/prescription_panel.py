@@ -8,6 +8,7 @@ metronome, exports metronome audio in the background, and emits ``prescription_s
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -61,6 +62,7 @@ from app.prescription.rules import (
     baseline_typed,
     prescribe,
     target_spm,
+    unreviewed_note,
 )
 from ui.metronome_widget import AudioFactory, ExportThread, MetronomeWidget
 
@@ -68,6 +70,11 @@ WARN_STYLE = "QLabel { background: #fff3cd; color: #664d03; padding: 6px; border
 ERROR_STYLE = "QLabel { background: #f8d7da; color: #58151c; padding: 6px; border-radius: 4px; }"
 INFO_STYLE = "QLabel { background: #e7f1ff; color: #052c65; padding: 6px; border-radius: 4px; }"
 ROUNDING_NOTE = "Rounded to whole steps per minute, halves upwards (178.5 → 179)."
+
+
+def _baseline_text(b: Baseline) -> str:
+    """How a baseline is shown in the field: measured to 0.1 spm, typed as typed."""
+    return f"{b.spm:.1f}" if b.measured else f"{b.spm:g}"
 
 
 class PrescriptionPanel(QWidget):
@@ -97,6 +104,9 @@ class PrescriptionPanel(QWidget):
         self._export: ExportThread | None = None
         self._loading = False
         self._saved_when: dict[float, str] = {}
+        self._unreviewed = 0
+        self._saved_baseline: Baseline | None = None
+        self._no_review_note = ""
 
         self.metronome = MetronomeWidget(self, audio_factory=audio_factory)
         left = QVBoxLayout()
@@ -161,6 +171,11 @@ class PrescriptionPanel(QWidget):
         self.baseline_edit.setToolTip(f"Steps per minute. {SOURCE_CONTACTS}. {SOURCE_SANITY}.")
         self.baseline_edit.textChanged.connect(self._on_baseline_edited)
         self.baseline_source = QLabel("typed in", self)
+        self.baseline_source.setWordWrap(True)
+        self.baseline_source.setToolTip(
+            "Measured baselines use reviewed marks only: automatic proposals are not counted "
+            "until you accept them in Mark video."
+        )
         self.speed_label = QLabel("—", self)
         self.speed_label.setToolTip(
             "For context: cadence rises only ~3 spm for +15 % speed (Eur J Sport Sci 2019)"
@@ -316,13 +331,21 @@ class PrescriptionPanel(QWidget):
         *,
         baseline_sd_spm: float | None = None,
         frame_rate_hz: float | None = None,
+        unreviewed: int = 0,
     ) -> None:
-        """Show the selected visit: measured baseline, speed, previous target, saved prescription."""
+        """Show the selected visit: measured baseline, speed, previous target, saved prescription.
+
+        ``baseline_spm`` / ``contacts_per_side`` come from the visit's reviewed marks (the review
+        rule); ``unreviewed`` is the number of automatic proposals left out, said with the source.
+        """
         self._loading = True
         try:
             self._measured = (
                 (float(baseline_spm), contacts_per_side) if baseline_spm is not None else None
             )
+            self._unreviewed = max(0, int(unreviewed))
+            self._saved_baseline = None
+            self._no_review_note = ""
             self._speed = treadmill_speed_kmh
             self._previous_target = previous_target
             self._sd, self._fps = baseline_sd_spm, frame_rate_hz
@@ -341,6 +364,11 @@ class PrescriptionPanel(QWidget):
                 self._load_plan(plan)
             else:
                 self.baseline_edit.setText("" if baseline_spm is None else f"{baseline_spm:.1f}")
+                if baseline_spm is None and self._unreviewed:
+                    self._no_review_note = (
+                        f"No reviewed marks yet{unreviewed_note(self._unreviewed)}: review them "
+                        "in Mark video, or type the baseline."
+                    )
                 self.preset_buttons[5.0].setChecked(True)
                 self._keep_unreached_target(baseline_spm, previous_target)
                 self._phases = default_feedback_schedule()
@@ -375,7 +403,10 @@ class PrescriptionPanel(QWidget):
                 return
 
     def _load_plan(self, plan: CadencePlan) -> None:
-        self.baseline_edit.setText(f"{plan.baseline_spm:g}")
+        # The saved baseline keeps its stored source (reviewed marks / typed in) after a restart,
+        # even when the visit's marks have changed since.
+        self._saved_baseline = plan.baseline
+        self.baseline_edit.setText(_baseline_text(plan.baseline))
         preset = next(
             (b for p, b in self.preset_buttons.items() if abs(p - plan.percent) < 1e-9), None
         )
@@ -426,16 +457,26 @@ class PrescriptionPanel(QWidget):
             self._recompute()
 
     def _baseline(self) -> Baseline:
+        """The baseline as typed; the measured or saved one when the text is still its value."""
         text = self.baseline_edit.text()
+        try:
+            typed: float | None = float(text.strip().replace(",", "."))
+        except ValueError:
+            typed = None
+        candidates: list[Baseline] = []
+        if self._saved_baseline is not None:
+            candidates.append(self._saved_baseline)
         if self._measured is not None:
             spm, contacts = self._measured
-            try:
-                typed = float(text.strip().replace(",", "."))
-            except ValueError:
-                typed = None
-            # still the measured value (as displayed): keep its contact count for the warnings
-            if typed is not None and abs(typed - round(spm, 1)) < 1e-6:
-                return baseline_from_measurement(spm, contacts) if contacts else baseline_typed(spm)
+            if contacts:
+                with contextlib.suppress(PrescriptionError):
+                    candidates.append(
+                        baseline_from_measurement(spm, contacts, unreviewed=self._unreviewed)
+                    )
+        for b in candidates:
+            # still that value (as displayed): keep its source and contact count
+            if typed is not None and abs(typed - float(_baseline_text(b))) < 1e-6:
+                return b
         return baseline_typed(text)
 
     def _percent(self) -> float:
@@ -461,7 +502,9 @@ class PrescriptionPanel(QWidget):
         except PrescriptionError as e:
             self._plan = None
             self.target_label.setText("Target: —")
-            self.baseline_source.setText("")
+            self.baseline_source.setText(
+                self._no_review_note if not self.baseline_edit.text().strip() else ""
+            )
             self._show(self.error_label, str(e) if self.baseline_edit.text().strip() else "")
             self._show(self.warnings_label, "")
             self._update_follow_up()

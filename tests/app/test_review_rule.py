@@ -90,7 +90,7 @@ def test_prescribe_baseline_and_home_program_follow_the_rule(clinic, marked) -> 
         measurements.save_prescription(s, vid, plan.to_dict())
     with clinic.db.session() as s:
         rx = measurements.latest_prescription(s, vid)
-        assert rx.baseline_source == "measured"  # stored: survives a restart
+        assert rx.baseline_source == "reviewed"  # stored: survives a restart
         content = build_content(s, pid, clinic.settings)
     assert content.cadence is not None
     assert content.cadence.target_spm == round(REVIEWED_SPM * 1.05)
