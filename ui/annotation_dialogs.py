@@ -2,7 +2,42 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QMessageBox,
+    QSpinBox,
+    QWidget,
+)
+
+
+def ask_frame_range(parent: QWidget, first: int, last: int, max_frame: int) -> tuple[int, int] | None:
+    """ "Show on frames…": the from–to frames (both included) a drawing is kept on, or None."""
+    dialog = QDialog(parent)
+    dialog.setWindowTitle("Show on frames")
+    form = QFormLayout(dialog)
+    note = QLabel("Keep this drawing on a range of frames (both ends included).")
+    note.setWordWrap(True)
+    form.addRow(note)
+    boxes = []
+    for text, value in (("From frame", first), ("To frame", last)):
+        box = QSpinBox(dialog)
+        box.setRange(0, max(0, max_frame))
+        box.setValue(max(0, min(value, max_frame)))
+        form.addRow(text, box)
+        boxes.append(box)
+    buttons = QDialogButtonBox(
+        QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, dialog
+    )
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    form.addRow(buttons)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    a, b = boxes[0].value(), boxes[1].value()
+    return (a, b) if a <= b else (b, a)
 
 
 def ask_recovered_conflict(parent: QWidget, edits: int) -> str:

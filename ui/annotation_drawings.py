@@ -27,12 +27,41 @@ def choices(p: AnnotationPanel, index: int) -> list[tuple[str, object]]:
     if not 0 <= index < len(here):
         return []
     d = here[index]
-    span = (
-        ("Show on this frame only", lambda: p.session.set_drawing_span(d, p.current))
-        if d.on_all_frames
-        else ("Show on all frames", lambda: p.session.set_drawing_span(d, ALL_FRAMES))
-    )
-    return [("Delete", lambda: p.session.delete_drawing(d)), span]
+    out: list[tuple[str, object]] = [("Delete", lambda: p.session.delete_drawing(d))]
+    if d.on_all_frames or d.on_range:
+        out.append(("Show on this frame only", lambda: p.session.set_drawing_span(d, p.current)))
+    if not d.on_all_frames:
+        out.append(("Show on all frames", lambda: p.session.set_drawing_span(d, ALL_FRAMES)))
+    out.append(("Show on frames…", lambda: show_on_frames(p, d)))
+    return out
+
+
+def show_on_frames(p: AnnotationPanel, d: Drawing) -> bool:
+    """Ask for a from–to range of frames and keep ``d`` on it (one undo step)."""
+    from ui import annotation_dialogs as dialogs
+
+    last = max(0, p.session.frame_count - 1)
+    if d.on_range:
+        first, to = d.frame, d.last_frame or d.frame
+    else:
+        first = p.current if d.on_all_frames else d.frame
+        to = min(last, first + 30) if last else first + 30
+    answer = dialogs.ask_frame_range(p, first, to, last)
+    if answer is None:
+        return False
+    return p.session.set_drawing_span(d, answer[0], answer[1])
+
+
+def moved(p: AnnotationPanel, index: int, item: dict) -> None:
+    """A drawing drag-moved in the video view: one undo step, saved like any edit."""
+    here = p.session.drawings_on(p.current)
+    changed = False
+    if 0 <= index < len(here):
+        d = here[index]
+        changed = p.session.move_drawing(d, item["points"], item.get("value"), item.get("label"))
+        p._after_edit(changed)
+    if not (0 <= index < len(here)) or not changed:
+        p._show_drawings()  # nothing changed: draw the session's drawings again
 
 
 def menu(p: AnnotationPanel, index: int) -> None:

@@ -13,6 +13,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from app.annotation.session import REVIEW_RULE
+from ui import annotation_drawings as drawings
 from ui.annotation_measures import MarkingToolBar
 from ui.annotation_saving import SaveMonitor
 from ui.annotation_sidebar import AnnotationSidebar
@@ -47,6 +48,9 @@ def build(p: AnnotationPanel) -> None:
     p.view = VideoView()
     # Right-click on a drawing: delete it, or keep it on all frames / this frame only.
     p.view.overlay_delete_requested.connect(p._drawing_menu)
+    # Left-drag on a drawing moves its point (or the whole drawing): one undoable step.
+    p.view.set_editable(True)
+    p.view.overlay_moved.connect(lambda i, item: drawings.moved(p, i, item))
     p.transport = TransportBar()
     p.transport.frame_requested.connect(p.go_to)
     p.transport.frame_box.installEventFilter(p)

@@ -140,7 +140,8 @@ class MarkingToolBar(QToolBar):
         self.span_box = QCheckBox("Show on all frames")
         self.span_box.setToolTip(
             "New drawings stay on every frame (e.g. a reference line through the hip); "
-            "otherwise a drawing shows only on the frame it was drawn on"
+            "otherwise a drawing shows only on the frame it was drawn on. Right-click a drawing "
+            "for “Show on frames…” (a from–to range); drag it to move it."
         )
         self.addWidget(self.span_box)
         self.addSeparator()

@@ -17,7 +17,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.records.measurements import ReviewCount
 from app.records.summary import PatientSummary, VisitSummary
+
+REVIEW_COLUMN = 7
+REVIEW_TIP = (
+    "Marks reviewed in Mark video. Figures use reviewed marks only: automatic proposals are "
+    "not counted until you accept them."
+)
+
+
+def review_tooltip(review: ReviewCount) -> str:
+    if review.unreviewed:
+        return (
+            f"{review.unreviewed} unreviewed proposal(s) not counted in the figures: "
+            "open the recording in Mark video to review them."
+        )
+    return REVIEW_TIP
 
 
 class PatientView(QWidget):
@@ -42,10 +58,11 @@ class PatientView(QWidget):
         self.complaint = QLabel()
         self.complaint.setWordWrap(True)
 
-        self.visits = QTableWidget(0, 7)
+        self.visits = QTableWidget(0, 8)
         self.visits.setHorizontalHeaderLabels(
-            ["Date", "Clinician", "Speed", "Cadence", "Target", "Pain running", "Videos"]
+            ["Date", "Clinician", "Speed", "Cadence", "Target", "Pain running", "Videos", "Review"]
         )
+        self.visits.horizontalHeaderItem(REVIEW_COLUMN).setToolTip(REVIEW_TIP)
         self.visits.verticalHeader().hide()
         self.visits.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.visits.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -158,6 +175,7 @@ class PatientView(QWidget):
                 f"{v.target_spm} spm" if v.target_spm is not None else "—",
                 f"{v.pain_running}/10" if v.pain_running is not None else "—",
                 str(len(v.recordings)),
+                v.review.text if v.recordings else "—",
             ]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -165,6 +183,12 @@ class PatientView(QWidget):
                 if v.notes:
                     item.setToolTip(v.notes)
                 self.visits.setItem(row, col, item)
+            review = self.visits.item(row, REVIEW_COLUMN)
+            review.setToolTip(review_tooltip(v.review))
+            if v.review.unreviewed:
+                f = review.font()
+                f.setBold(True)  # this visit still needs review
+                review.setFont(f)
             if v.id == keep:
                 target_row = row
         if visits:
@@ -199,10 +223,13 @@ class PatientView(QWidget):
                 fps = f"{r.capture_fps:g} fps" if r.capture_fps else "fps unknown"
                 frames = f"{r.frames} frames" if r.frames else ""
                 marked = f"{r.contacts} contacts marked" if r.contacts else "not marked yet"
+                if r.review.total:
+                    marked += f" · {r.review.text}"
                 item = QListWidgetItem(
                     f"{r.name}   ·   {r.view} view · {fps} · {frames} · {marked}"
                 )
                 item.setData(Qt.ItemDataRole.UserRole, r.id)
+                item.setToolTip(review_tooltip(r.review))
                 self.recordings.addItem(item)
             if visit.recordings:
                 self.recordings.setCurrentRow(len(visit.recordings) - 1)

@@ -8,42 +8,28 @@ metronome, exports metronome audio in the background, and emits ``prescription_s
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QRadioButton,
-    QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from app.prescription.plan import (
-    SOURCE_DOSE,
-    SOURCE_FADING_SPLIT,
     SOURCE_METRONOME,
     CadencePlan,
-    FeedbackPhase,
-    PatientWording,
-    PracticeDose,
     build_plan,
-    default_feedback_schedule,
 )
 from app.prescription.rules import (
     PRESET_PERCENTS,
@@ -61,13 +47,21 @@ from app.prescription.rules import (
     baseline_typed,
     prescribe,
     target_spm,
+    unreviewed_note,
 )
-from ui.metronome_widget import AudioFactory, ExportThread, MetronomeWidget
+from ui.metronome_widget import AudioFactory, MetronomeWidget
+from ui.prescription_export import MetronomeExport
+from ui.prescription_plan_editor import PlanEditor
 
 WARN_STYLE = "QLabel { background: #fff3cd; color: #664d03; padding: 6px; border-radius: 4px; }"
 ERROR_STYLE = "QLabel { background: #f8d7da; color: #58151c; padding: 6px; border-radius: 4px; }"
 INFO_STYLE = "QLabel { background: #e7f1ff; color: #052c65; padding: 6px; border-radius: 4px; }"
 ROUNDING_NOTE = "Rounded to whole steps per minute, halves upwards (178.5 → 179)."
+
+
+def _baseline_text(b: Baseline) -> str:
+    """How a baseline is shown in the field: measured to 0.1 spm, typed as typed."""
+    return f"{b.spm:.1f}" if b.measured else f"{b.spm:g}"
 
 
 class PrescriptionPanel(QWidget):
@@ -94,9 +88,11 @@ class PrescriptionPanel(QWidget):
         self._fps: float | None = None
         self._follow_up: FollowUp | None = None
         self._plan: CadencePlan | None = None
-        self._export: ExportThread | None = None
         self._loading = False
         self._saved_when: dict[float, str] = {}
+        self._unreviewed = 0
+        self._saved_baseline: Baseline | None = None
+        self._no_review_note = ""
 
         self.metronome = MetronomeWidget(self, audio_factory=audio_factory)
         left = QVBoxLayout()
@@ -113,18 +109,24 @@ class PrescriptionPanel(QWidget):
         QVBoxLayout(mbox).addWidget(self.metronome)
         left.addWidget(mbox, 1)
 
-        self.tabs = QTabWidget(self)
-        self.tabs.addTab(self._build_plan_tab(), "Plan and dose")
-        self.tabs.addTab(self._build_feedback_tab(), "Faded feedback")
-        self.tabs.addTab(self._build_wording_tab(), "Patient wording")
+        self.tabs = self.editor = PlanEditor(self)
+        self.editor.edited.connect(self._update_preview)
+        e = self.editor  # its widgets, under the names the panel has always had
+        self.steps_table, self.feedback_table = e.steps_table, e.feedback_table
+        self.runs_min, self.runs_max, self.weeks, self.minutes = (
+            e.runs_min, e.runs_max, e.weeks, e.minutes,
+        )  # fmt: skip
+        self.cues_edit, self.costs_edit, self.preview_label = (
+            e.cues_edit, e.costs_edit, e.preview_label,
+        )  # fmt: skip
 
-        self.export_button = QPushButton("Export metronome audio…", self)
-        self.export_button.clicked.connect(self._choose_export_file)
-        self.export_bar = QProgressBar(self)
-        self.export_bar.setRange(0, 100)
-        self.export_bar.hide()
-        self.export_status = QLabel(self)
-        self.export_status.setWordWrap(True)
+        self.exporter = MetronomeExport(self, self.metronome, lambda: self.minutes.value())
+        self.exporter.progress.connect(self.export_progress)
+        self.exporter.finished.connect(self.export_finished)
+        self.exporter.failed.connect(self.export_failed)
+        self.export_button = self.exporter.button
+        self.export_bar = self.exporter.bar
+        self.export_status = self.exporter.status
         self.save_button = QPushButton("Save prescription", self)
         self.save_button.setDefault(True)
         self.save_button.setMinimumHeight(36)
@@ -161,6 +163,11 @@ class PrescriptionPanel(QWidget):
         self.baseline_edit.setToolTip(f"Steps per minute. {SOURCE_CONTACTS}. {SOURCE_SANITY}.")
         self.baseline_edit.textChanged.connect(self._on_baseline_edited)
         self.baseline_source = QLabel("typed in", self)
+        self.baseline_source.setWordWrap(True)
+        self.baseline_source.setToolTip(
+            "Measured baselines use reviewed marks only: automatic proposals are not counted "
+            "until you accept them in Mark video."
+        )
         self.speed_label = QLabel("—", self)
         self.speed_label.setToolTip(
             "For context: cadence rises only ~3 spm for +15 % speed (Eur J Sport Sci 2019)"
@@ -212,98 +219,12 @@ class PrescriptionPanel(QWidget):
         v.addWidget(self.target_label)
         return box
 
-    def _build_plan_tab(self) -> QWidget:
-        w = QWidget(self)
-        v = QVBoxLayout(w)
-        v.addWidget(QLabel("Progression steps (edit the “when” column if needed)", w))
-        self.steps_table = QTableWidget(0, 3, w)
-        self.steps_table.setHorizontalHeaderLabels(["Increase", "Target (spm)", "When"])
-        self.steps_table.verticalHeader().hide()
-        self.steps_table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.steps_table.setToolTip(SOURCE_PROGRESSION)
-        self.steps_table.setEditTriggers(QAbstractItemView.EditTrigger.AllEditTriggers)
-        self.steps_table.setMaximumHeight(150)
-        v.addWidget(self.steps_table)
-        dose_box = QGroupBox("Practice dose with the metronome", w)
-        dose_box.setToolTip(SOURCE_DOSE)
-        form = QFormLayout(dose_box)
-        d = PracticeDose()
-        self.runs_min = self._spin(1, 14, d.runs_per_week_min)
-        self.runs_max = self._spin(1, 14, d.runs_per_week_max)
-        self.weeks = self._spin(1, 52, d.weeks)
-        self.minutes = self._spin(1, 240, d.minutes_max, " min")
-        runs = QHBoxLayout()
-        runs.addWidget(self.runs_min)
-        runs.addWidget(QLabel("to", w))
-        runs.addWidget(self.runs_max)
-        runs.addStretch()
-        form.addRow("Runs per week", runs)
-        form.addRow("For (weeks)", self.weeks)
-        form.addRow("Up to", self.minutes)
-        v.addWidget(dose_box)
-        preview_box = QGroupBox("Home program preview", w)
-        self.preview_label = QLabel(preview_box)
-        self.preview_label.setWordWrap(True)
-        self.preview_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.preview_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        QVBoxLayout(preview_box).addWidget(self.preview_label)
-        v.addWidget(preview_box, 1)
-        for spin in (self.runs_min, self.runs_max, self.weeks, self.minutes):
-            spin.valueChanged.connect(self._update_preview)
-        self.steps_table.itemChanged.connect(self._update_preview)
-        return w
-
     def _update_preview(self, *_args: object) -> None:
-        if self._loading or self._plan is None or not hasattr(self, "costs_edit"):
+        if self._loading or self._plan is None or not hasattr(self, "exporter"):
             self.preview_label.setText("")
             return
         plan = self.current_plan()
         self.preview_label.setText("\n".join(plan.home_program_lines()) if plan else "")
-
-    def _spin(self, lo: int, hi: int, value: int, suffix: str = "") -> QSpinBox:
-        s = QSpinBox(self)
-        s.setRange(lo, hi)
-        s.setValue(value)
-        s.setSuffix(suffix)
-        s.setMinimumWidth(90)
-        s.setMaximumWidth(120)
-        s.setToolTip(SOURCE_DOSE)
-        return s
-
-    def _build_feedback_tab(self) -> QWidget:
-        w = QWidget(self)
-        v = QVBoxLayout(w)
-        v.addWidget(QLabel("When to use the metronome as feedback fades (editable)", w))
-        self.feedback_table = QTableWidget(0, 2, w)
-        self.feedback_table.setHorizontalHeaderLabels(["Sessions", "Metronome use"])
-        self.feedback_table.verticalHeader().hide()
-        self.feedback_table.horizontalHeader().setSectionResizeMode(
-            1, QHeaderView.ResizeMode.Stretch
-        )
-        v.addWidget(self.feedback_table, 1)
-        self.feedback_table.itemChanged.connect(self._update_preview)
-        note = QLabel("Source: " + SOURCE_FADING_SPLIT + ".", w)
-        note.setWordWrap(True)
-        note.setStyleSheet("color: #555;")
-        v.addWidget(note)
-        self._phases: list[FeedbackPhase] = default_feedback_schedule()
-        self._fill_feedback(self._phases)
-        return w
-
-    def _build_wording_tab(self) -> QWidget:
-        w = QWidget(self)
-        form = QFormLayout(w)
-        wording = PatientWording()
-        self.cues_edit = QPlainTextEdit(w)
-        self.cues_edit.setToolTip(wording.cues_source)
-        self.costs_edit = QPlainTextEdit(w)
-        self.costs_edit.setToolTip(wording.costs_source)
-        form.addRow("Cues (one per line)", self.cues_edit)
-        form.addRow("What to expect", self.costs_edit)
-        self.cues_edit.textChanged.connect(self._update_preview)
-        self.costs_edit.textChanged.connect(self._update_preview)
-        self._set_wording(wording)
-        return w
 
     # -- context ----------------------------------------------------------------------------------
     def set_context(
@@ -316,13 +237,21 @@ class PrescriptionPanel(QWidget):
         *,
         baseline_sd_spm: float | None = None,
         frame_rate_hz: float | None = None,
+        unreviewed: int = 0,
     ) -> None:
-        """Show the selected visit: measured baseline, speed, previous target, saved prescription."""
+        """Show the selected visit: measured baseline, speed, previous target, saved prescription.
+
+        ``baseline_spm`` / ``contacts_per_side`` come from the visit's reviewed marks (the review
+        rule); ``unreviewed`` is the number of automatic proposals left out, said with the source.
+        """
         self._loading = True
         try:
             self._measured = (
                 (float(baseline_spm), contacts_per_side) if baseline_spm is not None else None
             )
+            self._unreviewed = max(0, int(unreviewed))
+            self._saved_baseline = None
+            self._no_review_note = ""
             self._speed = treadmill_speed_kmh
             self._previous_target = previous_target
             self._sd, self._fps = baseline_sd_spm, frame_rate_hz
@@ -341,12 +270,14 @@ class PrescriptionPanel(QWidget):
                 self._load_plan(plan)
             else:
                 self.baseline_edit.setText("" if baseline_spm is None else f"{baseline_spm:.1f}")
+                if baseline_spm is None and self._unreviewed:
+                    self._no_review_note = (
+                        f"No reviewed marks yet{unreviewed_note(self._unreviewed)}: review them "
+                        "in Mark video, or type the baseline."
+                    )
                 self.preset_buttons[5.0].setChecked(True)
                 self._keep_unreached_target(baseline_spm, previous_target)
-                self._phases = default_feedback_schedule()
-                self._fill_feedback(self._phases)
-                self._set_dose(PracticeDose())
-                self._set_wording(PatientWording())
+                self.editor.reset()
         finally:
             self._loading = False
         self._recompute()
@@ -375,7 +306,10 @@ class PrescriptionPanel(QWidget):
                 return
 
     def _load_plan(self, plan: CadencePlan) -> None:
-        self.baseline_edit.setText(f"{plan.baseline_spm:g}")
+        # The saved baseline keeps its stored source (reviewed marks / typed in) after a restart,
+        # even when the visit's marks have changed since.
+        self._saved_baseline = plan.baseline
+        self.baseline_edit.setText(_baseline_text(plan.baseline))
         preset = next(
             (b for p, b in self.preset_buttons.items() if abs(p - plan.percent) < 1e-9), None
         )
@@ -384,36 +318,8 @@ class PrescriptionPanel(QWidget):
         else:
             self.custom_spin.setValue(plan.percent)
             self.custom_button.setChecked(True)
-        self._set_dose(plan.dose)
-        self._phases = plan.feedback
-        self._fill_feedback(plan.feedback)
-        self._set_wording(plan.wording)
+        self.editor.load(plan)
         self._saved_when = {s.percent: s.when for s in plan.steps}
-
-    def _set_dose(self, d: PracticeDose) -> None:
-        self.runs_min.setValue(d.runs_per_week_min)
-        self.runs_max.setValue(d.runs_per_week_max)
-        self.weeks.setValue(d.weeks)
-        self.minutes.setValue(d.minutes_max)
-
-    def _set_wording(self, w: PatientWording) -> None:
-        self.cues_edit.setPlainText("\n".join(w.cues))
-        self.costs_edit.setPlainText("\n".join(w.costs))
-
-    def _fill_feedback(self, phases: list[FeedbackPhase]) -> None:
-        t = self.feedback_table
-        t.blockSignals(True)
-        t.setRowCount(len(phases))
-        for r, ph in enumerate(phases):
-            a = QTableWidgetItem(ph.sessions_text)
-            a.setFlags(a.flags() & ~Qt.ItemFlag.ItemIsEditable)
-            b = QTableWidgetItem(ph.metronome_use)
-            for item in (a, b):
-                item.setToolTip(ph.source)
-            t.setItem(r, 0, a)
-            t.setItem(r, 1, b)
-        t.resizeColumnToContents(0)
-        t.blockSignals(False)
 
     # -- computing ---------------------------------------------------------------------------------
     def _on_baseline_edited(self, _text: str) -> None:
@@ -426,16 +332,26 @@ class PrescriptionPanel(QWidget):
             self._recompute()
 
     def _baseline(self) -> Baseline:
+        """The baseline as typed; the measured or saved one when the text is still its value."""
         text = self.baseline_edit.text()
+        try:
+            typed: float | None = float(text.strip().replace(",", "."))
+        except ValueError:
+            typed = None
+        candidates: list[Baseline] = []
+        if self._saved_baseline is not None:
+            candidates.append(self._saved_baseline)
         if self._measured is not None:
             spm, contacts = self._measured
-            try:
-                typed = float(text.strip().replace(",", "."))
-            except ValueError:
-                typed = None
-            # still the measured value (as displayed): keep its contact count for the warnings
-            if typed is not None and abs(typed - round(spm, 1)) < 1e-6:
-                return baseline_from_measurement(spm, contacts) if contacts else baseline_typed(spm)
+            if contacts:
+                with contextlib.suppress(PrescriptionError):
+                    candidates.append(
+                        baseline_from_measurement(spm, contacts, unreviewed=self._unreviewed)
+                    )
+        for b in candidates:
+            # still that value (as displayed): keep its source and contact count
+            if typed is not None and abs(typed - float(_baseline_text(b))) < 1e-6:
+                return b
         return baseline_typed(text)
 
     def _percent(self) -> float:
@@ -461,7 +377,9 @@ class PrescriptionPanel(QWidget):
         except PrescriptionError as e:
             self._plan = None
             self.target_label.setText("Target: —")
-            self.baseline_source.setText("")
+            self.baseline_source.setText(
+                self._no_review_note if not self.baseline_edit.text().strip() else ""
+            )
             self._show(self.error_label, str(e) if self.baseline_edit.text().strip() else "")
             self._show(self.warnings_label, "")
             self._update_follow_up()
@@ -504,23 +422,7 @@ class PrescriptionPanel(QWidget):
 
     def _fill_steps(self) -> None:
         assert self._plan is not None
-        t = self.steps_table
-        t.blockSignals(True)
-        t.setRowCount(len(self._plan.steps))
-        for r, s in enumerate(self._plan.steps):
-            items = [
-                QTableWidgetItem(f"+{s.percent:g} %"),
-                QTableWidgetItem(str(s.target_spm)),
-                QTableWidgetItem(s.when),
-            ]
-            for c, item in enumerate(items):
-                item.setToolTip(s.source)
-                if c < 2:
-                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-                t.setItem(r, c, item)
-        t.resizeColumnsToContents()
-        t.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        t.blockSignals(False)
+        self.editor.fill_steps(self._plan.steps)
         self._update_preview()
 
     # -- reading the edits ---------------------------------------------------------------------------
@@ -528,29 +430,7 @@ class PrescriptionPanel(QWidget):
         """The plan as currently shown, with the clinician's edits; None if the input is invalid."""
         if self._plan is None:
             return None
-        plan = self._plan
-        for r, s in enumerate(plan.steps):
-            item = self.steps_table.item(r, 2)
-            if item is not None:
-                s.when = item.text()
-        plan.dose = PracticeDose(
-            self.runs_min.value(), self.runs_max.value(), self.weeks.value(), self.minutes.value()
-        )
-        phases = []
-        for r, ph in enumerate(self._phases):
-            item = self.feedback_table.item(r, 1)
-            phases.append(
-                FeedbackPhase(
-                    ph.first_session,
-                    ph.last_session,
-                    item.text() if item else ph.metronome_use,
-                    ph.source,
-                )
-            )
-        plan.feedback = phases
-        lines = lambda e: [x.strip() for x in e.toPlainText().splitlines() if x.strip()]  # noqa: E731
-        plan.wording = PatientWording(cues=lines(self.cues_edit), costs=lines(self.costs_edit))
-        return plan
+        return self.editor.read_into(self._plan)
 
     def warnings(self) -> list[str]:
         return [w["message"] for w in self._plan.warnings] if self._plan else []
@@ -573,60 +453,16 @@ class PrescriptionPanel(QWidget):
         self.prescription_saved.emit(data)
         return data
 
-    # -- export -------------------------------------------------------------------------------------
-    def _choose_export_file(self) -> None:
-        bpm = self.metronome.bpm()
-        path, _ = QFileDialog.getSaveFileName(
-            self,
-            "Export metronome audio",
-            str(Path.home() / f"metronome-{bpm}spm.m4a"),
-            "AAC audio (*.m4a);;MP3 audio (*.mp3);;WAV audio (*.wav)",
-        )
-        if path:
-            self.start_export(path)
-
+    # -- export (ui.prescription_export) ----------------------------------------------------------
     def export_running(self) -> bool:
-        return self._export is not None and self._export.isRunning()
+        return self.exporter.running()
 
     def start_export(self, path: str | Path, minutes: float | None = None) -> None:
         """Export the metronome at the current tempo in the background (length: dose minutes)."""
-        if self.export_running():
-            return
-        mins = float(minutes if minutes is not None else self.minutes.value())
-        m = self.metronome
-        self._export = ExportThread(str(path), m.bpm(), mins, m.accent_every(), m.volume(), self)
-        self._export.progress.connect(self.export_bar.setValue)
-        self._export.progress.connect(self.export_progress)
-        self._export.succeeded.connect(self._export_ok)
-        self._export.failed.connect(self._export_failed)
-        self.export_bar.setValue(0)
-        self.export_bar.show()
-        self.export_button.setEnabled(False)
-        self.export_status.setText("Exporting…")
-        self._export.start()
+        self.exporter.start(path, minutes)
 
     def cancel_export(self) -> None:
-        if self._export is not None:
-            self._export.requestInterruption()
-            self._export.wait()
-            self._export = None
-
-    def _export_done(self) -> None:
-        if self._export is not None:
-            self._export.wait()
-            self._export = None
-        self.export_bar.hide()
-        self.export_button.setEnabled(True)
-
-    def _export_ok(self, path: str) -> None:
-        self._export_done()
-        self.export_status.setText(f"Saved {Path(path).name}")
-        self.export_finished.emit(path)
-
-    def _export_failed(self, message: str) -> None:
-        self._export_done()
-        self.export_status.setText(message)
-        self.export_failed.emit(message)
+        self.exporter.cancel()
 
     def shutdown(self) -> None:
         """Stop the metronome and any export (also done on close)."""

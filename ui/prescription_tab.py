@@ -95,6 +95,7 @@ class PrescriptionTab(QWidget):
                 self.set_visit(None)
                 return
             m = measurements.visit_measurement(s, visit_id)
+            unreviewed = measurements.visit_review_count(s, visit_id).unreviewed
             prev = measurements.previous_prescription(s, visit_id)
             existing = measurements.latest_prescription(s, visit_id)
             self.header.setText(
@@ -111,6 +112,7 @@ class PrescriptionTab(QWidget):
             existing_plan,
             baseline_sd_spm=m.cadence_sd_spm if m else None,
             frame_rate_hz=m.capture_fps if m else None,
+            unreviewed=unreviewed,
         )
         self._snapshot.mark_clean()
 

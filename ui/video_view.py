@@ -36,6 +36,7 @@ from PySide6.QtWidgets import QFrame, QGraphicsPixmapItem, QGraphicsScene, QGrap
 from app.annotation.geometry import (
     POINTS_NEEDED,
     make_measurement,
+    moved_measurement,
     point_segment_distance,
 )
 from ui.video_overlays import (
@@ -69,6 +70,9 @@ class VideoView(QGraphicsView):
     """Right-click on the overlay with this index in the list given to ``set_overlays``."""
     tool_changed = Signal(object)
     """The active tool changed (``str`` or ``None``), e.g. after Esc left the tool."""
+    overlay_moved = Signal(int, dict)
+    """A drawing was drag-moved (index in the ``set_overlays`` list, the moved overlay dict with
+    its new points, value and label). Only when :meth:`set_editable` is on."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -90,6 +94,11 @@ class VideoView(QGraphicsView):
         self._direction = 1
         self._auto_fit = True
         self._pan_from: QPointF | None = None
+        self._editable = False
+        # a drag in progress: (drawn index, point index or None for the whole drawing,
+        # scene position pressed, points before)
+        self._drag: tuple[int, int | None, tuple[float, float], list[tuple[float, float]]] | None
+        self._drag = None
 
         self.setBackgroundBrush(QColor("#1c1d20"))
         self.setFrameShape(QFrame.Shape.NoFrame)
@@ -233,6 +242,7 @@ class VideoView(QGraphicsView):
             clean.append({**item, "points": pts})
             index.append(i)
         self._overlays, self._overlay_index = clean, index
+        self._drag = None  # another frame's drawings: a drag in progress ends without a move
         self.viewport().update()
 
     def set_skeleton(self, points: dict[str, tuple[float, float]] | None) -> None:
@@ -252,6 +262,69 @@ class VideoView(QGraphicsView):
             raise ValueError("The running direction must be +1 (facing right) or -1 (facing left).")
         self._direction = direction
         self.viewport().update()
+
+    def set_editable(self, on: bool) -> None:
+        """Let the left mouse button drag a drawing's point (or, on its line, the whole
+        drawing); the result is announced with ``overlay_moved``. Off by default."""
+        self._editable = bool(on)
+        self._drag = None
+
+    def _drag_target(self, view_pos: QPointF) -> tuple[int, int | None] | None:
+        """(drawn index, point index) of a point near ``view_pos``; (index, None) on a line."""
+        for i in range(len(self._overlays) - 1, -1, -1):
+            item = self._overlays[i]
+            if item["kind"] == "vline":
+                continue  # its one point is the whole line: moved as a whole below
+            for j, p in enumerate(item["points"]):
+                q = self._to_view(*p)
+                if math.hypot(q.x() - view_pos.x(), q.y() - view_pos.y()) <= HIT_TOLERANCE_PX + 2:
+                    return i, j
+        hit = self.overlay_at(view_pos)
+        if hit is None:
+            return None
+        return self._overlay_index.index(hit), None
+
+    def _start_drag(self, view_pos: QPointF) -> bool:
+        if not self._editable or self._tool is not None or self._frame is None:
+            return False
+        target = self._drag_target(view_pos)
+        if target is None:
+            return False
+        i, j = target
+        self._drag = (i, j, self._scene_xy(view_pos), list(self._overlays[i]["points"]))
+        self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+        return True
+
+    def _drag_to(self, view_pos: QPointF) -> None:
+        assert self._drag is not None
+        i, j, (x0, y0), before = self._drag
+        x, y = self._scene_xy(view_pos)
+        w, h = self.frame_size() or (0, 0)
+        if j is not None:
+            pts = [(x, y) if k == j else p for k, p in enumerate(before)]
+        else:  # the whole drawing, kept on the frame
+            dx = min(max(x - x0, -min(p[0] for p in before)), w - max(p[0] for p in before))
+            dy = min(max(y - y0, -min(p[1] for p in before)), h - max(p[1] for p in before))
+            pts = [(p[0] + dx, p[1] + dy) for p in before]
+        item = self._overlays[i]
+        try:
+            moved = moved_measurement(
+                {**item, "points": before}, pts, self._direction, self._cm_per_px
+            )
+        except ValueError:
+            return
+        self._overlays[i] = {**moved, "points": [tuple(p) for p in moved["points"]]}
+        self.viewport().update()
+
+    def _end_drag(self) -> None:
+        assert self._drag is not None
+        i, _j, _start, before = self._drag
+        self._drag = None
+        self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+        item = self._overlays[i]
+        if [tuple(p) for p in item["points"]] != [tuple(p) for p in before]:
+            out = {**item, "points": [[float(x), float(y)] for x, y in item["points"]]}
+            self.overlay_moved.emit(self._overlay_index[i], out)
 
     # ----------------------------------------------------------------- tools
     def tool(self) -> str | None:
@@ -317,6 +390,8 @@ class VideoView(QGraphicsView):
         elif button == Qt.MouseButton.LeftButton and self._tool is not None:
             self._add_tool_point(event.position())
             event.accept()
+        elif button == Qt.MouseButton.LeftButton and self._start_drag(event.position()):
+            event.accept()  # dragging a drawing, not panning the frame
         elif (
             button == Qt.MouseButton.RightButton
             and (hit := self.overlay_at(event.position())) is not None
@@ -335,6 +410,10 @@ class VideoView(QGraphicsView):
             super().mouseDoubleClickEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._drag is not None:
+            self._drag_to(event.position())
+            event.accept()
+            return
         if self._pan_from is not None:
             delta = event.position() - self._pan_from
             self._pan_from = event.position()
@@ -350,7 +429,11 @@ class VideoView(QGraphicsView):
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        if event.button() == Qt.MouseButton.MiddleButton and self._pan_from is not None:
+        if event.button() == Qt.MouseButton.LeftButton and self._drag is not None:
+            self._drag_to(event.position())
+            self._end_drag()
+            event.accept()
+        elif event.button() == Qt.MouseButton.MiddleButton and self._pan_from is not None:
             self._pan_from = None
             shape = Qt.CursorShape.CrossCursor if self._tool else Qt.CursorShape.OpenHandCursor
             self.viewport().setCursor(shape)

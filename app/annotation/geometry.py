@@ -196,6 +196,27 @@ def make_measurement(
     return item
 
 
+def moved_measurement(
+    item: dict, points: Sequence[Point], direction: int = 1, cm_per_px: float | None = None
+) -> dict:
+    """``item`` with its points moved: the value is measured again from the new points, and an
+    automatic label follows it (a label the clinician gave, e.g. "hip", is kept)."""
+    kind = item["kind"]
+    automatic = not item.get("label") or item.get("label") == measurement_label(
+        {**item, "label": ""}
+    )
+    moved = make_measurement(kind, points, direction, cm_per_px)
+    if kind == "distance" and not cm_per_px and item.get("value") is not None:
+        # measured in cm before: keep the scale it was drawn with
+        old = distance_px(item["points"][0], item["points"][1])
+        if old > 0:
+            moved["value"] = float(item["value"]) * distance_px(points[0], points[1]) / old
+            moved["label"] = measurement_label({**moved, "label": ""})
+    if not automatic:
+        moved["label"] = str(item["label"])
+    return {**item, "points": moved["points"], "value": moved["value"], "label": moved["label"]}
+
+
 def measurement_label(item: dict) -> str:
     """Text shown with a measurement: its own ``label`` if set, else the formatted value."""
     if item.get("label"):

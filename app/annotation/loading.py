@@ -90,6 +90,7 @@ def load_recording(
                         "value": o.value,
                         "label": o.label,
                         "frame": o.frame,
+                        "last_frame": o.last_frame,
                     }
                 )
                 for o in rec_store.overlays_of(s, recording_id)

@@ -77,20 +77,39 @@ ALL_FRAMES = -1
 
 @dataclass(frozen=True)
 class Drawing:
-    """A measurement drawn on the video: on ``frame`` only, or on every frame (``ALL_FRAMES``)."""
+    """A measurement drawn on the video: on ``frame`` only, on every frame (``ALL_FRAMES``), or
+    on the frames ``frame`` to ``last_frame`` (both included) when ``last_frame`` is set."""
 
     kind: str
     points: tuple[tuple[float, float], ...]
     frame: int
     value: float | None = None
     label: str = ""
+    last_frame: int | None = None
 
     @property
     def on_all_frames(self) -> bool:
         return self.frame == ALL_FRAMES
 
+    @property
+    def on_range(self) -> bool:
+        return not self.on_all_frames and self.last_frame is not None
+
     def shown_on(self, frame: int) -> bool:
-        return self.frame in (ALL_FRAMES, frame)
+        if self.on_all_frames:
+            return True
+        if self.last_frame is not None:
+            return self.frame <= frame <= self.last_frame
+        return self.frame == frame
+
+    @property
+    def span_text(self) -> str:
+        """ "on all frames", "on frames 10–40" or "on frame 12 only" (the undo step's name)."""
+        if self.on_all_frames:
+            return "on all frames"
+        if self.last_frame is not None:
+            return f"on frames {self.frame}–{self.last_frame}"
+        return f"on frame {self.frame} only"
 
     def to_overlay(self) -> dict[str, Any]:
         """The dict the video view draws and the database stores."""
@@ -100,16 +119,25 @@ class Drawing:
             "value": None if self.value is None else float(self.value),
             "label": self.label,
             "frame": int(self.frame),
+            "last_frame": None if self.last_frame is None else int(self.last_frame),
         }
 
     @classmethod
     def from_overlay(cls, o: dict[str, Any]) -> Drawing:
+        frame = int(o["frame"])
+        last = o.get("last_frame")
+        last_frame = None if last is None or frame == ALL_FRAMES else int(last)
+        if last_frame == frame:
+            last_frame = None  # a one-frame range is that frame
+        elif last_frame is not None and last_frame < frame:
+            frame, last_frame = last_frame, frame  # a reversed range is the same range
         return cls(
             kind=str(o["kind"]),
             points=tuple((float(x), float(y)) for x, y in o["points"]),
-            frame=int(o["frame"]),
+            frame=frame,
             value=None if o.get("value") is None else float(o["value"]),
             label=str(o.get("label") or ""),
+            last_frame=last_frame,
         )
 
 
@@ -441,12 +469,39 @@ class MarkingSession:
             return False
         return self._commit(label, drawings=[new if d == old else d for d in self.state.drawings])
 
-    def set_drawing_span(self, drawing: Drawing, frame: int) -> bool:
-        """Keep ``drawing`` on every frame (``ALL_FRAMES``) or on ``frame`` only."""
-        word = "on all frames" if frame == ALL_FRAMES else f"on frame {frame} only"
+    def set_drawing_span(
+        self, drawing: Drawing, frame: int, last_frame: int | None = None
+    ) -> bool:
+        """Keep ``drawing`` on every frame (``ALL_FRAMES``), on ``frame`` only, or on the frames
+        ``frame`` to ``last_frame`` (clamped to the recording; a one-frame range is that frame)."""
+        if frame != ALL_FRAMES and last_frame is not None:
+            top = self.frame_count - 1 if self.frame_count > 0 else max(frame, last_frame)
+            lo, hi = sorted((frame, last_frame))
+            frame, last_frame = max(0, lo), min(top, hi)
+            if last_frame <= frame:
+                frame, last_frame = min(frame, top), None
+        else:
+            last_frame = None
+        new = replace(drawing, frame=frame, last_frame=last_frame)
         return self.change_drawing(
-            drawing, replace(drawing, frame=frame), f"show {_kind_word(drawing.kind)} {word}"
+            drawing, new, f"show {_kind_word(drawing.kind)} {new.span_text}"
         )
+
+    def move_drawing(
+        self,
+        drawing: Drawing,
+        points: Sequence[Sequence[float]],
+        value: float | None,
+        label: str | None = None,
+    ) -> bool:
+        """Drag-move a drawing's points (one undo step); the value and label follow the points."""
+        pts = tuple((float(x), float(y)) for x, y in points)
+        if len(pts) != len(drawing.points):
+            return False
+        new = replace(
+            drawing, points=pts, value=value, label=drawing.label if label is None else label
+        )
+        return self.change_drawing(drawing, new, f"move {_kind_word(drawing.kind)}")
 
     def retime(self, time_of: Callable[[int], float]) -> None:
         """A new capture rate: event times follow (not an edit; the frames are what is stored)."""

@@ -217,7 +217,8 @@ class FootEventRecord(Base):
 
 
 class Overlay(Base):
-    """A measurement drawn on one frame (reference line, angle, distance, calibration)."""
+    """A measurement drawn on the video (reference line, angle, distance, calibration): on
+    ``frame``, on every frame (``frame`` = -1), or on ``frame`` to ``last_frame``."""
 
     __tablename__ = "overlay"
 
@@ -226,6 +227,7 @@ class Overlay(Base):
         ForeignKey("recording.id", ondelete="CASCADE"), index=True
     )
     frame: Mapped[int] = mapped_column(Integer)
+    last_frame: Mapped[int | None] = mapped_column(Integer)  # 0007: a range of frames
     kind: Mapped[str] = mapped_column(String(20))
     points: Mapped[list[list[float]]] = mapped_column(JSON)
     value: Mapped[float | None] = mapped_column(Float)

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from app.prescription.rules import (
+    BASELINE_LEGACY,
+    BASELINE_TYPED,
     PRESET_PERCENTS,
     Baseline,
     FollowUp,
@@ -161,6 +163,10 @@ class CadencePlan:
     target_spm: int
     contacts_per_side: tuple[int, int] | None = None
     custom: bool = False
+    baseline_legacy: bool = False
+    """Measured and saved before the review rule (stored source "measured")."""
+    baseline_unreviewed: int = 0
+    """Unreviewed proposals the measured baseline left out (shown with the source)."""
     steps: list[PlanStep] = field(default_factory=list)
     dose: PracticeDose = field(default_factory=PracticeDose)
     feedback: list[FeedbackPhase] = field(default_factory=default_feedback_schedule)
@@ -175,8 +181,21 @@ class CadencePlan:
         return self.target_spm
 
     @property
+    def baseline(self) -> Baseline:
+        """The baseline as saved, with its source (reviewed marks / typed in / older record)."""
+        if self.contacts_per_side is None:
+            return Baseline(self.baseline_spm)
+        return Baseline(
+            self.baseline_spm,
+            self.contacts_per_side,
+            unreviewed=self.baseline_unreviewed,
+            legacy=self.baseline_legacy,
+        )
+
+    @property
     def baseline_source(self) -> str:
-        return "measured" if self.contacts_per_side is not None else "typed"
+        """Stored with the plan and in ``prescriptions.baseline_source``: it survives a restart."""
+        return self.baseline.source
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (lists, numbers, strings, None only)."""
@@ -184,6 +203,7 @@ class CadencePlan:
         d["contacts_per_side"] = list(self.contacts_per_side) if self.contacts_per_side else None
         d["metronome_bpm"] = self.metronome_bpm
         d["baseline_source"] = self.baseline_source
+        del d["baseline_legacy"]
         d["schema_version"] = SCHEMA_VERSION
         return d
 
@@ -205,6 +225,9 @@ class CadencePlan:
                 raise ValueError
             cps = data.get("contacts_per_side")
             contacts = (int(cps[0]), int(cps[1])) if cps else None
+            source = data.get("baseline_source")
+            if contacts is not None and source == BASELINE_TYPED:
+                contacts = None  # typed in: the contact counts do not describe it
             steps = [
                 PlanStep(
                     float(s["percent"]),
@@ -235,6 +258,8 @@ class CadencePlan:
                 target_spm=target,
                 contacts_per_side=contacts,
                 custom=bool(data.get("custom", False)),
+                baseline_legacy=contacts is not None and source in (None, BASELINE_LEGACY),
+                baseline_unreviewed=max(0, int(data.get("baseline_unreviewed") or 0)),
                 steps=steps,
                 dose=dose,
                 feedback=feedback,
@@ -294,6 +319,8 @@ def build_plan(
         target_spm=p.target_spm,
         contacts_per_side=p.baseline.contacts_per_side,
         custom=p.custom,
+        baseline_legacy=p.baseline.legacy,
+        baseline_unreviewed=p.baseline.unreviewed,
         steps=default_steps(p.baseline.spm, p.percent),
         dose=dose or PracticeDose(),
         feedback=feedback if feedback is not None else default_feedback_schedule(),

@@ -181,29 +181,73 @@ def _validate_contacts(contacts: object) -> tuple[int, int]:
 # --- baseline ------------------------------------------------------------------------------------
 
 
+BASELINE_REVIEWED = "reviewed"
+"""Stored source of a baseline measured from reviewed marks (the review rule of every figure)."""
+BASELINE_TYPED = "typed"
+BASELINE_LEGACY = "measured"
+"""Stored before the review rule: measured from marks whose review state was not recorded."""
+
+
 @dataclass(frozen=True)
 class Baseline:
-    """The runner's current cadence, measured from video or typed in (e.g. from a watch)."""
+    """The runner's current cadence: measured from reviewed marks, or typed in (e.g. a watch).
+
+    Under the review rule (``app.annotation.session.REVIEW_RULE``) a measured baseline never
+    counts automatic proposals; ``unreviewed`` says how many were left out, so the wording can
+    say so."""
 
     spm: float
     contacts_per_side: tuple[int, int] | None = None
     """(left, right) initial contacts used for a measured baseline; None when typed in."""
+    unreviewed: int = 0
+    """Unreviewed automatic proposals of the visit that the measurement did not count."""
+    legacy: bool = False
+    """Measured and saved before the review rule (stored source "measured")."""
 
     @property
     def measured(self) -> bool:
         return self.contacts_per_side is not None
 
     @property
+    def source(self) -> str:
+        """What is stored: "reviewed", "typed" or (older records) "measured"."""
+        if not self.measured:
+            return BASELINE_TYPED
+        return BASELINE_LEGACY if self.legacy else BASELINE_REVIEWED
+
+    @property
     def source_text(self) -> str:
         if self.contacts_per_side is None:
             return "typed in"
         left, right = self.contacts_per_side
-        return f"measured from video ({left} left / {right} right contacts)"
+        if self.legacy:
+            return (
+                f"measured from video marks ({left} left / {right} right contacts), "
+                "saved before marks needed review"
+            )
+        text = f"measured from reviewed marks ({left} left / {right} right contacts)"
+        return text + unreviewed_note(self.unreviewed)
 
 
-def baseline_from_measurement(spm: object, contacts_per_side: object) -> Baseline:
-    """A baseline measured from video, with the number of (left, right) initial contacts."""
-    return Baseline(validate_spm(spm, "Baseline cadence"), _validate_contacts(contacts_per_side))
+def unreviewed_note(n: int) -> str:
+    """ "; 30 unreviewed proposals not counted" (empty when there are none)."""
+    if n <= 0:
+        return ""
+    return f"; {n} unreviewed proposal{'s' if n != 1 else ''} not counted"
+
+
+def baseline_from_measurement(
+    spm: object, contacts_per_side: object, *, unreviewed: int = 0, source: str = BASELINE_REVIEWED
+) -> Baseline:
+    """A baseline measured from reviewed marks, with the number of (left, right) contacts."""
+    if source not in (BASELINE_REVIEWED, BASELINE_LEGACY):
+        raise PrescriptionError(f"Unknown baseline source {source!r}.")
+    return Baseline(
+        validate_spm(spm, "Baseline cadence"),
+        _validate_contacts(contacts_per_side),
+        unreviewed=max(0, int(unreviewed)),
+        legacy=source == BASELINE_LEGACY,
+    )
 
 
 def baseline_typed(spm: object) -> Baseline:
@@ -252,7 +296,8 @@ class Prescription:
     def to_dict(self) -> dict[str, object]:
         return {
             "baseline_spm": self.baseline.spm,
-            "baseline_source": "measured" if self.baseline.measured else "typed",
+            "baseline_source": self.baseline.source,
+            "baseline_unreviewed": self.baseline.unreviewed,
             "contacts_per_side": list(self.baseline.contacts_per_side)
             if self.baseline.contacts_per_side
             else None,

@@ -44,6 +44,58 @@ def reviewed_contact_counts(session: Session, patient_id: int) -> dict[int, int]
     )
 
 
+@dataclass(frozen=True)
+class ReviewCount:
+    """How far a recording's (or a visit's) marks are reviewed, counted as the sidebar does."""
+
+    total: int = 0
+    reviewed: int = 0
+
+    @property
+    def unreviewed(self) -> int:
+        return self.total - self.reviewed
+
+    def __add__(self, other: ReviewCount) -> ReviewCount:
+        return ReviewCount(self.total + other.total, self.reviewed + other.reviewed)
+
+    @property
+    def text(self) -> str:
+        """ "12 of 65 reviewed", "all 40 reviewed" or "not marked" (the visits table)."""
+        if self.total == 0:
+            return "not marked"
+        if self.reviewed == self.total:
+            return f"all {self.total} reviewed"
+        return f"{self.reviewed} of {self.total} reviewed"
+
+
+def review_counts(session: Session, where: Any) -> dict[int, ReviewCount]:
+    """Marks and reviewed marks per recording matching ``where`` (a ``Recording`` condition)."""
+    from sqlalchemy import case, func
+
+    e = FootEventRecord
+    rows = session.execute(
+        select(e.recording_id, func.count(), func.sum(case((reviewed_filter(), 1), else_=0)))
+        .join(Recording, Recording.id == e.recording_id)
+        .where(where)
+        .group_by(e.recording_id)
+    ).all()
+    return {rid: ReviewCount(int(n), int(r or 0)) for rid, n, r in rows}
+
+
+def patient_review_counts(session: Session, patient_id: int) -> dict[int, ReviewCount]:
+    """:func:`review_counts` for every recording of a patient (the visits table)."""
+    visit_ids = select(Visit.id).where(Visit.patient_id == patient_id)
+    return review_counts(session, Recording.visit_id.in_(visit_ids))
+
+
+def visit_review_count(session: Session, visit_id: int) -> ReviewCount:
+    """The review state of all the visit's recordings together (the Prescribe baseline)."""
+    total = ReviewCount()
+    for c in review_counts(session, Recording.visit_id == visit_id).values():
+        total = total + c
+    return total
+
+
 @dataclass
 class VisitMeasurement:
     """Temporal metrics of the visit's best-marked side-view recording."""

@@ -304,6 +304,7 @@ def replace_overlays(session: Session, recording_id: int, overlays: Iterable[dic
             Overlay(
                 recording_id=recording_id,
                 frame=int(o["frame"]),
+                last_frame=None if o.get("last_frame") is None else int(o["last_frame"]),
                 kind=str(o["kind"]),
                 points=[[float(x), float(y)] for x, y in o["points"]],
                 value=o.get("value"),

@@ -24,6 +24,8 @@ class RecordingSummary:
     capture_fps: float | None
     frames: int | None
     contacts: int
+    review: measurements.ReviewCount = field(default_factory=measurements.ReviewCount)
+    """Marks and reviewed marks (contacts and toe-offs), as the marking sidebar counts them."""
 
 
 @dataclass
@@ -37,6 +39,14 @@ class VisitSummary:
     notes: str = ""
     cadence_spm: float | None = None
     target_spm: int | None = None
+
+    @property
+    def review(self) -> measurements.ReviewCount:
+        """The review state of all the visit's recordings ("12 of 65 reviewed")."""
+        total = measurements.ReviewCount()
+        for r in self.recordings:
+            total = total + r.review
+        return total
 
 
 @dataclass
@@ -70,6 +80,7 @@ def patient_summary(s: Session, patient_id: int) -> PatientSummary | None:
     recs: dict[int, list[RecordingSummary]] = {}
     # Reviewed contacts only: the review rule of every figure (app.records.measurements).
     contact_counts = measurements.reviewed_contact_counts(s, patient_id)
+    review = measurements.patient_review_counts(s, patient_id)
     for r in s.scalars(
         select(Recording).join(Visit).where(Visit.patient_id == patient_id).order_by(Recording.id)
     ):
@@ -81,6 +92,7 @@ def patient_summary(s: Session, patient_id: int) -> PatientSummary | None:
                 capture_fps=r.capture_fps,
                 frames=r.frame_count,
                 contacts=int(contact_counts.get(r.id, 0)),
+                review=review.get(r.id, measurements.ReviewCount()),
             )
         )
     measured = measurements.patient_measurements(s, patient_id)

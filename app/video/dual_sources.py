@@ -47,7 +47,9 @@ class SideSource:
         return f"{date} · {self.view} view · {self.name or self.path.name}"
 
     def drawings_on(self, frame: int) -> list[dict]:
-        return [d for d in self.drawings if d.get("frame") in (ALL_FRAMES, frame)]
+        from app.annotation.session import Drawing
+
+        return [d for d in self.drawings if Drawing.from_overlay(d).shown_on(frame)]
 
     def cadence_spm(self) -> float | None:
         """Cadence of the reviewed marks (None when too few are marked)."""
@@ -96,7 +98,7 @@ def load_side(db: Database, videos_root: Path, recording_id: int) -> SideSource 
             events=rec_store.events_of(s, rec.id),  # on the recording's own clock
             drawings=[
                 {"kind": o.kind, "points": o.points, "value": o.value, "label": o.label,
-                 "frame": o.frame}
+                 "frame": o.frame, "last_frame": o.last_frame}
                 for o in rec_store.overlays_of(s, rec.id)
             ],  # fmt: skip
             name=rec.original_name or Path(rec.video_path).name,

@@ -68,7 +68,7 @@ def test_round_trip_json_preserves_edits() -> None:
     plan.feedback[1].metronome_use = "First 10 minutes only"
     plan.wording.cues.append("Quiet feet")
     d = json.loads(json.dumps(plan.to_dict()))
-    assert d["metronome_bpm"] == plan.target_spm and d["baseline_source"] == "measured"
+    assert d["metronome_bpm"] == plan.target_spm and d["baseline_source"] == "reviewed"
     assert d["warnings"] and d["warnings"][0]["code"] == "few_contacts"
     back = CadencePlan.from_dict(d)
     assert back == plan

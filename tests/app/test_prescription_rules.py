@@ -138,7 +138,7 @@ def test_range_is_a_setting() -> None:
 
 def test_to_dict_is_plain() -> None:
     d = prescribe(baseline_from_measurement(165, (8, 8)), 5).to_dict()
-    assert d["target_spm"] == 173 and d["baseline_source"] == "measured"
+    assert d["target_spm"] == 173 and d["baseline_source"] == "reviewed"
     assert d["contacts_per_side"] == [8, 8]
 
 

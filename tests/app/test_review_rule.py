@@ -90,7 +90,7 @@ def test_prescribe_baseline_and_home_program_follow_the_rule(clinic, marked) -> 
         measurements.save_prescription(s, vid, plan.to_dict())
     with clinic.db.session() as s:
         rx = measurements.latest_prescription(s, vid)
-        assert rx.baseline_source == "measured"  # stored: survives a restart
+        assert rx.baseline_source == "reviewed"  # stored: survives a restart
         content = build_content(s, pid, clinic.settings)
     assert content.cadence is not None
     assert content.cadence.target_spm == round(REVIEWED_SPM * 1.05)
@@ -116,3 +116,28 @@ def test_the_marking_session_follows_the_rule() -> None:
     assert temporal_metrics(s.reviewed_events()).cadence_spm == pytest.approx(
         2 * REVIEWED_SPM, rel=0.02
     )
+
+
+def test_visits_table_shows_the_review_state(clinic, marked) -> None:  # type: ignore[no-untyped-def]
+    """The visits table says which visit still needs review: "6 of 12 reviewed"."""
+    from app.records.summary import patient_summary
+
+    pid, vid, rid = marked
+    with clinic.db.session() as s:
+        summary = patient_summary(s, pid)
+        visit_count = measurements.visit_review_count(s, vid)
+        # a second, fully reviewed visit and an unmarked one
+        vid2 = create_visit(s, pid, VisitData(visit_date="2026-10-08")).id
+        rid2 = add_recording(s, vid2, video_path="b.mp4", container_fps=FPS, capture_fps=FPS).id
+        replace_events(s, rid2, reviewed(_events()))
+        vid3 = create_visit(s, pid, VisitData(visit_date="2026-10-15")).id
+        add_recording(s, vid3, video_path="c.mp4", container_fps=FPS, capture_fps=FPS)
+    assert summary is not None
+    (v,) = summary.visits
+    assert v.recordings[0].review == measurements.ReviewCount(total=12, reviewed=6)
+    assert v.review.text == "6 of 12 reviewed" and v.review.unreviewed == 6
+    assert visit_count.unreviewed == 6
+    with clinic.db.session() as s:
+        by_id = {x.id: x for x in patient_summary(s, pid).visits}  # type: ignore[union-attr]
+    assert by_id[vid2].review.text == "all 6 reviewed"
+    assert by_id[vid3].review.text == "not marked"

@@ -196,6 +196,15 @@ def test_review_by_keys_with_undo_redo_of_marks_and_drawings(
     final = _stored(clinic, rid, panel, qtbot)
     assert (10, Foot.LEFT, EventSource.MANUAL) in {(e.frame, e.foot, e.source) for e in final}
     assert len(final) == 5
+    # The visits table (Patient & visits) shows that this visit still needs review.
+    from ui.patient_view import REVIEW_COLUMN
+
+    w.tabs.setCurrentWidget(w.patient_view)
+    qtbot.waitUntil(
+        lambda: w.patient_view.visits.item(0, REVIEW_COLUMN).text() == "4 of 5 reviewed",
+        timeout=10000,
+    )
+    assert "1 unreviewed" in w.patient_view.visits.item(0, REVIEW_COLUMN).toolTip()
 
 
 def test_an_empty_panel_says_what_to_do(qtbot, clinic) -> None:

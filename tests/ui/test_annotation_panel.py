@@ -302,7 +302,7 @@ def test_right_click_on_a_drawing_deletes_it_or_changes_its_frames(qtbot, panel)
     panel.go_to(7)
     panel._overlay_created({"kind": "vline", "points": [[80.0, 60.0]], "label": "hip"})
     choices = dict(panel.drawing_choices(0))
-    assert list(choices) == ["Delete", "Show on all frames"]
+    assert list(choices) == ["Delete", "Show on all frames", "Show on frames…"]
     choices["Show on all frames"]()
     panel._after_edit()
     assert panel.session.drawings_on(60) and "on all frames" in panel.undo_action.text()

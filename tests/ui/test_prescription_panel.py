@@ -93,7 +93,7 @@ def test_save_emits_edited_plan_and_reload(panel, qtbot) -> None:
         panel.save_button.click()
     data = sig.args[0]
     assert data["target_spm"] == 177 and data["metronome_bpm"] == 177
-    assert data["percent"] == 7.5 and data["baseline_source"] == "measured"
+    assert data["percent"] == 7.5 and data["baseline_source"] == "reviewed"
     assert data["dose"]["minutes_max"] == 20
     assert data["feedback"][1]["metronome_use"] == "First 10 minutes only"
     assert data["wording"]["cues"] == ["Quick light steps", "Land under your hips"]
