@@ -64,6 +64,7 @@ def build(p: AnnotationPanel) -> None:
     p.measure.drawn.connect(p._drawing_created)
     p.measure.calibration_drawn.connect(p._calibrate)
     p.tool_buttons = p.measure.buttons
+    p.measure.set_view("side")  # until a rear-view recording is opened
     p.span_box, p.skeleton_box = tools.span_box, tools.skeleton_box
     p.direction_action = tools.direction_action
     p.direction_action.triggered.connect(lambda: p.set_direction(-p.direction))

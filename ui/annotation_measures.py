@@ -16,7 +16,11 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QCheckBox, QInputDialog, QLabel, QMessageBox, QToolBar, QWidget
 
+from app.annotation.geometry import FRONTAL_POINTS
 from ui.video_view import VideoView
+
+#: Side-view tools that mean nothing on a rear view.
+SIDE_ONLY = frozenset({"shank", "angle"})
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +28,22 @@ TOOLS: tuple[tuple[str, str, str], ...] = (
     ("vline", "Vertical line", "Click once: a vertical reference line (e.g. through the hip)"),
     ("shank", "Shank angle", "Click the knee, then the ankle: shank angle against vertical"),
     ("angle", "Knee angle", "Click hip, knee, ankle: knee flexion"),
+    # Rear view (camera behind the runner: the runner's left is image-left).
+    ("pelvic_drop", "Pelvic drop", "Rear view: click the left hip, then the right hip"),
+    ("fppa_left", "Knee FPPA L", "Rear view: click the left hip, knee, ankle (valgus +)"),
+    ("fppa_right", "Knee FPPA R", "Rear view: click the right hip, knee, ankle (valgus +)"),
+    (
+        "step_width_left",
+        "Step width L",
+        "Rear view: click the midline (between the hips), then the landing left foot "
+        "(negative: crossover)",
+    ),
+    (
+        "step_width_right",
+        "Step width R",
+        "Rear view: click the midline (between the hips), then the landing right foot "
+        "(negative: crossover)",
+    ),
     ("distance", "Distance", "Click two points: distance (cm once calibrated)"),
     (
         "calibration",
@@ -57,6 +77,16 @@ class MeasureTools(QObject):
     def set_enabled(self, on: bool) -> None:
         for b in self.buttons.values():
             b.setEnabled(on)
+
+    def set_view(self, view: str) -> None:
+        """Offer the tools of the camera's view: side (shank, knee angle) or rear (frontal)."""
+        rear = view == "rear"
+        for kind, b in self.buttons.items():
+            if kind in SIDE_ONLY or kind in FRONTAL_POINTS:
+                show = (kind in FRONTAL_POINTS) == rear
+                if not show and b.isChecked():
+                    b.setChecked(False)
+                b.setVisible(show)
 
     def _uncheck_all(self) -> None:
         for b in self.buttons.values():

@@ -135,6 +135,7 @@ class AnnotationPanel(QWidget):
         self.events_revision = loaded.revision
         self.cm_per_px = loaded.cm_per_px
         self.view.set_calibration(loaded.cm_per_px)
+        self.measure.set_view(loaded.view)  # rear view: the frontal-plane tools
         capture_fps = loaded.capture_fps
         try:
             self.server = video.open(

@@ -33,6 +33,11 @@ KIND_COLOUR = {
     "shank": QColor("#ffe14d"),
     "distance": QColor("#ffffff"),
     "calibration": QColor("#ff8ad8"),
+    "pelvic_drop": QColor("#b6ff6b"),
+    "fppa_left": QColor("#ffe14d"),
+    "fppa_right": QColor("#ffe14d"),
+    "step_width_left": QColor("#ffffff"),
+    "step_width_right": QColor("#ffffff"),
 }
 _OUTLINE = QColor(0, 0, 0, 190)
 _LEG_CHAIN = ("hip", "knee", "ankle", "heel", "toe", "ankle")
@@ -205,6 +210,20 @@ def _paint_overlay_lines(
         labels.append(
             (mid + QPointF(8 * ui if side == "right" else -8 * ui, 0), text, colour, side)
         )
+    if kind == "pelvic_drop":
+        a, b = pts
+        level = QPointF(b.x(), a.y())  # the horizontal the drop is measured against
+        outlined(painter, QLineF(a, level), colour, ui, dashed=True)
+        labels.append(((a + b) / 2.0 + QPointF(0, -14 * ui), text, colour, "center"))
+    elif kind.startswith("fppa_"):
+        hip, _knee, ankle = pts
+        outlined(painter, QLineF(hip, ankle), colour, ui, dashed=True)  # the hip-ankle line
+        labels.append((pts[1] + QPointF(10 * ui, 0), text, colour, "right"))
+    elif kind.startswith("step_width_"):
+        mid, foot = pts
+        top, bottom = QPointF(mid.x(), min(mid.y(), foot.y()) - 20 * ui), QPointF(mid.x(), foot.y())
+        outlined(painter, QLineF(top, bottom), colour, ui, dashed=True)  # the midline
+        labels.append((foot + QPointF(0, 16 * ui), text, colour, "center"))
     if kind in ("distance", "calibration"):
         a, b = pts
         tick = QPointF(-_unit(b - a).y(), _unit(b - a).x()) * (7.0 * ui)

@@ -15,9 +15,10 @@ Measurement noise: ``shared/docs/clinical.md`` gives no reliability figure for t
 frontal-plane measures, so none is shown (nothing invented); the values are shown as measured
 on one frame.
 
-Not yet wired into the marking tools: the tool buttons (``ui/annotation_measures.py``) and the
-overlay kinds (:data:`app.annotation.geometry.POINTS_NEEDED`, drawn by ``ui/video_overlays``)
-belong to other modules; see :data:`FRONTAL_TOOLS` for what they would add.
+Marking tools: on a rear-view recording the tool bar offers these instead of the side-view
+shank and knee angles (:data:`app.annotation.geometry.FRONTAL_POINTS`; the leg or foot is part
+of the tool, e.g. ``fppa_left``, because it decides the sign). :func:`frontal_value` and
+:func:`frontal_label` turn the clicked points into the stored value and the text drawn with it.
 """
 
 from __future__ import annotations
@@ -26,12 +27,6 @@ import math
 
 from app.annotation.geometry import GeometryError, Point, _xy, angle_deg
 
-#: kind -> (clicks, what the clinician clicks), for the marking tools.
-FRONTAL_TOOLS = {
-    "pelvic_drop": (2, "Click the left hip, then the right hip (rear view)"),
-    "fppa": (3, "Click hip, knee, ankle of one leg (rear view)"),
-    "step_width": (2, "Click the body's midline (e.g. between the hips), then the landing foot"),
-}
 NO_NOISE_NOTE = "no measurement noise known for this measure (clinical.md gives none)"
 
 
@@ -80,3 +75,42 @@ def step_width(midline: Point, foot: Point, foot_side: str, cm_per_px: float | N
             raise GeometryError("The calibration is not a positive scale.")
         return outward * cm_per_px
     return outward
+
+
+def frontal_value(kind: str, pts: list, cm_per_px: float | None = None) -> float:
+    """The value stored with a frontal drawing of ``kind`` (degrees, or px / cm for a width).
+
+    Pelvic drop is signed by the lower side: positive when the right hip is lower.
+    """
+    if kind == "pelvic_drop":
+        angle, side = pelvic_drop_deg(pts[0], pts[1])
+        return -angle if side == "left" else angle
+    if kind in ("fppa_left", "fppa_right"):
+        return fppa_deg(pts[0], pts[1], pts[2], kind.rsplit("_", 1)[1])
+    if kind in ("step_width_left", "step_width_right"):
+        return step_width(pts[0], pts[1], kind.rsplit("_", 1)[1], cm_per_px)
+    raise GeometryError(f"Unknown rear-view measure {kind!r}.")
+
+
+def frontal_label(item: dict) -> str:
+    """Text drawn with a frontal measurement (one frame's reading, no noise figure known)."""
+    kind, value = item["kind"], item.get("value")
+    if kind == "pelvic_drop":
+        if value is None:
+            return "pelvic drop —"
+        lower = "level" if value == 0 else ("R low" if value > 0 else "L low")
+        return f"pelvic drop {abs(value):.1f}° {lower}"
+    if kind.startswith("fppa_"):
+        leg = "L" if kind.endswith("left") else "R"
+        if value is None:
+            return f"FPPA {leg} —"
+        return f"FPPA {leg} {value:+.1f}° {'valgus' if value > 0 else 'varus' if value < 0 else ''}".rstrip()
+    if kind.startswith("step_width_"):
+        foot = "L" if kind.endswith("left") else "R"
+        if value is None:
+            return f"step width {foot} —"
+        unit = item.get("unit", "px")
+        what = "crossover" if value < 0 else "step width"
+        amount = f"{abs(value):.1f} cm" if unit == "cm" else f"{abs(value):.0f} px"
+        return f"{what} {foot} {amount}"
+    return ""

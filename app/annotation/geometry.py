@@ -24,6 +24,16 @@ MIN_CALIBRATION_CM = 1.0
 MAX_CALIBRATION_CM = 500.0
 # Clicks each measurement tool needs: angle = hip, knee, ankle; shank = knee, ankle.
 POINTS_NEEDED = {"vline": 1, "distance": 2, "calibration": 2, "shank": 2, "angle": 3}
+#: Rear-view (frontal-plane) measures, computed by :mod:`app.annotation.frontal`; the side of a
+#: knee angle or a step width is part of the kind, because it decides the measure's sign.
+FRONTAL_POINTS = {
+    "pelvic_drop": 2,
+    "fppa_left": 3,
+    "fppa_right": 3,
+    "step_width_left": 2,
+    "step_width_right": 2,
+}
+POINTS_NEEDED.update(FRONTAL_POINTS)
 
 
 class GeometryError(ClinicError, ValueError):
@@ -189,9 +199,15 @@ def make_measurement(
             value = shank_angle_deg(pts[0], pts[1], direction)
         elif kind == "distance" and cm_per_px:
             value = distance_cm(pts[0], pts[1], cm_per_px)
+        elif kind in FRONTAL_POINTS:
+            from app.annotation.frontal import frontal_value
+
+            value = frontal_value(kind, pts, cm_per_px)
     except GeometryError:
         value = None
     item: dict = {"kind": kind, "points": pts, "value": value}
+    if kind.startswith("step_width") and value is not None:
+        item["unit"] = "cm" if cm_per_px else "px"
     item["label"] = measurement_label(item)
     return item
 
@@ -228,6 +244,10 @@ def measurement_label(item: dict) -> str:
         return "shank —" if value is None else f"shank {value:+.1f}°"
     if kind == "distance" and value is not None:
         return f"{value:.1f} cm"
+    if kind in FRONTAL_POINTS:
+        from app.annotation.frontal import frontal_label
+
+        return frontal_label(item)
     if kind in ("distance", "calibration"):
         return f"{math.dist(pts[0], pts[1]):.0f} px"
     return ""

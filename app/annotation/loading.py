@@ -39,6 +39,8 @@ class LoadedRecording:
     #: The recording's clock from its row (no decode): used until the video itself is open,
     #: and whenever it cannot be (the file is missing), so marks keep the times figures use.
     timebase: Timebase | None = None
+    #: "side" or "rear": which measuring tools the panel offers.
+    view: str = "side"
 
     def stored_timebase(self) -> Timebase:
         """The row's clock with the current capture rate (the clinician may have edited it)."""
@@ -78,6 +80,7 @@ def load_recording(
             capture_fps=rec.capture_fps,
             container_fps=rec.container_fps,
             frame_count=rec.frame_count or 0,
+            view=rec.view or "side",
             cm_per_px=rec.cm_per_px,
             # Another workstation saving marks on this recording bumps this revision.
             revision=rec_store.events_revision(s, recording_id),

@@ -536,4 +536,9 @@ def _kind_word(kind: str) -> str:
         "shank": "shank angle",
         "angle": "knee angle",
         "distance": "distance",
+        "pelvic_drop": "pelvic drop",
+        "fppa_left": "left knee FPPA",
+        "fppa_right": "right knee FPPA",
+        "step_width_left": "left step width",
+        "step_width_right": "right step width",
     }.get(kind, kind)
