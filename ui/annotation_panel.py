@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from app import video
@@ -95,21 +95,15 @@ class AnnotationPanel(QWidget):
         self.transport.frame_box.setFocus()
         self.transport.frame_box.selectAll()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        """Go to frame: Enter goes there and returns to stepping, Esc leaves the field."""
-        if watched is self.transport.frame_box and event.type() == QEvent.Type.KeyPress:
-            key = event.key()  # type: ignore[attr-defined]
-            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-                box = self.transport.frame_box
-                box.interpretText()
-                self.go_to(box.value())
-                self.setFocus()
-                return True
-            if key == Qt.Key.Key_Escape:
-                self.transport.show_position(self.current, self._time(self.current))
-                self.setFocus()
-                return True
-        return super().eventFilter(watched, event)
+    def _go_to_entered(self, frame: int) -> None:
+        """Go to frame: Enter goes there and returns to stepping."""
+        self.go_to(frame)
+        self.setFocus()
+
+    def _frame_box_left(self) -> None:
+        """Esc leaves the field: the box shows the current frame again."""
+        self.transport.show_position(self.current, self._time(self.current))
+        self.setFocus()
 
     # ------------------------------------------------------------------ opening
     def open_recording(self, recording_id: int, *, reload: bool = False) -> bool:

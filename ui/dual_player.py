@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -143,7 +143,8 @@ class DualPlayer(QWidget):
         self.blend.hide()
         self.transport = TransportBar()
         self.transport.frame_requested.connect(lambda f: self.go_to(self.active, f))
-        self.transport.frame_box.installEventFilter(self)
+        self.transport.go_to_entered.connect(self._go_to_entered)
+        self.transport.frame_box_left.connect(self.setFocus)
         self.note = QLabel("")
         self.note.setObjectName("muted")
         self.note.setWordWrap(True)
@@ -210,18 +211,9 @@ class DualPlayer(QWidget):
         self.transport.frame_box.setFocus()
         self.transport.frame_box.selectAll()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if watched is self.transport.frame_box and event.type() == QEvent.Type.KeyPress:
-            key = event.key()  # type: ignore[attr-defined]
-            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-                self.transport.frame_box.interpretText()
-                self.go_to(self.active, self.transport.frame_box.value())
-                self.setFocus()
-                return True
-            if key == Qt.Key.Key_Escape:
-                self.setFocus()
-                return True
-        return super().eventFilter(watched, event)
+    def _go_to_entered(self, frame: int) -> None:
+        self.go_to(self.active, frame)
+        self.setFocus()
 
     # ------------------------------------------------------------------ linking
     def apply_link(self, how: str) -> Link | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QComboBox,
@@ -27,6 +27,11 @@ class TransportBar(QWidget):
 
     frame_requested = Signal(int)
     playing_changed = Signal(bool)
+    #: "Go to frame": Enter in the frame box (with its value); the owner goes there and takes the
+    #: focus back, so the arrow keys step again.
+    go_to_entered = Signal(int)
+    #: Esc in the frame box: the owner shows the current frame again and takes the focus back.
+    frame_box_left = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,6 +81,7 @@ class TransportBar(QWidget):
         self.speed.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.speed.currentIndexChanged.connect(self._speed_changed)
         self.frame_box = QSpinBox()
+        self.frame_box.installEventFilter(self)  # Enter: go there; Esc: leave the field
         self.frame_box.setToolTip("Go to frame (G)")
         self.frame_box.setKeyboardTracking(False)
         self.frame_box.valueChanged.connect(
@@ -106,6 +112,19 @@ class TransportBar(QWidget):
         row.addWidget(self.time_label, 1)
 
     # --- state -------------------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        """Go to frame: Enter goes there (``go_to_entered``), Esc leaves the field."""
+        if watched is self.frame_box and event.type() == QEvent.Type.KeyPress:
+            key = event.key()  # type: ignore[attr-defined]
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.frame_box.interpretText()
+                self.go_to_entered.emit(self.frame_box.value())
+                return True
+            if key == Qt.Key.Key_Escape:
+                self.frame_box_left.emit()
+                return True
+        return super().eventFilter(watched, event)
+
     def set_clip(self, frame_count: int, display_fps: float) -> None:
         self.stop()
         self.frame_count = frame_count
