@@ -26,20 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
-    QFrame,
-    QGridLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QScrollArea,
-    QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -57,7 +44,6 @@ from app.capture.fakes import RealRateFileSource
 from app.practice.context import VisitContext, visit_context
 from app.practice.live import LiveAnalysis, TapSource
 from app.practice.session import (
-    DEFAULT_TOLERANCE_SPM,
     PracticeError,
     PracticeSession,
     Schedule,
@@ -67,10 +53,9 @@ from app.practice.session import (
     schedule_from_plan,
 )
 from app.practice.store import save_session
-from ui.capture_preview import PreviewView
-from ui.metronome_widget import AudioFactory, MetronomeWidget
+from ui import practice_layout
+from ui.metronome_widget import AudioFactory
 from ui.practice_saving import PracticeSavingMixin
-from ui.practice_widgets import LiveReadout, PracticeTrend
 from ui.runner_view import RunnerView
 from ui.tasks import BackgroundTask, user_message
 
@@ -143,7 +128,7 @@ class PracticePanel(PracticeSavingMixin, QWidget):
         self._tasks: list[BackgroundTask] = []
         self._recording_pending = False
         self._favour_audio = favour_audio()
-        self._build(audio_factory)
+        practice_layout.build(self, audio_factory)
         self.runner = RunnerView()
         self.metronome.beat.connect(lambda *_: self.runner.flash())
         self._timer = QTimer(self)
@@ -152,135 +137,6 @@ class PracticePanel(PracticeSavingMixin, QWidget):
         self._timer.start()
         self.refresh_cameras()
         self.set_visit(None)
-
-    # ------------------------------------------------------------------ layout
-    def _build(self, audio_factory: AudioFactory | None) -> None:
-        self.preview = PreviewView()
-        self.preview.placeholder = "Start the camera to see the runner."
-        self.trend = PracticeTrend()
-
-        self.header = QLabel()
-        self.header.setWordWrap(True)
-        f = QFont(self.header.font())
-        f.setBold(True)
-        self.header.setFont(f)
-
-        self.camera_combo = QComboBox()
-        self.camera_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.camera_combo.setMinimumContentsLength(16)
-        self.camera_button = QPushButton("Start camera")
-        self.camera_state = QLabel()
-        self.camera_state.setWordWrap(True)
-        self.camera_state.setObjectName("warning")
-        self.record_check = QCheckBox("Record the video as well")
-        self.record_check.setToolTip("The same crash-safe recording as the Record tab; saved with the visit.")
-        cam = QGroupBox("Camera")
-        cl = QVBoxLayout(cam)
-        cl.addWidget(self.camera_combo)
-        cl.addWidget(self.camera_button)
-        cl.addWidget(self.camera_state)
-        cl.addWidget(self.record_check)
-
-        self.target_spin = QSpinBox()
-        self.target_spin.setRange(100, 240)
-        self.target_spin.setSuffix(" spm")
-        self.target_note = QLabel()
-        self.target_note.setObjectName("muted")
-        self.target_note.setWordWrap(True)
-        self.tol_spin = QDoubleSpinBox()
-        self.tol_spin.setRange(0.5, 20.0)
-        self.tol_spin.setSingleStep(0.5)
-        self.tol_spin.setDecimals(1)
-        self.tol_spin.setPrefix("± ")
-        self.tol_spin.setSuffix(" spm")
-        self.tol_spin.setValue(DEFAULT_TOLERANCE_SPM)
-        self.schedule_combo = QComboBox()
-        self.schedule_combo.setToolTip("When the metronome sounds during the session (faded feedback)")
-        tgt = QGroupBox("Target")
-        tl = QGridLayout(tgt)
-        tl.addWidget(QLabel("Cadence"), 0, 0)
-        tl.addWidget(self.target_spin, 0, 1)
-        tl.addWidget(QLabel("On target"), 1, 0)
-        tl.addWidget(self.tol_spin, 1, 1)
-        # Two lines reserved: a wrapped label in a grid is otherwise squeezed to one.
-        self.target_note.setMinimumHeight(2 * self.target_note.fontMetrics().lineSpacing() + 4)
-        tl.addWidget(self.target_note, 2, 0, 1, 2)
-        tl.addWidget(QLabel("Metronome"), 3, 0)
-        tl.addWidget(self.schedule_combo, 3, 1)
-
-        self.readout = LiveReadout()
-        self.cadence_label = self.readout.cadence_label
-        self.band_label = self.readout.band_label
-        self.analysis_label = self.readout.analysis_label
-
-        self.start_button = QPushButton("▶  Start  (Space)")
-        self.start_button.setMinimumHeight(40)
-        self.stop_button = QPushButton("■  Stop  (End)")
-        self.runner_button = QPushButton("Runner view…")
-        self.runner_button.setToolTip("A big window for a second screen by the treadmill (F11: full screen)")
-        self.save_button = QPushButton("Save again")
-        self.save_button.hide()
-        self.result_label = QLabel()
-        self.result_label.setWordWrap(True)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.start_button, 2)
-        buttons.addWidget(self.stop_button, 1)
-
-        self.metronome = MetronomeWidget(audio_factory=audio_factory)
-        self.metronome.setMaximumHeight(260)
-
-        side = QVBoxLayout()
-        side.addWidget(self.header)
-        side.addWidget(cam)
-        side.addWidget(tgt)
-        side.addWidget(self.readout)
-        side.addLayout(buttons)
-        side.addWidget(self.runner_button)
-        side.addWidget(self.result_label)
-        side.addWidget(self.save_button)
-        side.addWidget(self.analysis_label)
-        side.addStretch(1)
-        side_w = QWidget()
-        side_w.setLayout(side)
-        side_w.setFixedWidth(330)
-        # The controls scroll on a short screen (1280x720) instead of being squeezed or cut.
-        side_scroll = QScrollArea()
-        side_scroll.setWidget(side_w)
-        side_scroll.setWidgetResizable(True)
-        side_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        side_scroll.setFixedWidth(330 + side_scroll.verticalScrollBar().sizeHint().width() + 4)
-        # Under the picture: the trend beside the metronome, so both fit at 720 px high.
-        below = QHBoxLayout()
-        # The metronome's wrapped status line is not counted in its minimum: reserve its height,
-        # or the beat light and the tempo row overlap on a short screen.
-        self.metronome.setMinimumHeight(self.metronome.sizeHint().height())
-        below.addWidget(self.trend, 3)
-        below.addWidget(self.metronome, 2)
-        left = QVBoxLayout()
-        self.preview.setMinimumSize(320, 160)  # the clinician watches the runner, not the screen
-        left.addWidget(self.preview, 1)
-        left.addLayout(below)
-        layout = QHBoxLayout(self)
-        layout.addLayout(left, 1)
-        layout.addWidget(side_scroll)
-
-        self.camera_button.clicked.connect(self.toggle_camera)
-        self.start_button.clicked.connect(self.start_or_pause)
-        self.stop_button.clicked.connect(self.stop)
-        self.runner_button.clicked.connect(self.show_runner_view)
-        self.save_button.clicked.connect(lambda: self.save(final=True))
-        self.target_spin.valueChanged.connect(self._target_changed)
-        self.tol_spin.valueChanged.connect(self._target_changed)
-        self.metronome.started.connect(lambda: self._metronome_by_hand(True))
-        self.metronome.stopped.connect(lambda: self._metronome_by_hand(False))
-        ctx = Qt.ShortcutContext.WidgetWithChildrenShortcut
-        for key, fn in ((Qt.Key.Key_Space, self.start_or_pause), (Qt.Key.Key_End, self.stop),
-                        (Qt.Key.Key_M, self.toggle_metronome),
-                        (Qt.Key.Key_F11, self._runner_full)):  # fmt: skip
-            sc = QShortcut(QKeySequence(key), self)
-            sc.setContext(ctx)
-            sc.activated.connect(fn)
 
     # ------------------------------------------------------------------ visit
     def set_visit(self, visit_id: int | None) -> None:
