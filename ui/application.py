@@ -35,6 +35,9 @@ def make_application(argv: list[str] | None = None) -> QApplication:
         QSettings.setPath(
             QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(Path(home) / "qt-settings")
         )
+    from ui import gc_pin
+
+    gc_pin.install(app)  # cycles holding Qt objects are only ever collected on this thread
     icon = resource_path("icons/stride-clinic.svg")
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))

@@ -1,0 +1,60 @@
+"""Python's cyclic garbage collector runs on the GUI thread only.
+
+CPython collects reference cycles in whichever thread crosses the allocation threshold: the
+autosave writer, a frame-server decoder, a camera or analysis thread. A cycle that holds Qt
+objects (a widget and its slots, a plot item) is then destroyed off the GUI thread. Qt forbids
+that, and with PySide it can deadlock: seen here as a test hung for good with the GUI thread in
+a pyqtgraph label's ``setHtml``, a decoder in PyAV and the autosave thread inside a SQLAlchemy
+flush, all idle (the 90-minute CI timeout of 2026-12-01 stopped at that test's file). The cure
+pyqtgraph, calibre and others use: turn automatic collection off and collect from a GUI-thread
+timer, generation by generation, with the interpreter's own thresholds.
+
+Installed by :func:`ui.application.make_application` (the program and the Qt tests). The
+command line, which has no event loop, keeps automatic collection.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QApplication
+
+INTERVAL_MS = 500
+
+
+class MainThreadCollector(QObject):
+    """Collects garbage on a GUI-thread timer; automatic collection stays off meanwhile."""
+
+    def __init__(self, parent: QObject | None = None, interval_ms: int = INTERVAL_MS) -> None:
+        super().__init__(parent)
+        self.threshold = gc.get_threshold()
+        gc.disable()
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self.check)
+        self._timer.start()
+
+    def check(self) -> int:
+        """Collect what the thresholds call for (as automatic collection would); returns the
+        number of objects found unreachable."""
+        if threading.current_thread() is not threading.main_thread():  # pragma: no cover
+            return 0
+        c0, c1, c2 = gc.get_count()
+        found = 0
+        if c0 > self.threshold[0]:
+            found += gc.collect(0)
+            if c1 > self.threshold[1]:
+                found += gc.collect(1)
+                if c2 > self.threshold[2]:
+                    found += gc.collect(2)
+        return found
+
+
+def install(app: QApplication) -> MainThreadCollector:
+    """Pin collection to the GUI thread for ``app`` (once; later calls return the same one)."""
+    existing = app.findChild(MainThreadCollector)
+    if existing is not None:
+        return existing
+    return MainThreadCollector(app)
