@@ -175,14 +175,19 @@ def main() -> None:
         view.shutdown()
         view.close()
 
-        out = home / "export"
-        t, c0 = time.perf_counter(), time.process_time()
-        files = export_patient_history(clinic, pid, out, formats=("csv", "xlsx"))
-        export_ms = 1000 * (time.perf_counter() - t)
-        export_cpu_ms = 1000 * (time.process_time() - c0)
-        t = time.perf_counter()
-        export_patient_history(clinic, pid, home / "export_csv", formats=("csv",))
-        export_csv_ms = 1000 * (time.perf_counter() - t)
+        # Exports go where a clinician would put them: a folder outside the data folder (the
+        # output rules of app/outputs.py refuse one inside it).
+        out = Path(tempfile.mkdtemp(prefix="stride_hist_export_"))
+        try:
+            t, c0 = time.perf_counter(), time.process_time()
+            files = export_patient_history(clinic, pid, out / "all", formats=("csv", "xlsx"))
+            export_ms = 1000 * (time.perf_counter() - t)
+            export_cpu_ms = 1000 * (time.process_time() - c0)
+            t = time.perf_counter()
+            export_patient_history(clinic, pid, out / "csv", formats=("csv",))
+            export_csv_ms = 1000 * (time.perf_counter() - t)
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
         clinic.close()
         print(json.dumps({
             "filter_ms": round(max(per_key), 1),
