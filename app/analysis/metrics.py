@@ -266,7 +266,9 @@ def _ics(events: list[FootEvent]) -> list[FootEvent]:
     )
 
 
-def temporal_metrics(events: list[FootEvent], fps: float | None = None) -> TemporalMetrics:
+def temporal_metrics(
+    events: list[FootEvent], fps: float | None = None, *, uncertainty: bool = True
+) -> TemporalMetrics:
     """Cadence, step/stride/contact/flight time, duty factor and symmetry from events alone.
 
     Cadence is ``60 × steps / (t_last − t_first)`` over the initial contacts. Normally steps =
@@ -274,6 +276,11 @@ def temporal_metrics(events: list[FootEvent], fps: float | None = None) -> Tempo
     foot) the gap counts as ``round(gap / median step)`` steps instead of one, so a missed
     contact does not lower the cadence. Every mean carries its frame-rate uncertainty
     (``fps`` given, else implied by the events' frames and times; see the module docstring).
+
+    ``uncertainty=False`` leaves out the per-mean frame-rate uncertainties (every ``fps_u``
+    None, ``unresolved`` empty) and the left/right resolution check: they are most of the cost
+    (a 21 × 256 phase grid per event and measure) and a caller that shows only means and SDs
+    (the History of many visits) does not need them. Every other figure is the same.
     """
     fps = fps or frame_rate_of(events)
     ics = _ics(events)
@@ -354,17 +361,18 @@ def temporal_metrics(events: list[FootEvent], fps: float | None = None) -> Tempo
             f"Cadence {cadence:.0f} steps/min is outside the usual running range (140-200). "
             "If this is running, check the capture frame rate (slow-motion files)."
         )
-    pos = series_positions(events) if fps else {}
+    u_fps = fps if uncertainty else None  # the rate the uncertainties are computed for
+    pos = series_positions(events) if u_fps else {}
     per_frame = 1.0 / fps if fps else 0.0  # seconds of figure per frame of timing error
     coefs = {
         kind: {k: _mean_coef(v, per_frame) for k, v in by_side.items()}
         for kind, by_side in pairs.items()
-    }
+    } if u_fps else {}  # fmt: skip
 
     def stats(kind: str, values: dict[str, list[float]]) -> dict[str, Stat]:
         out = {k: Stat.of(v) for k, v in values.items()}
         for k, st_ in out.items():
-            st_.fps_u = combination_u(coefs[kind][k], pos) if (st_.n and fps) else None
+            st_.fps_u = combination_u(coefs[kind][k], pos) if (st_.n and u_fps) else None
         return out
 
     st = stats("step", step_t)
@@ -377,7 +385,7 @@ def temporal_metrics(events: list[FootEvent], fps: float | None = None) -> Tempo
             d_.fps_u = ct[k].fps_u / strides[k].mean
 
     def lr_u(kind: str) -> float | None:
-        if not fps:
+        if not u_fps:
             return None
         return combination_u(_minus(coefs[kind]["left"], coefs[kind]["right"]), pos)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -58,6 +59,10 @@ from app.records.measurements import best_recording, cadence_sd_spm, reviewed_fi
 from app.video.timebase import Timebase
 
 Z95 = 1.96
+
+_FOOT = {f.value: f for f in Foot}
+_TYPE = {t.value: t for t in EventType}
+_SOURCE = {x.value: x for x in EventSource}
 
 
 @dataclass(frozen=True)
@@ -234,7 +239,7 @@ def _metrics(rec: RecordingInfo, evs: list[FootEvent]) -> TemporalMetrics:
     if m is None:
         if len(_METRICS_CACHE) >= _METRICS_CACHE_MAX:
             _METRICS_CACHE.clear()
-        m = _METRICS_CACHE[key] = temporal_metrics(evs)
+        m = _METRICS_CACHE[key] = temporal_metrics(evs, uncertainty=False)
     return m
 
 
@@ -325,9 +330,11 @@ def load_history(
         )
         info = recordings[i] = replace(info, timebase=tb)
         recs_by_visit[info.visit_id].append(info)
-        times = tb.times_of([m[0] for m in own])
+        times = tb.times_of([m[0] for m in own]).tolist()
+        # Enum members by dict look-up: calling the enum classes for each of some 8,000 marks
+        # of a long history was a tenth of its loading time.
         events[info.id] = [
-            FootEvent(Foot(foot), EventType(typ), frame, float(t), EventSource(source), conf)
+            FootEvent(_FOOT[foot], _TYPE[typ], frame, t, _SOURCE[source], conf)
             for (frame, foot, typ, source, conf), t in zip(own, times, strict=True)
         ]
     targets: dict[int, int] = {}
@@ -536,9 +543,25 @@ def pose_cache_landing(cache_dir: Path, videos_root: Path | None = None) -> Land
         )  # fmt: skip
         return load_cached_pose(full, cache_dir, stored=stored, videos_root=videos_root)
 
+    listing: list[frozenset[str]] = []
+
+    def may_have_cache(rec: RecordingInfo) -> bool:
+        """False when no cache file can belong to the recording: every cache is named
+        ``<video stem>.<key>.pose.npz``. The folder is listed once per provider (one History
+        load), not once per visit."""
+        if not listing:
+            try:
+                names = os.listdir(cache_dir)
+            except OSError:
+                names = []
+            listing.append(frozenset(n.split(".", 1)[0] for n in names if n.endswith(".pose.npz")))
+        return Path(rec.video_path).stem.split(".", 1)[0] in listing[0]
+
     def provider(rec: RecordingInfo, evs: list[FootEvent]) -> LandingMetrics | None:
         from app.analysis.metrics import HEEL, TOE, landing_metrics
 
+        if not may_have_cache(rec):
+            return None
         track = _cached_track(rec)
         if track is None or track.n_frames < 2:
             return None
