@@ -308,13 +308,15 @@ def temporal_metrics(
             cadence_u = cadence * (1.0 / fps) / math.sqrt(6.0) / span
         for a, b, g in zip(ics[:-1], ics[1:], gaps, strict=True):
             if a.foot is not b.foot and g < 1.5 * med:
-                step_t[b.foot.value].append(float(g))
-                pairs["step"][b.foot.value].append((id(a), id(b)))
+                side = b.foot.value
+                step_t[side].append(float(g))
+                pairs["step"][side].append((id(a), id(b)))
     stride: dict[str, list[float]] = {f.value: [] for f in Foot}
     contact: dict[str, list[float]] = {f.value: [] for f in Foot}
     flight: dict[str, list[float]] = {f.value: [] for f in Foot}
     duty: dict[str, list[float]] = {f.value: [] for f in Foot}
     for f in Foot:
+        fv = f.value  # once per foot: an enum's .value is a slow property in this hot loop
         own = [e for e in ics if e.foot is f]
         # Sorted times per foot, searched by bisection (the linear scans were quadratic).
         own_tos = [t for t in tos if t.foot is f]
@@ -322,8 +324,8 @@ def temporal_metrics(
         other_ics = [e for e in ics if e.foot is not f]
         other_times = [e.time_s for e in other_ics]
         for a, b in zip(own[:-1], own[1:], strict=True):
-            stride[f.value].append(b.time_s - a.time_s)
-            pairs["stride"][f.value].append((id(a), id(b)))
+            stride[fv].append(b.time_s - a.time_s)
+            pairs["stride"][fv].append((id(a), id(b)))
         for k, ic in enumerate(own):
             nxt = own[k + 1].time_s if k + 1 < len(own) else math.inf
             j = bisect.bisect_right(own_to_times, ic.time_s)  # first toe-off after the contact
@@ -331,15 +333,15 @@ def temporal_metrics(
             if to is None:
                 continue
             ct = to.time_s - ic.time_s
-            contact[f.value].append(ct)
-            pairs["contact"][f.value].append((id(ic), id(to)))
+            contact[fv].append(ct)
+            pairs["contact"][fv].append((id(ic), id(to)))
             j = bisect.bisect_right(other_times, ic.time_s)
             other = other_ics[j] if j < len(other_ics) else None
             if other is not None and other.time_s < nxt:
-                flight[f.value].append(other.time_s - to.time_s)
-                pairs["flight"][f.value].append((id(to), id(other)))
+                flight[fv].append(other.time_s - to.time_s)
+                pairs["flight"][fv].append((id(to), id(other)))
             if nxt < math.inf:
-                duty[f.value].append(ct / (nxt - ic.time_s))
+                duty[fv].append(ct / (nxt - ic.time_s))
     for f in Foot:
         if counts[f.value] < MIN_CONTACTS_PER_SIDE:
             # The count is the problem, not necessarily the clip: a 12 s clip was told to be

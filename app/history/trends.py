@@ -229,12 +229,17 @@ _METRICS_CACHE: dict[tuple[Any, tuple[tuple[int, str, str], ...]], TemporalMetri
 _METRICS_CACHE_MAX = 4000
 
 
-def _metrics(rec: RecordingInfo, evs: list[FootEvent]) -> TemporalMetrics:
+def _metrics(
+    rec: RecordingInfo, evs: list[FootEvent], marks: tuple[Any, ...] | None = None
+) -> TemporalMetrics:
     """temporal_metrics, memoised on the recording's clock and the marks themselves: reopening
     a history (or refreshing it after an outcome entry) does not recompute unchanged visits.
-    Any edited mark or capture rate changes the key."""
+    Any edited mark or capture rate changes the key. ``marks``: the rows the events were built
+    from (frame, foot, type, source, confidence), a cheaper key than the events' enums."""
     clock = rec.timebase.key if rec.timebase is not None else rec.fps
-    key = (clock, tuple((e.frame, e.foot.value, e.type.value) for e in evs))
+    if marks is None:
+        marks = tuple((e.frame, e.foot.value, e.type.value) for e in evs)
+    key = (clock, marks)
     m = _METRICS_CACHE.get(key)
     if m is None:
         if len(_METRICS_CACHE) >= _METRICS_CACHE_MAX:
@@ -244,10 +249,18 @@ def _metrics(rec: RecordingInfo, evs: list[FootEvent]) -> TemporalMetrics:
 
 
 def _best_recording(  # type: ignore[no-untyped-def]
-    recs: list[RecordingInfo], events: dict[int, list[FootEvent]]
+    recs: list[RecordingInfo],
+    events: dict[int, list[FootEvent]],
+    marks: dict[int, tuple[Any, ...]] | None = None,
 ):
     """The visit's measured recording, by the one rule (:func:`measurements.best_recording`)."""
-    found = best_recording(recs, lambda r: r.id, lambda r: events.get(r.id, []), _metrics)
+    rows = marks or {}
+    found = best_recording(
+        recs,
+        lambda r: r.id,
+        lambda r: events.get(r.id, []),
+        lambda r, evs: _metrics(r, evs, rows.get(r.id)),
+    )
     return found if found is not None else (None, None)
 
 
@@ -360,9 +373,10 @@ def load_history(
             .where(Visit.patient_id == patient_id)
         )
     }
+    mark_keys = {rid: tuple(rows) for rid, rows in marks.items()}
     return _build(
         patient, vrows, recs_by_visit, recordings, events, targets, printed, outcomes,
-        disability_scale, landing,
+        disability_scale, landing, mark_keys,
     )  # fmt: skip
 
 
@@ -387,6 +401,7 @@ def _build(
     outcomes: dict[int, VisitOutcome],
     scale: str,
     landing: LandingProvider | None,
+    mark_keys: dict[int, tuple[Any, ...]] | None = None,
 ) -> PatientHistory:
     n = len(vrows)
     arrays: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {
@@ -402,7 +417,7 @@ def _build(
     visits: list[VisitRow] = []
     for i, (vid, date, clinician, speed, p_now, p_worst, p_run) in enumerate(vrows):
         recs = recs_by_visit.get(vid, [])
-        best, m = _best_recording(recs, events)
+        best, m = _best_recording(recs, events, mark_keys)
         warnings: list[str] = []
         if m is not None:
             steps = max(m.steps, 1)
