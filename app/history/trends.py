@@ -591,8 +591,9 @@ def pose_cache_landing(cache_dir: Path, videos_root: Path | None = None) -> Land
             return None
         try:
             return landing_metrics(
-                evs, track, "right" if ahead > 0 else "left", cm_per_px=rec.cm_per_px
-            )
+                evs, track, "right" if ahead > 0 else "left", cm_per_px=rec.cm_per_px,
+                uncertainty=False,  # the History shows means and SDs only
+            )  # fmt: skip
         except (ValueError, IndexError, ZeroDivisionError):
             return None
 

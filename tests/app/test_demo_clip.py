@@ -138,3 +138,24 @@ def test_follow_up_clips_are_the_run_re_timed_so_cadence_rises(demo) -> None:  #
                 checked += 1
             assert patient.notes and "fictional" in patient.notes and "re-timed" in patient.notes
     assert checked == sum(len(story) for story in stories.values())
+
+
+def test_landing_without_uncertainty_keeps_every_figure_the_history_shows() -> None:
+    # The History leaves the frame-rate uncertainties out (they triple the keypoint look-ups);
+    # on the real clip and its pose result every mean, SD and n must stay the same.
+    from app.analysis.keypoints import load_npz
+    from app.analysis.metrics import landing_metrics
+    from app.demo import DEMO_POSE, DEMO_POSE_KEY
+
+    track = load_npz(resource_path(DEMO_POSE), DEMO_POSE_KEY)
+    assert track is not None
+    events = reference_events()
+    full = landing_metrics(events, track, "left")
+    lean = landing_metrics(events, track, "left", uncertainty=False)
+    assert full.overstride["left"].fps_u is not None  # the full result has them
+    for name in ("overstride", "shank_angle_deg", "knee_flexion_deg", "foot_strike_angle_deg"):
+        for side in ("left", "right"):
+            a, b = getattr(full, name)[side], getattr(lean, name)[side]
+            assert (a.mean, a.sd, a.n) == (b.mean, b.sd, b.n) and a.n > 10
+            assert b.fps_u is None
+    assert lean.unresolved == [] and lean.reference == full.reference
