@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -537,64 +535,5 @@ def _series(arrays: dict[str, Any], scale: str) -> dict[str, Series]:
     return out
 
 
-# --- landing metrics from the pose-model cache ---------------------------------------------------
-
-
-def pose_cache_landing(cache_dir: Path, videos_root: Path | None = None) -> LandingProvider:
-    """A provider that reads keypoints the automatic detection already cached (never runs the
-    pose model: opening a history must stay instant). Recordings without a cache give None.
-
-    The cache is found as everywhere else (:func:`app.analysis.pose.load_cached_pose`), and its
-    frames are timed on the recording's own clock, the clock of its marks."""
-
-    def _cached_track(rec: RecordingInfo):  # type: ignore[no-untyped-def]
-        from app.analysis.pose import load_cached_pose
-
-        stored = Path(rec.video_path)
-        full = (
-            stored if stored.is_absolute()
-            else Path(videos_root) / stored if videos_root is not None
-            else Path("")  # no file to key: found by name only
-        )  # fmt: skip
-        return load_cached_pose(full, cache_dir, stored=stored, videos_root=videos_root)
-
-    listing: list[frozenset[str]] = []
-
-    def may_have_cache(rec: RecordingInfo) -> bool:
-        """False when no cache file can belong to the recording: every cache is named
-        ``<video stem>.<key>.pose.npz``. The folder is listed once per provider (one History
-        load), not once per visit."""
-        if not listing:
-            try:
-                names = os.listdir(cache_dir)
-            except OSError:
-                names = []
-            listing.append(frozenset(n.split(".", 1)[0] for n in names if n.endswith(".pose.npz")))
-        return Path(rec.video_path).stem.split(".", 1)[0] in listing[0]
-
-    def provider(rec: RecordingInfo, evs: list[FootEvent]) -> LandingMetrics | None:
-        from app.analysis.metrics import HEEL, TOE, landing_metrics
-
-        if not may_have_cache(rec):
-            return None
-        track = _cached_track(rec)
-        if track is None or track.n_frames < 2:
-            return None
-        clock = rec.timebase or Timebase.from_record(
-            _Row(None, rec.container_fps, rec.fps, None), n_frames=track.n_frames
-        )
-        track = clock.retime(track)
-        # The runner faces where the toes point.
-        with np.errstate(all="ignore"):
-            ahead = np.nanmean(track.xy[:, :, TOE, 0] - track.xy[:, :, HEEL, 0])
-        if not np.isfinite(ahead):
-            return None
-        try:
-            return landing_metrics(
-                evs, track, "right" if ahead > 0 else "left", cm_per_px=rec.cm_per_px,
-                uncertainty=False,  # the History shows means and SDs only
-            )  # fmt: skip
-        except (ValueError, IndexError, ZeroDivisionError):
-            return None
-
-    return provider
+# The landing provider lives in app.history.landing (re-exported: callers import it from here).
+from app.history.landing import pose_cache_landing as pose_cache_landing  # noqa: E402

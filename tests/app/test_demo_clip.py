@@ -159,3 +159,46 @@ def test_landing_without_uncertainty_keeps_every_figure_the_history_shows() -> N
             assert (a.mean, a.sd, a.n) == (b.mean, b.sd, b.n) and a.n > 10
             assert b.fps_u is None
     assert lean.unresolved == [] and lean.reference == full.reference
+
+
+def test_history_remembers_landing_until_the_pose_cache_or_marks_change(  # type: ignore[no-untyped-def]
+    demo, monkeypatch
+) -> None:
+    import os
+
+    import app.analysis.metrics as metrics
+    from app.analysis.pose import default_cache_file
+    from app.db.models import Patient
+    from app.history import landing as landing_mod
+    from app.records.recordings import replace_events
+
+    landing_mod._MEMO.clear()
+    calls = []
+    real = metrics.landing_metrics
+    monkeypatch.setattr(
+        metrics, "landing_metrics", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+
+    def load():  # type: ignore[no-untyped-def]
+        with demo.db.session() as s:
+            pid = s.scalar(select(Patient.id).where(Patient.full_name.like("Jonas%")))
+            landing = pose_cache_landing(demo.folder.cache, demo.videos_root)
+            return load_history(s, pid, landing=landing)
+
+    first = load()
+    assert len(calls) == 4 and first.series["overstride"].has_data
+    again = load()  # reopening: nothing recomputed, the same figures
+    assert len(calls) == 4
+    np.testing.assert_array_equal(again.series["overstride"].mean, first.series["overstride"].mean)
+    # detection run again rewrites the cache: its visit is recomputed
+    rec = first.recordings[0]
+    cache, _key = default_cache_file(demo.videos_root / rec.video_path, demo.folder.cache)
+    st = os.stat(cache)
+    os.utime(cache, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    load()
+    assert len(calls) == 5
+    # an edited mark changes the key too
+    with demo.db.session() as s:
+        replace_events(s, first.recordings[1].id, reference_events()[2:])
+    load()
+    assert len(calls) == 6
