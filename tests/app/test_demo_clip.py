@@ -144,7 +144,7 @@ def test_landing_without_uncertainty_keeps_every_figure_the_history_shows() -> N
     # The History leaves the frame-rate uncertainties out (they triple the keypoint look-ups);
     # on the real clip and its pose result every mean, SD and n must stay the same.
     from app.analysis.keypoints import load_npz
-    from app.analysis.metrics import landing_metrics
+    from app.analysis.landing import landing_metrics
     from app.demo import DEMO_POSE, DEMO_POSE_KEY
 
     track = load_npz(resource_path(DEMO_POSE), DEMO_POSE_KEY)
@@ -166,7 +166,7 @@ def test_history_remembers_landing_until_the_pose_cache_or_marks_change(  # type
 ) -> None:
     import os
 
-    import app.analysis.metrics as metrics
+    import app.analysis.landing as metrics  # where landing_metrics lives (History imports it there)
     from app.analysis.pose import default_cache_file
     from app.db.models import Patient
     from app.history import landing as landing_mod
