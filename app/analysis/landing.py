@@ -119,12 +119,17 @@ def landing_metrics(
     *,
     cm_per_px: float | None = None,
     standing_foot_angle_deg: float | None = None,
+    uncertainty: bool = True,
 ) -> LandingMetrics:
     """Overstride, shank angle, knee flexion and foot-strike angle at each initial contact.
 
     The landing leg is taken as the keypoint label whose heel is further forward at contact (the
     landing foot is always the leading one), so pose-model left/right swaps do not matter; the
     event's ``foot`` gives the side.
+
+    ``uncertainty=False`` (the History of many visits, which shows means and SDs only) leaves
+    out the frame-rate uncertainties (every ``fps_u`` None, ``unresolved`` empty): they need two
+    more keypoint look-ups per contact and the phase grids. Every other figure is the same.
     """
     d = 1.0 if direction == "right" else -1.0
     if cm_per_px is not None:  # a negative or infinite scale would give plausible-looking nonsense
@@ -138,6 +143,7 @@ def landing_metrics(
     mid_angles: dict[str, list[float]] = {f.value: [] for f in Foot}
     fps = track.fps if np.isfinite(track.fps) else None
     half = 0.5 / fps if fps else 0.0
+    u_fps = fps if uncertainty else None  # the rate the uncertainties are computed for
 
     def measures(t: float, s: int | None = None) -> tuple[int, np.ndarray] | None:
         """(leading label, [overstride, shank, knee flexion, raw foot angle]) at time ``t``."""
@@ -167,7 +173,7 @@ def landing_metrics(
         s, vals = got
         over, shank, knee_flex = (float(v) for v in vals[:3])
         slope = np.full(4, np.nan)  # change of each measure over one frame at the contact
-        if fps:
+        if u_fps:
             lo_, hi_ = measures(ic.time_s - half, s), measures(ic.time_s + half, s)
             if lo_ is not None and hi_ is not None:
                 slope = hi_[1] - lo_[1]
@@ -209,7 +215,7 @@ def landing_metrics(
             if isinstance(v, float):
                 r[k] = round(v, 3) if np.isfinite(v) else None
 
-    pos = series_positions(events) if fps else {}
+    pos = series_positions(events) if u_fps else {}
     coefs: dict[str, dict[str, dict[int, float]]] = {}
 
     def per_side(key: str, sdd: tuple[float, float] | None = None) -> dict[str, Stat]:
@@ -220,7 +226,7 @@ def landing_metrics(
             st_ = Stat.of([rows[i][key] for i in mine], sdd)  # type: ignore[misc]
             coef = {ids[i]: float(slopes[i][j]) / len(mine) for i in mine}
             coefs[key][f.value] = coef
-            if st_.n and fps and all(np.isfinite(list(coef.values()))):
+            if st_.n and u_fps and all(np.isfinite(list(coef.values()))):
                 st_.fps_u = combination_u(coef, pos)
             out[f.value] = st_
         return out
@@ -242,7 +248,7 @@ def landing_metrics(
     flagged = []
     for (name, st_), key in zip(sides.items(), keys, strict=True):
         diff = _minus(coefs[key]["left"], coefs[key]["right"])
-        ok = fps and all(np.isfinite(list(diff.values())))
+        ok = u_fps and all(np.isfinite(list(diff.values())))
         if unresolved(st_, combination_u(diff, pos) if ok else None):
             flagged.append(name)
     over_cm = None

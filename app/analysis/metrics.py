@@ -265,7 +265,9 @@ def _ics(events: list[FootEvent]) -> list[FootEvent]:
     )
 
 
-def temporal_metrics(events: list[FootEvent], fps: float | None = None) -> TemporalMetrics:
+def temporal_metrics(
+    events: list[FootEvent], fps: float | None = None, *, uncertainty: bool = True
+) -> TemporalMetrics:
     """Cadence, step/stride/contact/flight time, duty factor and symmetry from events alone.
 
     Cadence is ``60 × steps / (t_last − t_first)`` over the initial contacts. Normally steps =
@@ -273,6 +275,11 @@ def temporal_metrics(events: list[FootEvent], fps: float | None = None) -> Tempo
     foot) the gap counts as ``round(gap / median step)`` steps instead of one, so a missed
     contact does not lower the cadence. Every mean carries its frame-rate uncertainty
     (``fps`` given, else implied by the events' frames and times; see the module docstring).
+
+    ``uncertainty=False`` leaves out the per-mean frame-rate uncertainties (every ``fps_u``
+    None, ``unresolved`` empty) and the left/right resolution check: they are most of the cost
+    (a 21 × 256 phase grid per event and measure) and a caller that shows only means and SDs
+    (the History of many visits) does not need them. Every other figure is the same.
     """
     fps = fps or frame_rate_of(events)
     ics = _ics(events)
@@ -300,13 +307,15 @@ def temporal_metrics(events: list[FootEvent], fps: float | None = None) -> Tempo
             cadence_u = cadence * (1.0 / fps) / math.sqrt(6.0) / span
         for a, b, g in zip(ics[:-1], ics[1:], gaps, strict=True):
             if a.foot is not b.foot and g < 1.5 * med:
-                step_t[b.foot.value].append(float(g))
-                pairs["step"][b.foot.value].append((id(a), id(b)))
+                side = b.foot.value
+                step_t[side].append(float(g))
+                pairs["step"][side].append((id(a), id(b)))
     stride: dict[str, list[float]] = {f.value: [] for f in Foot}
     contact: dict[str, list[float]] = {f.value: [] for f in Foot}
     flight: dict[str, list[float]] = {f.value: [] for f in Foot}
     duty: dict[str, list[float]] = {f.value: [] for f in Foot}
     for f in Foot:
+        fv = f.value  # once per foot: an enum's .value is a slow property in this hot loop
         own = [e for e in ics if e.foot is f]
         # Sorted times per foot, searched by bisection (the linear scans were quadratic).
         own_tos = [t for t in tos if t.foot is f]
@@ -314,8 +323,8 @@ def temporal_metrics(events: list[FootEvent], fps: float | None = None) -> Tempo
         other_ics = [e for e in ics if e.foot is not f]
         other_times = [e.time_s for e in other_ics]
         for a, b in zip(own[:-1], own[1:], strict=True):
-            stride[f.value].append(b.time_s - a.time_s)
-            pairs["stride"][f.value].append((id(a), id(b)))
+            stride[fv].append(b.time_s - a.time_s)
+            pairs["stride"][fv].append((id(a), id(b)))
         for k, ic in enumerate(own):
             nxt = own[k + 1].time_s if k + 1 < len(own) else math.inf
             j = bisect.bisect_right(own_to_times, ic.time_s)  # first toe-off after the contact
@@ -323,15 +332,15 @@ def temporal_metrics(events: list[FootEvent], fps: float | None = None) -> Tempo
             if to is None:
                 continue
             ct = to.time_s - ic.time_s
-            contact[f.value].append(ct)
-            pairs["contact"][f.value].append((id(ic), id(to)))
+            contact[fv].append(ct)
+            pairs["contact"][fv].append((id(ic), id(to)))
             j = bisect.bisect_right(other_times, ic.time_s)
             other = other_ics[j] if j < len(other_ics) else None
             if other is not None and other.time_s < nxt:
-                flight[f.value].append(other.time_s - to.time_s)
-                pairs["flight"][f.value].append((id(to), id(other)))
+                flight[fv].append(other.time_s - to.time_s)
+                pairs["flight"][fv].append((id(to), id(other)))
             if nxt < math.inf:
-                duty[f.value].append(ct / (nxt - ic.time_s))
+                duty[fv].append(ct / (nxt - ic.time_s))
     for f in Foot:
         if counts[f.value] < MIN_CONTACTS_PER_SIDE:
             # The count is the problem, not necessarily the clip: a 12 s clip was told to be
@@ -353,17 +362,18 @@ def temporal_metrics(events: list[FootEvent], fps: float | None = None) -> Tempo
             f"Cadence {cadence:.0f} steps/min is outside the usual running range (140-200). "
             "If this is running, check the capture frame rate (slow-motion files)."
         )
-    pos = series_positions(events) if fps else {}
+    u_fps = fps if uncertainty else None  # the rate the uncertainties are computed for
+    pos = series_positions(events) if u_fps else {}
     per_frame = 1.0 / fps if fps else 0.0  # seconds of figure per frame of timing error
     coefs = {
         kind: {k: _mean_coef(v, per_frame) for k, v in by_side.items()}
         for kind, by_side in pairs.items()
-    }
+    } if u_fps else {}  # fmt: skip
 
     def stats(kind: str, values: dict[str, list[float]]) -> dict[str, Stat]:
         out = {k: Stat.of(v) for k, v in values.items()}
         for k, st_ in out.items():
-            st_.fps_u = combination_u(coefs[kind][k], pos) if (st_.n and fps) else None
+            st_.fps_u = combination_u(coefs[kind][k], pos) if (st_.n and u_fps) else None
         return out
 
     st = stats("step", step_t)
@@ -376,7 +386,7 @@ def temporal_metrics(events: list[FootEvent], fps: float | None = None) -> Tempo
             d_.fps_u = ct[k].fps_u / strides[k].mean
 
     def lr_u(kind: str) -> float | None:
-        if not fps:
+        if not u_fps:
             return None
         return combination_u(_minus(coefs[kind]["left"], coefs[kind]["right"]), pos)
 

@@ -22,7 +22,6 @@ import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -58,6 +57,10 @@ from app.records.measurements import best_recording, cadence_sd_spm, reviewed_fi
 from app.video.timebase import Timebase
 
 Z95 = 1.96
+
+_FOOT = {f.value: f for f in Foot}
+_TYPE = {t.value: t for t in EventType}
+_SOURCE = {x.value: x for x in EventSource}
 
 
 @dataclass(frozen=True)
@@ -224,25 +227,38 @@ _METRICS_CACHE: dict[tuple[Any, tuple[tuple[int, str, str], ...]], TemporalMetri
 _METRICS_CACHE_MAX = 4000
 
 
-def _metrics(rec: RecordingInfo, evs: list[FootEvent]) -> TemporalMetrics:
+def _metrics(
+    rec: RecordingInfo, evs: list[FootEvent], marks: tuple[Any, ...] | None = None
+) -> TemporalMetrics:
     """temporal_metrics, memoised on the recording's clock and the marks themselves: reopening
     a history (or refreshing it after an outcome entry) does not recompute unchanged visits.
-    Any edited mark or capture rate changes the key."""
+    Any edited mark or capture rate changes the key. ``marks``: the rows the events were built
+    from (frame, foot, type, source, confidence), a cheaper key than the events' enums."""
     clock = rec.timebase.key if rec.timebase is not None else rec.fps
-    key = (clock, tuple((e.frame, e.foot.value, e.type.value) for e in evs))
+    if marks is None:
+        marks = tuple((e.frame, e.foot.value, e.type.value) for e in evs)
+    key = (clock, marks)
     m = _METRICS_CACHE.get(key)
     if m is None:
         if len(_METRICS_CACHE) >= _METRICS_CACHE_MAX:
             _METRICS_CACHE.clear()
-        m = _METRICS_CACHE[key] = temporal_metrics(evs)
+        m = _METRICS_CACHE[key] = temporal_metrics(evs, uncertainty=False)
     return m
 
 
 def _best_recording(  # type: ignore[no-untyped-def]
-    recs: list[RecordingInfo], events: dict[int, list[FootEvent]]
+    recs: list[RecordingInfo],
+    events: dict[int, list[FootEvent]],
+    marks: dict[int, tuple[Any, ...]] | None = None,
 ):
     """The visit's measured recording, by the one rule (:func:`measurements.best_recording`)."""
-    found = best_recording(recs, lambda r: r.id, lambda r: events.get(r.id, []), _metrics)
+    rows = marks or {}
+    found = best_recording(
+        recs,
+        lambda r: r.id,
+        lambda r: events.get(r.id, []),
+        lambda r, evs: _metrics(r, evs, rows.get(r.id)),
+    )
     return found if found is not None else (None, None)
 
 
@@ -325,9 +341,11 @@ def load_history(
         )
         info = recordings[i] = replace(info, timebase=tb)
         recs_by_visit[info.visit_id].append(info)
-        times = tb.times_of([m[0] for m in own])
+        times = tb.times_of([m[0] for m in own]).tolist()
+        # Enum members by dict look-up: calling the enum classes for each of some 8,000 marks
+        # of a long history was a tenth of its loading time.
         events[info.id] = [
-            FootEvent(Foot(foot), EventType(typ), frame, float(t), EventSource(source), conf)
+            FootEvent(_FOOT[foot], _TYPE[typ], frame, t, _SOURCE[source], conf)
             for (frame, foot, typ, source, conf), t in zip(own, times, strict=True)
         ]
     targets: dict[int, int] = {}
@@ -353,9 +371,10 @@ def load_history(
             .where(Visit.patient_id == patient_id)
         )
     }
+    mark_keys = {rid: tuple(rows) for rid, rows in marks.items()}
     return _build(
         patient, vrows, recs_by_visit, recordings, events, targets, printed, outcomes,
-        disability_scale, landing,
+        disability_scale, landing, mark_keys,
     )  # fmt: skip
 
 
@@ -380,6 +399,7 @@ def _build(
     outcomes: dict[int, VisitOutcome],
     scale: str,
     landing: LandingProvider | None,
+    mark_keys: dict[int, tuple[Any, ...]] | None = None,
 ) -> PatientHistory:
     n = len(vrows)
     arrays: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {
@@ -395,7 +415,7 @@ def _build(
     visits: list[VisitRow] = []
     for i, (vid, date, clinician, speed, p_now, p_worst, p_run) in enumerate(vrows):
         recs = recs_by_visit.get(vid, [])
-        best, m = _best_recording(recs, events)
+        best, m = _best_recording(recs, events, mark_keys)
         warnings: list[str] = []
         if m is not None:
             steps = max(m.steps, 1)
@@ -515,47 +535,5 @@ def _series(arrays: dict[str, Any], scale: str) -> dict[str, Series]:
     return out
 
 
-# --- landing metrics from the pose-model cache ---------------------------------------------------
-
-
-def pose_cache_landing(cache_dir: Path, videos_root: Path | None = None) -> LandingProvider:
-    """A provider that reads keypoints the automatic detection already cached (never runs the
-    pose model: opening a history must stay instant). Recordings without a cache give None.
-
-    The cache is found as everywhere else (:func:`app.analysis.pose.load_cached_pose`), and its
-    frames are timed on the recording's own clock, the clock of its marks."""
-
-    def _cached_track(rec: RecordingInfo):  # type: ignore[no-untyped-def]
-        from app.analysis.pose import load_cached_pose
-
-        stored = Path(rec.video_path)
-        full = (
-            stored if stored.is_absolute()
-            else Path(videos_root) / stored if videos_root is not None
-            else Path("")  # no file to key: found by name only
-        )  # fmt: skip
-        return load_cached_pose(full, cache_dir, stored=stored, videos_root=videos_root)
-
-    def provider(rec: RecordingInfo, evs: list[FootEvent]) -> LandingMetrics | None:
-        from app.analysis.metrics import HEEL, TOE, landing_metrics
-
-        track = _cached_track(rec)
-        if track is None or track.n_frames < 2:
-            return None
-        clock = rec.timebase or Timebase.from_record(
-            _Row(None, rec.container_fps, rec.fps, None), n_frames=track.n_frames
-        )
-        track = clock.retime(track)
-        # The runner faces where the toes point.
-        with np.errstate(all="ignore"):
-            ahead = np.nanmean(track.xy[:, :, TOE, 0] - track.xy[:, :, HEEL, 0])
-        if not np.isfinite(ahead):
-            return None
-        try:
-            return landing_metrics(
-                evs, track, "right" if ahead > 0 else "left", cm_per_px=rec.cm_per_px
-            )
-        except (ValueError, IndexError, ZeroDivisionError):
-            return None
-
-    return provider
+# The landing provider lives in app.history.landing (re-exported: callers import it from here).
+from app.history.landing import pose_cache_landing as pose_cache_landing  # noqa: E402

@@ -189,3 +189,26 @@ def test_cadence_stays_finite_for_contacts_a_few_ulps_apart() -> None:
     ]
     m = temporal_metrics(events)
     assert m.cadence_spm is not None and math.isfinite(m.cadence_spm) and m.cadence_spm > 0
+
+
+def test_without_uncertainty_every_other_figure_is_the_same() -> None:
+    # The History asks for means and SDs only; leaving the frame-rate uncertainties out must
+    # not change any figure it shows.
+    events = _framed(30.0, step=0.3562)
+    full = temporal_metrics(events)
+    lean = temporal_metrics(events, uncertainty=False)
+    assert full.step_time_s["left"].fps_u is not None  # the full result has them
+    for kind in ("step_time_s", "stride_time_s", "contact_time_s", "flight_time_s",
+                 "duty_factor"):  # fmt: skip
+        for side in ("left", "right"):
+            a, b = getattr(full, kind)[side], getattr(lean, kind)[side]
+            assert (a.mean, a.sd, a.n) == (b.mean, b.sd, b.n)
+            assert b.fps_u is None
+    assert (lean.cadence_spm, lean.steps, lean.contacts, lean.symmetry_pct, lean.warnings) == (
+        full.cadence_spm,
+        full.steps,
+        full.contacts,
+        full.symmetry_pct,
+        full.warnings,
+    )
+    assert lean.fps == full.fps and lean.unresolved == []

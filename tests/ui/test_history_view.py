@@ -183,3 +183,23 @@ def test_export_from_the_view(view, clinic, tmp_path: Path, monkeypatch) -> None
     blocker.write_text("x")
     assert view.export_history(blocker / "sub") == []
     assert warnings and "Cannot save the export" in warnings[0]
+
+
+def test_demo_history_shows_cadence_rising(view, demo_clinic, qtbot) -> None:  # type: ignore[no-untyped-def]
+    # The demo's follow-ups are the run re-timed: the table and the plot show the rise.
+    with demo_clinic.db.session() as s:
+        jonas = s.scalar(select(Patient.id).where(Patient.full_name.like("Jonas%")))
+    from ui.history_view import HistoryView
+
+    w = HistoryView(demo_clinic)
+    qtbot.addWidget(w)
+    w.show()
+    w.set_patient(jonas)
+    col = w.COLUMNS.index("Cadence")
+    shown = [int(w.table.item(r, col).text()) for r in range(w.table.rowCount())]
+    assert len(shown) == 4 and all(b > a for a, b in zip(shown, shown[1:], strict=False))
+    import pyqtgraph as pg
+
+    (points,) = [i for i in w.plots.plots["cadence"].items if isinstance(i, pg.ScatterPlotItem)]
+    assert np.all(np.diff(points.data["y"]) > 0)
+    w.shutdown()
