@@ -67,14 +67,22 @@ def test_refresh_pauses_the_collector_only_while_it_runs(qtbot, clinic, monkeypa
         return real(*a, **k)
 
     monkeypatch.setattr(history_view, "load_history", spy)
-    view.set_patient(pid)
-    assert seen == [False] and gc.isenabled()
-
-    def broken(*_a, **_k):  # type: ignore[no-untyped-def]
-        raise RuntimeError("database gone")
-
-    monkeypatch.setattr(history_view, "load_history", broken)
-    with pytest.raises(RuntimeError):
+    # The program pins collection to a GUI-thread timer (ui.gc_pin: automatic collection off);
+    # where it is on (as on the command line), the view must turn it back on afterwards.
+    pinned = not gc.isenabled()
+    gc.enable()
+    try:
         view.set_patient(pid)
-    assert gc.isenabled()  # never left off after a failure
+        assert seen == [False] and gc.isenabled()
+
+        def broken(*_a, **_k):  # type: ignore[no-untyped-def]
+            raise RuntimeError("database gone")
+
+        monkeypatch.setattr(history_view, "load_history", broken)
+        with pytest.raises(RuntimeError):
+            view.set_patient(pid)
+        assert gc.isenabled()  # never left off after a failure
+    finally:
+        if pinned:
+            gc.disable()
     view.shutdown()
