@@ -84,6 +84,8 @@ rm -rf "$STAGE" && mkdir -p "$STAGE/$NAME"
 cp -a dist/stride-clinic "$STAGE/$NAME/stride-clinic"
 cp installer/install.sh installer/stride-clinic.desktop "$STAGE/$NAME/"
 cp resources/icons/stride-clinic-256.png "$STAGE/$NAME/stride-clinic.png"
+# the licences of what the bundle contains (FFmpeg with x264/x265 is GPL-2.0-or-later)
+cp resources/THIRD_PARTY_NOTICES.md "$STAGE/$NAME/THIRD_PARTY_NOTICES.md"
 chmod +x "$STAGE/$NAME/install.sh"
 tar -C "$STAGE" -czf "dist/$NAME.tar.gz" "$NAME"
 rm -rf "$STAGE"

@@ -48,6 +48,9 @@ SolidCompression=yes
 WizardStyle=modern
 ; close a running Stride Clinic (Restart Manager) before its files are replaced or removed
 CloseApplications=yes
+; the licences of what the bundle contains (FFmpeg with x264/x265 is GPL-2.0-or-later), shown
+; before installing and kept beside the program
+LicenseFile=..\resources\THIRD_PARTY_NOTICES.md
 
 [Languages]
 Name: "english"; MessagesFile: "compiler:Default.isl"
@@ -61,6 +64,7 @@ Type: filesandordirs; Name: "{app}\_internal"
 
 [Files]
 Source: "{#BundleDir}\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs
+Source: "..\resources\THIRD_PARTY_NOTICES.md"; DestDir: "{app}"; DestName: "THIRD_PARTY_NOTICES.txt"; Flags: ignoreversion
 
 [Icons]
 Name: "{group}\{#AppName}"; Filename: "{app}\{#AppExe}"; Comment: "Running-gait retraining"

@@ -238,3 +238,17 @@ def test_smoke_hook_reports_the_main_window(shown: str, code: int) -> None:
     assert ("stride-clinic smoke: main window shown at" in result.stdout) == (code == 0)
     if code == 0:
         assert "QMainWindow 'probe'" in result.stdout
+
+
+def test_installers_ship_the_licence_notices_naming_the_gpl_encoder() -> None:
+    notices = REPO / "resources" / "THIRD_PARTY_NOTICES.md"
+    text = notices.read_text(encoding="utf-8")
+    assert "libx264" in text and "GPL-2.0-or-later" in text
+    iss = (INSTALLER / "stride-clinic.iss").read_text(encoding="utf-8")
+    setup = iss[iss.index("[Setup]") : iss.index("[Languages]")]
+    assert "LicenseFile=..\\resources\\THIRD_PARTY_NOTICES.md" in setup  # shown before install
+    files = iss[iss.index("[Files]") : iss.index("[Icons]")]
+    assert "THIRD_PARTY_NOTICES" in files  # and kept beside the program
+    build = (INSTALLER / "build_linux.sh").read_text(encoding="utf-8")
+    tarball = build[build.index("STAGE=") :]
+    assert 'cp resources/THIRD_PARTY_NOTICES.md "$STAGE/$NAME/' in tarball
