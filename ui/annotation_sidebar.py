@@ -17,7 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.analysis.events import EventType, Foot
-from app.analysis.metrics import Stat, TemporalMetrics
+from app.analysis.metrics import TemporalMetrics
+from ui.stat_text import stat_cell, stat_tip
 
 # key, foot, type, label
 MARK_KEYS: list[tuple[str, Foot, EventType, str]] = [
@@ -27,21 +28,6 @@ MARK_KEYS: list[tuple[str, Foot, EventType, str]] = [
     ("4", Foot.RIGHT, EventType.TOE_OFF, "Right toe-off"),
 ]
 FOOT_COLOURS = {Foot.LEFT: "#2b7bb9", Foot.RIGHT: "#e07b00"}
-
-
-def _fmt(stat: Stat | None, unit: str, scale: float = 1.0, digits: int = 0) -> str:
-    """``mean ± SD unit (n) [±u]``; ``[±u]``: the mean's uncertainty from the frame rate alone."""
-    if stat is None or stat.mean is None:
-        return "—"
-    mean = stat.mean * scale
-    fr = ""
-    if stat.fps_u is not None:
-        # At least one more digit than the mean when the uncertainty is below its last digit.
-        fd = digits if stat.fps_u * scale >= 10**-digits else digits + 1
-        fr = f" [±{stat.fps_u * scale:.{fd}f}]"
-    if stat.sd is None:
-        return f"{mean:.{digits}f}{unit} (n={stat.n}){fr}"
-    return f"{mean:.{digits}f} ± {stat.sd * scale:.{digits}f}{unit} (n={stat.n}){fr}"
 
 
 class AnnotationSidebar(QWidget):
@@ -161,6 +147,7 @@ class AnnotationSidebar(QWidget):
 
     def show_metrics(self, m: TemporalMetrics | None) -> None:
         rows: list[tuple[str, str, str]] = []
+        tips: dict[tuple[int, int], str] = {}
         self.rate_note.setText(self._rate_note(m))
         self.cadence.setToolTip("")
         if m is None:
@@ -173,29 +160,22 @@ class AnnotationSidebar(QWidget):
                     f"± {m.cadence_fps_u:.2f} steps/min from the frame rate alone "
                     f"({m.fps:.0f} frames/s)"
                 )
-            rows = [
-                ("Contacts", str(m.contacts.get("left", 0)), str(m.contacts.get("right", 0))),
-                (
-                    "Step time",
-                    _fmt(m.step_time_s["left"], " ms", 1000),
-                    _fmt(m.step_time_s["right"], " ms", 1000),
-                ),
-                (
-                    "Contact time",
-                    _fmt(m.contact_time_s["left"], " ms", 1000),
-                    _fmt(m.contact_time_s["right"], " ms", 1000),
-                ),
-                (
-                    "Flight time",
-                    _fmt(m.flight_time_s["left"], " ms", 1000),
-                    _fmt(m.flight_time_s["right"], " ms", 1000),
-                ),
-                (
-                    "Duty factor",
-                    _fmt(m.duty_factor["left"], " %", 100),
-                    _fmt(m.duty_factor["right"], " %", 100),
-                ),
+            timing = [
+                ("Step time", m.step_time_s, " ms", 1000, "steps"),
+                ("Contact time", m.contact_time_s, " ms", 1000, "contacts"),
+                ("Flight time", m.flight_time_s, " ms", 1000, "steps"),
+                ("Duty factor", m.duty_factor, " %", 100, "strides"),
             ]
+            rows = [("Contacts", str(m.contacts.get("left", 0)), str(m.contacts.get("right", 0)))]
+            rows += [
+                (label, stat_cell(st["left"], unit, k), stat_cell(st["right"], unit, k))
+                for label, st, unit, k, _ in timing
+            ]
+            tips = {
+                (r, c): stat_tip(st[side], unit=unit, scale=k, digits=0, fps=m.fps, over=over)
+                for r, (_, st, unit, k, over) in enumerate(timing, start=1)
+                for c, side in ((1, "left"), (2, "right"))
+            }
             rows = [((r[0] + "  ≈", *r[1:]) if r[0].lower() in m.unresolved else r) for r in rows]
             sym = [
                 f"{label}: {v:+.1f} %"
@@ -216,7 +196,11 @@ class AnnotationSidebar(QWidget):
                 item = QTableWidgetItem(text)
                 if c:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                if (r, c) in tips:
+                    item.setToolTip(tips[r, c])
                 self.table.setItem(r, c, item)
+        # Two-line cells (the frame-rate limit under the mean): rows grow, nothing is cut off.
+        self.table.resizeRowsToContents()
         warnings = m.warnings if m is not None else []
         self.warnings.setText("\n".join(f"⚠ {w}" for w in warnings))
         self.warnings.setVisible(bool(warnings))

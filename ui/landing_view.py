@@ -22,37 +22,11 @@ from PySide6.QtWidgets import (
 
 from app.analysis.events import EventType, Foot, FootEvent
 from app.analysis.keypoints import JOINTS, KeypointTrack
-from app.analysis.metrics import LandingMetrics, Stat
+from app.analysis.metrics import LandingMetrics
+from ui.stat_text import stat_cell, stat_tip
 
 COLOURS = {"left": "#2b7bb9", "right": "#e07b00"}
 HIP, KNEE, ANKLE = JOINTS.index("hip"), JOINTS.index("knee"), JOINTS.index("ankle")
-
-
-def _fmt(s: Stat | None, unit: str) -> str:
-    """``mean ± SD unit [±u]``; ``[±u]`` is the mean's uncertainty from the frame rate alone."""
-    if s is None or s.mean is None:
-        return "—"
-    sd = f" ± {s.sd:.1f}" if s.sd is not None else ""
-    # On its own line: the sidebar is narrow and the table does not wrap.
-    fr = f"\n[±{s.fps_u:.1f}]" if s.fps_u is not None else ""
-    return f"{s.mean:.1f}{sd}{unit}{fr}"
-
-
-def _tip(s: Stat | None, fps: float | None = None) -> str:
-    if s is None or s.mean is None:
-        return "not measured"
-    noise = (
-        f"; changes smaller than {s.sdd[0]:g}–{s.sdd[1]:g} are within measurement noise"
-        if s.sdd
-        else ""
-    )
-    rate = (
-        f"; [±{s.fps_u:.2f}]: uncertainty of the mean from the frame rate alone "
-        f"({fps:.0f} frames/s: each contact is only known to within its frame)"
-        if s.fps_u is not None and fps
-        else ""
-    )
-    return f"mean ± SD over n = {s.n} contacts{noise}{rate}"
 
 
 def cycle_curves(
@@ -158,23 +132,23 @@ class LandingView(QWidget):
         rows = [
             (
                 "Overstride (% leg)",
-                _fmt(m.overstride["left"], " %"),
-                _fmt(m.overstride["right"], " %"),
+                stat_cell(m.overstride["left"], " %", digits=1),
+                stat_cell(m.overstride["right"], " %", digits=1),
             ),
             (
                 "Shank angle",
-                _fmt(m.shank_angle_deg["left"], "°"),
-                _fmt(m.shank_angle_deg["right"], "°"),
+                stat_cell(m.shank_angle_deg["left"], "°", digits=1),
+                stat_cell(m.shank_angle_deg["right"], "°", digits=1),
             ),
             (
                 "Knee flexion",
-                _fmt(m.knee_flexion_deg["left"], "°"),
-                _fmt(m.knee_flexion_deg["right"], "°"),
+                stat_cell(m.knee_flexion_deg["left"], "°", digits=1),
+                stat_cell(m.knee_flexion_deg["right"], "°", digits=1),
             ),
             (
                 "Foot-strike angle",
-                _fmt(m.foot_strike_angle_deg["left"], "°"),
-                _fmt(m.foot_strike_angle_deg["right"], "°"),
+                stat_cell(m.foot_strike_angle_deg["left"], "°", digits=1),
+                stat_cell(m.foot_strike_angle_deg["right"], "°", digits=1),
             ),
             (
                 "Strike pattern",
@@ -189,8 +163,11 @@ class LandingView(QWidget):
             for i, r in enumerate(rows)
         ]
         if m.overstride_cm:  # last, so the row indices of tips and stats above stay put
-            rows.append(("Overstride (cm, calibrated)", _fmt(m.overstride_cm["left"], " cm"),
-                         _fmt(m.overstride_cm["right"], " cm")))  # fmt: skip
+            rows.append((
+                "Overstride (cm, calibrated)",
+                stat_cell(m.overstride_cm["left"], " cm", digits=1),
+                stat_cell(m.overstride_cm["right"], " cm", digits=1),
+            ))  # fmt: skip
         self.rate_note.setText(self._rate_note(m))
         self.table.setRowCount(len(rows))
         tips = {
@@ -206,7 +183,11 @@ class LandingView(QWidget):
                 if c == 0 and r in tips:
                     item.setToolTip(tips[r])
                 elif c and r < len(stats):
-                    item.setToolTip(_tip(stats[r]["left" if c == 1 else "right"], m.fps))
+                    item.setToolTip(
+                        stat_tip(
+                            stats[r]["left" if c == 1 else "right"], fps=m.fps, over="contacts"
+                        )
+                    )
                 self.table.setItem(r, c, item)
         self.table.resizeRowsToContents()
         self._plot_steps(m)

@@ -38,9 +38,16 @@ def test_sidebar_and_landing_tab_show_frame_rate_uncertainty(qtbot) -> None:
     bar = AnnotationSidebar()
     qtbot.addWidget(bar)
     events = _events(30.0)
-    bar.show_metrics(temporal_metrics(events))
+    tm = temporal_metrics(events)
+    bar.show_metrics(tm)
     step = bar.table.item(1, 1).text()  # "Step time", left
-    assert "[±" in step and "ms" in step
+    mean_sd, frame_limit = step.split("\n")  # the frame-rate limit on its own line
+    assert " ± " in mean_sd and mean_sd.endswith(" ms") and frame_limit.startswith("[±")
+    assert "(n=" not in step  # the count is in the tooltip, so the narrow cell is not cut off
+    tip = bar.table.item(1, 1).toolTip()
+    assert f"n = {tm.step_time_s['left'].n} steps" in tip and "frame rate alone (30 frames/s" in tip and " ms]" in tip
+    # rows grow to show both lines
+    assert bar.table.rowHeight(1) >= 2 * bar.table.fontMetrics().lineSpacing()
     assert "30 frames/s" in bar.rate_note.text()
     # Perfectly symmetric marks: the left/right difference is within the frame rate's reach.
     assert bar.table.item(1, 0).text().endswith("≈")
