@@ -220,7 +220,7 @@ class PatientView(QWidget):
         visit = self._visit(vid)
         if visit is not None:
             for r in visit.recordings:
-                fps = f"{r.capture_fps:g} fps" if r.capture_fps else "fps unknown"
+                fps = f"{r.capture_fps:.4g} fps" if r.capture_fps else "fps unknown"
                 frames = f"{r.frames} frames" if r.frames else ""
                 marked = f"{r.contacts} contacts marked" if r.contacts else "not marked yet"
                 if r.review.total:

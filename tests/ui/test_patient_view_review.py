@@ -38,3 +38,14 @@ def test_review_column_and_recordings_say_what_is_left(qtbot) -> None:  # type: 
     assert by_date["2026-10-22"].text() == "—"  # no recording yet
     view.visits.setCurrentCell(3, 0)  # rows are newest first: the 2026-10-01 visit
     assert "12 of 65 reviewed" in view.recordings.item(0).text()
+
+
+def test_recording_line_gives_the_frame_rate_to_four_figures(qtbot) -> None:  # type: ignore[no-untyped-def]
+    view = PatientView()
+    qtbot.addWidget(view)
+    rec = RecordingSummary(1, "clip.mp4", "side", 31.708912, 360, 0, ReviewCount(0, 0))
+    visit = VisitSummary(1, dt.date(2026, 10, 1), "Dr A", None, None, [rec])
+    view.show_patient(PatientSummary(9, "Ana", "", "", [visit]))
+    view.visits.setCurrentCell(0, 0)
+    line = view.recordings.item(0).text()
+    assert "31.71 fps" in line and "31.7089" not in line
