@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
@@ -30,6 +30,15 @@ MARK_KEYS: list[tuple[str, Foot, EventType, str]] = [
 FOOT_COLOURS = {Foot.LEFT: "#2b7bb9", Foot.RIGHT: "#e07b00"}
 
 
+def _action_button(text: str, tip: str, signal: SignalInstance) -> QPushButton:
+    """A sidebar button that never takes the keyboard focus (the marking keys stay live)."""
+    button = QPushButton(text)
+    button.setToolTip(tip)
+    button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    button.clicked.connect(signal)
+    return button
+
+
 class AnnotationSidebar(QWidget):
     mark_requested = Signal(object, object)  # Foot, EventType
     delete_requested = Signal()
@@ -52,37 +61,33 @@ class AnnotationSidebar(QWidget):
             b.clicked.connect(lambda _=False, f=foot, t=etype: self.mark_requested.emit(f, t))
             grid.addWidget(b, i % 2 + (2 if etype is EventType.TOE_OFF else 0), 0)
             self.mark_buttons.append(b)
-        self.delete_btn = QPushButton("Delete mark at this frame   [Del]")
-        self.delete_btn.setToolTip(
-            "Ctrl+← / Ctrl+→ move the marks on this frame by one frame; A accepts a proposal"
+        self.delete_btn = _action_button(
+            "Delete mark at this frame   [Del]",
+            "Ctrl+← / Ctrl+→ move the marks on this frame by one frame; A accepts a proposal",
+            self.delete_requested,
         )
-        self.delete_btn.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.delete_btn.clicked.connect(self.delete_requested)
         grid.addWidget(self.delete_btn, 4, 0)
 
         auto = QGroupBox("Automatic proposals")
         av = QVBoxLayout(auto)
-        self.detect_btn = QPushButton("Detect contacts automatically…")
-        self.detect_btn.setToolTip(
+        self.detect_btn = _action_button(
+            "Detect contacts automatically…",
             "Runs a pose model on this video (on this computer, offline) and proposes every contact "
-            "and toe-off. Your own marks are never overwritten."
+            "and toe-off. Your own marks are never overwritten.",
+            self.detect_requested,
         )
-        self.detect_btn.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.detect_btn.clicked.connect(self.detect_requested)
-        self.accept_btn = QPushButton("Accept all proposals")
-        self.accept_btn.setToolTip(
+        self.accept_btn = _action_button(
+            "Accept all proposals",
             "Turn every automatic proposal into a reviewed mark (asks first when some have "
-            "low confidence)"
+            "low confidence)",
+            self.accept_all_requested,
         )
-        self.accept_btn.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.accept_btn.clicked.connect(self.accept_all_requested)
-        self.accept_high_btn = QPushButton("Accept high-confidence only")
-        self.accept_high_btn.setToolTip(
+        self.accept_high_btn = _action_button(
+            "Accept high-confidence only",
             "Accept the proposals the detector is confident about; review the rest one by one "
-            "(U: next low-confidence proposal, A accept, R reject)"
+            "(U: next low-confidence proposal, A accept, R reject)",
+            self.accept_high_requested,
         )
-        self.accept_high_btn.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.accept_high_btn.clicked.connect(self.accept_high_requested)
         self.review_label = QLabel("No marks yet.")
         self.review_label.setObjectName("reviewState")
         self.review_label.setStyleSheet("font-weight: 600;")
