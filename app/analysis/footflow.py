@@ -1,0 +1,445 @@
+"""Pixel refinement of the proposed contacts: the foot's own image velocity against the belt's.
+
+On a treadmill the stance foot is carried backwards at belt speed, so in the image a landing
+foot's velocity *locks* onto the belt's at initial contact (horizontal velocity equal to the
+belt's, vertical velocity zero) and leaves it at toe-off (O'Connor 2007's foot-velocity idea,
+measured here on the pixels instead of the pose track). For every pose-based proposal
+(:mod:`app.analysis.contacts`) this module reads only the frames a few tens of milliseconds
+either side of it, in a box that follows the foot (from the heel and toe keypoints, sized by the
+leg length), tracks corner features on the heel half and the toe half of the shoe from each
+frame to the next with pyramidal Lucas-Kanade (forward-backward checked), and measures
+
+- the belt velocity ``B`` of that very stance: the median velocity of the shoe's features in the
+  middle of the stance (so near and far foot, perspective and direction of travel need no
+  setting),
+- per frame ``i`` the mismatch ``e_i = |v_i - B| / |B|`` of the frame-to-frame velocity
+  ``v_i`` (frame ``i`` to ``i + 1``) of each half of the shoe.
+
+Initial contact is the first frame whose outgoing velocity is locked (``e < LOCK``) on either
+half and stays locked, after a frame clearly not locked (``e > FREE``); toe-off is the last
+frame before the toe half's velocity leaves the belt for good. Everything is relative (leg
+length, belt speed, the clip's frame rate), nothing is set for one camera.
+
+The pose proposal is the prior: pixels move a proposal only when their evidence is clear (enough
+features tracked both ways, a clean free-then-locked transition) and by at most
+``MAX_SHIFT_S``; where they disagree with the pose by more than a frame the confidence is
+lowered, and where they agree it is kept. Nothing here decodes video itself: :func:`refine`
+takes a ``read_frames`` callable (:func:`video_reader` decodes only the window frames' crops).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from app.analysis.events import EventType, FootEvent
+from app.analysis.keypoints import JOINTS, KeypointTrack
+
+HIP, ANKLE, HEEL, TOE = (JOINTS.index(j) for j in ("hip", "ankle", "heel", "toe"))
+
+#: Velocity mismatch (fraction of belt speed) under which a half of the shoe is "on the belt".
+LOCK = 0.25
+#: ... and over which it is clearly not (the transition must show one such frame).
+FREE = 0.5
+#: A step whose mismatch is above this many times the stance's own median (and above
+#: ``MIXED_FLOOR``) is part in the air: the contact (toe-off) happened during it.
+MIXED_NOISE = 3.0
+MIXED_FLOOR = 0.05
+#: Half-width of the window read around each proposal.
+WINDOW_S = 0.13
+#: Largest move of a proposal by the pixels (the pose prior is rarely further off).
+MAX_SHIFT_S = 0.07
+#: Working scale: crops are resized so that the leg is this many pixels long (feature and
+#: window sizes are then the same for every camera distance and resolution).
+LEG_PX = 250.0
+#: Confidence factor when pixels and pose disagree by more than a frame.
+DISAGREE_FACTOR = 0.6
+
+#: ``read_frames({frame: (x0, y0, x1, y1)}) -> {frame: gray crop}`` (crop of that box, uint8).
+FrameReader = Callable[[dict[int, tuple[int, int, int, int]]], dict[int, np.ndarray]]
+
+
+_DEBUG: list | None = None
+
+
+@dataclass
+class PixelStats:
+    """What the pixel step did (for the benchmark and the log)."""
+
+    considered: int = 0
+    measured: int = 0  # a clear pixel estimate was found
+    moved: int = 0  # ... and it moved the proposal
+    agreed: int = 0  # ... within one frame of the pose proposal
+    frames_read: int = 0
+
+    def to_json(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+def _foot_label(track: KeypointTrack, frame: int, kind: EventType, d: float) -> int:
+    """The label of the landing (front) or pushing-off (rear) foot at ``frame``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a label with no heel or toe here
+        x = np.nanmean(track.xy[frame, :, [HEEL, TOE], 0], axis=0)  # (2,)
+    if not np.isfinite(x).any():
+        return -1
+    x = np.where(np.isfinite(x), d * x, -np.inf if kind is EventType.INITIAL_CONTACT else np.inf)
+    return int(np.argmax(x) if kind is EventType.INITIAL_CONTACT else np.argmin(x))
+
+
+def _follow(track: KeypointTrack, frame: int, lab: int, frames: range) -> dict[int, np.ndarray]:
+    """Heel and toe (2, 2) of the physical foot seen as ``lab`` at ``frame``, by continuity."""
+    out: dict[int, np.ndarray] = {}
+    ref = track.xy[frame, lab, [HEEL, TOE]]
+    out[frame] = ref
+    for step in (1, -1):
+        prev = ref
+        i = frame + step
+        while frames.start <= i < frames.stop:
+            cand = track.xy[i, :, [HEEL, TOE]].transpose(1, 0, 2)  # (2 labels, 2 pts, 2)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                dist = np.nanmean(np.linalg.norm(cand - prev, axis=-1), axis=1)
+            if not np.isfinite(dist).any():
+                break
+            best = int(np.nanargmin(dist))
+            out[i] = cand[best]
+            prev = cand[best]
+            i += step
+    return out
+
+
+def _leg(track: KeypointTrack) -> float:
+    with np.errstate(all="ignore"):
+        legs = np.linalg.norm(track.xy[:, :, HIP] - track.xy[:, :, ANKLE], axis=-1)
+    return float(np.nanpercentile(legs, 90)) if np.isfinite(legs).any() else float("nan")
+
+
+def _half_points(gray: np.ndarray, heel: np.ndarray, toe: np.ndarray, width: float):  # type: ignore[no-untyped-def]
+    """Corner features on the heel half and the toe half of the shoe (a band along heel-toe):
+    (points (k, 2) float32, half index (k,)), or None."""
+    import cv2
+
+    pts_all, half_all = [], []
+    mid = 0.5 * (heel + toe)
+    r = max(3, int(width))
+    for h, (a, b) in enumerate(((heel - 0.15 * (toe - heel), mid), (mid, toe + 0.15 * (toe - heel)))):
+        x0 = max(0, int(min(a[0], b[0])) - r)
+        y0 = max(0, int(min(a[1], b[1])) - r)
+        x1 = min(gray.shape[1], int(max(a[0], b[0])) + r + 1)
+        y1 = min(gray.shape[0], int(max(a[1], b[1])) + r + 1)
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            continue
+        roi = gray[y0:y1, x0:x1]
+        mask = np.zeros(roi.shape, np.uint8)
+        cv2.line(mask, (int(a[0]) - x0, int(a[1]) - y0), (int(b[0]) - x0, int(b[1]) - y0), 255, r)
+        pts = cv2.goodFeaturesToTrack(roi, 40, 0.01, 3, mask=mask)
+        if pts is not None:
+            pts_all.append(pts.reshape(-1, 2) + (x0, y0))
+            half_all.append(np.full(len(pts), h))
+    if not pts_all:
+        return None
+    return np.concatenate(pts_all).astype(np.float32), np.concatenate(half_all)
+
+
+def _velocity(g0: np.ndarray, g1: np.ndarray, feats) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Median frame-to-frame displacement (2 halves, 2) of the features ``feats`` (NaN for a
+    half with fewer than 4 surviving the forward-backward check)."""
+    import cv2
+
+    out = np.full((2, 2), np.nan)
+    if feats is None:
+        return out
+    pts, half = feats
+    p0 = pts.reshape(-1, 1, 2)
+    lk = {"winSize": (15, 15), "maxLevel": 3}
+    p1, st, _ = cv2.calcOpticalFlowPyrLK(g0, g1, p0, None, **lk)  # type: ignore[call-overload]
+    pb, st2, _ = cv2.calcOpticalFlowPyrLK(g1, g0, p1, None, **lk)  # type: ignore[call-overload]
+    ok = (st.ravel() == 1) & (st2.ravel() == 1) & (np.linalg.norm(pb - p0, axis=2).ravel() < 1.0)
+    flow = (p1 - p0).reshape(-1, 2)
+    for h in range(2):
+        sel = ok & (half == h)
+        if sel.sum() >= 4:
+            out[h] = np.median(flow[sel], axis=0)
+    return out
+
+
+@dataclass
+class _Window:
+    event: FootEvent
+    frames: range
+    feet: dict[int, np.ndarray]  # frame -> heel/toe (2, 2) in image pixels
+    box: tuple[int, int, int, int]
+
+
+def _windows(track: KeypointTrack, events: list[FootEvent], d: float, leg: float) -> list[_Window]:
+    fps = track.fps
+    w = max(3, int(round(WINDOW_S * fps)))
+    n = track.n_frames
+    out = []
+    for e in events:
+        lab = _foot_label(track, e.frame, e.type, d)
+        if lab < 0:
+            continue
+        # IC: the stance after it gives the belt velocity; TO: the stance before it.
+        if e.type is EventType.INITIAL_CONTACT:
+            frames = range(max(0, e.frame - w), min(n, e.frame + 2 * w))
+        else:
+            frames = range(max(0, e.frame - 2 * w), min(n, e.frame + w))
+        feet = _follow(track, e.frame, lab, frames)
+        pts = np.concatenate([p for p in feet.values()])
+        pts = pts[np.isfinite(pts).all(axis=1)]
+        if len(pts) < 4:
+            continue
+        m = 0.35 * leg
+        x0, y0 = np.floor(pts.min(axis=0) - m).astype(int)
+        x1, y1 = np.ceil(pts.max(axis=0) + m).astype(int)
+        out.append(_Window(e, frames, feet, (int(x0), int(y0), int(x1), int(y1))))
+    return out
+
+
+def _belt(sv: np.ndarray) -> np.ndarray | None:
+    """Robust belt velocity from stance samples: the median, re-taken over the samples within
+    ``LOCK`` of it (the other leg passing in front of the stance foot, a lost feature), or None
+    when fewer than three samples, or less than half of them, agree."""
+    if len(sv) < 3:
+        return None
+    belt = np.median(sv, axis=0)
+    for _ in range(2):
+        speed = float(np.linalg.norm(belt))
+        if speed < 0.02 * LEG_PX:  # too slow to tell from tracking noise
+            return None
+        keep = _mismatch(sv, belt) < LOCK
+        if keep.sum() < max(3, 0.5 * len(sv)):
+            return None
+        belt = np.median(sv[keep], axis=0)
+    return belt
+
+
+def _mismatch(v: np.ndarray, belt: np.ndarray) -> np.ndarray:
+    return np.linalg.norm(v - belt, axis=-1) / max(float(np.linalg.norm(belt)), 1e-9)
+
+
+def _measure(win: _Window, crops: dict[int, np.ndarray], scale: float, fps: float) -> float | None:
+    """Pixel estimate of the event frame of ``win``, or None when the evidence is not clear."""
+    import cv2
+
+    x0, y0 = win.box[0], win.box[1]
+    frames = [i for i in win.frames if i in crops and i in win.feet]
+    vel: dict[int, np.ndarray] = {}  # frame -> (2 halves, 2) velocity, working pixels
+    small: dict[int, np.ndarray] = {}
+
+    def scaled(i: int) -> np.ndarray:
+        if i not in small:
+            small[i] = cv2.resize(crops[i], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        return small[i]
+
+    for i in frames:
+        if i + 1 not in crops:
+            continue
+        heel, toe = (win.feet[i] - (x0, y0)) * scale
+        if not (np.isfinite(heel).all() and np.isfinite(toe).all()):
+            continue
+        g0 = scaled(i)
+        vel[i] = _velocity(g0, scaled(i + 1), _half_points(g0, heel, toe, 0.16 * LEG_PX))
+    if len(vel) < 5:
+        return None
+    e = win.event
+    ks = sorted(vel)
+    v = np.stack([vel[k] for k in ks])  # (k, 2, 2)
+    ks_a = np.array(ks)
+    # The stance's own belt velocity: both halves, frames 2+ after the contact (or before the
+    # toe-off) proposal, where the foot is surely on the belt.
+    w = max(3, int(round(WINDOW_S * fps)))
+    if e.type is EventType.INITIAL_CONTACT:
+        stance = (ks_a >= e.frame + 1) & (ks_a <= e.frame + w)
+    else:
+        stance = (ks_a <= e.frame - 2) & (ks_a >= e.frame - 1 - w)
+    sv = v[stance].reshape(-1, 2)
+    sv = sv[np.isfinite(sv).all(axis=1)]
+    belt = _belt(sv)
+    if belt is None:
+        if _DEBUG is not None:
+            _DEBUG.append((e, "inconsistent belt", sv, None))
+        return None
+    mis = np.stack([_mismatch(v[:, h], belt) for h in range(2)], axis=1)  # (k, 2)
+    if _DEBUG is not None:
+        _DEBUG.append((e, ks, v, belt, mis))
+    # Tracking noise of this stance: velocities on the belt scatter this much around it.
+    sm = _mismatch(sv, belt)
+    mixed = max(MIXED_NOISE * float(np.median(sm[sm < LOCK])), MIXED_FLOOR)
+    if e.type is EventType.INITIAL_CONTACT:
+        est = []
+        for h in range(2):
+            m = mis[:, h]
+            for j in range(1, len(ks) - 1):
+                if not (m[j] < LOCK and np.nan_to_num(m[j + 1], nan=0.0) < LOCK):
+                    continue
+                before = m[max(0, j - 3) : j]
+                if np.any(before > FREE) and np.isfinite(m[j - 1]) and m[j - 1] >= LOCK:
+                    # Frame ks[j] is on the belt unless the step ks[j] -> next still carries
+                    # some of the descent (its mismatch above the stance's noise): then the
+                    # foot touched down during that step and the next frame is the first on it.
+                    late = MIXED_NOISE > 0 and m[j] > mixed and ks[j + 1] == ks[j] + 1
+                    est.append(ks[j + 1] if late else ks[j])
+                break
+        return float(min(est)) if est else None
+    # Toe-off: toe half; last frame before its velocity leaves the belt for good.
+    m = mis[:, 1]
+    for j in range(len(ks) - 1, 0, -1):
+        if m[j] >= LOCK and np.isfinite(m[j]) and m[j - 1] < LOCK:
+            after = m[j : j + 3]
+            if not np.any(after > FREE):
+                return None
+            # The step before already part off the belt (mismatch above the noise): the toe
+            # left during it, so its first frame is the last on the belt.
+            early = MIXED_NOISE > 0 and m[j - 1] > mixed and ks[j - 1] == ks[j] - 1
+            return float(ks[j - 1] if early else ks[j])
+    return None
+
+
+def refine(
+    track: KeypointTrack,
+    events: list[FootEvent],
+    direction: str,
+    read_frames: FrameReader,
+    *,
+    only: Iterable[EventType] = (EventType.INITIAL_CONTACT, EventType.TOE_OFF),
+) -> tuple[list[FootEvent], PixelStats]:
+    """The ``events`` (automatic proposals on ``track``'s frames) refined by the pixels."""
+    stats = PixelStats()
+    only = set(only)
+    leg = _leg(track)
+    n = track.n_frames
+    if not np.isfinite(leg) or leg <= 0 or n < 4:
+        return list(events), stats
+    d = 1.0 if direction == "right" else -1.0
+    todo = [e for e in events if e.type in only and 0 <= e.frame < n]
+    wins = _windows(track, todo, d, leg)
+    stats.considered = len(todo)
+    boxes: dict[int, tuple[int, int, int, int]] = {}
+    for w in wins:
+        for i in w.frames:
+            b = boxes.get(i)
+            boxes[i] = w.box if b is None else (
+                min(b[0], w.box[0]), min(b[1], w.box[1]), max(b[2], w.box[2]), max(b[3], w.box[3])
+            )  # fmt: skip
+    width = int(track.meta.get("width") or 0) or None
+    height = int(track.meta.get("height") or 0) or None
+    if width and height:
+        boxes = {i: _clip(b, width, height) for i, b in boxes.items()}
+        wins = [replace(w, box=_clip(w.box, width, height)) for w in wins]
+    got = read_frames(boxes) if boxes else {}
+    stats.frames_read = len(got)
+    scale = float(np.clip(LEG_PX / leg, 0.25, 2.0))
+    t0 = float(track.times[0])
+    frames_axis = np.arange(n, dtype=float)
+    max_shift = max(1, int(round(MAX_SHIFT_S * track.fps)))
+    out = {id(e): e for e in events}
+    for w in wins:
+        crops = {}
+        for i in w.frames:
+            if i in got:
+                bx = boxes[i]
+                crops[i] = got[i][w.box[1] - bx[1] : w.box[3] - bx[1], w.box[0] - bx[0] : w.box[2] - bx[0]]
+        est = _measure(w, crops, scale, track.fps)
+        e = w.event
+        if est is None:
+            continue
+        stats.measured += 1
+        shift = est - e.frame
+        if abs(shift) <= 1:
+            stats.agreed += 1
+        if abs(shift) > max_shift:
+            out[id(e)] = replace(e, confidence=e.confidence * DISAGREE_FACTOR)
+            continue
+        f = int(round(est))
+        conf = e.confidence if abs(shift) <= 1 else e.confidence * DISAGREE_FACTOR
+        if f != e.frame:
+            stats.moved += 1
+        out[id(e)] = replace(
+            e, frame=f, time_s=float(np.interp(f, frames_axis, track.times) - t0), confidence=conf
+        )
+    refined = [out[id(e)] for e in events]
+    refined.sort(key=lambda ev: ev.time_s)
+    return refined, stats
+
+
+def _clip(b: tuple[int, int, int, int], width: int, height: int) -> tuple[int, int, int, int]:
+    return (max(0, b[0]), max(0, b[1]), min(width, b[2]), min(height, b[3]))
+
+
+def refine_from_video(
+    result,  # type: ignore[no-untyped-def]  # app.analysis.contacts.ContactResult
+    track: KeypointTrack,
+    video: str | Path,
+    cancelled: Callable[[], bool] | None = None,
+) -> PixelStats | None:
+    """Refine ``result.events`` (automatic, on ``track``'s frames = the file's frames) in place
+    from the pixels of ``video``. A video that cannot be decoded again leaves the pose-based
+    proposals as they are (returns None): the pixel step only ever refines."""
+    from app.analysis.errors import AnalysisError
+
+    try:
+        events, stats = refine(
+            track, result.events, result.direction, video_reader(video, cancelled)
+        )
+    except (AnalysisError, OSError, ValueError) as exc:
+        if cancelled is not None and cancelled():
+            raise
+        result.warnings.append(
+            f"The video could not be read again to check the proposals frame by frame ({exc}); "
+            "they come from the pose track alone."
+        )
+        return None
+    result.events = events
+    return stats
+
+
+def video_reader(video: str | Path, cancelled: Callable[[], bool] | None = None) -> FrameReader:
+    """A :data:`FrameReader` that decodes ``video`` once, up to the last frame asked for, and
+    keeps only the asked boxes (grey), turned like the pose pass turns the frames."""
+
+    def read(boxes: dict[int, tuple[int, int, int, int]]) -> dict[int, np.ndarray]:
+        from app.analysis.errors import AnalysisError
+        from app.analysis.pose import _display_rotation, _open
+
+        if not boxes:
+            return {}
+        k_rot = (_display_rotation(Path(video)) // 90) % 4
+        last = max(boxes)
+        out: dict[int, np.ndarray] = {}
+        container = _open(Path(video))
+        try:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            for i, frame in enumerate(container.decode(stream)):
+                if i > last:
+                    break
+                if cancelled is not None and i % 30 == 0 and cancelled():
+                    raise AnalysisError("Analysis cancelled.")
+                b = boxes.get(i)
+                if b is None:
+                    continue
+                img = _luma(frame)
+                if k_rot:
+                    img = np.rot90(img, k=k_rot)
+                out[i] = np.ascontiguousarray(img[b[1] : b[3], b[0] : b[2]])
+        finally:
+            container.close()
+        return out
+
+    return read
+
+
+def _luma(frame) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The grey image of a decoded frame: its Y plane when it has one (no conversion)."""
+    if frame.format.name in ("yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "nv12"):
+        plane = frame.planes[0]
+        buf = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
+        return buf[: frame.height, : frame.width]
+    return frame.to_ndarray(format="gray")
