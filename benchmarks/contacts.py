@@ -4,16 +4,25 @@
   per event type (IC, TO) recall and precision within 0.1 s, mean and mean-absolute error in
   frames and ms, the share of truth events with a proposal within ±1 and ±2 frames, the largest
   error and side consistency; and the confidence calibration (share of high-confidence proposals
-  within ±1 frame of the truth, count of low-confidence ones). The pose track is cached in the
-  program's data-folder cache after the first run (``--cache-dir`` to choose another).
+  within ±1 frame of the truth, count of low-confidence ones). Scored for the clip and for
+  variants of it with the same truth (``--variants``: mirrored = runner going the other way,
+  half_size = 50 % downscale, padded = black border left and below), each with the pixel step
+  (``app.analysis.footflow``, the figures at the top level of each variant) and without it
+  (``pose_only``); for the original also the 60 fps path simulated (pose on every 2nd frame,
+  with and without the dense pass, with and without pixels). Pose tracks are cached in the
+  program's data-folder cache after the first run (``--cache-dir`` to choose another), the
+  variant videos in its ``benchmark_variants`` folder.
 - ``markers``: the RBDS marker trials (force-plate truth): recall/precision within 60 ms and IC /
   toe-off timing error, for the clean trial, for the trial with injected single-frame glitches
   (one keypoint thrown two leg lengths away for one frame, fixed seed), and linearly resampled
   to camera rates.
-- ``speed``: pose + detection on a 60 fps 1080p clip made by upscaling the sample, never cached
-  (real-time factor > 1 means faster than real time), and the overground clip (no truth).
+- ``speed``: pose + detection + pixel step on a 60 fps 1080p clip made by upscaling the sample
+  (each frame twice, so the pixel step finds no motion on every 2nd step and measures nothing:
+  a cost figure only), never cached (real-time factor > 1 means faster than real time), and
+  the overground clip (no truth).
 
     .venv/bin/python benchmarks/contacts.py [--data ../shared/data] [--skip-video]
+        [--skip-speed] [--cache-dir DIR] [--variants original,mirrored,half_size,padded]
 """
 
 from __future__ import annotations

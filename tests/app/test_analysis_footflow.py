@@ -59,7 +59,9 @@ def _clip(contact: int, toe_off: int, belt: int, direction: str, n: int = 40, se
     return frames, x, y
 
 
-def _track(x: np.ndarray, y: np.ndarray, direction: str, other_ahead: bool = False) -> KeypointTrack:
+def _track(
+    x: np.ndarray, y: np.ndarray, direction: str, other_ahead: bool = False
+) -> KeypointTrack:
     """Exact heel/toe keypoints of the block (label 0); label 1 the other foot, in the air, far
     behind (at a contact the landing foot is the front one) or ahead (at a toe-off)."""
     n = len(x)
@@ -184,3 +186,54 @@ def test_luma_of_a_decoded_frame_is_its_grey_image():
     grey = footflow._luma(frame)
     assert grey.shape == (24, 36)
     assert grey[:, :16].mean() > 150 and grey[:, 20:].mean() < 40
+
+
+def _write_mp4(frames: np.ndarray, path) -> None:  # type: ignore[no-untyped-def]
+    av = pytest.importorskip("av")
+    from fractions import Fraction
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
+        stream.options = {"crf": "12", "preset": "veryfast"}
+        for n, img in enumerate(frames):
+            vf = av.VideoFrame.from_ndarray(np.repeat(img[:, :, None], 3, axis=2), format="rgb24")
+            vf = vf.reformat(format="yuv420p")
+            vf.pts, vf.time_base = n, Fraction(1, 30)
+            for packet in stream.encode(vf):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+
+
+def test_refine_from_a_real_video_file(tmp_path):
+    # The same clip encoded as H.264: the reader decodes only up to the last window frame and
+    # the compressed pixels still give the contact.
+    from types import SimpleNamespace
+
+    contact = 16
+    frames, x, y = _clip(contact, 25, belt=9, direction="left")
+    video = tmp_path / "synthetic.mp4"
+    _write_mp4(frames, video)
+    track = _track(x, y, "left")
+    result = SimpleNamespace(
+        events=[_event(EventType.INITIAL_CONTACT, contact + 2)], direction="left", warnings=[]
+    )
+    stats = footflow.refine_from_video(result, track, video)
+    assert stats is not None and stats.frames_read > 0
+    assert result.events[0].frame == contact
+    assert result.warnings == []
+
+
+def test_unreadable_video_keeps_the_pose_proposals(tmp_path):
+    from types import SimpleNamespace
+
+    frames, x, y = _clip(16, 25, belt=9, direction="left")
+    track = _track(x, y, "left")
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"not a video at all")
+    ev = _event(EventType.INITIAL_CONTACT, 18)
+    result = SimpleNamespace(events=[ev], direction="left", warnings=[])
+    assert footflow.refine_from_video(result, track, bad) is None
+    assert result.events == [ev]
+    assert len(result.warnings) == 1 and "pose track alone" in result.warnings[0]
