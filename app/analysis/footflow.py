@@ -23,7 +23,11 @@ after a clearly free step (``e > FREE`` within ``FREE_WITHIN_S``); its first fra
 on the belt, unless the locked step's mismatch is still above the stance's own tracking noise
 (the foot touched down during that step: the next frame). Toe-off: the last frame before the
 toe half's velocity leaves the belt for good (the same noise test moves it one frame earlier).
-Everything is relative (leg length, belt speed, the clip's frame rate).
+Everything is relative (leg length, belt speed, the clip's frame rate). Above 90 fps (slow-
+motion phone clips) a foot moves too little from one frame to the next to tell its velocity
+from tracking noise, so velocities are taken over overlapping steps of about 1/60 s, one step
+starting at every frame (a synthetic 240 fps clip: contact and toe-off to the frame; with
+single-frame steps nothing was measurable there).
 
 The pose proposal is the prior: pixels move a proposal only when their evidence is clear and by
 at most ``MAX_SHIFT_S``. Where pixels and pose differ by one frame the pixel frame is kept and
@@ -111,6 +115,8 @@ MAX_SHIFT_S = 0.07
 #: Working scale: crops are resized so that the leg is this many pixels long (feature and
 #: window sizes are then the same for every camera distance and resolution).
 LEG_PX = 250.0
+#: Above 90 fps velocities are measured over steps of about 1/STEP_FPS s (see ``_step``).
+STEP_FPS = 60.0
 #: Threads measuring windows (the machine this must run in real time on has two cores).
 THREADS = 2
 #: Corner features tracked per half of the shoe.
@@ -238,9 +244,17 @@ class _Window:
     box: tuple[int, int, int, int]
 
 
+def _step(fps: float) -> int:
+    """Frames per measured step: 1 up to 90 fps; above, steps of about 1/60 s overlapping by all
+    but one frame (at 240 fps a foot moves too little from one frame to the next to tell its
+    velocity from tracking noise; the event is still placed to the frame)."""
+    return max(1, int(round(fps / STEP_FPS))) if fps > 90 else 1
+
+
 def _windows(track: KeypointTrack, events: list[FootEvent], d: float, leg: float) -> list[_Window]:
     fps = track.fps
     w = max(3, int(round(WINDOW_S * fps)))
+    step = _step(fps)
     n = track.n_frames
     out = []
     for e in events:
@@ -249,9 +263,9 @@ def _windows(track: KeypointTrack, events: list[FootEvent], d: float, leg: float
             continue
         # IC: the stance after it gives the belt velocity; TO: the stance before it.
         if e.type is EventType.INITIAL_CONTACT:
-            frames = range(max(0, e.frame - w), min(n, e.frame + w + 2))
+            frames = range(max(0, e.frame - w), min(n, e.frame + w + 1 + step))
         else:
-            frames = range(max(0, e.frame - w - 2), min(n, e.frame + w + 1))
+            frames = range(max(0, e.frame - w - 2), min(n, e.frame + w + step))
         feet = _follow(track, e.frame, lab, frames)
         pts = np.concatenate([p for p in feet.values()])
         pts = pts[np.isfinite(pts).all(axis=1)]
@@ -291,6 +305,7 @@ def _measure(win: _Window, crops: dict[int, np.ndarray], scale: float, fps: floa
     import cv2
 
     x0, y0 = win.box[0], win.box[1]
+    step = _step(fps)
     frames = [i for i in win.frames if i in crops and i in win.feet]
     vel: dict[int, np.ndarray] = {}  # frame -> (2 halves, 2) velocity, working pixels
     # Each step is measured in a box around the foot at its first frame (a third of a leg
@@ -298,7 +313,7 @@ def _measure(win: _Window, crops: dict[int, np.ndarray], scale: float, fps: floa
     # cut from both frames at the same place and brought to the working scale.
     margin = PAIR_MARGIN * LEG_PX / scale
     for i in frames:
-        if i + 1 not in crops:
+        if i + step not in crops:
             continue
         feet = win.feet[i] - (x0, y0)
         if not np.isfinite(feet).all():
@@ -312,7 +327,7 @@ def _measure(win: _Window, crops: dict[int, np.ndarray], scale: float, fps: floa
         g0, g1 = (
             cv2.resize(crops[k][by0:by1, bx0:bx1], None, fx=scale, fy=scale,
                        interpolation=cv2.INTER_AREA)
-            for k in (i, i + 1)
+            for k in (i, i + step)
         )  # fmt: skip
         heel, toe = (feet - (bx0, by0)) * scale
         vel[i] = _velocity(g0, g1, _half_points(g0, heel, toe, 0.16 * LEG_PX))
@@ -364,8 +379,10 @@ def _measure(win: _Window, crops: dict[int, np.ndarray], scale: float, fps: floa
                 return None
             # The step before already part off the belt (mismatch above the noise): the toe
             # left during it, so its first frame is the last on the belt.
+            # (A step of k frames from ks[j] leaves the belt by its last frame: with k > 1 the
+            # toe was still down k - 1 frames after its first.)
             early = MIXED_NOISE > 0 and m[j - 1] > mixed and ks[j - 1] == ks[j] - 1
-            return float(ks[j - 1] if early else ks[j])
+            return float((ks[j - 1] if early else ks[j]) + step - 1)
     return None
 
 

@@ -21,7 +21,16 @@ FOOT_W, FOOT_H = 44, 16
 FPS = 30.0
 
 
-def _clip(contact: int, toe_off: int, belt: int, direction: str, n: int = 40, seed: int = 3):
+def _clip(
+    contact: int,
+    toe_off: int,
+    belt: int,
+    direction: str,
+    n: int = 40,
+    seed: int = 3,
+    drop: int = 7,
+    rise: int = 6,
+):
     """Frames (n, H, W) uint8 and the block's bottom-left corner per frame.
 
     The belt moves ``belt`` px/frame backwards (towards +x when running towards image-left).
@@ -40,13 +49,13 @@ def _clip(contact: int, toe_off: int, belt: int, direction: str, n: int = 40, se
     for i in range(n):
         if i < contact:
             x[i] = x0 - back * 0.4 * belt * (contact - i)
-            y[i] = BELT_Y - 7 * (contact - i)
+            y[i] = BELT_Y - drop * (contact - i)
         elif i <= toe_off:
             x[i] = x0 + back * belt * (i - contact)
             y[i] = BELT_Y
         else:
             x[i] = x[toe_off] - back * 0.6 * belt * (i - toe_off)
-            y[i] = BELT_Y - 6 * (i - toe_off)
+            y[i] = BELT_Y - rise * (i - toe_off)
     frames = np.zeros((n, H, W), np.uint8)
     for i in range(n):
         img = np.empty((H, W), np.uint8)
@@ -60,7 +69,7 @@ def _clip(contact: int, toe_off: int, belt: int, direction: str, n: int = 40, se
 
 
 def _track(
-    x: np.ndarray, y: np.ndarray, direction: str, other_ahead: bool = False
+    x: np.ndarray, y: np.ndarray, direction: str, other_ahead: bool = False, fps: float = FPS
 ) -> KeypointTrack:
     """Exact heel/toe keypoints of the block (label 0); label 1 the other foot, in the air, far
     behind (at a contact the landing foot is the front one) or ahead (at a toe-off)."""
@@ -79,7 +88,7 @@ def _track(
     xy[:, 1, TOE] = np.column_stack([np.full(n, other - back * 20), np.full(n, 150.0)])
     xy[:, 1, ANKLE] = np.column_stack([np.full(n, other), np.full(n, 140.0)])
     xy[:, 1, KNEE] = np.column_stack([np.full(n, W / 2), np.full(n, 100.0)])
-    times = np.arange(n) / FPS
+    times = np.arange(n) / fps
     return KeypointTrack(times, xy, np.ones((n, 2, len(JOINTS))), {"width": W, "height": H})
 
 
@@ -237,3 +246,18 @@ def test_unreadable_video_keeps_the_pose_proposals(tmp_path):
     assert footflow.refine_from_video(result, track, bad) is None
     assert result.events == [ev]
     assert len(result.warnings) == 1 and "pose track alone" in result.warnings[0]
+
+
+@pytest.mark.parametrize("kind", [EventType.INITIAL_CONTACT, EventType.TOE_OFF])
+def test_high_frame_rate_clip_measured_over_longer_steps(kind):
+    # 240 fps: the belt carries the foot only 2 px a frame, under the per-step noise floor; the
+    # velocities are then taken over 1/60 s steps and the event is still placed to the frame.
+    fps, contact, toe_off = 240.0, 40, 100
+    frames, x, y = _clip(contact, toe_off, belt=2, direction="left", n=150, drop=2, rise=2)
+    track = _track(x, y, "left", other_ahead=kind is EventType.TOE_OFF, fps=fps)
+    read, _ = _reader(frames)
+    truth = contact if kind is EventType.INITIAL_CONTACT else toe_off
+    ev = FootEvent(Foot.LEFT, kind, truth + 8, (truth + 8) / fps, EventSource.AUTOMATIC, 0.8)
+    out, stats = footflow.refine(track, [ev], "left", read)
+    assert stats.measured == 1
+    assert abs(out[0].frame - truth) <= 1
