@@ -414,9 +414,10 @@ def refine(
             )  # fmt: skip
     width = int(track.meta.get("width") or 0) or None
     height = int(track.meta.get("height") or 0) or None
-    if width and height:
-        boxes = {i: _clip(b, width, height) for i, b in boxes.items()}
-        wins = [replace(w, box=_clip(w.box, width, height)) for w in wins]
+    # Inside the picture (a negative index would wrap round to the other side).
+    big = 1 << 30
+    boxes = {i: _clip(b, width or big, height or big) for i, b in boxes.items()}
+    wins = [replace(w, box=_clip(w.box, width or big, height or big)) for w in wins]
     got = read_frames(boxes) if boxes else {}
     stats.frames_read = len(got)
     scale = float(np.clip(LEG_PX / leg, 0.25, 2.0))
