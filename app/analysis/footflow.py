@@ -485,9 +485,9 @@ def refine_from_video(
         events, stats = refine(
             track, result.events, result.direction, video_reader(video, cancelled)
         )
-    except (AnalysisError, OSError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a refinement never costs the clinician the analysis
         if cancelled is not None and cancelled():
-            raise
+            raise AnalysisError("Analysis cancelled.") from exc
         result.warnings.append(
             f"The video could not be read again to check the proposals frame by frame ({exc}); "
             "they come from the pose track alone."

@@ -261,3 +261,18 @@ def test_high_frame_rate_clip_measured_over_longer_steps(kind):
     out, stats = footflow.refine(track, [ev], "left", read)
     assert stats.measured == 1
     assert abs(out[0].frame - truth) <= 1
+
+
+def test_cancelling_during_the_pixel_step_cancels_the_analysis(tmp_path):
+    from types import SimpleNamespace
+
+    from app.analysis.errors import AnalysisError
+
+    frames, x, y = _clip(16, 25, belt=9, direction="left")
+    video = tmp_path / "synthetic.mp4"
+    _write_mp4(frames, video)
+    result = SimpleNamespace(
+        events=[_event(EventType.INITIAL_CONTACT, 18)], direction="left", warnings=[]
+    )
+    with pytest.raises(AnalysisError, match="cancelled"):
+        footflow.refine_from_video(result, _track(x, y, "left"), video, cancelled=lambda: True)
