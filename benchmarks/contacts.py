@@ -4,16 +4,25 @@
   per event type (IC, TO) recall and precision within 0.1 s, mean and mean-absolute error in
   frames and ms, the share of truth events with a proposal within ±1 and ±2 frames, the largest
   error and side consistency; and the confidence calibration (share of high-confidence proposals
-  within ±1 frame of the truth, count of low-confidence ones). The pose track is cached in the
-  program's data-folder cache after the first run (``--cache-dir`` to choose another).
+  within ±1 frame of the truth, count of low-confidence ones). Scored for the clip and for
+  variants of it with the same truth (``--variants``: mirrored = runner going the other way,
+  half_size = 50 % downscale, padded = black border left and below), each with the pixel step
+  (``app.analysis.footflow``, the figures at the top level of each variant) and without it
+  (``pose_only``); for the original also the 60 fps path simulated (pose on every 2nd frame,
+  with and without the dense pass, with and without pixels). Pose tracks are cached in the
+  program's data-folder cache after the first run (``--cache-dir`` to choose another), the
+  variant videos in its ``benchmark_variants`` folder.
 - ``markers``: the RBDS marker trials (force-plate truth): recall/precision within 60 ms and IC /
   toe-off timing error, for the clean trial, for the trial with injected single-frame glitches
   (one keypoint thrown two leg lengths away for one frame, fixed seed), and linearly resampled
   to camera rates.
-- ``speed``: pose + detection on a 60 fps 1080p clip made by upscaling the sample, never cached
-  (real-time factor > 1 means faster than real time), and the overground clip (no truth).
+- ``speed``: pose + detection + pixel step on a 60 fps 1080p clip made by upscaling the sample
+  (each frame twice, so the pixel step finds no motion on every 2nd step and measures nothing:
+  a cost figure only), never cached (real-time factor > 1 means faster than real time), and
+  the overground clip (no truth).
 
     .venv/bin/python benchmarks/contacts.py [--data ../shared/data] [--skip-video]
+        [--skip-speed] [--cache-dir DIR] [--variants original,mirrored,half_size,padded]
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -195,44 +205,121 @@ def _type_scores(det, truth_rows, fps: float, tol: float) -> dict[str, object]: 
     return out
 
 
-def frame_truth_trial(data: Path, stem: str, cache: Path | None) -> dict[str, object]:
+#: Variants of each frame-truth clip, to measure generalisation rather than fit: the same
+#: frames (so the same truth) filmed "differently". ``mirrored``: runner going the other way;
+#: ``half_size``: 50 % downscale (a farther or lower-resolution camera); ``padded``: a black
+#: border left and below (runner off-centre and smaller in the model's input).
+VARIANTS = ("original", "mirrored", "half_size", "padded")
+
+
+def make_variant(src: Path, dst: Path, kind: str) -> None:
+    """Write ``src`` transformed by ``kind`` (see :data:`VARIANTS`) to ``dst`` (H.264, CRF 18)."""
+    import av
+    import cv2
+
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        rate = inp.streams.video[0].average_rate or 30
+        stream = None
+        for n, frame in enumerate(inp.decode(video=0)):
+            img = frame.to_ndarray(format="bgr24")
+            if kind == "mirrored":
+                img = cv2.flip(img, 1)
+            elif kind == "half_size":
+                img = cv2.resize(img, (img.shape[1] // 2, img.shape[0] // 2),
+                                 interpolation=cv2.INTER_AREA)  # fmt: skip
+            elif kind == "padded":
+                h, w = img.shape[:2]
+                bottom, left = (h // 8) // 2 * 2, (w // 4) // 2 * 2  # even: yuv420p
+                img = cv2.copyMakeBorder(img, 0, bottom, left, 0, cv2.BORDER_CONSTANT)
+            if stream is None:
+                stream = out.add_stream("libx264", rate=rate)
+                stream.width, stream.height, stream.pix_fmt = img.shape[1], img.shape[0], "yuv420p"
+                stream.options = {"crf": "18", "preset": "veryfast"}
+            vf = av.VideoFrame.from_ndarray(img, format="bgr24").reformat(format="yuv420p")
+            vf.pts, vf.time_base = n, 1 / Fraction(rate)
+            for packet in stream.encode(vf):
+                out.mux(packet)
+        for packet in stream.encode() if stream is not None else []:
+            out.mux(packet)
+
+
+def _variant_path(data: Path, stem: str, kind: str, cache: Path | None, tmp: Path) -> Path:
+    if kind == "original":
+        return data / f"{stem}.mp4"
+    folder = (cache / "benchmark_variants") if cache is not None else tmp
+    folder.mkdir(parents=True, exist_ok=True)
+    dst = folder / f"{stem}_{kind}.mp4"
+    if not dst.is_file():  # kept, so its pose result stays cached (the key has size and mtime)
+        make_variant(data / f"{stem}.mp4", dst, kind)
+    return dst
+
+
+def _with_pixels(track, video: Path):  # type: ignore[no-untyped-def]
+    """Contacts of ``track`` without and with the pixel refinement (app.analysis.footflow)."""
+    from app.analysis.footflow import refine, video_reader
+
+    res = detect_contacts(track)
+    t0 = time.perf_counter()
+    events, stats = refine(track, res.events, res.direction, video_reader(video))
+    pixel_s = time.perf_counter() - t0
+    refined = replace(res, events=events)
+    return res, refined, {**stats.to_json(), "seconds": round(pixel_s, 2)}
+
+
+def frame_truth_trial(
+    data: Path, stem: str, cache: Path | None, variants: tuple[str, ...] = VARIANTS
+) -> dict[str, object]:
     from app.analysis.pose import PoseStats, run_pose
 
-    stats: list[PoseStats] = []
-    track = run_pose(data / f"{stem}.mp4", cache_dir=cache, stats=stats)
     truth = read_frame_truth(data / f"{stem}_events.csv")
-    fps = float(track.meta.get("fps") or track.fps)
-    t0 = time.perf_counter()
-    res = detect_contacts(track)
-    detect_s = time.perf_counter() - t0
-    tol = FRAME_TRUTH_TOLERANCE_S
-    lo = min(float(r["frame"]) for r in truth) - tol * fps
-    hi = max(float(r["frame"]) for r in truth) + 1.0
-    # Only proposals inside the marked span are scored: the raters left the clip's last frames
-    # unmarked (the sample's contact at frame 359 is unconfirmed), so a proposal there is
-    # neither right nor wrong.
-    out: dict[str, object] = {
-        "frames": track.n_frames,
-        "fps": fps,
-        "pose_from_cache": bool(stats and stats[-1].from_cache),
-        "detection_seconds": round(detect_s, 3),
-    }
-    out.update(_event_scores(res, truth, fps, lo, hi))
-    tm = temporal_metrics(res.events)
-    out["cadence_spm"] = round(tm.cadence_spm or 0.0, 2)
-    out["analysed_frames"] = list(getattr(res, "analysed_frames", (0, track.n_frames - 1)))
-    out["warnings"] = res.warnings
-    # What a 60 fps clip goes through (the model on every 2nd frame), simulated on this clip:
-    # without and with the dense pass around each proposed event (real model runs, cached).
-    sim: dict[str, object] = {}
-    for name, dense in (("every_2nd_frame", False), ("every_2nd_frame_dense", True)):
-        t2 = run_pose(data / f"{stem}.mp4", cache_dir=cache, stride=2, dense=dense)
-        scores = _event_scores(detect_contacts(t2), truth, fps, lo, hi)
-        sim[name] = {
-            "dense_frames": t2.meta.get("dense_frames"),
-            **{k: {m: v[m] for m in _SUMMARY} for k, v in scores.items() if k in TYPES},
-        }
-    out["stride_2_simulation"] = sim
+    out: dict[str, object] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in variants:
+            video = _variant_path(data, stem, kind, cache, Path(tmp))
+            stats: list[PoseStats] = []
+            track = run_pose(video, cache_dir=cache, stats=stats)
+            fps = float(track.meta.get("fps") or track.fps)
+            t0 = time.perf_counter()
+            res, refined, pix = _with_pixels(track, video)
+            detect_s = time.perf_counter() - t0 - pix["seconds"]
+            tol = FRAME_TRUTH_TOLERANCE_S
+            lo = min(float(r["frame"]) for r in truth) - tol * fps
+            hi = max(float(r["frame"]) for r in truth) + 1.0
+            # Only proposals inside the marked span are scored: the raters left the clip's last
+            # frames unmarked (the sample's contact at frame 359 is unconfirmed), so a proposal
+            # there is neither right nor wrong.
+            v: dict[str, object] = {
+                "video": video.name,
+                "frames": track.n_frames,
+                "fps": fps,
+                "size": [track.meta.get("width"), track.meta.get("height")],
+                "pose_from_cache": bool(stats and stats[-1].from_cache),
+                "detection_seconds": round(detect_s, 3),
+            }
+            v.update(_event_scores(refined, truth, fps, lo, hi))
+            v["pixels"] = pix
+            v["pose_only"] = _event_scores(res, truth, fps, lo, hi)
+            tm = temporal_metrics(refined.events)
+            v["cadence_spm"] = round(tm.cadence_spm or 0.0, 2)
+            v["analysed_frames"] = list(getattr(res, "analysed_frames", (0, track.n_frames - 1)))
+            v["warnings"] = res.warnings
+            if kind == "original":
+                # What a 60 fps clip goes through (the model on every 2nd frame), simulated on
+                # this clip: without and with the dense pass around each proposed event (real
+                # model runs, cached), and the pixel step on top.
+                sim: dict[str, object] = {}
+                for name, dense in (("every_2nd_frame", False), ("every_2nd_frame_dense", True)):
+                    t2 = run_pose(video, cache_dir=cache, stride=2, dense=dense)
+                    r2, p2, _ = _with_pixels(t2, video)
+                    for label, r in ((name, r2), (f"{name}_pixels", p2)):
+                        scores = _event_scores(r, truth, fps, lo, hi)
+                        sim[label] = {
+                            "dense_frames": t2.meta.get("dense_frames"),
+                            **{k: {m: x[m] for m in _SUMMARY} for k, x in scores.items()
+                               if k in TYPES},
+                        }  # fmt: skip
+                v["stride_2_simulation"] = sim
+            out[kind] = v
     return out
 
 
@@ -289,6 +376,14 @@ def video_trial(
         out["error"] = str(exc)
         res = None
     detect_s = time.perf_counter() - t1
+    if res is not None:  # the pixel step (app.analysis.footflow) is part of the analysis
+        from app.analysis.footflow import refine, video_reader
+
+        t2 = time.perf_counter()
+        res.events, pix = refine(track, res.events, res.direction, video_reader(path))
+        out["pixel_seconds"] = round(time.perf_counter() - t2, 3)
+        out["pixel_frames_read"] = pix.frames_read
+        detect_s = time.perf_counter() - t1
     total = pose_s + detect_s
     clip_s = track.n_frames / float(track.meta.get("fps") or track.fps)
     out["realtime_factor"] = round(clip_s / total, 3)
@@ -349,6 +444,10 @@ def main() -> int:
     parser.add_argument("--cache-dir", default=None, help="pose cache for the frame-truth clips")
     parser.add_argument("--skip-video", action="store_true")
     parser.add_argument("--skip-speed", action="store_true", help="no uncached speed runs")
+    parser.add_argument(
+        "--variants", default=",".join(VARIANTS),
+        help=f"frame-truth clip variants to score (comma-separated; default {','.join(VARIANTS)})",
+    )  # fmt: skip
     args = parser.parse_args()
     data = Path(args.data)
     result: dict[str, object] = {
@@ -362,7 +461,9 @@ def main() -> int:
         cache = Path(args.cache_dir) if args.cache_dir else _default_cache()
         for stem in FRAME_TRUTH_VIDEOS:
             if (data / f"{stem}_events.csv").is_file():
-                result["frame_truth"][stem] = frame_truth_trial(data, stem, cache)  # type: ignore[index]
+                result["frame_truth"][stem] = frame_truth_trial(  # type: ignore[index]
+                    data, stem, cache, tuple(k for k in args.variants.split(",") if k)
+                )
     for stem in ("rbds_S001_treadmill_run_2p5ms", "rbds_S0041_treadmill_run_2p5ms"):
         result["markers"][stem] = marker_trial(data, stem)  # type: ignore[index]
         result["markers"][stem]["resampled"] = resampled_accuracy(data, stem)  # type: ignore[index]

@@ -196,6 +196,10 @@ def analyze(args: argparse.Namespace) -> dict[str, object]:
                 f"({timebase.capture_source}); times are real time."
             )
     result, grid_track = detect_on_own_clock(track, notes)
+    if args.video:  # each proposal checked on the pixels around the foot (a few frames each)
+        from app.analysis.footflow import refine_from_video
+
+        refine_from_video(result, track, args.video)
     temporal = temporal_metrics(result.events, fps=grid_track.fps)
     landing = landing_metrics(result.events, grid_track, result.direction, cm_per_px=cm_per_px)
     metrics = metrics_json(temporal, landing)

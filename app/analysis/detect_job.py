@@ -70,6 +70,10 @@ def detect(
     track = retime_track(track, container_fps, capture_fps, timebase)
     notes: list[str] = []
     result, _grid = detect_on_own_clock(track, notes)  # as ``analyze``: VFR on a uniform grid
+    # Each proposal checked on the pixels around the foot, as ``analyze`` does.
+    from app.analysis.footflow import refine_from_video
+
+    refine_from_video(result, track, path, cancelled)
     track.meta["direction"] = result.direction
     proposals = [
         replace(e, source=EventSource.AUTOMATIC)
