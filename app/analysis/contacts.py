@@ -87,8 +87,7 @@ two raters' frame truth; markers = the two RBDS force-plate trials).
    mirrored, half-size and padded variants: IC within ±1 frame 86.4 -> 87.9 %, TO 89.0 ->
    91.2 %, every mean nearer 0, high-confidence within ±1 97.4 -> 99.0 %; the 60 fps path
    (pose every 2nd frame) simulated on the sample: IC 57.6 -> 78.8 %, with the dense pass
-   78.8 -> 81.8 %. On the original clip alone IC within ±1 frame goes 84.8 -> 81.8 % (one event
-   each way is within the method's noise) while its largest error drops 2.5 -> 1.5 frames.
+   78.8 -> 81.8 %. Original clip alone: IC within ±1 frame 84.8 -> 81.8 %, largest 2.5 -> 1.5.
 """
 
 from __future__ import annotations
