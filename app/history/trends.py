@@ -405,12 +405,10 @@ def _build(
     arrays: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {
         k: _empty(n)
         for k in (
-            "cadence", "contact_time", "overstride", "overstride_cm", "shank_angle",
-            "knee_flexion", "pain_now", "pain_worst_24h", "pain_running", "disability", "psfs_mean",
-            "psfs_running",
+            "cadence", "contact_time", "pain_now", "pain_worst_24h", "pain_running", "disability",
+            "psfs_mean", "psfs_running",
         )
     }  # fmt: skip
-    any_landing = False
     resolution = {"cadence": np.full(n, np.nan), "contact_time": np.full(n, np.nan)}
     visits: list[VisitRow] = []
     for i, (vid, date, clinician, speed, p_now, p_worst, p_run) in enumerate(vrows):
@@ -431,20 +429,6 @@ def _build(
                 arrays["contact_time"][1][i] = 1000 * ct_sd
                 arrays["contact_time"][2][i] = ct_n
             warnings += m.warnings
-            lm = landing(best, events[best.id]) if landing is not None and best else None
-            if lm is not None:
-                any_landing = True
-                # Overstride is always kept in % of leg length, so a calibrated visit stays
-                # comparable with an uncalibrated one; cm is an extra series where calibrated.
-                for key, stats in (
-                    ("overstride", lm.overstride),
-                    ("overstride_cm", lm.overstride_cm or {}),
-                    ("shank_angle", lm.shank_angle_deg),
-                    ("knee_flexion", lm.knee_flexion_deg),
-                ):
-                    mu, sd, k = pool(list(stats.values()))
-                    if k:
-                        arrays[key][0][i], arrays[key][1][i], arrays[key][2][i] = mu, sd, k
         for key, value in (
             ("pain_now", p_now),
             ("pain_worst_24h", p_worst),
@@ -469,14 +453,13 @@ def _build(
                 out.psfs if out else None, warnings,
             )
         )  # fmt: skip
-    unit = "leg_pct" if any_landing else None  # the unit of the "overstride" series
     series = _series(arrays, scale)
     for key, res in resolution.items():
         series[key].resolution = res
         b = series[key].baseline_index
         if b is not None:
             series[key].band = series[key].noise_between(b, b)
-    return PatientHistory(
+    history = PatientHistory(
         patient.id,
         [_age(patient.date_of_birth, v.date) for v in visits],
         patient.leg_length_cm,
@@ -486,8 +469,49 @@ def _build(
         np.array([targets.get(v.visit_id, np.nan) for v in visits], float),
         recordings,
         dict(events),
-        unit,
     )
+    return apply_landing(history, landing)
+
+
+LANDING_SERIES = ("overstride", "overstride_cm", "shank_angle", "knee_flexion")
+#: The series in the order Compare lists them and the exports write their columns.
+SERIES_ORDER = (
+    "cadence", "contact_time", *LANDING_SERIES, "pain_now", "pain_worst_24h", "pain_running",
+    "disability", "psfs_mean", "psfs_running",
+)  # fmt: skip
+
+
+def apply_landing(history: PatientHistory, landing: LandingProvider | None) -> PatientHistory:
+    """The history with its landing series (overstride, shank angle, knee flexion) from
+    ``landing`` for each visit's measured recording; the other series are shared, not copied.
+
+    :func:`load_history` calls it; the History view calls it again once landing figures that
+    were not ready at first paint have been computed in the background."""
+    n = len(history.visits)
+    arrays = {k: _empty(n) for k in LANDING_SERIES}
+    by_id = {r.id: r for r in history.recordings}
+    any_landing = False
+    for i, v in enumerate(history.visits):
+        rec = by_id.get(v.measured_recording_id) if v.measured_recording_id is not None else None
+        lm = landing(rec, history.events.get(rec.id, [])) if landing and rec else None
+        if lm is None:
+            continue
+        any_landing = True
+        # Overstride is always kept in % of leg length, so a calibrated visit stays comparable
+        # with an uncalibrated one; cm is an extra series where calibrated.
+        for key, stats in (
+            ("overstride", lm.overstride),
+            ("overstride_cm", lm.overstride_cm or {}),
+            ("shank_angle", lm.shank_angle_deg),
+            ("knee_flexion", lm.knee_flexion_deg),
+        ):
+            mu, sd, k = pool(list(stats.values()))
+            if k:
+                arrays[key][0][i], arrays[key][1][i], arrays[key][2][i] = mu, sd, k
+    merged = {**history.series, **_series(arrays, history.disability_scale)}
+    series = {k: merged[k] for k in SERIES_ORDER if k in merged}  # Compare and exports keep it
+    unit = "leg_pct" if any_landing else None  # the unit of the "overstride" series
+    return replace(history, series=series, landing_units=unit)
 
 
 def _series(arrays: dict[str, Any], scale: str) -> dict[str, Series]:
@@ -522,6 +546,8 @@ def _series(arrays: dict[str, Any], scale: str) -> dict[str, Series]:
     ]  # fmt: skip
     out: dict[str, Series] = {}
     for key, label, unit, fixed, band_label, kind, lower in specs:
+        if key not in arrays:  # built in two parts: the landing series apart (apply_landing)
+            continue
         mean, sd, n = arrays[key]
         s = Series(key, label, unit, mean, sd, n, None, band_label, kind, lower, fixed)
         s.measure = scale if key == "disability" else "nprs" if key.startswith("pain_") else None
