@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.analysis.events import EventSource, EventType, Foot, FootEvent
@@ -274,11 +274,31 @@ def load_history(
     disability_scale: str = "rmdq",
     landing: LandingProvider | None = None,
 ) -> PatientHistory:
-    """Load the patient's whole history in six queries and compute every per-visit series."""
+    """Load the patient's whole history in four queries (the patient; the visits with their
+    outcome scores, newest prescribed target and last printed home program; the recordings;
+    the reviewed marks) and compute every per-visit series."""
     patient = session.get(Patient, patient_id)
     if patient is None:
         raise LookupError(f"Patient {patient_id} does not exist.")
-    vrows = session.execute(
+    # Plain rows through the connection: the ORM's row handling was a third of the loading.
+    db = session.connection()
+    newest_target = (
+        select(Prescription.target_spm)
+        .where(Prescription.visit_id == Visit.id)
+        .order_by(Prescription.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )  # the newest prescription of the visit wins
+    last_printed = (
+        select(func.max(HomeProgram.printed_at))
+        .where(HomeProgram.visit_id == Visit.id, HomeProgram.printed_at.is_not(None))
+        .scalar_subquery()
+    )
+    vrows = []
+    targets: dict[int, int] = {}
+    printed: dict[int, dt.date] = {}
+    outcomes: dict[int, _Outcome] = {}
+    for row in db.execute(
         select(
             Visit.id,
             Visit.visit_date,
@@ -287,15 +307,30 @@ def load_history(
             Visit.pain_now,
             Visit.pain_worst_24h,
             Visit.pain_running,
+            newest_target,
+            last_printed,
+            VisitOutcome.id,
+            VisitOutcome.odi,
+            VisitOutcome.rmdq,
+            VisitOutcome.psfs,
         )
         .outerjoin(Clinician, Clinician.id == Visit.clinician_id)
+        .outerjoin(VisitOutcome, VisitOutcome.visit_id == Visit.id)
         .where(Visit.patient_id == patient_id)
         .order_by(Visit.visit_date, Visit.id)
-    ).all()
+    ):
+        vid = row[0]
+        vrows.append(tuple(row[:7]))
+        if row[7] is not None:
+            targets[vid] = row[7]
+        if row[8] is not None:
+            printed[vid] = row[8].date()
+        if row[9] is not None:
+            outcomes[vid] = _Outcome(row[10], row[11], row[12])
     recs_by_visit: dict[int, list[RecordingInfo]] = defaultdict(list)
     recordings: list[RecordingInfo] = []
     rows: dict[int, Any] = {}
-    for r in session.execute(
+    for r in db.execute(
         select(
             Recording.id,
             Recording.visit_id,
@@ -315,7 +350,7 @@ def load_history(
         recordings.append(RecordingInfo(r[0], r[1], r[2], fps, r[4], r[5], r[6]))
         rows[r[0]] = r
     marks: dict[int, list[tuple[int, str, str, str, float]]] = defaultdict(list)
-    for rid, frame, foot, typ, source, conf in session.execute(
+    for rid, frame, foot, typ, source, conf in db.execute(
         select(
             FootEventRecord.recording_id,
             FootEventRecord.frame,
@@ -337,7 +372,7 @@ def load_history(
         own = marks.get(info.id, [])
         tb = Timebase.from_record(
             _Row(row.timestamps, row.container_fps, row.capture_fps, row.frame_count),
-            n_frames=1 + max((m[0] for m in own), default=-1),
+            n_frames=1 + own[-1][0] if own else 0,  # marks come in frame order
         )
         info = recordings[i] = replace(info, timebase=tb)
         recs_by_visit[info.visit_id].append(info)
@@ -348,34 +383,20 @@ def load_history(
             FootEvent(_FOOT[foot], _TYPE[typ], frame, t, _SOURCE[source], conf)
             for (frame, foot, typ, source, conf), t in zip(own, times, strict=True)
         ]
-    targets: dict[int, int] = {}
-    for vid, target in session.execute(
-        select(Prescription.visit_id, Prescription.target_spm)
-        .join(Visit, Visit.id == Prescription.visit_id)
-        .where(Visit.patient_id == patient_id)
-        .order_by(Prescription.id)
-    ):
-        targets[vid] = target  # the newest prescription of the visit wins
-    printed: dict[int, dt.date] = {}
-    for vid, when in session.execute(
-        select(HomeProgram.visit_id, HomeProgram.printed_at)
-        .join(Visit, Visit.id == HomeProgram.visit_id)
-        .where(Visit.patient_id == patient_id, HomeProgram.printed_at.is_not(None))
-    ):
-        printed[vid] = max(printed.get(vid, when.date()), when.date())
-    outcomes = {
-        o.visit_id: o
-        for o in session.scalars(
-            select(VisitOutcome)
-            .join(Visit, Visit.id == VisitOutcome.visit_id)
-            .where(Visit.patient_id == patient_id)
-        )
-    }
     mark_keys = {rid: tuple(rows) for rid, rows in marks.items()}
     return _build(
         patient, vrows, recs_by_visit, recordings, events, targets, printed, outcomes,
         disability_scale, landing, mark_keys,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """The outcome scores of a visit, from its row in the visits query."""
+
+    odi: int | None
+    rmdq: int | None
+    psfs: list[dict[str, Any]] | None
 
 
 @dataclass(frozen=True)
@@ -396,7 +417,7 @@ def _build(
     events: dict[int, list[FootEvent]],
     targets: dict[int, int],
     printed: dict[int, dt.date],
-    outcomes: dict[int, VisitOutcome],
+    outcomes: dict[int, _Outcome],
     scale: str,
     landing: LandingProvider | None,
     mark_keys: dict[int, tuple[Any, ...]] | None = None,
