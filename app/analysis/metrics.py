@@ -228,13 +228,7 @@ class TemporalMetrics:
     cadence_fps_u: float | None = None
     #: Measures whose left/right difference the frame rate cannot resolve.
     unresolved: list[str] = field(default_factory=list)
-    #: The overstride in cm per side when the recording has a calibration, else None.
-    overstride_cm: dict[str, Stat] | None = None
-
-    @property
-    def calibrated(self) -> bool:
-        """True when a cm figure exists alongside the % of leg length."""
-        return self.overstride_cm is not None
+    # Overstride and its cm form belong to the landing measures only (LandingMetrics).
 
     def to_json(self) -> dict[str, object]:
         def sides(d: dict[str, Stat]) -> dict[str, object]:
