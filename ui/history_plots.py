@@ -79,6 +79,21 @@ def _tip_text(series: Series, dates: list[dt.date], i: int) -> str:
     return text
 
 
+def error_bars(x: np.ndarray, y: np.ndarray, sd: np.ndarray, color: str) -> pg.PlotCurveItem:
+    """± 1 SD bars with short beams at both ends, as one item of separate line segments.
+
+    Drawn with ``drawLines``: pyqtgraph's ErrorBarItem strokes one path of every bar and beam,
+    which at this pen width cost 5 ms a plot on each repaint (two thirds of drawing a history
+    of 100 visits with landing figures)."""
+    half = 1.25 * DAY_S  # beams 2.5 days wide
+    lo, hi = y - sd, y + sd
+    xs = np.column_stack([x, x, x - half, x + half, x - half, x + half]).ravel()
+    ys = np.column_stack([lo, hi, lo, lo, hi, hi]).ravel()
+    bars = pg.PlotCurveItem(xs, ys, connect="pairs", pen=pg.mkPen(color, width=1.2))
+    bars.setSegmentedLineMode("on")
+    return bars
+
+
 class HistoryPlots(pg.GraphicsLayoutWidget):
     """All trend plots of one patient; :meth:`show_history` redraws everything."""
 
@@ -301,12 +316,7 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
         ok = np.isfinite(series.mean)
         sd_ok = ok & np.isfinite(series.sd)
         if sd_ok.any():
-            plot.addItem(
-                pg.ErrorBarItem(
-                    x=x[sd_ok], y=series.mean[sd_ok], height=2 * series.sd[sd_ok],
-                    beam=2.5 * DAY_S, pen=pg.mkPen(color, width=1.2),
-                )
-            )  # fmt: skip
+            plot.addItem(error_bars(x[sd_ok], series.mean[sd_ok], series.sd[sd_ok], color))
         name = series.label.split(" (")[0] if named else None
         if ok.sum() > 1:
             line = pg.PlotDataItem(

@@ -138,6 +138,10 @@ class HistoryView(QWidget):
         pv.addWidget(self.practice_box)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        # Always there: the plots keep one width whether they fit or not, so a history that
+        # grows taller (landing plots arriving, a longer patient) is laid out once, not at the
+        # width without the scroll bar and again at the width with it.
+        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(plot_box)
 
