@@ -39,6 +39,7 @@ from app.history.trends import (
 )
 from app.safety.audit import log_action
 from ui.history_plots import HistoryPlots
+from ui.practice_history import PracticeHistoryBox  # practice sessions (issue 19), loaded here
 from ui.visit_labels import visit_labels
 
 if TYPE_CHECKING:
@@ -132,8 +133,6 @@ class HistoryView(QWidget):
         pv.addWidget(self.landing_state)
         pv.addWidget(self.plots, 1)
         pv.addWidget(self.note)
-        from ui.practice_history import PracticeHistoryBox  # practice sessions (issue 19)
-
         self.practice_box = PracticeHistoryBox(clinic.db)
         pv.addWidget(self.practice_box)
         scroll = QScrollArea()
