@@ -7,9 +7,10 @@ import gc
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -27,14 +28,26 @@ from PySide6.QtWidgets import (
 )
 
 from app.history.export import ExportError, export_patient_history, research_export
+from app.history.landing import DeferredLanding
 from app.history.outcomes import DISABILITY_SCALES, disability_scale, psfs_mean
-from app.history.trends import PatientHistory, VisitRow, load_history, pose_cache_landing
+from app.history.trends import (
+    PatientHistory,
+    VisitRow,
+    apply_landing,
+    load_history,
+    pose_cache_landing,
+)
 from app.safety.audit import log_action
 from ui.history_plots import HistoryPlots
+from ui.practice_history import PracticeHistoryBox  # practice sessions (issue 19), loaded here
 from ui.visit_labels import visit_labels
 
 if TYPE_CHECKING:
     from app.clinic import Clinic
+
+
+#: How the landing plots' titles begin (HistoryPlots), for the "not measured" note.
+_LANDING_TITLES = ("Overstride", "Shank", "Knee")
 
 
 def _dash(v: object) -> str:
@@ -56,6 +69,9 @@ class HistoryView(QWidget):
         self.patient_id: int | None = None
         self.history: PatientHistory | None = None
         self._task = None
+        #: The background computation of landing figures not remembered at first paint.
+        self._landing_task = None
+        self._landing_pending = 0
 
         self.title = QLabel("History")
         self.title.setObjectName("sectionTitle")
@@ -98,6 +114,11 @@ class HistoryView(QWidget):
         self.table.itemSelectionChanged.connect(self._update_buttons)
 
         self.plots = HistoryPlots()
+        # Shown while landing figures (pose-cached visits) are computed after the first paint.
+        self.landing_state = QLabel()
+        self.landing_state.setObjectName("muted")
+        self.landing_state.setWordWrap(True)
+        self.landing_state.hide()
         self.note = QLabel()
         self.note.setObjectName("muted")
         self.note.setWordWrap(True)
@@ -109,14 +130,17 @@ class HistoryView(QWidget):
         pv = QVBoxLayout(plot_box)
         pv.setContentsMargins(0, 0, 0, 0)
         pv.addWidget(self.placeholder)
+        pv.addWidget(self.landing_state)
         pv.addWidget(self.plots, 1)
         pv.addWidget(self.note)
-        from ui.practice_history import PracticeHistoryBox  # practice sessions (issue 19)
-
         self.practice_box = PracticeHistoryBox(clinic.db)
         pv.addWidget(self.practice_box)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        # Always there: the plots keep one width whether they fit or not, so a history that
+        # grows taller (landing plots arriving, a longer patient) is laid out once, not at the
+        # width without the scroll bar and again at the width with it.
+        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(plot_box)
 
@@ -154,24 +178,37 @@ class HistoryView(QWidget):
                 gc.enable()
 
     def _refresh(self) -> None:
+        self._stop_landing(wait=False)  # figures for an earlier load are not wanted any more
         self.history = None
+        deferred = None
         if self.patient_id is not None:
+            # Landing figures not remembered from an earlier opening are computed after the
+            # first paint (reading 100 pose caches took most of a second): cadence, contact
+            # time and the outcome scores are drawn at once.
+            deferred = DeferredLanding(
+                pose_cache_landing(self.clinic.folder.cache, self.clinic.videos_root)
+            )
             try:
                 with self.clinic.db.session() as s:
                     self.history = load_history(
                         s,
                         self.patient_id,
                         disability_scale=disability_scale(self.clinic.settings.extra),
-                        landing=pose_cache_landing(
-                            self.clinic.folder.cache, self.clinic.videos_root
-                        ),
+                        landing=deferred,
                     )
             except LookupError:
                 self.patient_id = None
+        self._landing_pending = len(deferred.pending) if deferred and self.history else 0
         self._fill_table()
         self.practice_box.set_patient(self.patient_id)
         missing = self.plots.show_history(self.history)
         h = self.history
+        # Texts before the plots are shown, so the plots are laid out once at their final size.
+        self.note.setText(self._note(missing) if h and h.visits else "")
+        self.title.setText(f"History · {len(h.visits)} visit(s)" if h else "History")
+        if self._landing_pending and deferred is not None:
+            self._start_landing(deferred)
+        self._show_landing_state()
         if h is None:
             self._placeholder("Select a patient to see their history.")
         elif not h.visits:
@@ -182,12 +219,15 @@ class HistoryView(QWidget):
                               "outcome measures, and the trends appear here.")  # fmt: skip
         else:
             self.placeholder.hide()
+            if self.plots.isHidden():
+                # The table's new height first, so the plots come back at their final size:
+                # shown at a passing size, every plot would lay out and draw its axes twice.
+                QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
             self.plots.show()
-        self.note.setText(self._note(missing) if h and h.visits else "")
-        self.title.setText(f"History · {len(h.visits)} visit(s)" if h else "History")
         self._update_buttons()
 
     def shutdown(self) -> None:
+        self._stop_landing(wait=True)
         if self._task is not None:
             self._task.cancel()
             self._task.wait(10000)
@@ -288,17 +328,98 @@ class HistoryView(QWidget):
         task.cancelled.connect(lambda: setattr(self, "_task", None))
         task.start()
 
+    @property
+    def landing_computing(self) -> bool:
+        """True while landing figures are being computed for the history shown."""
+        return self._landing_task is not None
+
+    def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        self._stop_landing(wait=True)  # never destroy a running worker thread
+        super().closeEvent(event)
+
+    # --- landing figures after the first paint --------------------------------------------------
+    def _start_landing(self, deferred: DeferredLanding) -> None:
+        from ui.tasks import BackgroundTask
+
+        def job(progress, cancelled):  # type: ignore[no-untyped-def]
+            return deferred.compute_pending(progress, cancelled)
+
+        task = BackgroundTask(job, parent=self, show_dialog=False)
+        self._landing_task = task
+        history = self.history
+
+        def done(complete: object) -> None:
+            if task is not self._landing_task:
+                return  # a newer load (or none) is shown now
+            self._landing_task = None
+            if complete and self.history is history and history is not None:
+                self._landing_ready(deferred)
+            self._show_landing_state()
+
+        def failed(_exc: BaseException) -> None:  # figures stay "not measured", nothing is lost
+            if task is self._landing_task:
+                self._landing_task = None
+                self._landing_pending = 0
+                self._show_landing_state()
+
+        def stopped() -> None:
+            if task is self._landing_task:
+                self._landing_task = None
+
+        task.finished.connect(done)
+        task.failed.connect(failed)
+        task.cancelled.connect(stopped)
+        for signal in (task.finished, task.failed, task.cancelled):
+            signal.connect(task.deleteLater)  # its thread has ended by then
+        task.progress.connect(lambda f: task is self._landing_task and self._show_landing_state(f))
+        task.start()
+
+    def _landing_ready(self, deferred: DeferredLanding) -> None:
+        paused = gc.isenabled()
+        gc.disable()  # as in refresh(): many short-lived objects, no cycles worth collecting
+        try:
+            self.history = h = apply_landing(self.history, deferred)  # type: ignore[arg-type]
+            self._landing_pending = 0
+            missing = self.plots.show_history(h)
+            self.note.setText(self._note(missing) if h.visits else "")
+        finally:
+            if paused:
+                gc.enable()
+
+    def _stop_landing(self, *, wait: bool) -> None:
+        task, self._landing_task = self._landing_task, None
+        self._landing_pending = 0
+        if task is not None:
+            task.cancel()
+            if wait:
+                task.wait(10000)
+
+    def _show_landing_state(self, fraction: float | None = None) -> None:
+        if self._landing_task is None:
+            self.landing_state.hide()
+            return
+        n = self._landing_pending
+        done = f" ({100 * fraction:.0f} %)" if fraction else ""
+        self.landing_state.setText(
+            f"Computing landing figures (overstride, shank angle, knee flexion) from the "
+            f"pose cache of {n} visit{'s' if n != 1 else ''}…{done} Cadence and the other "
+            "figures are final."
+        )
+        self.landing_state.show()
+
     # --- internals ----------------------------------------------------------------------------
     def _placeholder(self, text: str) -> None:
+        self.plots.hide()  # first: the plots are not squeezed by the placeholder on their way out
         self.placeholder.setText(text)
         self.placeholder.show()
-        self.plots.hide()
 
     def _note(self, missing: list[str]) -> str:
         parts = []
+        if self._landing_pending:  # being computed: not "not measured"
+            missing = [m for m in missing if not m.startswith(_LANDING_TITLES)]
         if missing:
             parts.append("Not measured for this patient: " + ", ".join(missing) + ".")
-        if any(m.startswith(("Overstride", "Shank", "Knee")) for m in missing):
+        if any(m.startswith(_LANDING_TITLES) for m in missing):
             parts.append("Landing measures need keypoints: run automatic detection on a visit's "
                          "recording in “Mark video”.")  # fmt: skip
         parts.append("Shaded bands: measurement noise (gait) or smallest important change "

@@ -1,12 +1,13 @@
 """The home-program editor: texts, exercises and doses, then preview, print or save as PDF.
 
-Rendering lives in :mod:`ui.home_program`; this module is the dialog around it.
+Rendering lives in :mod:`ui.home_program`; this module is the dialog around it, and
+:mod:`ui.home_program_open` opens it on a patient's default program or on an earlier one (its
+two functions are importable from here too).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,11 +40,7 @@ from app.reports.exercises import ExerciseLibrary, ExerciseLibraryError, Selecte
 from app.reports.home_program import (
     HomeProgramContent,
     HomeProgramError,
-    NoPrescriptionError,
     PainZone,
-    build_content,
-    default_stills,
-    load_program,
     record_program,
     template_exercise_ids,
 )
@@ -51,6 +48,7 @@ from app.reports.stills import crop_stills
 from app.reports.templates import TemplateError, TemplateStore
 from app.safety.audit import log_action
 from ui.exercise_library import ExerciseSelectionTable
+from ui.home_program_open import _templates_or_starter, open_home_program, open_past_program
 from ui.unsaved import GuardedDialog
 
 if TYPE_CHECKING:
@@ -513,91 +511,4 @@ class HomeProgramDialog(GuardedDialog):
         return row_id
 
 
-def open_home_program(
-    parent: QWidget | None,
-    clinic: Clinic,
-    patient_id: int,
-    *,
-    on_create_prescription: Callable[[], None] | None = None,
-    ask: Callable[[QWidget | None, str, bool], str] | None = None,
-) -> HomeProgramDialog | None:
-    """Build the default program and return its editor (the caller shows it), or None.
-
-    Without a prescription ``ask`` (a message box by default) returns "create", "without" or
-    "cancel"; "create" calls ``on_create_prescription``.
-    """
-    library = ExerciseLibrary.for_data_folder(clinic.folder.root)
-    templates = _templates_or_starter(clinic)
-    try:
-        with clinic.db.session() as s:
-            before, after = default_stills(s, clinic.folder.stills, patient_id)
-            try:
-                content = build_content(
-                    s,
-                    patient_id,
-                    clinic.settings,
-                    library=library,
-                    before_still=before,
-                    after_still=after,
-                    templates=templates,
-                )
-            except NoPrescriptionError as e:
-                choice = (ask or _ask_no_prescription)(
-                    parent, str(e), on_create_prescription is not None
-                )
-                if choice == "create" and on_create_prescription is not None:
-                    on_create_prescription()
-                if choice != "without":
-                    return None
-                content = build_content(
-                    s,
-                    patient_id,
-                    clinic.settings,
-                    library=library,
-                    allow_without_prescription=True,
-                    before_still=before,
-                    after_still=after,
-                    templates=templates,
-                )
-    except (HomeProgramError, ExerciseLibraryError) as e:
-        QMessageBox.warning(parent, "Home program", str(e))
-        return None
-    return HomeProgramDialog(clinic, content, parent, library=library, templates=templates)
-
-
-def _templates_or_starter(clinic: Clinic) -> TemplateStore:
-    """The clinic's templates; a damaged clinic file falls back to the shipped set (the
-    program can still be made, and the damaged file is left alone for the clinic to fix)."""
-    try:
-        return TemplateStore.for_data_folder(clinic.folder.root)
-    except TemplateError:
-        return TemplateStore(None)
-
-
-def open_past_program(
-    parent: QWidget | None, clinic: Clinic, program_id: int
-) -> HomeProgramDialog | None:
-    """The editor on a program given earlier, exactly as printed (to reprint or adapt it)."""
-    try:
-        with clinic.db.session() as s:
-            content = load_program(s, program_id)
-    except HomeProgramError as e:
-        QMessageBox.warning(parent, "Home program", str(e))
-        return None
-    return HomeProgramDialog(clinic, content, parent)
-
-
-def _ask_no_prescription(parent: QWidget | None, message: str, can_create: bool) -> str:
-    box = QMessageBox(QMessageBox.Icon.Question, "No prescription yet", message, parent=parent)
-    create = (
-        box.addButton("Create prescription…", QMessageBox.ButtonRole.AcceptRole)
-        if can_create
-        else None
-    )
-    without = box.addButton("Print without cadence", QMessageBox.ButtonRole.ActionRole)
-    box.addButton(QMessageBox.StandardButton.Cancel)
-    box.exec()
-    clicked = box.clickedButton()
-    return (
-        "create" if clicked is create and create else "without" if clicked is without else "cancel"
-    )
+__all__ = ["HomeProgramDialog", "open_home_program", "open_past_program"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 
 from PySide6.QtCore import (
@@ -29,6 +30,8 @@ from app.records.patients import PatientRow
 from app.records.validation import name_key
 
 _Index = QModelIndex | QPersistentModelIndex
+#: A patient row's cells: selectable, never edited here (what the table model gives).
+_ROW_FLAGS = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemNeverHasChildren
 
 
 def _age(dob: dt.date | None) -> str:
@@ -44,11 +47,45 @@ class PatientTableModel(QAbstractTableModel):
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[PatientRow] = []
+        self._shown: dict[int, tuple[str, str, str, str]] = {}  # row -> its cells, once drawn
+        self._shown_on = dt.date.today()
+        self._row_of: dict[int, int] | None = None  # patient id -> row, built when first asked
 
     def set_rows(self, rows: list[PatientRow]) -> None:
         self.beginResetModel()
         self.rows = rows
+        self._shown = {}
+        self._row_of = None
         self.endResetModel()
+
+    def cells(self, r: int) -> tuple[str, str, str, str]:
+        """The four texts of row ``r``, computed once (a view asks for them on every repaint,
+        some ten times per keystroke while the list is filtered)."""
+        today = dt.date.today()
+        if today != self._shown_on:  # ages move on at midnight
+            self._shown, self._shown_on = {}, today
+        got = self._shown.get(r)
+        if got is None:
+            row = self.rows[r]
+            got = self._shown[r] = (
+                row.full_name,
+                _age(row.date_of_birth),
+                row.last_visit.isoformat() if row.last_visit else "—",
+                row.complaint,
+            )
+        return got
+
+    def value(self, r: int, column: int, role: int):  # type: ignore[no-untyped-def]
+        """What :meth:`data` gives for row ``r`` (also asked directly by the filter)."""
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.cells(r)[column]
+        if role == Qt.ItemDataRole.UserRole:
+            return self.rows[r].id
+        if role == Qt.ItemDataRole.ToolTipRole:
+            row = self.rows[r]
+            dob = row.date_of_birth.isoformat() if row.date_of_birth else "unknown"
+            return f"{row.full_name}\nBorn {dob} · {row.visit_count} visit(s)\n{row.complaint}"
+        return None
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -66,28 +103,12 @@ class PatientTableModel(QAbstractTableModel):
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):  # type: ignore[no-untyped-def]
         if not index.isValid():
             return None
-        row = self.rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            col = index.column()
-            if col == 0:
-                return row.full_name
-            if col == 1:
-                return _age(row.date_of_birth)
-            if col == 2:
-                return row.last_visit.isoformat() if row.last_visit else "—"
-            return row.complaint
-        if role == Qt.ItemDataRole.UserRole:
-            return row.id
-        if role == Qt.ItemDataRole.ToolTipRole:
-            dob = row.date_of_birth.isoformat() if row.date_of_birth else "unknown"
-            return f"{row.full_name}\nBorn {dob} · {row.visit_count} visit(s)\n{row.complaint}"
-        return None
+        return self.value(index.row(), index.column(), role)
 
     def row_for_id(self, patient_id: int) -> int:
-        for i, r in enumerate(self.rows):
-            if r.id == patient_id:
-                return i
-        return -1
+        if self._row_of is None:
+            self._row_of = {r.id: i for i, r in enumerate(self.rows)}
+        return self._row_of.get(patient_id, -1)
 
 
 class PatientFilter(QAbstractProxyModel):
@@ -102,8 +123,7 @@ class PatientFilter(QAbstractProxyModel):
     def __init__(self) -> None:
         super().__init__()
         self._words: list[str] = []
-        self._rows: list[int] = []  # source row of each shown row
-        self._positions: list[int] | None = None  # source row -> shown row (-1), built lazily
+        self._rows: list[int] = []  # source row of each shown row, in source order
 
     # --- filtering ----------------------------------------------------------------------------
     def setSourceModel(self, model: PatientTableModel) -> None:  # type: ignore[override]  # noqa: N802
@@ -140,7 +160,6 @@ class PatientFilter(QAbstractProxyModel):
             self._rows = [i for i in candidates if w in rows[i].name_key]
         else:
             self._rows = [i for i in candidates if all(w in rows[i].name_key for w in words)]
-        self._positions = None
 
     def source_rows(self) -> list[int]:
         """Source rows shown, in order (for tests and callers that need the match itself)."""
@@ -174,14 +193,24 @@ class PatientFilter(QAbstractProxyModel):
     def mapFromSource(self, source_index: _Index) -> QModelIndex:  # noqa: N802
         if not source_index.isValid():
             return QModelIndex()
-        if self._positions is None:
-            positions = [-1] * self.sourceModel().rowCount()
-            for pos, src in enumerate(self._rows):
-                positions[src] = pos
-            self._positions = positions
+        # The shown rows are in source order: a bisection finds one, no 10,000-entry table.
         row = source_index.row()
-        pos = self._positions[row] if row < len(self._positions) else -1
-        return self.index(pos, source_index.column()) if pos >= 0 else QModelIndex()
+        pos = bisect.bisect_left(self._rows, row)
+        if pos < len(self._rows) and self._rows[pos] == row:
+            return self.index(pos, source_index.column())
+        return QModelIndex()
+
+    # Asked by the view for every cell and role on each repaint: answered here from the shown
+    # row, not through mapToSource and a source index (two Python calls and an index each).
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):  # type: ignore[no-untyped-def]
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        return self.sourceModel().value(self._rows[index.row()], index.column(), role)  # type: ignore[attr-defined]
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return _ROW_FLAGS
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole):  # type: ignore[no-untyped-def]  # noqa: N802

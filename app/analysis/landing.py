@@ -9,8 +9,10 @@ give the model). Temporal measures, which need no keypoints, are in :mod:`app.an
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
+from warnings import catch_warnings, simplefilter
 
 import numpy as np
 
@@ -99,10 +101,17 @@ def strike_pattern(angle_deg: float) -> str:
 
 def _at(track: KeypointTrack, t: float) -> np.ndarray:
     """Keypoints (2, 5, 2) interpolated at time ``t`` (seconds from the first frame)."""
+    return _at_many(track, np.array([t], float))[0]
+
+
+def _at_many(track: KeypointTrack, ts: np.ndarray) -> np.ndarray:
+    """Keypoints (len(ts), 2, 5, 2) interpolated at the times ``ts`` (seconds from the first
+    frame): the same arithmetic for every time as one look-up at a time, in one pass."""
     times = track.times - track.times[0]
-    i = int(np.clip(np.searchsorted(times, t), 1, track.n_frames - 1))
-    w = (t - times[i - 1]) / (times[i] - times[i - 1])
-    w = float(np.clip(w, 0.0, 1.0))
+    i = np.clip(np.searchsorted(times, ts), 1, track.n_frames - 1)
+    with np.errstate(all="ignore"):
+        w = (ts - times[i - 1]) / (times[i] - times[i - 1])
+    w = np.clip(w, 0.0, 1.0)[:, None, None, None]
     return (1 - w) * track.xy[i - 1] + w * track.xy[i]
 
 
@@ -110,6 +119,56 @@ def _foot_angle(pts: np.ndarray, s: int, d: float) -> float:
     heel, toe = pts[s, HEEL], pts[s, TOE]
     # Image y points down: toe above heel (toes up, rearfoot landing) gives a positive angle.
     return math.degrees(math.atan2(heel[1] - toe[1], d * (toe[0] - heel[0])))
+
+
+def _clip_unit(x: float) -> float:
+    """``float(np.clip(x, -1, 1))`` for a float (NaN stays NaN), without numpy's call cost."""
+    return x if math.isnan(x) else -1.0 if x < -1.0 else 1.0 if x > 1.0 else x
+
+
+def _hips(pts: np.ndarray) -> np.ndarray:
+    """Mid-hip (n, 2) of keypoints (n, 2, 5, 2): the mean of the labels' hips that exist."""
+    with catch_warnings():
+        simplefilter("ignore", RuntimeWarning)  # both hips missing: NaN
+        return np.nanmean(pts[:, :, HIP], axis=1)
+
+
+def _leading(pts: np.ndarray, hips: np.ndarray, d: float) -> np.ndarray:
+    """The label (0/1) whose heel is further forward of the mid-hip at each instant, -1 where
+    neither heel can be told (the landing foot is always the leading one)."""
+    fwd = d * (pts[:, :, HEEL, 0] - hips[:, None, 0])
+    found = np.isfinite(fwd).any(axis=1)
+    s = np.argmax(np.where(np.isnan(fwd), -np.inf, fwd), axis=1)  # as np.nanargmax
+    return np.where(found, s, -1)
+
+
+def _readings(pts: np.ndarray, s: np.ndarray, d: float, leg: float) -> np.ndarray:
+    """[overstride % leg, shank, knee flexion, raw foot angle] (n, 4) of label ``s[k]`` in
+    keypoints ``pts[k]``. Differences and ratios are taken for all instants at once (the same
+    IEEE operations as one at a time); the angles use :mod:`math` and the dot products numpy's
+    own, per instant, so every figure is bit for bit the per-contact one."""
+    n = len(s)
+    out = np.empty((n, 4))
+    if n == 0:
+        return out
+    rows = np.arange(n)
+    leg_pts = pts[rows, s]  # (n, 5, 2): the landing label's joints
+    hips = _hips(pts)
+    knee, ankle, heel, toe = (leg_pts[:, j] for j in (KNEE, ANKLE, HEEL, TOE))
+    out[:, 0] = 100.0 * (d * (heel[:, 0] - hips[:, 0])) / leg  # always % of leg length
+    v1, v2 = leg_pts[:, HIP] - knee, ankle - knee
+    shank_x = (d * (ankle[:, 0] - knee[:, 0])).tolist()
+    shank_y = (ankle[:, 1] - knee[:, 1]).tolist()
+    foot_y = (heel[:, 1] - toe[:, 1]).tolist()
+    foot_x = (d * (toe[:, 0] - heel[:, 0])).tolist()
+    with np.errstate(all="ignore"):  # a zero-length thigh or shank: NaN
+        for k in range(n):
+            a, b = v1[k], v2[k]
+            cosang = float(np.dot(a, b) / (math.sqrt(a.dot(a)) * math.sqrt(b.dot(b))))
+            out[k, 1] = math.degrees(math.atan2(shank_x[k], shank_y[k]))
+            out[k, 2] = 180.0 - math.degrees(math.acos(_clip_unit(cosang)))
+            out[k, 3] = math.degrees(math.atan2(foot_y[k], foot_x[k]))
+    return out
 
 
 def landing_metrics(
@@ -130,6 +189,10 @@ def landing_metrics(
     ``uncertainty=False`` (the History of many visits, which shows means and SDs only) leaves
     out the frame-rate uncertainties (every ``fps_u`` None, ``unresolved`` empty): they need two
     more keypoint look-ups per contact and the phase grids. Every other figure is the same.
+
+    The keypoints are interpolated at all contacts (and mid-stances) at once: a few numpy calls
+    per measure instead of some forty per contact (a History of 100 pose-cached visits spent
+    most of its opening in them).
     """
     d = 1.0 if direction == "right" else -1.0
     if cm_per_px is not None:  # a negative or infinite scale would give plausible-looking nonsense
@@ -139,56 +202,55 @@ def landing_metrics(
     leg = float(np.nanpercentile(legs, 90)) if np.isfinite(legs).any() else float("nan")
     ics = _ics(events)
     tos = [e for e in events if e.type is EventType.TOE_OFF]
+    # Each foot's toe-offs in time order, for "the first toe-off of this foot after the contact".
+    tos_by_foot: dict[Foot, list[FootEvent]] = {f: [] for f in Foot}
+    for t in sorted(tos, key=lambda e: e.time_s):
+        tos_by_foot[t.foot].append(t)
+    to_times = {f: [t.time_s for t in v] for f, v in tos_by_foot.items()}
     rows: list[dict[str, object]] = []
     mid_angles: dict[str, list[float]] = {f.value: [] for f in Foot}
     fps = track.fps if np.isfinite(track.fps) else None
     half = 0.5 / fps if fps else 0.0
     u_fps = fps if uncertainty else None  # the rate the uncertainties are computed for
 
-    def measures(t: float, s: int | None = None) -> tuple[int, np.ndarray] | None:
-        """(leading label, [overstride, shank, knee flexion, raw foot angle]) at time ``t``."""
-        pts = _at(track, t)
-        if s is None:
-            fwd = d * (pts[:, HEEL, 0] - np.nanmean(pts[:, HIP, 0]))
-            if not np.isfinite(fwd).any():
-                return None
-            s = int(np.nanargmax(fwd))
-        hip = np.nanmean(pts[:, HIP], axis=0)
-        knee, ankle = pts[s, KNEE], pts[s, ANKLE]
-        dx = d * (pts[s, HEEL, 0] - hip[0])
-        over = 100.0 * dx / leg  # always % of leg length; cm is derived below when calibrated
-        shank = math.degrees(math.atan2(d * (ankle[0] - knee[0]), ankle[1] - knee[1]))
-        v1, v2 = pts[s, HIP] - knee, ankle - knee
-        cosang = float(np.dot(v1, v2) / (np.linalg.norm(v1) * np.linalg.norm(v2)))
-        knee_flex = 180.0 - math.degrees(math.acos(float(np.clip(cosang, -1.0, 1.0))))
-        return s, np.array([over, shank, knee_flex, _foot_angle(pts, s, d)])
-
     keys = ("overstride", "shank_angle_deg", "knee_flexion_deg", "foot_strike_angle_deg")
     ids: list[int] = []
     slopes: list[np.ndarray] = []
-    for ic in ics:
-        got = measures(ic.time_s)
-        if got is None:
-            continue
-        s, vals = got
-        over, shank, knee_flex = (float(v) for v in vals[:3])
-        slope = np.full(4, np.nan)  # change of each measure over one frame at the contact
-        if u_fps:
-            lo_, hi_ = measures(ic.time_s - half, s), measures(ic.time_s + half, s)
-            if lo_ is not None and hi_ is not None:
-                slope = hi_[1] - lo_[1]
-        ids.append(id(ic))
-        pts = _at(track, ic.time_s)
-        raw = _foot_angle(pts, s, d)
-        to = next((t for t in sorted(tos, key=lambda e: e.time_s)
-                   if t.foot is ic.foot and t.time_s > ic.time_s), None)  # fmt: skip
+    t_ic = np.array([ic.time_s for ic in ics], float)
+    pts = _at_many(track, t_ic)
+    lead = _leading(pts, _hips(pts), d)
+    kept = np.flatnonzero(lead >= 0)  # contacts where neither heel is known are left out
+    s_kept = lead[kept]
+    vals = _readings(pts[kept], s_kept, d, leg)
+    slope_all = np.full((len(kept), 4), np.nan)  # change of each measure over one frame
+    if u_fps and len(kept):
+        lo_ = _readings(_at_many(track, t_ic[kept] - half), s_kept, d, leg)
+        hi_ = _readings(_at_many(track, t_ic[kept] + half), s_kept, d, leg)
+        slope_all = hi_ - lo_
+    # Mid-stance of each kept contact that has its toe-off within 1.5 s: its foot angle there.
+    stance: list[int] = []
+    t_mid: list[float] = []
+    for j, k in enumerate(kept.tolist()):
+        ic = ics[k]
+        own = to_times[ic.foot]
+        m = bisect.bisect_right(own, ic.time_s)
+        to = tos_by_foot[ic.foot][m] if m < len(own) else None
         if to is not None and to.time_s - ic.time_s < 1.5:
-            mpts = _at(track, 0.5 * (ic.time_s + to.time_s))
-            # At mid-stance the stance foot is the lower one.
-            ms = int(np.nanargmax(mpts[:, [HEEL, TOE], 1].mean(axis=1)))
-            mid = _foot_angle(mpts, ms, d)
+            stance.append(j)
+            t_mid.append(0.5 * (ic.time_s + to.time_s))
+    if stance:
+        mpts = _at_many(track, np.array(t_mid, float))
+        # At mid-stance the stance foot is the lower one.
+        ms = np.nanargmax(mpts[:, :, [HEEL, TOE], 1].mean(axis=2), axis=1)
+        mids = _readings(mpts, ms, d, leg)[:, 3]
+        for j, mid in zip(stance, mids.tolist(), strict=True):
             if np.isfinite(mid):
-                mid_angles[ic.foot.value].append(mid)
+                mid_angles[ics[kept[j]].foot.value].append(mid)
+    for j, k in enumerate(kept.tolist()):
+        ic = ics[k]
+        over, shank, knee_flex, raw = (float(v) for v in vals[j])
+        slope = slope_all[j]
+        ids.append(id(ic))
         rows.append({"foot": ic.foot.value, "time_s": round(ic.time_s, 4), "frame": ic.frame,
                      "overstride": over, "shank_angle_deg": shank,
                      "knee_flexion_deg": knee_flex, "raw_foot_angle_deg": raw,

@@ -228,13 +228,7 @@ class TemporalMetrics:
     cadence_fps_u: float | None = None
     #: Measures whose left/right difference the frame rate cannot resolve.
     unresolved: list[str] = field(default_factory=list)
-    #: The overstride in cm per side when the recording has a calibration, else None.
-    overstride_cm: dict[str, Stat] | None = None
-
-    @property
-    def calibrated(self) -> bool:
-        """True when a cm figure exists alongside the % of leg length."""
-        return self.overstride_cm is not None
+    # Overstride and its cm form belong to the landing measures only (LandingMetrics).
 
     def to_json(self) -> dict[str, object]:
         def sides(d: dict[str, Stat]) -> dict[str, object]:
@@ -294,9 +288,11 @@ def temporal_metrics(
     }
     cadence_u = None
     if len(ics) >= 2:
-        gaps = np.diff([e.time_s for e in ics])
+        gap_arr = np.diff([e.time_s for e in ics])
         alt = [a.foot is not b.foot for a, b in zip(ics[:-1], ics[1:], strict=True)]
-        med = float(np.median(gaps[alt])) if any(alt) else float(np.median(gaps) / 2)
+        med = float(np.median(gap_arr[alt])) if any(alt) else float(np.median(gap_arr) / 2)
+        # Plain floats from here (the same values): numpy scalars cost a call each in these loops.
+        gaps = gap_arr.tolist()
         # Gaps under a millisecond are one instant marked twice, not a step: dividing by them
         # overflows (found by the property test with denormal times).
         steps = int(sum(max(1, round(g / med)) if med >= MIN_GAP_S else 1 for g in gaps))

@@ -10,6 +10,7 @@ nothing per visit).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,7 @@ from app.video.timebase import Timebase
 if TYPE_CHECKING:
     from app.analysis.events import FootEvent
     from app.analysis.metrics import LandingMetrics
-    from app.history.trends import LandingProvider, RecordingInfo
+    from app.history.trends import RecordingInfo
 
 _MEMO: dict[tuple[Any, ...], LandingMetrics | None] = {}
 _MEMO_MAX = 2000
@@ -45,60 +46,78 @@ def _memo_key(
     return (str(path), st.st_size, st.st_mtime_ns, clock, rec.cm_per_px, marks)
 
 
-def pose_cache_landing(cache_dir: Path, videos_root: Path | None = None) -> LandingProvider:
-    """A provider that reads keypoints the automatic detection already cached (never runs the
-    pose model: opening a history must stay instant). Recordings without a cache give None.
+class PoseCacheLanding:
+    """A landing provider that reads keypoints the automatic detection already cached (never
+    runs the pose model: opening a history must stay instant). Recordings without a cache give
+    None. Call it as ``provider(rec, events)``.
 
     The cache is found as everywhere else (:func:`app.analysis.pose.load_cached_pose`), and its
-    frames are timed on the recording's own clock, the clock of its marks."""
+    frames are timed on the recording's own clock, the clock of its marks. :meth:`cached` answers
+    from what is already remembered without reading or computing anything, so the History can
+    draw at once and compute the rest in the background (:class:`DeferredLanding`)."""
 
-    def _cached_track(rec: RecordingInfo):  # type: ignore[no-untyped-def]
-        from app.analysis.pose import load_cached_pose
+    def __init__(self, cache_dir: Path, videos_root: Path | None = None) -> None:
+        self.cache_dir = Path(cache_dir)
+        self.videos_root = videos_root
+        self._listing: frozenset[str] | None = None
 
-        stored = Path(rec.video_path)
-        return load_cached_pose(full_path(rec), cache_dir, stored=stored, videos_root=videos_root)
-
-    listing: list[frozenset[str]] = []
-
-    def may_have_cache(rec: RecordingInfo) -> bool:
+    def may_have_cache(self, rec: RecordingInfo) -> bool:
         """False when no cache file can belong to the recording: every cache is named
         ``<video stem>.<key>.pose.npz``. The folder is listed once per provider (one History
         load), not once per visit."""
-        if not listing:
+        if self._listing is None:
             try:
-                names = os.listdir(cache_dir)
+                names = os.listdir(self.cache_dir)
             except OSError:
                 names = []
-            listing.append(frozenset(n.split(".", 1)[0] for n in names if n.endswith(".pose.npz")))
-        return Path(rec.video_path).stem.split(".", 1)[0] in listing[0]
+            self._listing = frozenset(
+                n.split(".", 1)[0] for n in names if n.endswith(".pose.npz")
+            )
+        return Path(rec.video_path).stem.split(".", 1)[0] in self._listing
 
-    def full_path(rec: RecordingInfo) -> Path:
+    def full_path(self, rec: RecordingInfo) -> Path:
         stored = Path(rec.video_path)
         return (
             stored if stored.is_absolute()
-            else Path(videos_root) / stored if videos_root is not None
+            else Path(self.videos_root) / stored if self.videos_root is not None
             else Path("")  # no file to key: found by name only
         )  # fmt: skip
 
-    def provider(rec: RecordingInfo, evs: list[FootEvent]) -> LandingMetrics | None:
-        if not may_have_cache(rec):
+    def cached(
+        self, rec: RecordingInfo, evs: list[FootEvent]
+    ) -> tuple[bool, LandingMetrics | None]:
+        """(known, result): ``known`` when the answer needs no reading or computing (no cache
+        can exist, or the result is remembered); else (False, None)."""
+        if not self.may_have_cache(rec):
+            return True, None
+        key = _memo_key(rec, evs, self.full_path(rec), self.cache_dir)
+        if key is not None and key in _MEMO:
+            return True, _MEMO[key]
+        return False, None
+
+    def __call__(self, rec: RecordingInfo, evs: list[FootEvent]) -> LandingMetrics | None:
+        if not self.may_have_cache(rec):
             return None
-        key = _memo_key(rec, evs, full_path(rec), Path(cache_dir))
+        key = _memo_key(rec, evs, self.full_path(rec), self.cache_dir)
         if key is not None and key in _MEMO:
             return _MEMO[key]
-        result = compute(rec, evs)
+        result = self.compute(rec, evs)
         if key is not None:
             if len(_MEMO) >= _MEMO_MAX:
                 _MEMO.clear()
             _MEMO[key] = result
         return result
 
-    def compute(rec: RecordingInfo, evs: list[FootEvent]) -> LandingMetrics | None:
+    def compute(self, rec: RecordingInfo, evs: list[FootEvent]) -> LandingMetrics | None:
         from app.analysis.landing import landing_metrics
         from app.analysis.metrics import HEEL, TOE
+        from app.analysis.pose import load_cached_pose
         from app.history.trends import _Row
 
-        track = _cached_track(rec)
+        track = load_cached_pose(
+            self.full_path(rec), self.cache_dir, stored=Path(rec.video_path),
+            videos_root=self.videos_root,
+        )  # fmt: skip
         if track is None or track.n_frames < 2:
             return None
         clock = rec.timebase or Timebase.from_record(
@@ -118,4 +137,41 @@ def pose_cache_landing(cache_dir: Path, videos_root: Path | None = None) -> Land
         except (ValueError, IndexError, ZeroDivisionError):
             return None
 
-    return provider
+
+def pose_cache_landing(cache_dir: Path, videos_root: Path | None = None) -> PoseCacheLanding:
+    """The History's landing provider (:class:`PoseCacheLanding`)."""
+    return PoseCacheLanding(cache_dir, videos_root)
+
+
+class DeferredLanding:
+    """For drawing a history at once: answers what :meth:`PoseCacheLanding.cached` knows and
+    collects the rest in :attr:`pending` (recording, events) for :meth:`compute_pending`, which
+    may run on a worker thread (it touches neither the database nor Qt)."""
+
+    def __init__(self, provider: PoseCacheLanding) -> None:
+        self.provider = provider
+        self.pending: list[tuple[RecordingInfo, list[FootEvent]]] = []
+        self.results: dict[int, LandingMetrics | None] = {}
+
+    def __call__(self, rec: RecordingInfo, evs: list[FootEvent]) -> LandingMetrics | None:
+        if rec.id in self.results:
+            return self.results[rec.id]
+        known, value = self.provider.cached(rec, evs)
+        if not known:
+            self.pending.append((rec, evs))
+        return value
+
+    def compute_pending(
+        self,
+        progress: Callable[[float], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> bool:
+        """Compute every pending recording (remembered for next time); False when cancelled."""
+        for k, (rec, evs) in enumerate(self.pending):
+            if cancelled is not None and cancelled():
+                return False
+            self.results[rec.id] = self.provider(rec, evs)
+            if progress is not None:
+                progress((k + 1) / len(self.pending))
+        self.pending = []
+        return True

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.analysis.events import EventSource, EventType, Foot, FootEvent
@@ -274,11 +274,31 @@ def load_history(
     disability_scale: str = "rmdq",
     landing: LandingProvider | None = None,
 ) -> PatientHistory:
-    """Load the patient's whole history in six queries and compute every per-visit series."""
+    """Load the patient's whole history in four queries (the patient; the visits with their
+    outcome scores, newest prescribed target and last printed home program; the recordings;
+    the reviewed marks) and compute every per-visit series."""
     patient = session.get(Patient, patient_id)
     if patient is None:
         raise LookupError(f"Patient {patient_id} does not exist.")
-    vrows = session.execute(
+    # Plain rows through the connection: the ORM's row handling was a third of the loading.
+    db = session.connection()
+    newest_target = (
+        select(Prescription.target_spm)
+        .where(Prescription.visit_id == Visit.id)
+        .order_by(Prescription.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )  # the newest prescription of the visit wins
+    last_printed = (
+        select(func.max(HomeProgram.printed_at))
+        .where(HomeProgram.visit_id == Visit.id, HomeProgram.printed_at.is_not(None))
+        .scalar_subquery()
+    )
+    vrows = []
+    targets: dict[int, int] = {}
+    printed: dict[int, dt.date] = {}
+    outcomes: dict[int, _Outcome] = {}
+    for row in db.execute(
         select(
             Visit.id,
             Visit.visit_date,
@@ -287,15 +307,30 @@ def load_history(
             Visit.pain_now,
             Visit.pain_worst_24h,
             Visit.pain_running,
+            newest_target,
+            last_printed,
+            VisitOutcome.id,
+            VisitOutcome.odi,
+            VisitOutcome.rmdq,
+            VisitOutcome.psfs,
         )
         .outerjoin(Clinician, Clinician.id == Visit.clinician_id)
+        .outerjoin(VisitOutcome, VisitOutcome.visit_id == Visit.id)
         .where(Visit.patient_id == patient_id)
         .order_by(Visit.visit_date, Visit.id)
-    ).all()
+    ):
+        vid = row[0]
+        vrows.append(tuple(row[:7]))
+        if row[7] is not None:
+            targets[vid] = row[7]
+        if row[8] is not None:
+            printed[vid] = row[8].date()
+        if row[9] is not None:
+            outcomes[vid] = _Outcome(row[10], row[11], row[12])
     recs_by_visit: dict[int, list[RecordingInfo]] = defaultdict(list)
     recordings: list[RecordingInfo] = []
     rows: dict[int, Any] = {}
-    for r in session.execute(
+    for r in db.execute(
         select(
             Recording.id,
             Recording.visit_id,
@@ -315,7 +350,7 @@ def load_history(
         recordings.append(RecordingInfo(r[0], r[1], r[2], fps, r[4], r[5], r[6]))
         rows[r[0]] = r
     marks: dict[int, list[tuple[int, str, str, str, float]]] = defaultdict(list)
-    for rid, frame, foot, typ, source, conf in session.execute(
+    for rid, frame, foot, typ, source, conf in db.execute(
         select(
             FootEventRecord.recording_id,
             FootEventRecord.frame,
@@ -337,7 +372,7 @@ def load_history(
         own = marks.get(info.id, [])
         tb = Timebase.from_record(
             _Row(row.timestamps, row.container_fps, row.capture_fps, row.frame_count),
-            n_frames=1 + max((m[0] for m in own), default=-1),
+            n_frames=1 + own[-1][0] if own else 0,  # marks come in frame order
         )
         info = recordings[i] = replace(info, timebase=tb)
         recs_by_visit[info.visit_id].append(info)
@@ -348,34 +383,20 @@ def load_history(
             FootEvent(_FOOT[foot], _TYPE[typ], frame, t, _SOURCE[source], conf)
             for (frame, foot, typ, source, conf), t in zip(own, times, strict=True)
         ]
-    targets: dict[int, int] = {}
-    for vid, target in session.execute(
-        select(Prescription.visit_id, Prescription.target_spm)
-        .join(Visit, Visit.id == Prescription.visit_id)
-        .where(Visit.patient_id == patient_id)
-        .order_by(Prescription.id)
-    ):
-        targets[vid] = target  # the newest prescription of the visit wins
-    printed: dict[int, dt.date] = {}
-    for vid, when in session.execute(
-        select(HomeProgram.visit_id, HomeProgram.printed_at)
-        .join(Visit, Visit.id == HomeProgram.visit_id)
-        .where(Visit.patient_id == patient_id, HomeProgram.printed_at.is_not(None))
-    ):
-        printed[vid] = max(printed.get(vid, when.date()), when.date())
-    outcomes = {
-        o.visit_id: o
-        for o in session.scalars(
-            select(VisitOutcome)
-            .join(Visit, Visit.id == VisitOutcome.visit_id)
-            .where(Visit.patient_id == patient_id)
-        )
-    }
     mark_keys = {rid: tuple(rows) for rid, rows in marks.items()}
     return _build(
         patient, vrows, recs_by_visit, recordings, events, targets, printed, outcomes,
         disability_scale, landing, mark_keys,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """The outcome scores of a visit, from its row in the visits query."""
+
+    odi: int | None
+    rmdq: int | None
+    psfs: list[dict[str, Any]] | None
 
 
 @dataclass(frozen=True)
@@ -396,7 +417,7 @@ def _build(
     events: dict[int, list[FootEvent]],
     targets: dict[int, int],
     printed: dict[int, dt.date],
-    outcomes: dict[int, VisitOutcome],
+    outcomes: dict[int, _Outcome],
     scale: str,
     landing: LandingProvider | None,
     mark_keys: dict[int, tuple[Any, ...]] | None = None,
@@ -405,12 +426,10 @@ def _build(
     arrays: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {
         k: _empty(n)
         for k in (
-            "cadence", "contact_time", "overstride", "overstride_cm", "shank_angle",
-            "knee_flexion", "pain_now", "pain_worst_24h", "pain_running", "disability", "psfs_mean",
-            "psfs_running",
+            "cadence", "contact_time", "pain_now", "pain_worst_24h", "pain_running", "disability",
+            "psfs_mean", "psfs_running",
         )
     }  # fmt: skip
-    any_landing = False
     resolution = {"cadence": np.full(n, np.nan), "contact_time": np.full(n, np.nan)}
     visits: list[VisitRow] = []
     for i, (vid, date, clinician, speed, p_now, p_worst, p_run) in enumerate(vrows):
@@ -431,20 +450,6 @@ def _build(
                 arrays["contact_time"][1][i] = 1000 * ct_sd
                 arrays["contact_time"][2][i] = ct_n
             warnings += m.warnings
-            lm = landing(best, events[best.id]) if landing is not None and best else None
-            if lm is not None:
-                any_landing = True
-                # Overstride is always kept in % of leg length, so a calibrated visit stays
-                # comparable with an uncalibrated one; cm is an extra series where calibrated.
-                for key, stats in (
-                    ("overstride", lm.overstride),
-                    ("overstride_cm", lm.overstride_cm or {}),
-                    ("shank_angle", lm.shank_angle_deg),
-                    ("knee_flexion", lm.knee_flexion_deg),
-                ):
-                    mu, sd, k = pool(list(stats.values()))
-                    if k:
-                        arrays[key][0][i], arrays[key][1][i], arrays[key][2][i] = mu, sd, k
         for key, value in (
             ("pain_now", p_now),
             ("pain_worst_24h", p_worst),
@@ -469,14 +474,13 @@ def _build(
                 out.psfs if out else None, warnings,
             )
         )  # fmt: skip
-    unit = "leg_pct" if any_landing else None  # the unit of the "overstride" series
     series = _series(arrays, scale)
     for key, res in resolution.items():
         series[key].resolution = res
         b = series[key].baseline_index
         if b is not None:
             series[key].band = series[key].noise_between(b, b)
-    return PatientHistory(
+    history = PatientHistory(
         patient.id,
         [_age(patient.date_of_birth, v.date) for v in visits],
         patient.leg_length_cm,
@@ -486,8 +490,49 @@ def _build(
         np.array([targets.get(v.visit_id, np.nan) for v in visits], float),
         recordings,
         dict(events),
-        unit,
     )
+    return apply_landing(history, landing)
+
+
+LANDING_SERIES = ("overstride", "overstride_cm", "shank_angle", "knee_flexion")
+#: The series in the order Compare lists them and the exports write their columns.
+SERIES_ORDER = (
+    "cadence", "contact_time", *LANDING_SERIES, "pain_now", "pain_worst_24h", "pain_running",
+    "disability", "psfs_mean", "psfs_running",
+)  # fmt: skip
+
+
+def apply_landing(history: PatientHistory, landing: LandingProvider | None) -> PatientHistory:
+    """The history with its landing series (overstride, shank angle, knee flexion) from
+    ``landing`` for each visit's measured recording; the other series are shared, not copied.
+
+    :func:`load_history` calls it; the History view calls it again once landing figures that
+    were not ready at first paint have been computed in the background."""
+    n = len(history.visits)
+    arrays = {k: _empty(n) for k in LANDING_SERIES}
+    by_id = {r.id: r for r in history.recordings}
+    any_landing = False
+    for i, v in enumerate(history.visits):
+        rec = by_id.get(v.measured_recording_id) if v.measured_recording_id is not None else None
+        lm = landing(rec, history.events.get(rec.id, [])) if landing and rec else None
+        if lm is None:
+            continue
+        any_landing = True
+        # Overstride is always kept in % of leg length, so a calibrated visit stays comparable
+        # with an uncalibrated one; cm is an extra series where calibrated.
+        for key, stats in (
+            ("overstride", lm.overstride),
+            ("overstride_cm", lm.overstride_cm or {}),
+            ("shank_angle", lm.shank_angle_deg),
+            ("knee_flexion", lm.knee_flexion_deg),
+        ):
+            mu, sd, k = pool(list(stats.values()))
+            if k:
+                arrays[key][0][i], arrays[key][1][i], arrays[key][2][i] = mu, sd, k
+    merged = {**history.series, **_series(arrays, history.disability_scale)}
+    series = {k: merged[k] for k in SERIES_ORDER if k in merged}  # Compare and exports keep it
+    unit = "leg_pct" if any_landing else None  # the unit of the "overstride" series
+    return replace(history, series=series, landing_units=unit)
 
 
 def _series(arrays: dict[str, Any], scale: str) -> dict[str, Series]:
@@ -522,6 +567,8 @@ def _series(arrays: dict[str, Any], scale: str) -> dict[str, Series]:
     ]  # fmt: skip
     out: dict[str, Series] = {}
     for key, label, unit, fixed, band_label, kind, lower in specs:
+        if key not in arrays:  # built in two parts: the landing series apart (apply_landing)
+            continue
         mean, sd, n = arrays[key]
         s = Series(key, label, unit, mean, sd, n, None, band_label, kind, lower, fixed)
         s.measure = scale if key == "disability" else "nprs" if key.startswith("pain_") else None

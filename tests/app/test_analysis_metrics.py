@@ -212,3 +212,14 @@ def test_without_uncertainty_every_other_figure_is_the_same() -> None:
         full.warnings,
     )
     assert lean.fps == full.fps and lean.unresolved == []
+
+
+def test_overstride_lives_in_the_landing_measures_only() -> None:
+    # One definition: the temporal metrics (events alone) carry no overstride, calibrated or not.
+    from dataclasses import fields
+
+    from app.analysis.metrics import LandingMetrics, TemporalMetrics
+
+    assert "overstride_cm" in {f.name for f in fields(LandingMetrics)}
+    assert not {"overstride", "overstride_cm"} & {f.name for f in fields(TemporalMetrics)}
+    assert not hasattr(temporal_metrics(_events(16, 0.4, 0.25)), "calibrated")

@@ -181,3 +181,27 @@ def test_landing_from_the_pose_cache(clinic, tmp_path) -> None:  # type: ignore[
     with clinic.db.session() as s:
         h = load_history(s, pid, landing=pose_cache_landing(tmp_path / "none"))
     assert not h.series["shank_angle"].has_data
+
+
+def test_visit_row_carries_outcomes_and_the_last_printed_program(clinic) -> None:  # type: ignore[no-untyped-def]
+    """The visits query brings each visit's outcome scores and its last printed home program."""
+    import datetime as dt
+
+    from app.db.models import HomeProgram, VisitOutcome
+
+    with clinic.db.session() as s:
+        pid = make_patient(s)
+        vids = [add_visit(s, pid, f"2026-04-{d:02d}", 160.0) for d in (1, 8, 15)]
+        s.add(VisitOutcome(visit_id=vids[0], rmdq=12, odi=None,
+                           psfs=[{"activity": "running", "score": 4, "running": True}]))  # fmt: skip
+        s.add(VisitOutcome(visit_id=vids[1], rmdq=None, odi=None, psfs=None))  # a row, no scores
+        for day in (3, 9, 5):  # printed three times: the latest day is shown
+            s.add(HomeProgram(visit_id=vids[0], printed_at=dt.datetime(2026, 4, day, 10, 0)))
+        s.add(HomeProgram(visit_id=vids[1], printed_at=None))  # saved, never printed
+    with clinic.db.session() as s:
+        h = load_history(s, pid)
+    assert [v.rmdq for v in h.visits] == [12, None, None]
+    assert h.visits[0].psfs == [{"activity": "running", "score": 4, "running": True}]
+    assert h.series["disability"].mean[0] == 12 and np.isnan(h.series["disability"].mean[1])
+    assert h.series["psfs_running"].mean[0] == 4
+    assert [v.printed for v in h.visits] == [dt.date(2026, 4, 9), None, None]

@@ -31,7 +31,7 @@ def test_home_program_opens_for_a_prescribed_patient(qtbot, window, monkeypatch)
 def test_no_prescription_leads_to_the_prescribe_tab(
     qtbot, window, demo_clinic, monkeypatch
 ) -> None:
-    import ui.home_program_dialog as hp
+    import ui.home_program_open as hp  # where the editor is opened (and asks)
 
     with demo_clinic.db.session() as s:
         pid = create_patient(s, PatientData(full_name="Nina Newcomer")).id

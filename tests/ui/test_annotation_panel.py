@@ -6,40 +6,14 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
 
 from app.analysis.events import EventSource, EventType, Foot, FootEvent
-from app.records.patients import PatientData, create_patient
-from app.records.recordings import events_of, import_recording, overlays_of
-from app.records.visits import VisitData, create_visit
-from app.video.synthetic import read_stamp, write_clip
+from app.records.recordings import events_of, overlays_of
+from app.video.synthetic import read_stamp
+from tests.ui import marking_fixtures
 
-
-@pytest.fixture
-def recording(clinic, tmp_path: Path) -> int:
-    clip = write_clip(
-        tmp_path / "Läufer 跑步.mp4", n_frames=90, width=160, height=120, fps=30, gop=60
-    )
-    with clinic.db.session() as s:
-        pid = create_patient(s, PatientData(full_name="Test Runner")).id
-        vid = create_visit(s, pid, VisitData(visit_date="2026-11-01")).id
-    return import_recording(clinic.db, clinic.videos_root, vid, clip, capture_fps=120.0)
-
-
-@pytest.fixture
-def panel(qtbot, clinic, recording):  # type: ignore[no-untyped-def]
-    from ui.annotation_panel import AnnotationPanel
-
-    p = AnnotationPanel(clinic)
-    qtbot.addWidget(p)
-    p.resize(1200, 800)
-    p.show()
-    assert p.open_recording(recording)
-    p.activateWindow()
-    p.setFocus()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is p, timeout=5000)
-    yield p
-    p.shutdown()
+recording = marking_fixtures.recording  # the shared fixtures (tests/ui/marking_fixtures.py)
+panel = marking_fixtures.panel
 
 
 def _wait_frame(qtbot, panel, frame: int) -> None:  # type: ignore[no-untyped-def]

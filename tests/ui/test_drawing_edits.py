@@ -4,42 +4,17 @@ saved like every edit (journal first, then the database) and there again after r
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication
 
-from app.records.patients import PatientData, create_patient
-from app.records.recordings import import_recording, overlays_of
-from app.records.visits import VisitData, create_visit
-from app.video.synthetic import write_clip
+from app.records.recordings import overlays_of
+from tests.ui import marking_fixtures
 
 L = Qt.MouseButton.LeftButton
 
 
-@pytest.fixture
-def recording(clinic, tmp_path: Path) -> int:
-    clip = write_clip(tmp_path / "drawings.mp4", n_frames=90, width=160, height=120, fps=30)
-    with clinic.db.session() as s:
-        pid = create_patient(s, PatientData(full_name="Drawing Runner")).id
-        vid = create_visit(s, pid, VisitData(visit_date="2026-11-01")).id
-    return import_recording(clinic.db, clinic.videos_root, vid, clip, capture_fps=120.0)
-
-
-@pytest.fixture
-def panel(qtbot, clinic, recording):  # type: ignore[no-untyped-def]
-    from ui.annotation_panel import AnnotationPanel
-
-    p = AnnotationPanel(clinic)
-    qtbot.addWidget(p)
-    p.resize(1200, 800)
-    p.show()
-    assert p.open_recording(recording)
-    p.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is p, timeout=5000)
-    yield p
-    p.shutdown()
+recording = marking_fixtures.recording  # the shared fixtures (tests/ui/marking_fixtures.py)
+panel = marking_fixtures.panel
 
 
 def _stored(qtbot, clinic, recording, panel):  # type: ignore[no-untyped-def]

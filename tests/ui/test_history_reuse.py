@@ -86,3 +86,20 @@ def test_refresh_pauses_the_collector_only_while_it_runs(qtbot, clinic, monkeypa
         if pinned:
             gc.disable()
     view.shutdown()
+
+
+def test_error_bars_are_one_sd_each_side_with_beams() -> None:
+    import numpy as np
+
+    from ui.history_plots import DAY_S, error_bars
+
+    bars = error_bars(np.array([0.0, 10 * DAY_S]), np.array([160.0, 170.0]), np.array([2.0, 3.0]),
+                      "#123456")  # fmt: skip
+    xs, ys = bars.getData()
+    segments = list(zip(zip(xs[::2], ys[::2], strict=True), zip(xs[1::2], ys[1::2], strict=True),
+                        strict=True))  # fmt: skip
+    assert len(segments) == 6  # a bar and two beams per visit
+    assert segments[0] == ((0.0, 158.0), (0.0, 162.0))  # mean ± 1 SD
+    assert segments[1] == ((-1.25 * DAY_S, 158.0), (1.25 * DAY_S, 158.0))  # the lower beam
+    assert segments[3] == ((10 * DAY_S, 167.0), (10 * DAY_S, 173.0))
+    assert bars.opts["connect"] == "pairs" and bars.opts["segmentedLineMode"] == "on"

@@ -203,3 +203,59 @@ def test_demo_history_shows_cadence_rising(view, demo_clinic, qtbot) -> None:  #
     (points,) = [i for i in w.plots.plots["cadence"].items if isinstance(i, pg.ScatterPlotItem)]
     assert np.all(np.diff(points.data["y"]) > 0)
     w.shutdown()
+
+
+def test_landing_figures_follow_the_first_paint(demo_clinic, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Pose-cached visits: the first paint shows the cadence (final figures) and says the
+    landing figures are being computed; they arrive without blocking, and a reopening draws
+    them at once from memory."""
+    from app.history import landing as landing_mod
+    from ui.history_view import HistoryView
+
+    landing_mod._MEMO.clear()
+    with demo_clinic.db.session() as s:
+        jonas = s.scalar(select(Patient.id).where(Patient.full_name.like("Jonas%")))
+    w = HistoryView(demo_clinic)
+    qtbot.addWidget(w)
+    w.resize(1200, 900)
+    w.show()
+    w.set_patient(jonas)
+    assert w.landing_computing and not w.landing_state.isHidden()
+    assert "Computing landing figures" in w.landing_state.text() and "4 visits" in w.landing_state.text()
+    assert "cadence" in w.plots.plots and "overstride" not in w.plots.plots
+    cadence = w.history.series["cadence"].mean.copy()
+    assert np.isfinite(cadence).all()
+    assert "Overstride" not in w.note.text()  # not called "not measured" while it is computed
+    qtbot.waitUntil(lambda: not w.landing_computing, timeout=20000)
+    assert w.landing_state.isHidden()
+    assert {"overstride", "shank_angle", "knee_flexion"} <= set(w.plots.plots)
+    assert w.history.landing_units == "leg_pct" and w.history.series["overstride"].has_data
+    np.testing.assert_array_equal(w.history.series["cadence"].mean, cadence)  # unchanged
+    assert len(w.plots.ci.items) == len(w.plots.plots)
+    w.set_patient(None)
+    w.set_patient(jonas)  # remembered: drawn at once, nothing computed
+    assert not w.landing_computing and w.landing_state.isHidden()
+    assert "overstride" in w.plots.plots
+    w.shutdown()
+
+
+def test_switching_patient_while_landing_is_computed_drops_the_old_result(demo_clinic, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from app.history import landing as landing_mod
+    from ui.history_view import HistoryView
+
+    landing_mod._MEMO.clear()
+    with demo_clinic.db.session() as s:
+        jonas = s.scalar(select(Patient.id).where(Patient.full_name.like("Jonas%")))
+        other = create_patient(s, PatientData(full_name="No Video Runner")).id
+        create_visit(s, other, VisitData(visit_date="2026-02-02", pain_running=3))
+    w = HistoryView(demo_clinic)
+    qtbot.addWidget(w)
+    w.show()
+    w.set_patient(jonas)
+    assert w.landing_computing
+    w.set_patient(other)  # before the landing figures arrive
+    assert not w.landing_computing and w.landing_state.isHidden()
+    qtbot.wait(300)  # the old worker finishes or stops; its result must not be drawn
+    assert w.patient_id == other and set(w.plots.plots) == {"pain"}
+    assert w.history.landing_units is None
+    w.shutdown()
