@@ -9,6 +9,7 @@ none per point, so 100 visits draw at once.
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import numpy as np
 import pyqtgraph as pg
@@ -76,6 +77,13 @@ def _tip_text(series: Series, dates: list[dt.date], i: int) -> str:
         text += f" ± {_fmt(sd, series.unit)} (SD)"
     if series.kind == "gait":
         text += f"\nn = {n} steps"
+    res = series.resolution[i] if series.resolution is not None else math.nan
+    if np.isfinite(res):
+        digits = 2 if res < 1 else 0
+        text += (
+            f"\nOne video frame = {res:.{digits}f} {series.unit} at this visit's frame rate: a "
+            "change is never called real within it"
+        )
     return text
 
 

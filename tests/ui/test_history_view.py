@@ -82,6 +82,9 @@ def test_single_visit_draws_points_without_lines(view, clinic) -> None:  # type:
     assert len(scatters) == 1 and len(scatters[0].data) == 1
     tip = scatters[0].opts["tip"](x=0, y=0, data=scatters[0].data["data"][0])
     assert "steps/min" in tip and "n = 29 steps" in tip and "SD" in tip
+    # What the frame rate alone allows (cadence resolution = cadence / (fps · span)).
+    res = view.history.series["cadence"].resolution[0]
+    assert 0 < res < 1 and f"One video frame = {res:.2f} steps/min" in tip
     # Only the target step line has line data; no trend line through one point.
     assert all(len(c.xData) != 1 for c in curves)
     assert view.table.item(0, 4).text() == "168"
