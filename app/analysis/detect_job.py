@@ -46,6 +46,11 @@ def retime_track(
     return timebase.retime(track)
 
 
+#: Share of the progress bar for the pose pass; the pixel step (one more decoding pass over the
+#: clip, boxes around the feet only) takes most of the rest.
+POSE_SHARE = 0.8
+
+
 def detect(
     path: Path,
     *,
@@ -65,7 +70,7 @@ def detect(
     from app.analysis.pose import run_pose
 
     track = run_pose(
-        path, progress=lambda f: progress(0.97 * f), cancelled=cancelled, cache_dir=cache_dir
+        path, progress=lambda f: progress(POSE_SHARE * f), cancelled=cancelled, cache_dir=cache_dir
     )
     track = retime_track(track, container_fps, capture_fps, timebase)
     notes: list[str] = []
@@ -73,7 +78,9 @@ def detect(
     # Each proposal checked on the pixels around the foot, as ``analyze`` does.
     from app.analysis.footflow import refine_from_video
 
-    refine_from_video(result, track, path, cancelled)
+    refine_from_video(
+        result, track, path, cancelled, lambda f: progress(POSE_SHARE + (0.99 - POSE_SHARE) * f)
+    )
     track.meta["direction"] = result.direction
     proposals = [
         replace(e, source=EventSource.AUTOMATIC)

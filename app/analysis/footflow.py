@@ -476,6 +476,7 @@ def refine_from_video(
     track: KeypointTrack,
     video: str | Path,
     cancelled: Callable[[], bool] | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> PixelStats | None:
     """Refine ``result.events`` (automatic, on ``track``'s frames = the file's frames) in place
     from the pixels of ``video``. A video that cannot be decoded again leaves the pose-based
@@ -484,7 +485,7 @@ def refine_from_video(
 
     try:
         events, stats = refine(
-            track, result.events, result.direction, video_reader(video, cancelled)
+            track, result.events, result.direction, video_reader(video, cancelled, progress)
         )
     except Exception as exc:  # noqa: BLE001 - a refinement never costs the clinician the analysis
         if cancelled is not None and cancelled():
@@ -498,9 +499,14 @@ def refine_from_video(
     return stats
 
 
-def video_reader(video: str | Path, cancelled: Callable[[], bool] | None = None) -> FrameReader:
+def video_reader(
+    video: str | Path,
+    cancelled: Callable[[], bool] | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> FrameReader:
     """A :data:`FrameReader` that decodes ``video`` once, up to the last frame asked for, and
-    keeps only the asked boxes (grey), turned like the pose pass turns the frames."""
+    keeps only the asked boxes (grey), turned like the pose pass turns the frames.
+    ``progress`` gets the share of that decoding done (a long slow-motion clip takes a while)."""
 
     def read(boxes: dict[int, tuple[int, int, int, int]]) -> dict[int, np.ndarray]:
         from app.analysis.errors import AnalysisError
@@ -518,8 +524,11 @@ def video_reader(video: str | Path, cancelled: Callable[[], bool] | None = None)
             for i, frame in enumerate(container.decode(stream)):
                 if i > last:
                     break
-                if cancelled is not None and i % 30 == 0 and cancelled():
-                    raise AnalysisError("Analysis cancelled.")
+                if i % 30 == 0:
+                    if cancelled is not None and cancelled():
+                        raise AnalysisError("Analysis cancelled.")
+                    if progress is not None:
+                        progress(i / (last + 1))
                 b = boxes.get(i)
                 if b is None:
                     continue

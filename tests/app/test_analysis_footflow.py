@@ -276,3 +276,21 @@ def test_cancelling_during_the_pixel_step_cancels_the_analysis(tmp_path):
     )
     with pytest.raises(AnalysisError, match="cancelled"):
         footflow.refine_from_video(result, _track(x, y, "left"), video, cancelled=lambda: True)
+
+
+def test_the_pixel_step_reports_its_decoding_progress(tmp_path):
+    """A long slow-motion clip is decoded once more for the pixel step: the bar must move."""
+    from types import SimpleNamespace
+
+    frames, x, y = _clip(16, 25, belt=9, direction="left")
+    video = tmp_path / "synthetic.mp4"
+    _write_mp4(frames, video)
+    last = len(frames) - 3
+    result = SimpleNamespace(
+        events=[_event(EventType.INITIAL_CONTACT, 18), _event(EventType.TOE_OFF, last)],
+        direction="left",
+        warnings=[],
+    )
+    seen: list[float] = []
+    footflow.refine_from_video(result, _track(x, y, "left"), video, progress=seen.append)
+    assert len(seen) >= 2 and seen == sorted(seen) and 0 <= seen[0] < seen[-1] < 1
