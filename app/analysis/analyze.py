@@ -239,11 +239,18 @@ def _with_file_times(track: KeypointTrack, timebase: Timebase, notes: list[str])
 
 
 def _fmt(stat: object, unit: str = "", digits: int = 1) -> str:
+    """``mean ± SD unit (n=…) [±u]``: ``[±u]`` is the mean's uncertainty from the frame rate
+    alone, as the marking panel shows it."""
     if not isinstance(stat, dict) or stat.get("mean") is None:
         return "-"
     sd = stat.get("sd")
     sd_text = f" ± {sd:.{digits}f}" if isinstance(sd, float) else ""
-    return f"{stat['mean']:.{digits}f}{sd_text}{unit} (n={stat['n']})"
+    u = stat.get("fps_u")
+    u_text = ""
+    if isinstance(u, float):
+        ud = digits if u >= 10**-digits else digits + 1
+        u_text = f" [±{u:.{ud}f}]"
+    return f"{stat['mean']:.{digits}f}{sd_text}{unit} (n={stat['n']}){u_text}"
 
 
 def summary(out: dict[str, object]) -> str:
@@ -255,7 +262,8 @@ def summary(out: dict[str, object]) -> str:
     lines = [
         f"{out['source']}: {out['frames']} frames at {out['capture_fps']} fps, "
         f"running towards image {out['direction']}",
-        f"Cadence: {m['cadence_spm']} steps/min ({len(ics)} contacts)",
+        f"Cadence: {m['cadence_spm']} steps/min ({len(ics)} contacts)"
+        + (f" [±{m['cadence_fps_u']:.2f}]" if isinstance(m.get("cadence_fps_u"), float) else ""),
     ]
     rows = [
         ("Step time", "step_time_s", " s", 3),
@@ -266,17 +274,43 @@ def summary(out: dict[str, object]) -> str:
         ("Knee flexion", "knee_flexion_deg", "°", 1),
         ("Foot-strike angle", "foot_strike_angle_deg", "°", 1),
     ]
+    unresolved = set(m.get("unresolved_left_right") or [])
     for label, key, unit, digits in rows:
         side = m.get(key, {})
+        name = label + (" ≈" if _measure_name(key) in unresolved else "")
         lines.append(
-            f"  {label:<18} left {_fmt(side.get('left'), unit, digits):<26} "
+            f"  {name:<18} left {_fmt(side.get('left'), unit, digits):<34} "
             f"right {_fmt(side.get('right'), unit, digits)}"
         )
     pat = m.get("foot_strike_pattern", {})
     lines.append(f"  Strike pattern     left {pat.get('left')}, right {pat.get('right')}")
+    if isinstance(m.get("fps"), float):
+        lines.append(
+            f"  [±…] uncertainty of each mean from the frame rate alone ({m['fps']:.0f} frames/s)"
+            + (
+                f"; ≈ {', '.join(sorted(unresolved))}: the left/right difference is within it, "
+                "no evidence of an asymmetry"
+                if unresolved
+                else ""
+            )
+        )
     for w in out["warnings"]:  # type: ignore[union-attr]
         lines.append(f"Warning: {w}")
     return "\n".join(lines)
+
+
+def _measure_name(key: str) -> str:
+    """The metrics' own name of a measure (as in ``unresolved_left_right``) from its JSON key."""
+    return {
+        "step_time_s": "step time",
+        "contact_time_s": "contact time",
+        "flight_time_s": "flight time",
+        "overstride_leg_pct": "overstride",
+        "overstride_cm": "overstride",
+        "shank_angle_deg": "shank angle",
+        "knee_flexion_deg": "knee flexion",
+        "foot_strike_angle_deg": "foot-strike angle",
+    }.get(key, key)
 
 
 def run(args: argparse.Namespace) -> int:

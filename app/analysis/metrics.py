@@ -415,7 +415,12 @@ def metrics_json(temporal: TemporalMetrics, landing: LandingMetrics | None) -> d
     if landing is not None:
         lj = landing.to_json()
         warnings += list(lj.pop("warnings"))  # type: ignore[arg-type]
+        # Both list the measures whose left/right difference the frame rate cannot resolve:
+        # timing ones and landing ones, so the lists are joined (an update kept landing's only).
+        both = list(out.get("unresolved_left_right") or [])  # type: ignore[call-overload]
+        both += [n for n in lj.pop("unresolved_left_right", None) or [] if n not in both]  # type: ignore[attr-defined]
         out.update(lj)
+        out["unresolved_left_right"] = both
     out["warnings"] = warnings
     return out
 
