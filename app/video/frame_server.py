@@ -61,7 +61,6 @@ from __future__ import annotations
 import contextlib
 import shutil
 import threading
-import weakref
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -69,6 +68,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.video.budget import LRU_SHARE, OVERHEAD_FRAMES, SHARED
 from app.video.decoder import SeekDecoder, Sink
 from app.video.errors import AbsurdFrameRate, VideoError
 from app.video.outward import ENCODE_THREADS, OutwardPass
@@ -78,13 +78,10 @@ from app.video.timebase import Timebase, real_time_s  # noqa: F401 - re-exported
 
 DEFAULT_BUDGET_MB = 1500
 JPEG_QUALITY = 90
-# Share of the budget kept for decoded RGB frames when the store is JPEG.
-LRU_SHARE = 0.3
 LRU_MAX_FRAMES = 40  # 8 steps ahead + 2 behind at any stride, with room to spare
-# Decoder buffers (frame threads hold several pictures), a seek's kept frames and transient
-# arrays, in frames. The benchmark measured ~55 frames' worth at 1080p above store + LRU;
-# reserving it keeps the process near the budget once a long clip fills the store.
-OVERHEAD_FRAMES = 48
+# LRU_SHARE and OVERHEAD_FRAMES (the decoders' own memory): app.video.budget, which shares
+# one budget between the servers open at once.
+__all__ = ["DEFAULT_BUDGET_MB", "LRU_SHARE", "OVERHEAD_FRAMES", "FrameServer", "open"]
 FETCH_THREADS = 2
 # A seek decodes its target's GOP from the keyframe; the frames met on the way go to the
 # store, nearest the target first. At most this many wait for their encoder at once (1080p:
@@ -93,10 +90,6 @@ SEEK_KEEP_BEHIND = 32
 DISK_FRONT_MB = 256  # memory kept for JPEG images in front of the disk store
 PREFETCH_AHEAD = 8  # steps ahead in the direction of travel
 PREFETCH_BEHIND = 2  # steps the other way (clinicians overshoot and come back)
-
-# Open servers share one memory budget (two recordings side by side get half each).
-_OPEN_SERVERS: weakref.WeakSet[FrameServer] = weakref.WeakSet()
-_OPEN_LOCK = threading.Lock()
 
 Listener = Callable[[int], None]
 Progress = Callable[[float], None]
@@ -122,28 +115,21 @@ class FrameServer(OutwardPass):
         self.info, self._index = scan_index(self.path)
         self.capture_fps = capture_fps if capture_fps else self.info.capture_fps_guess
         self.memory_budget_bytes = int(memory_budget_mb * 1024 * 1024)
-        frame_bytes = self.info.width * self.info.height * 3
+        self.frame_bytes = frame_bytes = self.info.width * self.info.height * 3
         # The budget covers the caches plus what decoding itself holds, so RSS growth stays
-        # within it (measured by the benchmark's peak_rss_mb).
-        overhead = min(OVERHEAD_FRAMES * frame_bytes, self.memory_budget_bytes // 4)
-        usable = max(0, self.memory_budget_bytes - overhead)
-        with _OPEN_LOCK:  # the budget is shared with the recordings already open
-            sharing = 1 + len(_OPEN_SERVERS) if build_cache else 1
-        raw = frame_bytes * self.info.frame_count <= usable // sharing
-        lru_bytes = 0 if raw else int(LRU_SHARE * usable)
-        self._lru = WorkingSet(lru_bytes, frame_bytes, LRU_MAX_FRAMES)
-        lru_bytes = 0 if raw else self._lru.capacity * frame_bytes
-        self._store_budget = max(0, usable - lru_bytes)
+        # within it (measured by the benchmark's peak_rss_mb), and it is one budget for every
+        # server open in the process (app.video.budget): this one's share is computed as if
+        # it were open already. A server without a pass (build_cache False) keeps to itself.
+        self._shares = build_cache
+        share = SHARED.share_bytes(self) if build_cache else self._alone_bytes()
+        self._raw = raw = frame_bytes * self.info.frame_count <= share
+        self._lru = WorkingSet(self._lru_bytes(), frame_bytes, LRU_MAX_FRAMES)
         self.warnings: list[str] = list(self.info.warnings)
         disk = None
         if cache_dir is not None and not raw:
             disk = self._open_disk(Path(cache_dir), f"jpeg_q{jpeg_quality}")
-        if disk is not None:
-            # Images on disk are read back from the OS file cache in well under a millisecond
-            # (it is not this process's memory), so memory keeps only a small share in front.
-            self._store_budget = min(self._store_budget, DISK_FRONT_MB * 2**20)
         self._store = FrameStore(
-            self.frame_count, raw, jpeg_quality, self._shared_budget, disk=disk
+            self.frame_count, raw, jpeg_quality, self._store_budget_now, disk=disk
         )
         self._encoder = ThreadPoolExecutor(ENCODE_THREADS, thread_name_prefix="video-encode")
         self._encoding: dict[int, Future[bool]] = {}
@@ -187,8 +173,7 @@ class FrameServer(OutwardPass):
         target = self._outward_loop if outward else self._build_loop
         self._builder = threading.Thread(target=target, name="video-build", daemon=True)
         if build_cache:
-            with _OPEN_LOCK:
-                _OPEN_SERVERS.add(self)
+            SHARED.join(self)
         for t in self._fetchers:
             t.start()
         if build_cache:
@@ -369,8 +354,7 @@ class FrameServer(OutwardPass):
                 self._careful.close()
         self._lru.clear()
         self._store.close()
-        with _OPEN_LOCK:
-            _OPEN_SERVERS.discard(self)
+        SHARED.leave(self)
 
     @property
     def closed(self) -> bool:
@@ -434,10 +418,15 @@ class FrameServer(OutwardPass):
             while not self._stop.is_set():
                 if self._urgent:
                     return self._urgent.pop(0), True
-                for n in self._prefetch_plan():
+                # While the user waits for a seek (here or on another server), no prefetch:
+                # the seek gets the cores (app.video.budget.SharedBudget.interactive).
+                plan = self._prefetch_plan() if SHARED.idle.is_set() else []
+                for n in plan:
                     # Prefetch never starts a GOP-long seek decode: that would hold the seeker
-                    # when the user jumps. Stored frames, or a few frames forward, only.
-                    if n in self._lru or n in self._inflight:
+                    # when the user jumps. Stored frames, or a few frames forward, only; never
+                    # a frame a seek met and is still encoding (its fetcher would wait for the
+                    # encoder queue, and could not take the user's next request).
+                    if n in self._lru or n in self._inflight or n in self._encoding:
                         continue
                     if n in self._store or self._seeker.is_cheap(n):
                         # Registered so a get() for it waits instead of decoding it twice.
@@ -453,7 +442,7 @@ class FrameServer(OutwardPass):
                 break
             n, urgent = job
             try:
-                self._produce(n)
+                self._produce(n, urgent)
             except VideoError as exc:
                 with self._lock:
                     self._errors[n] = exc
@@ -469,7 +458,7 @@ class FrameServer(OutwardPass):
                 with contextlib.suppress(Exception):  # a listener bug must not kill decoding
                     cb(n)
 
-    def _produce(self, n: int) -> np.ndarray:
+    def _produce(self, n: int, urgent: bool = True) -> np.ndarray:
         cached = self._lru.get(n)
         if cached is not None:
             return cached
@@ -482,7 +471,9 @@ class FrameServer(OutwardPass):
             # The user is waiting on a GOP decode: pause the background pass so the seek gets
             # both cores (measured: halves a 1080p long-GOP jump while the cache builds).
             behind: deque[tuple[int, Callable[[], np.ndarray]]] = deque(maxlen=SEEK_KEEP_BEHIND)
-            start = self._gop_start(n)
+            # Only the frames kept are needed as pictures; the decoder may drop the others
+            # that no picture refers to (app.video.decoder.SKIP_UNNEEDED).
+            start = max(self._gop_start(n), n - SEEK_KEEP_BEHIND)
 
             def keep(i: int, to_rgb: Callable[[], np.ndarray]) -> None:
                 if i not in self._store:  # converted to RGB later, only if still kept
@@ -490,7 +481,9 @@ class FrameServer(OutwardPass):
 
             self._hold_builder(+1)
             try:
-                with self._seek_lock:
+                # A frame the user asked for: every open server's background work waits.
+                gate = SHARED.interactive() if urgent else contextlib.nullcontext()
+                with gate, self._seek_lock:
                     if self._stop.is_set():
                         raise VideoError("This video has been closed.", path=self.path)
                     got = self._seek(n, start, keep)
@@ -530,10 +523,56 @@ class FrameServer(OutwardPass):
             return None
         return DiskStore.open(cache_dir, self.path, self.frame_count, codec)
 
-    def _shared_budget(self) -> int:
-        with _OPEN_LOCK:
-            count = max(1, len(_OPEN_SERVERS))
-        return self._store_budget // count
+    @property
+    def _store_disk(self) -> DiskStore | None:
+        store = getattr(self, "_store", None)
+        return store.disk if store is not None else None
+
+    # ------------------------------------------------------------------ shared budget
+    def _alone_bytes(self) -> int:
+        overhead = min(OVERHEAD_FRAMES * self.frame_bytes, self.memory_budget_bytes // 4)
+        return max(0, self.memory_budget_bytes - overhead)
+
+    def _lru_bytes(self) -> int:
+        if self._raw:
+            return 0
+        share = SHARED.working_set_bytes(self) if self._shares else LRU_SHARE * self._alone_bytes()
+        return int(share)
+
+    def _store_budget_now(self) -> int:
+        """Memory this server's store may hold now (called by the store as it fills)."""
+        if self._shares:
+            budget = SHARED.store_bytes(self)
+        else:
+            budget = self._alone_bytes() - self.lru_reserved()
+        if self._store_disk is not None:
+            # Images on disk are read back from the OS file cache in well under a millisecond
+            # (it is not this process's memory), so memory keeps only a small share in front.
+            budget = min(budget, DISK_FRONT_MB * 2**20)
+        return max(0, budget)
+
+    def store_used(self) -> int:
+        """Bytes of images this server's store holds in memory (for the shared budget)."""
+        store = getattr(self, "_store", None)
+        return store.used if store is not None else 0
+
+    def lru_reserved(self) -> int:
+        """Bytes this server's working set may hold (for the shared budget)."""
+        lru = getattr(self, "_lru", None)
+        return 0 if lru is None or self._raw else lru.capacity * self.frame_bytes
+
+    def budget_changed(self) -> None:
+        """Another server opened or closed: resize the working set, give memory back."""
+        if self._closed:
+            return
+        self._lru.resize(WorkingSet.capacity_for(self._lru_bytes(), self.frame_bytes,
+                                                 LRU_MAX_FRAMES))  # fmt: skip
+        self._store.trim()
+
+    def wake(self) -> None:
+        """Let the fetchers look for prefetch work again (a seek elsewhere has finished)."""
+        with self._lock:
+            self._wake.notify_all()
 
     def _encode_later(self, n: int, to_rgb: Callable[[], np.ndarray]) -> None:
         with self._lock:
