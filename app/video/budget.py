@@ -24,7 +24,12 @@ import contextlib
 import threading
 import weakref
 from collections.abc import Iterator
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from app.video.store import WorkingSet
+
+if TYPE_CHECKING:
+    from app.video.store import DiskStore
 
 # Decoder buffers (frame threads hold several pictures), a seek's kept frames and transient
 # arrays, in frames of the server's picture size. The benchmark measured ~55 frames' worth at
@@ -144,3 +149,72 @@ class SharedBudget:
 
 
 SHARED = SharedBudget()
+
+
+class BudgetMember:
+    """The frame server's side of the shared budget (mixed into ``FrameServer``).
+
+    Uses the server's ``_raw``, ``_shares`` (False: a server without a pass keeps to its own
+    budget), ``_lru``, ``_store``, ``_lock``, ``_wake`` and ``_closed``.
+    """
+
+    DISK_FRONT_BYTES = 256 * 2**20  # memory kept for JPEG images in front of the disk store
+    LRU_MAX_FRAMES = 40
+    memory_budget_bytes: int
+    frame_bytes: int
+    _raw: bool
+    _shares: bool
+    _closed: bool
+    _lru: Any
+    _lock: Any
+    _wake: Any
+
+    def _alone_bytes(self) -> int:
+        overhead = min(OVERHEAD_FRAMES * self.frame_bytes, self.memory_budget_bytes // 4)
+        return max(0, self.memory_budget_bytes - overhead)
+
+    def _lru_bytes(self) -> int:
+        if self._raw:
+            return 0
+        share = SHARED.working_set_bytes(self) if self._shares else LRU_SHARE * self._alone_bytes()
+        return int(share)
+
+    def _store_budget_now(self) -> int:
+        """Memory this server's store may hold now (called by the store as it fills)."""
+        if self._shares:
+            budget = SHARED.store_bytes(self)
+        else:
+            budget = self._alone_bytes() - self.lru_reserved()
+        if self._store_disk is not None:
+            # Images on disk are read back from the OS file cache in well under a millisecond
+            # (it is not this process's memory), so memory keeps only a small share in front.
+            budget = min(budget, self.DISK_FRONT_BYTES)
+        return max(0, budget)
+
+    def store_used(self) -> int:
+        """Bytes of images this server's store holds in memory (for the shared budget)."""
+        store = getattr(self, "_store", None)
+        return store.used if store is not None else 0
+
+    def lru_reserved(self) -> int:
+        """Bytes this server's working set may hold (for the shared budget)."""
+        lru = getattr(self, "_lru", None)
+        return 0 if lru is None or self._raw else lru.capacity * self.frame_bytes
+
+    def budget_changed(self) -> None:
+        """Another server opened or closed: resize the working set, give memory back."""
+        if self._closed:
+            return
+        self._lru.resize(WorkingSet.capacity_for(self._lru_bytes(), self.frame_bytes,
+                                                 self.LRU_MAX_FRAMES))  # fmt: skip
+        self._store.trim()
+
+    def wake(self) -> None:
+        """Let the fetchers look for prefetch work again (a seek elsewhere has finished)."""
+        with self._lock:
+            self._wake.notify_all()
+
+    @property
+    def _store_disk(self) -> DiskStore | None:  # noqa: F821 - under TYPE_CHECKING
+        store = getattr(self, "_store", None)
+        return store.disk if store is not None else None

@@ -24,10 +24,18 @@ Design (measured in ``benchmarks/stepping.py``; ``--long`` is 60 s of 1080p240, 
   forward to its pts (PyAV), then stored; of the frames met on the way, the 32 just before
   the target are stored too (nearest first, ~190 MB of pictures at 1080p), so stepping back
   from a jump pays only for the first step; the rest of that GOP is the pass's next job (it
-  goes where the cursor is), so it is decoded a second time. The pass pauses so the user's seek
-  gets the CPU; prefetch never starts such a seek (it would hold the decoder when the user
-  jumps).
-* **Shared budget.** Recordings open at the same time (side by side) split the memory budget.
+  goes where the cursor is), so it is decoded a second time. Before those 32 the decoder may
+  drop the pictures nothing refers to (``skip_frame`` NONREF: B-frames of phone H.264/HEVC;
+  every other picture is bit-identical, so frame N stays one image): on the benchmark's clip
+  (a third of its pictures are non-reference) that is about a third less decoding per jump.
+  prefetch never starts such a seek (it would hold the decoder when the user jumps).
+* **The user first** (:mod:`app.video.budget`). While a frame the user waits for is decoded
+  (a seek, or the JPEG of a jump), the background pass of *every* open server waits at its
+  next frame and no server starts a prefetch, so the decode the user waits for has the cores.
+* **Shared budget** (:mod:`app.video.budget`). Recordings open at the same time (the marking
+  panel, the dual player's two sides) share one memory budget: each reserves its decoders'
+  overhead, the working sets get an equal share, and the stores' memory is one pool; opening
+  or closing one resizes the others. Two servers of one file share one disk store.
 
 Store codecs (``benchmarks/store_codecs.py``: six frames of the long clip, candidates
 interleaved; load 3.3; encode / decode to RGB p50, size, PSNR against the decoded source):
@@ -68,7 +76,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.video.budget import LRU_SHARE, OVERHEAD_FRAMES, SHARED
+from app.video.budget import LRU_SHARE, OVERHEAD_FRAMES, SHARED, BudgetMember
 from app.video.decoder import SeekDecoder, Sink
 from app.video.errors import AbsurdFrameRate, VideoError
 from app.video.outward import ENCODE_THREADS, OutwardPass
@@ -95,8 +103,11 @@ Listener = Callable[[int], None]
 Progress = Callable[[float], None]
 
 
-class FrameServer(OutwardPass):
+class FrameServer(OutwardPass, BudgetMember):
     """Serve frames of one video by index. Create with :func:`open`; see module docstring."""
+
+    DISK_FRONT_BYTES = DISK_FRONT_MB * 2**20
+    LRU_MAX_FRAMES = LRU_MAX_FRAMES
 
     def __init__(
         self,
@@ -194,18 +205,25 @@ class FrameServer(OutwardPass):
         ``timeout`` seconds pass first, :class:`VideoError` if the file cannot produce it.
         """
         n = self._check(index)
-        self._note_request(n)
         rgb = self._lru.get(n)
         if rgb is not None:
+            self._note_request(n)
             return rgb
         with self._lock:
             pending = self._inflight.get(n)
         if pending is None and n in self._store:
             # One JPEG decode (~10 ms at 1080p): cheaper here than a hand-off to the fetcher.
-            rgb = self._store.get(n)
+            # After a jump, prefetch around the new place waits until it is done (else the
+            # fetchers' decodes share the cores with the one the user is waiting for).
+            jump = self._is_jump(n)
+            with SHARED.interactive() if jump else contextlib.nullcontext():
+                self._note_request(n)
+                rgb = self._store.get(n)
             if rgb is not None:
                 self._lru.put(n, rgb)
                 return rgb
+        else:
+            self._note_request(n)
         done = pending or self._request(n)
         if not done.wait(timeout):
             raise TimeoutError(f"frame {n} not decoded within {timeout} s")
@@ -378,6 +396,11 @@ class FrameServer(OutwardPass):
             raise IndexError(f"frame {n} outside 0..{self.frame_count - 1}")
         return n
 
+    def _is_jump(self, n: int) -> bool:
+        """True when ``n`` is beyond the prefetch's reach from the last request."""
+        with self._lock:
+            return abs(n - self._pos) > PREFETCH_AHEAD * max(1, self._step)
+
     def _note_request(self, n: int) -> None:
         # Infer direction and step from successive requests so the UI needs no extra calls.
         with self._lock:
@@ -442,7 +465,9 @@ class FrameServer(OutwardPass):
                 break
             n, urgent = job
             try:
-                self._produce(n, urgent)
+                # The user waits for this one: no server prefetches meanwhile.
+                with SHARED.interactive() if urgent else contextlib.nullcontext():
+                    self._produce(n, urgent)
             except VideoError as exc:
                 with self._lock:
                     self._errors[n] = exc
@@ -522,57 +547,6 @@ class FrameServer(OutwardPass):
         except OSError:
             return None
         return DiskStore.open(cache_dir, self.path, self.frame_count, codec)
-
-    @property
-    def _store_disk(self) -> DiskStore | None:
-        store = getattr(self, "_store", None)
-        return store.disk if store is not None else None
-
-    # ------------------------------------------------------------------ shared budget
-    def _alone_bytes(self) -> int:
-        overhead = min(OVERHEAD_FRAMES * self.frame_bytes, self.memory_budget_bytes // 4)
-        return max(0, self.memory_budget_bytes - overhead)
-
-    def _lru_bytes(self) -> int:
-        if self._raw:
-            return 0
-        share = SHARED.working_set_bytes(self) if self._shares else LRU_SHARE * self._alone_bytes()
-        return int(share)
-
-    def _store_budget_now(self) -> int:
-        """Memory this server's store may hold now (called by the store as it fills)."""
-        if self._shares:
-            budget = SHARED.store_bytes(self)
-        else:
-            budget = self._alone_bytes() - self.lru_reserved()
-        if self._store_disk is not None:
-            # Images on disk are read back from the OS file cache in well under a millisecond
-            # (it is not this process's memory), so memory keeps only a small share in front.
-            budget = min(budget, DISK_FRONT_MB * 2**20)
-        return max(0, budget)
-
-    def store_used(self) -> int:
-        """Bytes of images this server's store holds in memory (for the shared budget)."""
-        store = getattr(self, "_store", None)
-        return store.used if store is not None else 0
-
-    def lru_reserved(self) -> int:
-        """Bytes this server's working set may hold (for the shared budget)."""
-        lru = getattr(self, "_lru", None)
-        return 0 if lru is None or self._raw else lru.capacity * self.frame_bytes
-
-    def budget_changed(self) -> None:
-        """Another server opened or closed: resize the working set, give memory back."""
-        if self._closed:
-            return
-        self._lru.resize(WorkingSet.capacity_for(self._lru_bytes(), self.frame_bytes,
-                                                 LRU_MAX_FRAMES))  # fmt: skip
-        self._store.trim()
-
-    def wake(self) -> None:
-        """Let the fetchers look for prefetch work again (a seek elsewhere has finished)."""
-        with self._lock:
-            self._wake.notify_all()
 
     def _encode_later(self, n: int, to_rgb: Callable[[], np.ndarray]) -> None:
         with self._lock:
