@@ -28,7 +28,7 @@ Design (measured in ``benchmarks/stepping.py``; ``--long`` is 60 s of 1080p240, 
   drop the pictures nothing refers to (``skip_frame`` NONREF: B-frames of phone H.264/HEVC;
   every other picture is bit-identical, so frame N stays one image): on the benchmark's clip
   (a third of its pictures are non-reference) that is about a third less decoding per jump.
-  prefetch never starts such a seek (it would hold the decoder when the user jumps).
+  Prefetch never starts such a seek (it would hold the decoder when the user jumps).
 * **The user first** (:mod:`app.video.budget`). While a frame the user waits for is decoded
   (a seek, or the JPEG of a jump), the background pass of *every* open server waits at its
   next frame and no server starts a prefetch, so the decode the user waits for has the cores.
@@ -76,7 +76,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.video.budget import LRU_SHARE, OVERHEAD_FRAMES, SHARED, BudgetMember
+from app.video.budget import SHARED, BudgetMember
 from app.video.decoder import SeekDecoder, Sink
 from app.video.errors import AbsurdFrameRate, VideoError
 from app.video.outward import ENCODE_THREADS, OutwardPass
@@ -87,9 +87,8 @@ from app.video.timebase import Timebase, real_time_s  # noqa: F401 - re-exported
 DEFAULT_BUDGET_MB = 1500
 JPEG_QUALITY = 90
 LRU_MAX_FRAMES = 40  # 8 steps ahead + 2 behind at any stride, with room to spare
-# LRU_SHARE and OVERHEAD_FRAMES (the decoders' own memory): app.video.budget, which shares
-# one budget between the servers open at once.
-__all__ = ["DEFAULT_BUDGET_MB", "LRU_SHARE", "OVERHEAD_FRAMES", "FrameServer", "open"]
+# The working sets' share of the budget and the decoders' own memory (OVERHEAD_FRAMES):
+# app.video.budget, which shares one budget between the servers open at once.
 FETCH_THREADS = 2
 # A seek decodes its target's GOP from the keyframe; the frames met on the way go to the
 # store, nearest the target first. At most this many wait for their encoder at once (1080p:
