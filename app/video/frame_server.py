@@ -56,6 +56,11 @@ complete in 142 s; after the pass, +-1 steps at key-repeat pace anywhere p95 0.1
 back-to-back p95 23.9 ms (<= 16: not met at this load), jumps p95 51 ms (<= 50: just not);
 peak RSS 1,107 MB (<= 1,536); disk 5.1 GB (JPEG q90, ~0.35 MB a frame); frame-exact.
 Reopened with the store already on disk (load 3.6-5.7): jumps p95 27 ms, back-to-back 24 ms.
+On 2 December 2026 the machine ran at load 8-14 (other work): a seek's decode took ~10 ms a
+frame instead of ~1.6, and every figure above roughly tripled for old and new code alike.
+Paired in one process (jumps alternating, same load), letting a seek drop non-reference
+pictures cut its decode by 18-28 % a frame on the long clip; the user-first gate cut dual
+jumps after the caches by ~15 % (p50) to ~25 % (p95).
 
 Threads: the builder, its encoder and the fetchers are owned by the server (daemon threads);
 :meth:`FrameServer.close` stops and joins them and is idempotent. All public methods are
