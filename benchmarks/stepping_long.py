@@ -83,13 +83,17 @@ def run_long(args, Checker, PeakRss, summary, pct) -> dict[str, object]:  # noqa
 
         # --- While the pass runs.
         jumps: list[float] = []
+        cold: list[float] = []  # to a frame not yet stored (a keyframe seek + GOP decode)
+        warm: list[float] = []
         near: list[float] = []
         t_phase = time.perf_counter()
         while time.perf_counter() - t_phase < cap and len(jumps) < 12:
             j = rng.randrange(8, n - 8)
+            stored = j in server._store
             t0 = time.perf_counter()
             rgb = server.get(j, timeout=60)
             jumps.append(time.perf_counter() - t0)
+            (warm if stored else cold).append(jumps[-1])
             check.add(j, rgb)  # outside the timed part (a checksum takes ~10 ms at 1080p)
             time.sleep(0.3)  # the clinician looks at the frame before stepping
             for k in [j - d for d in range(1, 9)] + [j - 8 + d for d in range(1, 17)]:
@@ -100,6 +104,10 @@ def run_long(args, Checker, PeakRss, summary, pct) -> dict[str, object]:  # noqa
                 time.sleep(max(0.0, t0 + PACE_S - time.perf_counter()))
         out["building_jump_p95_ms"] = pct(jumps, 95)
         out["building_jump_n"] = len(jumps)
+        out["building_jump_not_yet_stored_p95_ms"] = pct(cold, 95)
+        out["building_jump_not_yet_stored_p50_ms"] = pct(cold, 50)
+        out["building_jump_not_yet_stored_n"] = len(cold)
+        out["building_jump_already_stored_n"] = len(warm)
         out["near_cursor_step_p95_ms"] = pct(near, 95)
         out["near_cursor_step_p50_ms"] = pct(near, 50)
         out["near_cursor_step_n"] = len(near)

@@ -71,6 +71,9 @@ def build(p: AnnotationPanel) -> None:
     p.direction_action.triggered.connect(lambda: p.set_direction(-p.direction))
     p.skeleton_box.toggled.connect(p._skeleton_toggled)
     tools.export_action.triggered.connect(p.export_frame_dialog)
+    p.export_video_action = QAction("Export video…", p)  # ui.dual_export: this recording alone
+    p.export_video_action.triggered.connect(lambda: _export_video(p))
+    tools.addAction(p.export_video_action)
     p.landing_action = QAction("Landing plots…", p)
     p.landing_action.setToolTip("The landing measures and plots in a large window")
     p.landing_action.triggered.connect(p.enlarge_landing)
@@ -115,3 +118,9 @@ def build(p: AnnotationPanel) -> None:
     layout.addLayout(header)
     layout.addWidget(p.banner)
     layout.addWidget(split, 1)
+
+
+def _export_video(p) -> None:  # type: ignore[no-untyped-def]
+    from ui.dual_export import open_single_export
+
+    open_single_export(p)

@@ -4,6 +4,9 @@ The file is written by :func:`app.video.export.export_video` on a :class:`ui.tas
 (progress, cancel) into the visit's folder (``<visit videos folder>/exports/``, removed with the
 visit like its videos), with the overlays painted exactly as on screen. "Copy for the patient…"
 then saves a copy wherever the clinician chooses (a USB stick, a shared folder).
+
+One recording from the marking panel ("Export video…" on its toolbar): :class:`SingleExport`,
+a small window with the same dialog, task, progress, cancel and copy, for that recording alone.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, Signal
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -22,8 +25,11 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
+    QPushButton,
     QVBoxLayout,
+    QWidget,
 )
 
 from app.video.export import ExportPlan, ExportSide, default_name, export_video, free_name
@@ -87,12 +93,13 @@ def caption(source: SideSource) -> str:
 class ExportDialog(QDialog):
     """What to export; OK starts the background task (the player keeps the result)."""
 
-    def __init__(self, player: DualPlayer) -> None:
+    def __init__(self, player: DualPlayer | SingleExport) -> None:
         super().__init__(player)
         self.setWindowTitle("Export video")
         self.player = player
+        self.single = len(player.sources) == 1
         self.what = QComboBox()
-        self.what.addItems(WHAT)
+        self.what.addItems(["This recording"] if self.single else list(WHAT))
         self.speed = QComboBox()
         for text, value in SPEED_CHOICES:
             self.speed.addItem(text, value)
@@ -102,8 +109,9 @@ class ExportDialog(QDialog):
         self.overlays_box = QCheckBox("Skeleton and drawings as shown")
         self.overlays_box.setChecked(True)
         note = QLabel(
-            "H.264 MP4 (plays on computers and phones), from the first instant both recordings "
-            "have to the last. Caption: patient initials, date and cadence only. Saved with the "
+            ("H.264 MP4 (plays on computers and phones), the whole recording. " if self.single
+             else "H.264 MP4 (plays on computers and phones), from the first instant both "
+             "recordings have to the last. ") + "Caption: patient initials, date and cadence only. Saved with the "
             "visit; afterwards you can copy it for the patient."
         )
         note.setWordWrap(True)
@@ -126,7 +134,8 @@ class ExportDialog(QDialog):
 
     def _start(self) -> None:
         self.accept()
-        start_export(self.player, self.what.currentIndex(), self.speed.currentData(),
+        what = 1 if self.single else self.what.currentIndex()  # 1: the first recording only
+        start_export(self.player, what, self.speed.currentData(),
                      title=self.title_box.isChecked(), overlays=self.overlays_box.isChecked())  # fmt: skip
 
 
@@ -250,3 +259,81 @@ def copy_for_patient(player: DualPlayer, dest: Path | None = None) -> Path | Non
         return None
     player.note.setText(f"Copied for the patient: {dest}")
     return dest
+
+
+class SingleExport(QDialog):
+    """Export video… for one recording (opened from the marking panel): what the dual player's
+    export needs of a player, for one side. Not modal; the export runs on a BackgroundTask
+    (progress, cancel) and is stored with the visit, then "Copy for the patient…"."""
+
+    status_message = Signal(str)
+
+    def __init__(self, clinic, source: SideSource, timebase, keypoints=None,  # type: ignore[no-untyped-def]
+                 parent: QWidget | None = None) -> None:  # fmt: skip
+        from types import SimpleNamespace
+
+        super().__init__(parent)
+        self.setWindowTitle("Export video")
+        self.clinic = clinic
+        self.sources = (source,)
+        self.panes = (SimpleNamespace(source=source, keypoints=keypoints),)
+        self.sync = DualSync(timebase, timebase)
+        self._export_task = None
+        self.last_export = None
+        self.last_error = ""
+        self.skeleton_box = QCheckBox("Skeleton")
+        self.skeleton_box.setChecked(keypoints is not None)
+        self.skeleton_box.setEnabled(keypoints is not None)
+        self.drawings_box = QCheckBox("Drawings")
+        self.drawings_box.setChecked(True)
+        self.export_btn = QPushButton("Export video…")
+        self.export_btn.clicked.connect(self.choose)
+        self.copy_btn = QPushButton("Copy for the patient…")
+        self.copy_btn.setEnabled(False)
+        self.copy_btn.clicked.connect(lambda: copy_for_patient(self))
+        self.note = QLabel(f"{source.label}: the overlays shown are burnt into the video.")
+        self.note.setWordWrap(True)
+        self.note.setObjectName("muted")
+        row = QHBoxLayout()
+        for w in (self.skeleton_box, self.drawings_box, self.export_btn, self.copy_btn):
+            row.addWidget(w)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.note)
+
+    def choose(self) -> ExportDialog:
+        """The export dialog (what speed, title card, overlays); OK starts the export."""
+        dialog = ExportDialog(self)
+        dialog.open()
+        return dialog
+
+    def export(self, speed: float = 0.25, **options):  # type: ignore[no-untyped-def]
+        """Start exporting without the dialog; returns the task (None if one is running)."""
+        return start_export(self, 1, speed, **options)
+
+    def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+        if self._export_task is not None:
+            self._export_task.cancel()
+        super().closeEvent(event)
+
+
+def open_single_export(panel) -> SingleExport | None:  # type: ignore[no-untyped-def]
+    """The marking panel's "Export video…": the recording it shows (None, with a message in
+    the panel's banner, when no video is open)."""
+    from app.video.dual_sources import load_side
+    from ui.annotation_measures import load_cached_keypoints
+
+    clinic, server, rid = panel.clinic, panel.server, panel.recording_id
+    if rid is None or server is None:
+        panel._show_banner("Open a recording with its video first, then export it.")
+        return None
+    source = load_side(clinic.db, clinic.videos_root, rid)
+    if source is None:
+        panel._show_banner("This recording no longer exists.")
+        return None
+    window = SingleExport(clinic, source, server.timebase(),
+                          load_cached_keypoints(source.path, clinic.folder.cache), panel)  # fmt: skip
+    window.status_message.connect(lambda text: panel._show_banner(text))
+    panel._single_export = window  # kept while shown
+    window.show()
+    return window

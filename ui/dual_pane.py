@@ -58,14 +58,12 @@ class DualPane(QFrame):
         self.close()
         self.source = source
         self.title.setText(f"{self.name}: {source.label}")
-        # Two disk stores of one file would append over each other (each keeps its own end):
-        # when the marking panel (or the other side) has this file's store open, this side
-        # keeps its frames in memory only.
-        cache = None if _store_in_use(cache_dir, source.path) else cache_dir
+        # When the marking panel (or the other side) has this file open, both servers share
+        # its one disk store (app.video.store.DiskStore.open) and the one memory budget.
         try:
             self.server = video.open(
                 source.path, capture_fps=source.capture_fps, memory_budget_mb=budget_mb,
-                cache_dir=cache,
+                cache_dir=cache_dir,
             )  # fmt: skip
             times = self.server.times_s()
             self.timebase = Timebase(
@@ -148,17 +146,3 @@ class DualPane(QFrame):
             self.activated.emit()
         return super().eventFilter(watched, event)
 
-
-def _store_in_use(cache_dir, path) -> bool:  # type: ignore[no-untyped-def]
-    """True when this process already has the disk frame store of ``path`` open."""
-    from pathlib import Path
-
-    from app.video import store
-
-    if cache_dir is None:
-        return False
-    try:
-        folder = store.store_folder(Path(cache_dir), Path(path))
-    except OSError:
-        return False
-    return str(folder) in store._OPEN

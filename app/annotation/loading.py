@@ -50,19 +50,42 @@ class LoadedRecording:
         return base.with_capture_fps(capture) if capture != base.capture_fps else base
 
 
+def recording_rows(s, recording_id: int):  # type: ignore[no-untyped-def]
+    """``(recording, visit, patient)`` rows of ``recording_id`` in session ``s`` (visit and
+    patient None when missing), or None when the recording no longer exists. The one
+    reading of a recording row, shared with the dual player (app.video.dual_sources)."""
+    from app.db.models import Patient, Recording, Visit
+
+    rec = s.get(Recording, recording_id)
+    if rec is None:
+        return None
+    visit = s.get(Visit, rec.visit_id)
+    patient = s.get(Patient, visit.patient_id) if visit else None
+    return rec, visit, patient
+
+
+def overlay_dicts(s, recording_id: int) -> list[dict]:  # type: ignore[no-untyped-def]
+    """The recording's measurement drawings as overlay dictionaries (Drawing.from_overlay)."""
+    from app.records import recordings as rec_store
+
+    return [
+        {"kind": o.kind, "points": o.points, "value": o.value, "label": o.label,
+         "frame": o.frame, "last_frame": o.last_frame}
+        for o in rec_store.overlays_of(s, recording_id)
+    ]  # fmt: skip
+
+
 def load_recording(
     db: Database, data_root: Path, videos_root: Path, recording_id: int
 ) -> LoadedRecording | None:
     """Read one recording and its journal (None when the recording no longer exists)."""
-    from app.db.models import Patient, Recording, Visit
     from app.records import recordings as rec_store
 
     with db.session() as s:
-        rec = s.get(Recording, recording_id)
-        if rec is None:
+        rows = recording_rows(s, recording_id)
+        if rows is None:
             return None
-        visit = s.get(Visit, rec.visit_id)
-        patient = s.get(Patient, visit.patient_id) if visit else None
+        rec, visit, patient = rows
         path = rec_store.resolve_video(rec, videos_root)
         events = rec_store.events_of(s, recording_id)
         loaded = LoadedRecording(
@@ -85,19 +108,7 @@ def load_recording(
             # Another workstation saving marks on this recording bumps this revision.
             revision=rec_store.events_revision(s, recording_id),
             events=events,
-            drawings=[
-                Drawing.from_overlay(
-                    {
-                        "kind": o.kind,
-                        "points": o.points,
-                        "value": o.value,
-                        "label": o.label,
-                        "frame": o.frame,
-                        "last_frame": o.last_frame,
-                    }
-                )
-                for o in rec_store.overlays_of(s, recording_id)
-            ],
+            drawings=[Drawing.from_overlay(o) for o in overlay_dicts(s, recording_id)],
             timebase=rec_store.timebase_of(rec, frames=(e.frame for e in events)),
         )
     entry = Journal(data_root).read(loaded.uid)

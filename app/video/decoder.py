@@ -34,6 +34,11 @@ from app.video.probe import FrameIndex, open_container, video_stream
 MAX_FRAMES_PER_SEEK = 4000
 # Decode forward instead of seeking when the target is at most this far ahead.
 FORWARD_READ_LIMIT = 48
+# A seek decodes the pictures between the keyframe and its target only as references: those
+# that no other picture refers to (H.264/HEVC non-reference pictures, MPEG-2 B-frames) are
+# passed over there (the decoder's own ``skip_frame`` = NONREF), which leaves every other
+# picture bit-identical. Off for the last frames before the target that the caller keeps.
+SKIP_UNNEEDED = True
 
 Sink = Callable[[int, Callable[[], np.ndarray]], None]
 
@@ -48,15 +53,29 @@ def frame_to_rgb(frame: av.VideoFrame, rotation: int) -> np.ndarray:
 
 
 def decode_frames(
-    container: av.container.InputContainer, stream: av.video.VideoStream, errors: list[str]
+    container: av.container.InputContainer,
+    stream: av.video.VideoStream,
+    errors: list[str],
+    skip: Callable[[av.Packet], bool] | None = None,
 ) -> Iterator[av.VideoFrame]:
     """Decoded frames of ``stream`` from the current position, passing over bad packets.
 
     One packet the decoder rejects (a damaged or cut-off picture) must not end decoding: the
     pictures still held for reordering would be lost with it. Its error goes to ``errors``
     and the end of the file still drains the decoder (PyAV's final empty packet).
+
+    ``skip(packet)`` True: the packet's picture is not wanted, so the decoder may drop it if
+    no other picture refers to it (``skip_frame`` NONREF, set per packet; it never changes
+    the pictures decoded).
     """
+    ctx = stream.codec_context
+    skipping = False
     for packet in container.demux(stream):
+        if skip is not None:
+            want = skip(packet)
+            if want != skipping:
+                ctx.skip_frame = "NONREF" if want else "DEFAULT"
+                skipping = want
         try:
             frames = packet.decode()
         except av.error.DecoderNotFoundError:
@@ -142,6 +161,8 @@ class SeekDecoder:
         self._pts_to_index = {int(p): i for i, p in enumerate(index.pts)}
         self._iter: Iterator[av.VideoFrame] | None = None
         self._next = -1  # index of the frame the open iterator yields next, -1 = unknown
+        self._need_from = -1  # pictures before this index are only references (see SKIP_...)
+        self.skipped = 0  # packets passed to the decoder as droppable (for tests, benchmarks)
 
     def set_index(self, index: FrameIndex) -> None:
         """Adopt a corrected index (the sequential pass found different timestamps)."""
@@ -170,6 +191,7 @@ class SeekDecoder:
                     sink(i, functools.partial(got.pop, i))
             return got
         lo = n if keep_from is None else min(keep_from, n)
+        self._need_from = lo
         if self._iter is not None and 0 <= n - self._next <= FORWARD_READ_LIMIT:
             got = self._read_forward(n, lo, sink=sink)
             if n in got:
@@ -214,9 +236,19 @@ class SeekDecoder:
             seek_pts = int(keys[key]) if len(keys) else int(idx.pts[0])
             self._container.seek(seek_pts, stream=self._stream, backward=True)
             gated = False
-        self._iter = decode_frames(self._container, self._stream, [])
+        self._iter = decode_frames(
+            self._container, self._stream, [], self._unneeded if SKIP_UNNEEDED else None
+        )
         self._next = -1
         return gated
+
+    def _unneeded(self, packet: av.Packet) -> bool:
+        """True for a packet whose picture lies before the frames the current call keeps."""
+        idx = self._pts_to_index.get(packet.pts if packet.pts is not None else -1, -1)
+        if 0 <= idx < self._need_from:
+            self.skipped += 1
+            return True
+        return False
 
     def _rewind(self) -> None:
         """Back to the first packet, whatever the timestamps (offset, wrapped, no index)."""

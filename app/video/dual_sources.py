@@ -73,16 +73,18 @@ def initials(full_name: str) -> str:
 
 
 def load_side(db: Database, videos_root: Path, recording_id: int) -> SideSource | None:
-    """The recording ``recording_id`` (None when it no longer exists)."""
-    from app.db.models import Patient, Recording, Visit
+    """The recording ``recording_id`` (None when it no longer exists).
+
+    Reads the rows as the marking panel does (:func:`app.annotation.loading.recording_rows`,
+    :func:`~app.annotation.loading.overlay_dicts`)."""
+    from app.annotation.loading import overlay_dicts, recording_rows
     from app.records import recordings as rec_store
 
     with db.session() as s:
-        rec = s.get(Recording, recording_id)
-        if rec is None:
+        rows = recording_rows(s, recording_id)
+        if rows is None:
             return None
-        visit = s.get(Visit, rec.visit_id)
-        patient = s.get(Patient, visit.patient_id) if visit else None
+        rec, visit, patient = rows
         return SideSource(
             recording_id=rec.id,
             uid=rec.uid,
@@ -96,11 +98,7 @@ def load_side(db: Database, videos_root: Path, recording_id: int) -> SideSource 
             initials=initials(patient.full_name if patient else ""),
             date=visit.visit_date if visit else None,
             events=rec_store.events_of(s, rec.id),  # on the recording's own clock
-            drawings=[
-                {"kind": o.kind, "points": o.points, "value": o.value, "label": o.label,
-                 "frame": o.frame, "last_frame": o.last_frame}
-                for o in rec_store.overlays_of(s, rec.id)
-            ],  # fmt: skip
+            drawings=overlay_dicts(s, rec.id),
             name=rec.original_name or Path(rec.video_path).name,
         )
 

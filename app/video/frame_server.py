@@ -24,10 +24,18 @@ Design (measured in ``benchmarks/stepping.py``; ``--long`` is 60 s of 1080p240, 
   forward to its pts (PyAV), then stored; of the frames met on the way, the 32 just before
   the target are stored too (nearest first, ~190 MB of pictures at 1080p), so stepping back
   from a jump pays only for the first step; the rest of that GOP is the pass's next job (it
-  goes where the cursor is), so it is decoded a second time. The pass pauses so the user's seek
-  gets the CPU; prefetch never starts such a seek (it would hold the decoder when the user
-  jumps).
-* **Shared budget.** Recordings open at the same time (side by side) split the memory budget.
+  goes where the cursor is), so it is decoded a second time. Before those 32 the decoder may
+  drop the pictures nothing refers to (``skip_frame`` NONREF: B-frames of phone H.264/HEVC;
+  every other picture is bit-identical, so frame N stays one image): on the benchmark's clip
+  (a third of its pictures are non-reference) that is about a third less decoding per jump.
+  Prefetch never starts such a seek (it would hold the decoder when the user jumps).
+* **The user first** (:mod:`app.video.budget`). While a frame the user waits for is decoded
+  (a seek, or the JPEG of a jump), the background pass of *every* open server waits at its
+  next frame and no server starts a prefetch, so the decode the user waits for has the cores.
+* **Shared budget** (:mod:`app.video.budget`). Recordings open at the same time (the marking
+  panel, the dual player's two sides) share one memory budget: each reserves its decoders'
+  overhead, the working sets get an equal share, and the stores' memory is one pool; opening
+  or closing one resizes the others. Two servers of one file share one disk store.
 
 Store codecs (``benchmarks/store_codecs.py``: six frames of the long clip, candidates
 interleaved; load 3.3; encode / decode to RGB p50, size, PSNR against the decoded source):
@@ -48,6 +56,11 @@ complete in 142 s; after the pass, +-1 steps at key-repeat pace anywhere p95 0.1
 back-to-back p95 23.9 ms (<= 16: not met at this load), jumps p95 51 ms (<= 50: just not);
 peak RSS 1,107 MB (<= 1,536); disk 5.1 GB (JPEG q90, ~0.35 MB a frame); frame-exact.
 Reopened with the store already on disk (load 3.6-5.7): jumps p95 27 ms, back-to-back 24 ms.
+On 2 December 2026 the machine ran at load 8-14 (other work): a seek's decode took ~10 ms a
+frame instead of ~1.6, and every figure above roughly tripled for old and new code alike.
+Paired in one process (jumps alternating, same load), letting a seek drop non-reference
+pictures cut its decode by 18-28 % a frame on the long clip; the user-first gate cut dual
+jumps after the caches by ~15 % (p50) to ~25 % (p95).
 
 Threads: the builder, its encoder and the fetchers are owned by the server (daemon threads);
 :meth:`FrameServer.close` stops and joins them and is idempotent. All public methods are
@@ -61,7 +74,6 @@ from __future__ import annotations
 import contextlib
 import shutil
 import threading
-import weakref
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -69,6 +81,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.video.budget import SHARED, BudgetMember
 from app.video.decoder import SeekDecoder, Sink
 from app.video.errors import AbsurdFrameRate, VideoError
 from app.video.outward import ENCODE_THREADS, OutwardPass
@@ -78,13 +91,9 @@ from app.video.timebase import Timebase, real_time_s  # noqa: F401 - re-exported
 
 DEFAULT_BUDGET_MB = 1500
 JPEG_QUALITY = 90
-# Share of the budget kept for decoded RGB frames when the store is JPEG.
-LRU_SHARE = 0.3
 LRU_MAX_FRAMES = 40  # 8 steps ahead + 2 behind at any stride, with room to spare
-# Decoder buffers (frame threads hold several pictures), a seek's kept frames and transient
-# arrays, in frames. The benchmark measured ~55 frames' worth at 1080p above store + LRU;
-# reserving it keeps the process near the budget once a long clip fills the store.
-OVERHEAD_FRAMES = 48
+# The working sets' share of the budget and the decoders' own memory (OVERHEAD_FRAMES):
+# app.video.budget, which shares one budget between the servers open at once.
 FETCH_THREADS = 2
 # A seek decodes its target's GOP from the keyframe; the frames met on the way go to the
 # store, nearest the target first. At most this many wait for their encoder at once (1080p:
@@ -94,16 +103,15 @@ DISK_FRONT_MB = 256  # memory kept for JPEG images in front of the disk store
 PREFETCH_AHEAD = 8  # steps ahead in the direction of travel
 PREFETCH_BEHIND = 2  # steps the other way (clinicians overshoot and come back)
 
-# Open servers share one memory budget (two recordings side by side get half each).
-_OPEN_SERVERS: weakref.WeakSet[FrameServer] = weakref.WeakSet()
-_OPEN_LOCK = threading.Lock()
-
 Listener = Callable[[int], None]
 Progress = Callable[[float], None]
 
 
-class FrameServer(OutwardPass):
+class FrameServer(OutwardPass, BudgetMember):
     """Serve frames of one video by index. Create with :func:`open`; see module docstring."""
+
+    DISK_FRONT_BYTES = DISK_FRONT_MB * 2**20
+    LRU_MAX_FRAMES = LRU_MAX_FRAMES
 
     def __init__(
         self,
@@ -122,28 +130,21 @@ class FrameServer(OutwardPass):
         self.info, self._index = scan_index(self.path)
         self.capture_fps = capture_fps if capture_fps else self.info.capture_fps_guess
         self.memory_budget_bytes = int(memory_budget_mb * 1024 * 1024)
-        frame_bytes = self.info.width * self.info.height * 3
+        self.frame_bytes = frame_bytes = self.info.width * self.info.height * 3
         # The budget covers the caches plus what decoding itself holds, so RSS growth stays
-        # within it (measured by the benchmark's peak_rss_mb).
-        overhead = min(OVERHEAD_FRAMES * frame_bytes, self.memory_budget_bytes // 4)
-        usable = max(0, self.memory_budget_bytes - overhead)
-        with _OPEN_LOCK:  # the budget is shared with the recordings already open
-            sharing = 1 + len(_OPEN_SERVERS) if build_cache else 1
-        raw = frame_bytes * self.info.frame_count <= usable // sharing
-        lru_bytes = 0 if raw else int(LRU_SHARE * usable)
-        self._lru = WorkingSet(lru_bytes, frame_bytes, LRU_MAX_FRAMES)
-        lru_bytes = 0 if raw else self._lru.capacity * frame_bytes
-        self._store_budget = max(0, usable - lru_bytes)
+        # within it (measured by the benchmark's peak_rss_mb), and it is one budget for every
+        # server open in the process (app.video.budget): this one's share is computed as if
+        # it were open already. A server without a pass (build_cache False) keeps to itself.
+        self._shares = build_cache
+        share = SHARED.share_bytes(self) if build_cache else self._alone_bytes()
+        self._raw = raw = frame_bytes * self.info.frame_count <= share
+        self._lru = WorkingSet(self._lru_bytes(), frame_bytes, LRU_MAX_FRAMES)
         self.warnings: list[str] = list(self.info.warnings)
         disk = None
         if cache_dir is not None and not raw:
             disk = self._open_disk(Path(cache_dir), f"jpeg_q{jpeg_quality}")
-        if disk is not None:
-            # Images on disk are read back from the OS file cache in well under a millisecond
-            # (it is not this process's memory), so memory keeps only a small share in front.
-            self._store_budget = min(self._store_budget, DISK_FRONT_MB * 2**20)
         self._store = FrameStore(
-            self.frame_count, raw, jpeg_quality, self._shared_budget, disk=disk
+            self.frame_count, raw, jpeg_quality, self._store_budget_now, disk=disk
         )
         self._encoder = ThreadPoolExecutor(ENCODE_THREADS, thread_name_prefix="video-encode")
         self._encoding: dict[int, Future[bool]] = {}
@@ -187,8 +188,7 @@ class FrameServer(OutwardPass):
         target = self._outward_loop if outward else self._build_loop
         self._builder = threading.Thread(target=target, name="video-build", daemon=True)
         if build_cache:
-            with _OPEN_LOCK:
-                _OPEN_SERVERS.add(self)
+            SHARED.join(self)
         for t in self._fetchers:
             t.start()
         if build_cache:
@@ -209,18 +209,25 @@ class FrameServer(OutwardPass):
         ``timeout`` seconds pass first, :class:`VideoError` if the file cannot produce it.
         """
         n = self._check(index)
-        self._note_request(n)
         rgb = self._lru.get(n)
         if rgb is not None:
+            self._note_request(n)
             return rgb
         with self._lock:
             pending = self._inflight.get(n)
         if pending is None and n in self._store:
             # One JPEG decode (~10 ms at 1080p): cheaper here than a hand-off to the fetcher.
-            rgb = self._store.get(n)
+            # After a jump, prefetch around the new place waits until it is done (else the
+            # fetchers' decodes share the cores with the one the user is waiting for).
+            jump = self._is_jump(n)
+            with SHARED.interactive() if jump else contextlib.nullcontext():
+                self._note_request(n)
+                rgb = self._store.get(n)
             if rgb is not None:
                 self._lru.put(n, rgb)
                 return rgb
+        else:
+            self._note_request(n)
         done = pending or self._request(n)
         if not done.wait(timeout):
             raise TimeoutError(f"frame {n} not decoded within {timeout} s")
@@ -369,8 +376,7 @@ class FrameServer(OutwardPass):
                 self._careful.close()
         self._lru.clear()
         self._store.close()
-        with _OPEN_LOCK:
-            _OPEN_SERVERS.discard(self)
+        SHARED.leave(self)
 
     @property
     def closed(self) -> bool:
@@ -393,6 +399,11 @@ class FrameServer(OutwardPass):
         if not 0 <= n < self.frame_count:
             raise IndexError(f"frame {n} outside 0..{self.frame_count - 1}")
         return n
+
+    def _is_jump(self, n: int) -> bool:
+        """True when ``n`` is beyond the prefetch's reach from the last request."""
+        with self._lock:
+            return abs(n - self._pos) > PREFETCH_AHEAD * max(1, self._step)
 
     def _note_request(self, n: int) -> None:
         # Infer direction and step from successive requests so the UI needs no extra calls.
@@ -434,10 +445,15 @@ class FrameServer(OutwardPass):
             while not self._stop.is_set():
                 if self._urgent:
                     return self._urgent.pop(0), True
-                for n in self._prefetch_plan():
+                # While the user waits for a seek (here or on another server), no prefetch:
+                # the seek gets the cores (app.video.budget.SharedBudget.interactive).
+                plan = self._prefetch_plan() if SHARED.idle.is_set() else []
+                for n in plan:
                     # Prefetch never starts a GOP-long seek decode: that would hold the seeker
-                    # when the user jumps. Stored frames, or a few frames forward, only.
-                    if n in self._lru or n in self._inflight:
+                    # when the user jumps. Stored frames, or a few frames forward, only; never
+                    # a frame a seek met and is still encoding (its fetcher would wait for the
+                    # encoder queue, and could not take the user's next request).
+                    if n in self._lru or n in self._inflight or n in self._encoding:
                         continue
                     if n in self._store or self._seeker.is_cheap(n):
                         # Registered so a get() for it waits instead of decoding it twice.
@@ -453,7 +469,9 @@ class FrameServer(OutwardPass):
                 break
             n, urgent = job
             try:
-                self._produce(n)
+                # The user waits for this one: no server prefetches meanwhile.
+                with SHARED.interactive() if urgent else contextlib.nullcontext():
+                    self._produce(n, urgent)
             except VideoError as exc:
                 with self._lock:
                     self._errors[n] = exc
@@ -469,7 +487,7 @@ class FrameServer(OutwardPass):
                 with contextlib.suppress(Exception):  # a listener bug must not kill decoding
                     cb(n)
 
-    def _produce(self, n: int) -> np.ndarray:
+    def _produce(self, n: int, urgent: bool = True) -> np.ndarray:
         cached = self._lru.get(n)
         if cached is not None:
             return cached
@@ -482,7 +500,9 @@ class FrameServer(OutwardPass):
             # The user is waiting on a GOP decode: pause the background pass so the seek gets
             # both cores (measured: halves a 1080p long-GOP jump while the cache builds).
             behind: deque[tuple[int, Callable[[], np.ndarray]]] = deque(maxlen=SEEK_KEEP_BEHIND)
-            start = self._gop_start(n)
+            # Only the frames kept are needed as pictures; the decoder may drop the others
+            # that no picture refers to (app.video.decoder.SKIP_UNNEEDED).
+            start = max(self._gop_start(n), n - SEEK_KEEP_BEHIND)
 
             def keep(i: int, to_rgb: Callable[[], np.ndarray]) -> None:
                 if i not in self._store:  # converted to RGB later, only if still kept
@@ -490,7 +510,9 @@ class FrameServer(OutwardPass):
 
             self._hold_builder(+1)
             try:
-                with self._seek_lock:
+                # A frame the user asked for: every open server's background work waits.
+                gate = SHARED.interactive() if urgent else contextlib.nullcontext()
+                with gate, self._seek_lock:
                     if self._stop.is_set():
                         raise VideoError("This video has been closed.", path=self.path)
                     got = self._seek(n, start, keep)
@@ -529,11 +551,6 @@ class FrameServer(OutwardPass):
         except OSError:
             return None
         return DiskStore.open(cache_dir, self.path, self.frame_count, codec)
-
-    def _shared_budget(self) -> int:
-        with _OPEN_LOCK:
-            count = max(1, len(_OPEN_SERVERS))
-        return self._store_budget // count
 
     def _encode_later(self, n: int, to_rgb: Callable[[], np.ndarray]) -> None:
         with self._lock:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from app.errors import ClinicError
+from app.video.budget import SHARED
 from app.video.decoder import SeekDecoder, SequentialReader
 from app.video.errors import VideoError
 from app.video.probe import FrameIndex
@@ -78,6 +79,15 @@ class OutwardPass:
                     return g
         return None
 
+    def _pause_point(self: FrameServer) -> None:
+        """Wait while a user request is decoded by a seek, here or on another open server
+        (bounded: a pause can never stall the pass for good)."""
+        self._builder_may_run.wait(timeout=2.0)
+        deadline = time.monotonic() + 2.0
+        while not SHARED.idle.wait(timeout=0.05):  # short waits: closing stops it at once
+            if self._cancel_build.is_set() or time.monotonic() > deadline:
+                return
+
     def _outward_loop(self: FrameServer) -> None:
         """The background pass, GOP by GOP outward from the cursor (see module docstring)."""
         failed: set[int] = set()
@@ -87,14 +97,14 @@ class OutwardPass:
         try:
             dec = SeekDecoder(self.path, self._index, self.info.rotation, threads="AUTO")
             while not self._cancel_build.is_set():
-                self._builder_may_run.wait(timeout=2.0)
+                self._pause_point()
                 g = self._next_gop(failed)
                 if g is None:
                     break
                 lo, hi = self._gop_range(g)
 
                 def sink(i: int, to_rgb: Callable[[], np.ndarray], g: int = g) -> None:
-                    self._builder_may_run.wait(timeout=2.0)
+                    self._pause_point()
                     if self._cancel_build.is_set() or self._store.full:
                         raise _PassStop
                     if i % 16 == 0:
@@ -179,8 +189,7 @@ class OutwardPass:
             reader = SequentialReader(self.path, self.info.rotation, self._index)
             total = self.frame_count
             for n, _pts, rgb in reader.frames(max_frames=total + 1):
-                # Bounded wait: a pause can never stall the pass for good.
-                self._builder_may_run.wait(timeout=2.0)
+                self._pause_point()
                 if self._cancel_build.is_set():
                     self.build_state = "cancelled"
                     return

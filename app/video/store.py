@@ -43,6 +43,11 @@ DISK_MARGIN_SHARE = 0.05  # ... or this share of the disk, whichever is larger
 FLUSH_EVERY = 256  # frames between index writes (a crash loses at most these, not the store)
 _OPEN: set[str] = set()  # folders of stores open in this process (never evicted)
 _OPEN_LOCK = threading.Lock()
+# The open stores by folder, with how many users each has: a second server of the same file
+# in this process (the marking panel and a side of the dual player) shares the first one's
+# store. Two stores appending to one file, each with its own idea of where it ends, would
+# write over each other's images.
+_SHARED_STORES: dict[str, tuple[DiskStore, int]] = {}
 
 LOW_DISK_NOTE = (
     "The disk is nearly full, so frames of this video are not kept for fast stepping: each "
@@ -138,8 +143,7 @@ class DiskStore:
         self._load_or_reset(n_frames)
         self._fd = os.open(self._data, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0))
         self._end = os.fstat(self._fd).st_size
-        with _OPEN_LOCK:
-            _OPEN.add(str(folder))
+        _OPEN.add(str(folder))  # the caller (open) holds _OPEN_LOCK
 
     @classmethod
     def open(
@@ -151,13 +155,34 @@ class DiskStore:
         *,
         limit_bytes: int = DEFAULT_LIMIT_BYTES,
     ) -> DiskStore | None:
-        """The store of ``video`` (created, or emptied when stale); None if it cannot be made."""
+        """The store of ``video`` (created, or emptied when stale); None if it cannot be made.
+
+        When this process has the store open already, that one is returned and shared (each
+        :meth:`close` releases one user); if the open one is for another codec, frame count
+        or version of the file, None (this user decodes on demand rather than overwrite it).
+        """
         try:
             folder = store_folder(cache_root, video)
-            folder.mkdir(parents=True, exist_ok=True)
-            return cls(folder, video_identity(video), n_frames, codec, limit_bytes)
+            identity = video_identity(video)
         except OSError:
-            return None  # read-only or missing data folder: decode on demand
+            return None
+        with _OPEN_LOCK:
+            shared = _SHARED_STORES.get(str(folder))
+            if shared is not None:
+                store, users = shared
+                if store.codec != codec or len(store._index) != n_frames:
+                    return None
+                if store._identity != identity:
+                    return None
+                _SHARED_STORES[str(folder)] = (store, users + 1)
+                return store
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                store = cls(folder, identity, n_frames, codec, limit_bytes)
+            except OSError:
+                return None  # read-only or missing data folder: decode on demand
+            _SHARED_STORES[str(folder)] = (store, 1)
+            return store
 
     # ------------------------------------------------------------------ reading
     def __contains__(self, n: int) -> bool:
@@ -254,16 +279,37 @@ class DiskStore:
             self._stop_writing(LOW_DISK_NOTE)
 
     def close(self) -> None:
-        """Flush the index and release the file. Safe to call more than once."""
+        """Release one user (call once per :meth:`open`); the last one flushes the index and
+        releases the file."""
+        # Never hold _OPEN_LOCK while taking self._lock: put() takes them the other way round
+        # (its space check evicts other stores).
+        with _OPEN_LOCK:
+            shared = _SHARED_STORES.get(str(self.folder))
+            last = True
+            if shared is not None and shared[0] is self:
+                last = shared[1] <= 1
+                if last:
+                    del _SHARED_STORES[str(self.folder)]
+                else:
+                    _SHARED_STORES[str(self.folder)] = (self, shared[1] - 1)
         with self._lock:
             if self._fd < 0:
                 return
             if self._dirty:
                 self._flush_locked()
+            if not last:
+                return
             os.close(self._fd)
             self._fd = -1
         with _OPEN_LOCK:
             _OPEN.discard(str(self.folder))
+
+    @property
+    def users(self) -> int:
+        """How many open frame servers use this store (0 once closed)."""
+        with _OPEN_LOCK:
+            shared = _SHARED_STORES.get(str(self.folder))
+        return shared[1] if shared is not None and shared[0] is self else 0
 
     # ------------------------------------------------------------------ opening
     def _meta(self) -> dict[str, object]:
@@ -324,16 +370,27 @@ class FrameStore:
         self._have = np.zeros(n_frames, dtype=bool)
         if disk is not None:
             self._have |= disk.have()
+        self._disk_open = disk is not None
         self._lock = threading.Lock()
 
     def __contains__(self, n: int) -> bool:
-        return 0 <= n < len(self._have) and bool(self._have[n])
+        if not 0 <= n < len(self._have):
+            return False
+        if self._have[n]:
+            return True
+        # Another server of the same file shares the disk store and may have written it.
+        if self.disk is not None and n in self.disk:
+            self._have[n] = True
+            return True
+        return False
 
     def __len__(self) -> int:
-        return int(np.count_nonzero(self._have))
+        return int(np.count_nonzero(self.have()))
 
     def have(self) -> np.ndarray:
-        """Boolean mask of the stored frames (memory or disk), read-only view."""
+        """Boolean mask of the stored frames (memory or disk), read-only."""
+        if self.disk is not None:
+            self._have |= self.disk.have()
         view = self._have.view()
         view.flags.writeable = False
         return view
@@ -380,6 +437,11 @@ class FrameStore:
             return n in self
         return self.put(n, to_rgb())
 
+    def trim(self) -> None:
+        """Give memory back down to the budget (it shrank: another recording opened)."""
+        with self._lock:
+            self._make_room(0)
+
     def _make_room(self, nbytes: int) -> bool:
         budget = self._budget()
         if self.used + nbytes <= budget:
@@ -397,7 +459,7 @@ class FrameStore:
             item = self._mem.get(n)
             if item is not None:
                 self._mem.move_to_end(n)
-        if item is None and self.disk is not None and self._have[n]:
+        if item is None and self.disk is not None and n in self:
             item = self.disk.get(n)
             if item is None:  # damaged on disk: forgotten, decoded again by the caller
                 with self._lock:
@@ -415,8 +477,10 @@ class FrameStore:
         return rgb
 
     def close(self) -> None:
-        if self.disk is not None:
-            self.disk.close()
+        """Release the disk store (once) and the memory."""
+        disk, self._disk_open = (self.disk if self._disk_open else None), False
+        if disk is not None:
+            disk.close()
         with self._lock:
             self._mem.clear()
             self.used = 0
@@ -426,9 +490,20 @@ class WorkingSet:
     """The decoded RGB frames around the cursor (at most ``max_frames``, least recently used out)."""
 
     def __init__(self, budget_bytes: int, frame_bytes: int, max_frames: int) -> None:
-        self.capacity = max(4, min(max_frames, budget_bytes // max(1, frame_bytes)))
+        self.capacity = self.capacity_for(budget_bytes, frame_bytes, max_frames)
         self._items: OrderedDict[int, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+
+    @staticmethod
+    def capacity_for(budget_bytes: int, frame_bytes: int, max_frames: int) -> int:
+        return max(4, min(max_frames, int(budget_bytes) // max(1, frame_bytes)))
+
+    def resize(self, capacity: int) -> None:
+        """Hold at most ``capacity`` frames from now on (the oldest go first)."""
+        with self._lock:
+            self.capacity = max(4, int(capacity))
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
 
     def get(self, n: int) -> np.ndarray | None:
         with self._lock:

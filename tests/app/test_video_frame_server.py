@@ -208,3 +208,29 @@ def test_cache_stats(long_gop: Path) -> None:
         stats = server.cache_stats()
         assert stats["mode"] == "raw" and stats["frames_stored"] == N
         assert stats["state"] == "complete" and stats["store_mb"] > 0
+
+
+def test_seek_passes_over_unneeded_pictures_without_changing_any(long_gop: Path) -> None:
+    """A seek lets the decoder drop non-reference pictures before the frames it keeps; every
+    picture it still returns is bit-identical to a full decode (frame-exact)."""
+    from app.video import decoder
+    from app.video.probe import scan_index
+
+    info, index = scan_index(long_gop)
+    full, fast = (decoder.SeekDecoder(long_gop, index, info.rotation) for _ in range(2))
+    try:
+        for n in (39, 79, 85, 12):
+            decoder.SKIP_UNNEEDED = False
+            want = full.decode(n, keep_from=n - 5)
+            full._iter = None  # a fresh seek each time
+            decoder.SKIP_UNNEEDED = True
+            got = fast.decode(n, keep_from=n - 5)
+            fast._iter = None
+            assert sorted(got) == sorted(want) == list(range(n - 5, n + 1))
+            for i in got:
+                assert np.array_equal(got[i], want[i]) and read_stamp(got[i]) == i
+        assert fast.skipped > 0 and full.skipped == 0
+    finally:
+        decoder.SKIP_UNNEEDED = True
+        full.close()
+        fast.close()

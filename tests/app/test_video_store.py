@@ -179,11 +179,70 @@ def test_pass_starts_where_the_clinician_is(clip: Path, tmp_path: Path) -> None:
 
 
 def test_open_recordings_share_the_budget(clip: Path, tmp_path: Path) -> None:
-    with _open(clip, tmp_path / "a") as one:
-        alone = one._shared_budget()
-        with _open(clip, tmp_path / "b") as two:
-            assert one._shared_budget() == alone // 2 == two._shared_budget()
-        assert one._shared_budget() == alone
+    from app.video.budget import SHARED
+
+    budget = 40 * 2**20  # ~1 MB frames at 640x480: a few dozen frames' worth
+    big = write_clip(tmp_path / "big.mp4", n_frames=120, width=640, height=480, gop=40)
+    with video.open(big, memory_budget_mb=40) as one:
+        lru_alone, store_alone = one._lru.capacity, one._store_budget_now()
+        with video.open(clip, memory_budget_mb=40, cache_dir=tmp_path / "b") as two:
+            assert SHARED.count() == 2
+            # The first one's working set and store memory shrank to make room.
+            assert one._lru.capacity < lru_alone
+            assert one._store_budget_now() < store_alone
+            for n in range(0, 120, 7):
+                one.get(n, timeout=30)
+                two.get(n % N, timeout=30)
+            one.wait_cache(60)
+            two.wait_cache(60)
+            overheads = sum(SHARED._overhead(s) for s in (one, two))
+            held = sum(s.store_used() + s._lru.capacity * s.frame_bytes for s in (one, two))
+            assert held <= budget - overheads
+        assert SHARED.count() == 1
+        assert one._lru.capacity == lru_alone  # given back when the other closed
+        assert one._store_budget_now() == store_alone
+
+
+def test_two_servers_of_one_file_share_one_disk_store(tmp_path: Path) -> None:
+    clip = write_clip(tmp_path / "one.mp4", n_frames=150, width=320, height=240, gop=30)
+    cache = tmp_path / "cache"
+    a = _open(clip, cache)
+    b = _open(clip, cache)
+    try:
+        assert a._store.disk is b._store.disk is not None
+        assert a._store.disk.users == 2
+        b.set_position_hint(140, direction=-1)
+        b.get(140, timeout=30)  # the two passes start at opposite ends
+        assert a.wait_cache(60) and b.wait_cache(60)
+        for n in range(0, 150, 3):
+            img_a, img_b = a.get(n, timeout=30), b.get(n, timeout=30)
+            assert read_stamp(img_a) == n and np.array_equal(img_a, img_b)
+    finally:
+        a.close()
+        assert b._store.disk.users == 1  # still open for the other
+        b.close()
+    # Reopened alone: every image on disk intact (none written over by the other server).
+    with _open(clip, cache) as again:
+        assert len(again._store) == 150
+        for n in range(150):
+            blob = again._store.disk.get(n)
+            assert blob is not None, f"frame {n} damaged on disk"
+            assert read_stamp(again.get(n, timeout=30)) == n
+
+
+def test_a_user_seek_pauses_every_servers_background_work(tmp_path: Path) -> None:
+    from app.video.budget import SHARED
+
+    clip = write_clip(tmp_path / "p.mp4", n_frames=400, width=320, height=240, gop=40)
+    with _open(clip, tmp_path / "c") as server:
+        server.get(0, timeout=30)
+        with SHARED.interactive():  # as while another server decodes the user's jump
+            time.sleep(0.3)  # the pass reaches its next pause point
+            before = len(server._store)
+            time.sleep(0.6)
+            assert len(server._store) == before  # paused
+            assert server.build_state == "building"
+        assert server.wait_cache(60) and server.build_state == "complete"
 
 
 def test_close_stops_the_pass_at_once(tmp_path: Path) -> None:
@@ -195,6 +254,26 @@ def test_close_stops_the_pass_at_once(tmp_path: Path) -> None:
     assert time.perf_counter() - t0 < 2.0
     assert not server.threads_alive()
     assert server.cache_progress() < 1.0
+
+
+def test_close_stops_the_pass_at_once_while_another_recording_serves_a_seek(
+    tmp_path: Path,
+) -> None:
+    from app.video.budget import SHARED
+
+    clip = write_clip(tmp_path / "long.mp4", n_frames=600, width=640, height=360, gop=120)
+    other = write_clip(tmp_path / "other.mp4", n_frames=200, width=320, height=240, gop=40)
+    with video.open(other, memory_budget_mb=8) as keep:
+        server = video.open(clip, memory_budget_mb=8, cache_dir=tmp_path / "cache")
+        server.get(300, timeout=30)
+        with SHARED.interactive():  # its pass is paused by a seek elsewhere
+            time.sleep(0.2)
+            t0 = time.perf_counter()
+            server.close()
+            assert time.perf_counter() - t0 < 1.0
+        assert not server.threads_alive()
+        assert SHARED.count() == 1  # the other is still open, and still works
+        assert read_stamp(keep.get(150, timeout=30)) == 150
 
 
 def test_store_files_for_deletion(clip: Path, tmp_path: Path) -> None:
