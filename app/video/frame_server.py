@@ -469,9 +469,10 @@ class FrameServer(OutwardPass, BudgetMember):
                 break
             n, urgent = job
             try:
-                # The user waits for this one: no server prefetches meanwhile.
-                with SHARED.interactive() if urgent else contextlib.nullcontext():
-                    self._produce(n, urgent)
+                # Only a seek (a GOP decode, in _produce) pauses every server's background work:
+                # pausing prefetch for a stored frame too made back-to-back steps wait in line
+                # for one JPEG decode at a time (b2b p95 16.5 vs 12.1 ms on the long clip).
+                self._produce(n, urgent)
             except VideoError as exc:
                 with self._lock:
                     self._errors[n] = exc
