@@ -34,6 +34,7 @@ from app.changes import (
     Changes,
 )
 from app.db.database import DatabaseError
+from app.practice.report import visit_lines
 from app.safety.audit import log_view
 from ui.changes import ChangeHub, RefreshWhenShown
 from ui.lazy_tab import LazyTab
@@ -70,6 +71,7 @@ class MainWindow(MenusMixin, RecordingsMixin, WindowStateMixin, QMainWindow):
 
         self.patient_list = PatientListPanel()
         self.patient_view = PatientView()
+        self.patient_view.practice_lines = lambda vid: visit_lines(clinic.db, vid)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.patient_view, "Patient && visits")
