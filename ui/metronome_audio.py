@@ -46,7 +46,8 @@ REFILL_S = 0.25
 MARGIN_S = 0.1  # a change starts this far after the read position (the sink reads on meanwhile)
 SINK_BUFFER_S = 0.1
 SERVER_LATENCY_MS = 200
-FILE_HOURS = 12  # the sparse file's size: the longest the sound can run without a restart
+FILE_HOURS = 3  # the sparse file's size (~950 MB, unwritten parts take no disk where the file
+# system is sparse): the longest one start can sound; after it, silence
 
 Change = Callable[[ClickTrack, int], None]
 """A change to the track, given the first sample the sound output has not taken yet."""
