@@ -167,6 +167,14 @@ class Audio:
             "audio_max_error_ms": round(float(off.max()), 3) if off.size else None,
             "audio_beats_off_over_1ms": int((off > 1.0).sum()),
             "audio_gaps": int((steps != 1).sum()),
+            # where the beats left the grid: the first such beat (s after the first click) and
+            # the error there and at the end (a one-time shift, or a growing drift)
+            "audio_first_off_s": (round(float(got["inner"][np.argmax(off > 1.0)] - got["inner"][0]), 2)
+                                  if (off > 1.0).any() else None),
+            "audio_error_at_first_off_ms": (round(float(got["off_ms"][np.argmax(off > 1.0)]), 3)
+                                            if (off > 1.0).any() else None),
+            "audio_error_last_ms": round(float(got["off_ms"][-1]), 3) if off.size else None,
+            "audio_error_first_minute_max_ms": round(float(off[: int(self.bpm)].max()), 3) if off.size else None,
         }
 
 

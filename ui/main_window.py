@@ -285,6 +285,7 @@ class MainWindow(MenusMixin, RecordingsMixin, WindowStateMixin, QMainWindow):
         panel.recording_saved.connect(
             lambda _p, _f: self.changes.announce(RECORDING, patient=self.current_patient_id())
         )
+        panel.session_saved.connect(lambda _vid: self.patient_view.refresh_practice())
         self.patient_view.visit_selected.connect(panel.set_visit)
         self.tabs.currentChanged.connect(
             lambda _i: None if self.tabs.currentWidget() is self._practice_tab

@@ -251,6 +251,10 @@ class PatientView(QWidget):
         self._update_recording_buttons()
         self._show_practice(vid)
 
+    def refresh_practice(self) -> None:
+        """Read the selected visit's practice sessions again (one was saved)."""
+        self._show_practice(self.current_visit_id())
+
     def _show_practice(self, vid: int | None) -> None:
         lines: list[str] = []
         if vid is not None and self.practice_lines is not None:

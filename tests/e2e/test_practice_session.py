@@ -76,6 +76,6 @@ def test_practice_session_is_saved_with_the_visit(qtbot, visit, main_window, cli
     # and in the visit's details on Patient & visits: one line for the session
     w.tabs.setCurrentWidget(w.patient_view)
     pv = w.patient_view
-    qtbot.waitUntil(lambda: pv.practice.count() == 1 and pv.practice.isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: pv.practice.count() == 1 and not pv.practice.isHidden(), timeout=5000)
     line = pv.practice.item(0).text()
     assert "target 170 ± 2 spm" in line and "without" in line and "recorded" in line
