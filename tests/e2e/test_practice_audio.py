@@ -104,8 +104,9 @@ def test_metronome_beats_are_played_on_time(tmp_path: Path, shared_data) -> None
     assert len(gaps) == 1, f"expected one silent stretch (the planned cue gap), got {steps}"
     gap_at = inner[gaps[0]] - got["first_s"]
     assert abs(gap_at - SECONDS / 2) < 1.0, gap_at  # where it was planned
-    # it played throughout (the sound starts some 0.3–0.8 s after the call, as servers do)
-    assert inner[-1] - inner[0] >= SECONDS - 2.0, (inner[0], inner[-1])
+    # it played throughout, not stopping early: the sound starts some 0.3–1.5 s after the call
+    # (seen 0.64 s in a full suite run), and the first and the last click are not counted
+    assert inner[-1] - inner[0] >= SECONDS - 3.0, (inner[0], inner[-1])
     # and the live analysis ran meanwhile: every frame the camera delivered (the benchmark,
     # benchmarks/practice.py, reports frames skipped; on a machine loaded far beyond its two
     # cores by other work, a few of 1800 were)
