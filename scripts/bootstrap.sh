@@ -41,6 +41,20 @@ if ! command -v initdb >/dev/null 2>&1 && ! compgen -G "/usr/lib/postgresql/*/bi
   fi
 fi
 
+# The metronome test (tests/e2e/test_practice_audio.py) records what the program plays through
+# a PulseAudio server with a null output that it starts itself; it skips, saying why, where
+# PulseAudio is missing.
+if ! command -v pulseaudio >/dev/null 2>&1 || ! command -v parec >/dev/null 2>&1; then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing PulseAudio (Debian packages pulseaudio, pulseaudio-utils) for the metronome test"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pulseaudio pulseaudio-utils >/dev/null \
+      || echo "bootstrap: warning: PulseAudio could not be installed; the metronome sound test will be skipped" >&2
+  else
+    echo "bootstrap: note: the metronome sound test will be skipped (sudo apt-get install pulseaudio pulseaudio-utils)" >&2
+  fi
+fi
+
 PY=${PYTHON:-python3}
 if [[ ! -x .venv/bin/python ]]; then
   echo "bootstrap: creating .venv"

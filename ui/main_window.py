@@ -34,6 +34,7 @@ from app.changes import (
     Changes,
 )
 from app.db.database import DatabaseError
+from app.practice.report import visit_lines
 from app.safety.audit import log_view
 from ui.changes import ChangeHub, RefreshWhenShown
 from ui.lazy_tab import LazyTab
@@ -70,6 +71,7 @@ class MainWindow(MenusMixin, RecordingsMixin, WindowStateMixin, QMainWindow):
 
         self.patient_list = PatientListPanel()
         self.patient_view = PatientView()
+        self.patient_view.practice_lines = lambda vid: visit_lines(clinic.db, vid)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.patient_view, "Patient && visits")
@@ -283,6 +285,7 @@ class MainWindow(MenusMixin, RecordingsMixin, WindowStateMixin, QMainWindow):
         panel.recording_saved.connect(
             lambda _p, _f: self.changes.announce(RECORDING, patient=self.current_patient_id())
         )
+        panel.session_saved.connect(lambda _vid: self.patient_view.refresh_practice())
         self.patient_view.visit_selected.connect(panel.set_visit)
         self.tabs.currentChanged.connect(
             lambda _i: None if self.tabs.currentWidget() is self._practice_tab

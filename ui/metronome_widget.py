@@ -1,9 +1,14 @@
 """Metronome widget: start/stop, tempo = target cadence, volume, accent, a big visual beat.
 
-Audio goes through Qt Multimedia's ``QAudioSink`` in pull mode, fed by a ``QIODevice`` whose
-``readData`` generates the next block from :class:`app.prescription.metronome.MetronomeStream`.
-The visual beat flashes from the *played* sample position (``processedUSecs``), looked up in the
-stream's beat history, so light and click stay together even across live tempo changes.
+The clicks are a :class:`app.prescription.click_track.ClickTrack` rendered ahead and played by
+:class:`ui.metronome_audio.PrerenderedAudio` on its own thread (no Python at beat time). The
+visual beat flashes from the *played* sample position, looked up in the same track, so light and
+click stay together even across live tempo changes.
+
+``keep_audio_open(True)`` (the Practice tab, for a session): ``stop`` then only silences the
+clicks from the next beat and the sound keeps running, and ``plan_cue`` tells the track ahead
+when the cue is to switch on and off (a faded-feedback schedule), so those switches are in the
+rendered sound on time whatever the GUI thread is doing.
 
 Without a sound device (or without Qt Multimedia's system libraries) the widget says so and runs
 the visual beat from a clock: elapsed time → sample position → beat. If the device fails while
@@ -15,9 +20,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QElapsedTimer, QIODevice, QObject, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QElapsedTimer, QObject, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import (
     QComboBox,
@@ -32,128 +38,23 @@ from PySide6.QtWidgets import (
 )
 
 from app.outputs import OutputRules, rules_for_home
+from app.prescription.click_track import ClickTrack
 from app.prescription.metronome import (
     DEFAULT_SAMPLE_RATE,
     ExportCancelled,
     MetronomeError,
-    MetronomeStream,
     export,
 )
+from ui.metronome_audio import AudioBackend, AudioUnavailable, PrerenderedAudio, probe_audio
 from ui.tasks import BackgroundTask, user_message
+
+__all__ = ["AudioBackend", "AudioFactory", "AudioUnavailable", "MetronomeWidget", "probe_audio"]
 
 _log = logging.getLogger(__name__)
 
 FLASH_SECONDS = 0.15
 POLL_MS = 15  # display rate; the beat itself is timed by the sample position, not this timer
-BUFFER_SECONDS = 0.08  # small buffer: a live tempo change is heard within ~80 ms
 ACCENT_CHOICES = (0, 2, 3, 4, 8)
-
-
-class AudioUnavailable(Exception):
-    """No usable sound output; the message is shown to the clinician."""
-
-
-class MetronomeDevice(QIODevice):
-    """A read-only, endless QIODevice that synthesises the click stream on demand."""
-
-    def __init__(
-        self, stream: MetronomeStream, lock: threading.Lock, parent: QObject | None = None
-    ):
-        super().__init__(parent)
-        self._stream = stream
-        self._lock = lock
-
-    def isSequential(self) -> bool:  # noqa: N802 (Qt override)
-        return True
-
-    def bytesAvailable(self) -> int:  # noqa: N802
-        # endless source: always has data (Qt's own generator example does the same)
-        return (1 << 16) + super().bytesAvailable()
-
-    def readData(self, maxlen: int) -> bytes:  # noqa: N802
-        n = int(maxlen) // 2  # int16 mono
-        if n <= 0:
-            return b""
-        # the sink may pull from its own thread: the stream is shared with the GUI
-        with self._lock:
-            return self._stream.read(n).astype("<i2").tobytes()
-
-    def writeData(self, data: bytes, maxlen: int = 0) -> int:  # noqa: N802
-        return -1
-
-
-class AudioBackend(QObject):
-    """What the widget needs from a sound output (a seam for tests and other backends)."""
-
-    failed = Signal(str)
-
-    def start(self, device: QIODevice) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def stop(self) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def played_samples(self) -> int:  # pragma: no cover - interface
-        """Samples the output has consumed since start (its play position)."""
-        raise NotImplementedError
-
-
-def probe_audio() -> str | None:
-    """None when a sound output looks usable, else a plain reason."""
-    try:
-        from PySide6.QtMultimedia import QMediaDevices
-    except ImportError as e:  # e.g. libpulse missing on a Linux machine
-        _log.warning("Qt Multimedia unavailable: %s", e)
-        return "Sound output is not available on this computer."
-    if QMediaDevices.defaultAudioOutput().isNull():
-        return "No sound device found."
-    return None
-
-
-class QtAudioBackend(AudioBackend):
-    """``QAudioSink`` in pull mode (mono, 16-bit)."""
-
-    def __init__(self, sample_rate: int, parent: QObject | None = None):
-        super().__init__(parent)
-        reason = probe_audio()
-        if reason:
-            raise AudioUnavailable(reason)
-        from PySide6.QtMultimedia import QAudioFormat, QAudioSink, QMediaDevices
-
-        fmt = QAudioFormat()
-        fmt.setSampleRate(sample_rate)
-        fmt.setChannelCount(1)
-        fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
-        device = QMediaDevices.defaultAudioOutput()
-        if not device.isFormatSupported(fmt):
-            raise AudioUnavailable("The sound device does not accept 16-bit mono audio.")
-        self._sr = sample_rate
-        self._sink = QAudioSink(device, fmt, self)
-        self._sink.setBufferSize(int(sample_rate * 2 * BUFFER_SECONDS))
-        self._sink.stateChanged.connect(self._on_state)
-        self._stopping = False
-
-    def start(self, device: QIODevice) -> None:
-        self._stopping = False
-        self._sink.start(device)
-        if self._sink.error().name != "NoError":
-            raise AudioUnavailable("The sound device could not be started.")
-
-    def stop(self) -> None:
-        self._stopping = True
-        self._sink.stop()
-
-    def played_samples(self) -> int:
-        return int(self._sink.processedUSecs() * self._sr // 1_000_000)
-
-    def _on_state(self, state: object) -> None:
-        if self._stopping:
-            return
-        name = getattr(state, "name", str(state))
-        err = self._sink.error()
-        # Underrun is normal for a pull source on a busy machine; stopped with an error is not
-        if name == "StoppedState" and err.name not in ("NoError", "UnderrunError"):
-            self.failed.emit("The sound device stopped working.")
 
 
 AudioFactory = Callable[[int, QObject], AudioBackend]
@@ -221,11 +122,13 @@ class MetronomeWidget(QWidget):
         super().__init__(parent)
         self._sr = sample_rate
         self._factory: AudioFactory = audio_factory or (
-            lambda sr, parent: QtAudioBackend(sr, parent)
+            lambda sr, parent: PrerenderedAudio(sr, parent)
         )
-        self._lock = threading.Lock()
-        self._stream: MetronomeStream | None = None
-        self._device: MetronomeDevice | None = None
+        self._lock = threading.Lock()  # the track is shared with the audio thread
+        self._track: ClickTrack | None = None  # open: sounding, or silent but held open
+        self._running = False  # the clicks are to sound (start / stop)
+        self._hold = False  # keep_audio_open
+        self._plan: list[tuple[float, bool]] = []  # planned cue switches (monotonic s, on)
         self._backend: AudioBackend | None = None
         self._clock = QElapsedTimer()
         self._clock_base = 0
@@ -322,7 +225,8 @@ class MetronomeWidget(QWidget):
         self._accent.setCurrentIndex(idx)
 
     def is_running(self) -> bool:
-        return self._stream is not None
+        """True while the clicks are to sound (started and not stopped)."""
+        return self._running
 
     def audio_active(self) -> bool:
         """True when the clicks are going to a sound device (False: visual beat only)."""
@@ -336,44 +240,52 @@ class MetronomeWidget(QWidget):
         return self._last_beat
 
     def start(self) -> None:
-        if self.is_running():
+        if self._running:
             return
-        self._stream = MetronomeStream(
-            self.bpm(), self._sr, int(self._accent.currentData()), self._volume.value() / 100
-        )
-        self._last_beat = -1
-        backend: AudioBackend | None = None
-        try:
-            backend = self._factory(self._sr, self)
-            self._device = MetronomeDevice(self._stream, self._lock, self)
-            self._device.open(QIODevice.OpenModeFlag.ReadOnly)
-            backend.failed.connect(self._on_audio_failed)
-            backend.start(self._device)
-            self._backend = backend
-            self._set_status("")
-        except AudioUnavailable as e:
-            if backend is not None:  # created but could not start
-                backend.deleteLater()
-            self._close_device()
-            self._start_clock(0)
-            self._set_status(f"{e} Visual beat only.")
+        self._running = True
+        if self._track is None:
+            self._open()
+        else:
+            self._apply_cue()  # held open: sound again from the next beat
         self._timer.start()
         self._sync_button(True)
         self._tick()
         self.started.emit()
 
     def stop(self) -> None:
-        """Stop sound and the visual beat; safe to call at any time."""
-        self._timer.stop()
-        self._drop_backend()
-        was_running = self._stream is not None
-        self._stream = None
+        """Stop the clicks and the visual beat; safe to call at any time. Held open
+        (:meth:`keep_audio_open`), the sound goes on silent from the next beat."""
+        was_running, self._running = self._running, False
+        if self._hold and self._track is not None:
+            self._apply_cue()
+        else:
+            self._close()
         self._light.set_state(0.0, False, str(self.bpm()))
         self._sync_button(False)
         if was_running:
             self.stopped.emit()
 
+    def keep_audio_open(self, on: bool) -> None:
+        """Keep the sound running (silent) across :meth:`stop`, so that starting again and
+        planned switches need no new sound stream; ``False`` closes it unless running."""
+        self._hold = bool(on)
+        if not on:
+            self._plan = []
+            if not self._running:
+                self._close()
+
+    def plan_cue(self, switches: Sequence[tuple[float, bool]]) -> None:
+        """The cue's coming switches, as ``(time.monotonic() seconds, on)``; rendered into the
+        sound ahead (replaces the previous plan). Start / stop still say what holds now."""
+        plan = [(round(float(t), 3), bool(on)) for t, on in switches]
+        if plan == self._plan:
+            return
+        self._plan = plan
+        if self._track is not None:
+            self._apply_cue()
+
     def closeEvent(self, event) -> None:  # noqa: N802
+        self._hold = False
         self.stop()
         super().closeEvent(event)
 
@@ -396,21 +308,59 @@ class MetronomeWidget(QWidget):
         else:
             self.stop()
 
+    def _open(self) -> None:
+        self._track = ClickTrack(self.bpm(), self._sr, self.accent_every(), self.volume(), cue=True)
+        self._last_beat = -1
+        backend: AudioBackend | None = None
+        try:
+            backend = self._factory(self._sr, self)
+            backend.failed.connect(self._on_audio_failed)
+            backend.start(self._track, self._lock)
+            self._backend = backend
+            self._set_status("")
+        except AudioUnavailable as e:
+            if backend is not None:  # created but could not start
+                backend.deleteLater()
+            self._start_clock(0)
+            self._set_status(f"{e} Visual beat only.")
+        if self._plan:
+            self._apply_cue()
+
+    def _close(self) -> None:
+        self._timer.stop()
+        self._drop_backend()
+        self._track = None
+
     def _drop_backend(self) -> None:
-        """Stop and release the sound output and its device (no signal comes back after)."""
+        """Stop and release the sound output (no signal comes back after)."""
         backend, self._backend = self._backend, None
         if backend is not None:
             with contextlib.suppress(RuntimeError, TypeError):  # already disconnected
                 backend.failed.disconnect(self._on_audio_failed)
             backend.stop()
             backend.deleteLater()
-        self._close_device()
 
-    def _close_device(self) -> None:
-        if self._device is not None:
-            self._device.close()
-            self._device.deleteLater()
-            self._device = None
+    def _change(self, fn: Callable[[ClickTrack, int], None]) -> None:
+        """Change the track from the first sample not yet given to the sound output."""
+        if self._track is None:
+            return
+        if self._backend is not None:
+            self._backend.change(fn)
+        else:
+            at = self._position() + 1
+            with self._lock:
+                fn(self._track, at)
+
+    def _apply_cue(self) -> None:
+        now, pos = time.monotonic(), self._position()
+        planned = [(pos + int(round((t - now) * self._sr)), on) for t, on in self._plan]
+        intent = self._running
+
+        def apply(track: ClickTrack, at: int) -> None:
+            past = [on for s, on in planned if s <= at]
+            track.set_cue(past[-1] if past else intent, at, [p for p in planned if p[0] > at])
+
+        self._change(apply)
 
     def _start_clock(self, base_samples: int) -> None:
         self._clock_base = base_samples
@@ -420,19 +370,16 @@ class MetronomeWidget(QWidget):
         """Sample position that is being heard (audio) or is due now (clock)."""
         if self._backend is not None:
             return self._backend.played_samples()
-        pos = self._clock_base + self._clock.nsecsElapsed() * self._sr // 1_000_000_000
-        with self._lock:
-            if self._stream is not None and pos > self._stream.position:
-                self._stream.skip(pos - self._stream.position)
-        return pos
+        return self._clock_base + self._clock.nsecsElapsed() * self._sr // 1_000_000_000
 
     def _tick(self) -> None:
-        if self._stream is None:
+        if self._track is None:
             return
         pos = self._position()
         with self._lock:
-            b = self._stream.beat_at(pos)
-        if b is None:
+            b = self._track.beat_at(pos)
+        if b is None or not b.audible:
+            self._light.set_state(0.0, False, str(self.bpm()))
             return
         age = (pos - b.sample) / self._sr
         self._light.set_state(max(0.0, 1.0 - age / FLASH_SECONDS), b.accent, str(self.bpm()))
@@ -441,33 +388,24 @@ class MetronomeWidget(QWidget):
             self.beat.emit(b.number, b.accent)
 
     def _on_audio_failed(self, message: str) -> None:
-        if self._backend is None or self._stream is None:
+        if self._backend is None or self._track is None:
             return
         pos = self._backend.played_samples()
         self._drop_backend()
-        # continue the visual beat from where the audio was (the stream is ahead by the buffer)
-        with self._lock:
-            self._start_clock(max(pos, self._stream.position))
+        self._start_clock(pos)  # the visual beat goes on from where the sound was
         self._set_status(f"{message} Visual beat only.")
 
     def _on_bpm(self, value: int) -> None:
-        if self._stream is not None:
-            if self._backend is None:
-                self._position()  # bring the clock-driven stream up to now first
-            with self._lock:
-                self._stream.set_bpm(value)
+        self._change(lambda track, at: track.set_bpm(value, at))
         self._light.set_state(self._light.level, self._light.accent, str(value))
         self.bpm_changed.emit(int(value))
 
     def _on_volume(self, value: int) -> None:
-        if self._stream is not None:
-            with self._lock:
-                self._stream.set_volume(value / 100)
+        self._change(lambda track, at: track.set_volume(value / 100, at))
 
     def _on_accent(self, _index: int) -> None:
-        if self._stream is not None:
-            with self._lock:
-                self._stream.set_accent_every(int(self._accent.currentData()))
+        every = int(self._accent.currentData())
+        self._change(lambda track, at: track.set_accent_every(every, at))
 
 
 class ExportThread(QObject):

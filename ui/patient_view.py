@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -118,6 +120,15 @@ class PatientView(QWidget):
         rec_buttons.addWidget(self.views_btn)
         rec_buttons.addStretch(1)
 
+        # The visit's practice sessions (Practice tab), one line each; filled through
+        # ``practice_lines(visit_id)`` when the window provides it; hidden when there are none.
+        self.practice_lines: Callable[[int], list[str]] | None = None
+        self.practice_title = QLabel("Practice sessions of this visit")
+        self.practice_title.setObjectName("sectionTitle")
+        self.practice = QListWidget()
+        self.practice.setMaximumHeight(100)
+        self.practice.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+
         self.empty = QLabel("Select a patient on the left, or create a new one.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setObjectName("placeholder")
@@ -141,6 +152,8 @@ class PatientView(QWidget):
         body.addWidget(rec_title)
         body.addWidget(self.recordings)
         body.addLayout(rec_buttons)
+        body.addWidget(self.practice_title)
+        body.addWidget(self.practice)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
@@ -236,6 +249,23 @@ class PatientView(QWidget):
         self.recordings.setEnabled(visit is not None)
         self.import_btn.setEnabled(visit is not None)
         self._update_recording_buttons()
+        self._show_practice(vid)
+
+    def refresh_practice(self) -> None:
+        """Read the selected visit's practice sessions again (one was saved)."""
+        self._show_practice(self.current_visit_id())
+
+    def _show_practice(self, vid: int | None) -> None:
+        lines: list[str] = []
+        if vid is not None and self.practice_lines is not None:
+            try:
+                lines = self.practice_lines(vid)
+            except Exception:  # noqa: BLE001 - a locked database: the rest of the view stands
+                lines = ["The practice sessions could not be read just now."]
+        self.practice.clear()
+        self.practice.addItems(lines)
+        self.practice_title.setVisible(bool(lines))
+        self.practice.setVisible(bool(lines))
 
     def _visit(self, vid: int | None) -> VisitSummary | None:
         if self.summary is None or vid is None:

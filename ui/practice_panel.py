@@ -17,7 +17,6 @@ override lasts until the schedule's next switch), F11 runner view full screen.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,34 +61,11 @@ from ui.tasks import BackgroundTask, user_message
 if TYPE_CHECKING:
     from app.clinic import Clinic
 
-#: Python's thread switch interval while the Practice camera runs. The metronome's sound is
-#: generated in Python when the sound card asks for it; with the capture, preview and live
-#: analysis threads busy, the default 5 ms let that request wait for the interpreter long
-#: enough to underrun (beats 2–70 ms late in the null-sink test, tests/e2e/test_practice_audio.py,
-#: on two shared cores); at 0.5 ms no beat was late in 7 runs. Restored when the camera closes.
-AUDIO_SWITCH_INTERVAL_S = 0.0005
 DISPLAY_HZ = 30
 STALE_S = 2.0  # no new estimate for this long: the camera or the analysis has stopped
 AUTOSAVE_S = 10.0
+CUE_PLAN_S = 20.0  # the schedule's switches this far ahead are rendered into the sound
 DEV_ENV = "STRIDE_CLINIC_DEV_SOURCES"
-
-
-class favour_audio:  # noqa: N801 - used like a function: favour_audio().start() / .stop()
-    """Shorten the interpreter's thread switch interval while the camera runs (see
-    :data:`AUDIO_SWITCH_INTERVAL_S`); ``stop`` puts the previous value back."""
-
-    def __init__(self) -> None:
-        self._saved: float | None = None
-
-    def start(self) -> None:
-        if self._saved is None:
-            self._saved = sys.getswitchinterval()
-            sys.setswitchinterval(min(self._saved, AUDIO_SWITCH_INTERVAL_S))
-
-    def stop(self) -> None:
-        if self._saved is not None:
-            sys.setswitchinterval(self._saved)
-            self._saved = None
 
 
 @dataclass
@@ -127,7 +103,6 @@ class PracticePanel(PracticeSavingMixin, QWidget):
         self._shown_frame = -1
         self._tasks: list[BackgroundTask] = []
         self._recording_pending = False
-        self._favour_audio = favour_audio()
         practice_layout.build(self, audio_factory)
         self.runner = RunnerView()
         self.metronome.beat.connect(lambda *_: self.runner.flash())
@@ -230,7 +205,6 @@ class PracticePanel(PracticeSavingMixin, QWidget):
             self.analysis = LiveAnalysis()
             self.analysis.start()
         self.recorder = Recorder(TapSource(source, self.analysis), **self.recorder_options)
-        self._favour_audio.start()
         self.recorder.start()
         self._shown_frame = -1
         self._camera_message("Starting the camera…")
@@ -243,7 +217,6 @@ class PracticePanel(PracticeSavingMixin, QWidget):
             self.recorder.close()
             self._take_recording()
             self.recorder = None
-        self._favour_audio.stop()
         self.preview.set_frame(None)
         self._update_buttons()
 
@@ -291,6 +264,7 @@ class PracticePanel(PracticeSavingMixin, QWidget):
         if self.analysis is not None:
             self.analysis.restart_estimate()
         self.session.start(now)
+        self.metronome.keep_audio_open(True)  # one sound stream for the session, silent when off
         self.last_saved_id = None
         self._last_save = now
         self.metronome.set_bpm(int(round(self.session.target_spm)))
@@ -318,6 +292,7 @@ class PracticePanel(PracticeSavingMixin, QWidget):
             return
         s.stop(time.monotonic())
         self._drive_metronome(False)
+        self.metronome.keep_audio_open(False)
         if self._recording():
             assert self.recorder is not None
             self.recorder.stop_recording(10.0)
@@ -435,10 +410,12 @@ class PracticePanel(PracticeSavingMixin, QWidget):
         if s is not None and s.state is State.RUNNING:
             cue = s.tick(now, est)
             self._drive_metronome(cue)
+            self.metronome.plan_cue(s.upcoming_switches(now, CUE_PLAN_S))
             if now - self._last_save >= AUTOSAVE_S:
                 self._last_save = now
                 self.save()
         elif s is not None and s.state is State.PAUSED:
+            self.metronome.plan_cue([])
             self._drive_metronome(False)
         self._show_estimate(est, now)
         if now - self._last_trend >= 1.0:
@@ -477,6 +454,7 @@ class PracticePanel(PracticeSavingMixin, QWidget):
                     save_session(self.clinic.db, self.session, ctx.visit_id)
                 except Exception as exc:  # noqa: BLE001 - logged by the caller's handler
                     self.save_error = user_message(exc)
+        self.metronome.keep_audio_open(False)
         self.metronome.stop()
         self.close_camera()
         if self.analysis is not None:

@@ -141,39 +141,15 @@ class RealRateFileSource(FileSource):
             return fallback
         return float(pts * base)
 
-    def read(self) -> FramePacket | None:
-        if self.current_format is None or self._iter is None:
-            raise CameraDisconnectedError("The video file is not open.")
-        item = None
-        for _attempt in range(2):
-            for candidate in self._iter:
-                if self._mjpeg and candidate.size == 0:
-                    continue
-                item = candidate
-                break
-            if item is not None or not self.loop:
-                break
-            # next pass: continue the time line one frame after the last frame
-            self._offset_s += self._last_pts_s - (self._first_pts_s or 0.0) + 1.0 / self._fps
-            self._first_pts_s = None
-            self._restart()
-        if item is None:
-            raise CameraDisconnectedError("The video file has ended.")
+    def _looped(self) -> None:
+        # next pass: continue the time line one frame after the last frame
+        self._offset_s += self._last_pts_s - (self._first_pts_s or 0.0) + 1.0 / self._fps
+        self._first_pts_s = None
+
+    def _due(self, item: object) -> int:
         pts = self._pts_s(item, self._index / self._fps)
         if self._first_pts_s is None:
             self._first_pts_s = pts
         self._last_pts_s = pts
-        rel = self._offset_s + pts - self._first_pts_s
-        due = self._t0 + int(round(rel * 1e9))
-        if self.realtime:
-            now = self.clock()
-            if now < due:
-                time.sleep((due - now) / 1e9)
-        fmt = self.current_format
-        index = self._index
-        self._index += 1
         self.delivered += 1
-        if self._mjpeg:
-            return FramePacket(index, due, fmt.width, fmt.height, jpeg=bytes(item))
-        image = item.to_ndarray(format="bgr24")
-        return FramePacket(index, due, fmt.width, fmt.height, image=image)
+        return self._t0 + int(round((self._offset_s + pts - self._first_pts_s) * 1e9))

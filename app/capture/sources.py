@@ -279,7 +279,7 @@ class FileSource(CameraSource):
         return actual
 
     def read(self) -> FramePacket | None:
-        if self.current_format is None:
+        if self.current_format is None or self._iter is None:
             raise CameraDisconnectedError("The video file is not open.")
         item = None
         for _attempt in range(2):
@@ -290,10 +290,11 @@ class FileSource(CameraSource):
                 break
             if item is not None or not self.loop:
                 break
+            self._looped()
             self._restart()
         if item is None:
             raise CameraDisconnectedError("The video file has ended.")
-        due = self._t0 + int(self._index * 1e9 / self._fps)
+        due = self._due(item)
         if self.realtime:
             now = self.clock()
             if now < due:
@@ -305,6 +306,14 @@ class FileSource(CameraSource):
             return FramePacket(index, due, fmt.width, fmt.height, jpeg=bytes(item))
         image = item.to_ndarray(format="bgr24")
         return FramePacket(index, due, fmt.width, fmt.height, image=image)
+
+    # Pacing: when each frame is due (clock ns). Here on the nominal rate; a subclass can follow
+    # the file's own clock (app.capture.fakes.RealRateFileSource).
+    def _due(self, item: Any) -> int:
+        return self._t0 + int(self._index * 1e9 / self._fps)
+
+    def _looped(self) -> None:
+        """Called when a pass ends and the file starts again (``loop``)."""
 
     def close(self) -> None:
         if self._container is not None:

@@ -31,17 +31,9 @@ class SplicedClip:
     duration_s: float
 
 
-def splice_retimed(source: str | Path, target: str | Path, factor: float = 1.07, *,
-                   quality: int = 4) -> SplicedClip:  # fmt: skip
-    """Write ``source`` then ``source`` again ``factor`` times faster into ``target`` (.mkv).
-
-    ``quality`` is the MJPEG quantiser (2 best … 31 worst). Raises :class:`FootageError`.
-    """
+def _read(src: Path) -> tuple[list, float]:  # type: ignore[type-arg]
     import av
 
-    if not math.isfinite(factor) or not 0.5 <= factor <= 2.0:
-        raise FootageError(f"A re-timing factor of {factor} is not usable (0.5–2).")
-    src, dst = Path(source), Path(target)
     try:
         with av.open(str(src)) as c:
             s = c.streams.video[0]
@@ -51,19 +43,22 @@ def splice_retimed(source: str | Path, target: str | Path, factor: float = 1.07,
         raise FootageError(f"The clip {src.name} cannot be read: {exc}") from exc
     if len(frames) < 2:
         raise FootageError(f"The clip {src.name} holds fewer than two frames.")
+    return frames, fps
+
+
+def _write(dst: Path, frames: list, times: list[float], rate: int, quality: int) -> None:  # type: ignore[type-arg]
+    import av
+
     h, w = frames[0].shape[:2]
-    n = len(frames)
-    change_s = n / fps
-    times = [k / fps for k in range(n)] + [change_s + k / (fps * factor) for k in range(n)]
     try:
         with av.open(str(dst), "w", format="matroska") as out:
-            st = out.add_stream("mjpeg", rate=int(round(fps * factor)) + 1)
+            st = out.add_stream("mjpeg", rate=rate)
             st.width, st.height = w, h
             st.pix_fmt = "yuvj420p"
             st.codec_context.qmin = st.codec_context.qmax = quality
             st.time_base = Fraction(1, 1000)
             st.codec_context.time_base = Fraction(1, 1000)
-            for t, rgb in zip(times, frames + frames, strict=True):
+            for t, rgb in zip(times, frames, strict=True):
                 frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
                 frame.pts = int(round(t * 1000))
                 frame.time_base = st.time_base
@@ -72,5 +67,35 @@ def splice_retimed(source: str | Path, target: str | Path, factor: float = 1.07,
             for packet in st.encode():
                 out.mux(packet)
     except (OSError, av.FFmpegError) as exc:
-        raise FootageError(f"The spliced clip {dst} cannot be written: {exc}") from exc
-    return SplicedClip(dst, n, fps, factor, change_s, times[-1] + 1 / (fps * factor))
+        raise FootageError(f"The clip {dst} cannot be written: {exc}") from exc
+
+
+def _check_factor(factor: float) -> None:
+    if not math.isfinite(factor) or not 0.5 <= factor <= 2.0:
+        raise FootageError(f"A re-timing factor of {factor} is not usable (0.5–2).")
+
+
+def splice_retimed(source: str | Path, target: str | Path, factor: float = 1.07, *,
+                   quality: int = 4) -> SplicedClip:  # fmt: skip
+    """Write ``source`` then ``source`` again ``factor`` times faster into ``target`` (.mkv).
+
+    ``quality`` is the MJPEG quantiser (2 best … 31 worst). Raises :class:`FootageError`.
+    """
+    _check_factor(factor)
+    frames, fps = _read(Path(source))
+    n = len(frames)
+    change_s = n / fps
+    times = [k / fps for k in range(n)] + [change_s + k / (fps * factor) for k in range(n)]
+    _write(Path(target), frames + frames, times, int(round(fps * factor)) + 1, quality)
+    return SplicedClip(Path(target), n, fps, factor, change_s, times[-1] + 1 / (fps * factor))
+
+
+def retimed(source: str | Path, target: str | Path, factor: float = 1.0, *,
+            quality: int = 4) -> Path:  # fmt: skip
+    """One part of :func:`splice_retimed` alone: ``source`` played ``factor`` times faster,
+    encoded the same way (the same frames as that part of the spliced file, from time 0)."""
+    _check_factor(factor)
+    frames, fps = _read(Path(source))
+    times = [k / (fps * factor) for k in range(len(frames))]
+    _write(Path(target), frames, times, int(round(fps * factor)) + 1, quality)
+    return Path(target)

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from .store import SavedPractice, sessions_for_patient, sessions_in
+from .store import SavedPractice, sessions_for_patient, sessions_for_visit, sessions_in
 
 #: Shortest stretch without the cue worth telling the runner about.
 MIN_NOCUE_S = 60.0
@@ -42,6 +42,31 @@ def sentence(p: SavedPractice) -> str | None:
             f"{_minutes(t.measured_cue_s)}."
         )
     return None
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f} %"
+
+
+def visit_line(p: SavedPractice) -> str:
+    """One line per session for the visit's details: when, how long, target, time on target."""
+    m, sec = divmod(int(round(p.duration_s)), 60)
+    t = p.totals
+    line = (
+        f"{p.started_at:%H:%M} · {m}:{sec:02d} min · target {p.target_spm:.0f} ± "
+        f"{p.tolerance_spm:g} spm · on target {_pct(t.percent(True))} with the metronome, "
+        f"{_pct(t.percent(False))} without"
+    )
+    if t.measured_s == 0:
+        line += " · cadence not measured"
+    if p.recording_path:
+        line += " · recorded"
+    return line
+
+
+def visit_lines(db: Any, visit_id: int) -> list[str]:
+    """The visit's practice sessions, oldest first, one line each (Patient & visits)."""
+    return [visit_line(p) for p in sessions_for_visit(db, visit_id)]
 
 
 def latest_sentence(db: Any, patient_id: int, visit_id: int | None = None) -> str | None:

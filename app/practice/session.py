@@ -311,6 +311,26 @@ class PracticeSession:
         if on is not None:
             self.note(now, "metronome switched " + ("on" if on else "off") + " by the clinician")
 
+    def upcoming_switches(self, now: float, horizon_s: float) -> list[tuple[float, bool]]:
+        """The cue's switches in the next ``horizon_s`` seconds if the session keeps running,
+        as ``(now-based time, on)``: the schedule's, after the override (which ends at the
+        schedule's next switch). Empty unless running. Lets the sound render them ahead."""
+        if self.state is not State.RUNNING:
+            return []
+        t0 = self.elapsed(now)
+        state = self.metronome_on(now)
+        out: list[tuple[float, bool]] = []
+        t = t0
+        while True:
+            nxt = self.schedule.next_change(t)
+            if nxt is None or nxt > t0 + horizon_s:
+                return out
+            on = self.schedule.metronome_at(nxt)
+            if on != state:
+                out.append((now + (nxt - t0), on))
+                state = on
+            t = nxt
+
     @property
     def overridden(self) -> bool:
         return self._override is not None

@@ -111,3 +111,18 @@ def test_totals_means() -> None:
                Sample(3, None, False, 0)]  # fmt: skip
     t = totals(samples, 172, 2)
     assert t.mean_cue_spm == 172 and t.mean_nocue_spm == 168 and t.on_target_s == 2
+
+
+def test_upcoming_switches_follow_the_schedule_and_the_override() -> None:
+    s = PracticeSession(170, schedule=faded(first_on_s=10, off_s=(20, 30), cue_s=5))
+    assert s.upcoming_switches(100.0, 60) == []  # not running: nothing planned
+    s.start(100.0)
+    # on 0-10, off 10-30, on 30-35, off from 35 (session time); now = 100 is session time 0
+    assert s.upcoming_switches(100.0, 60) == [(110.0, False), (130.0, True), (135.0, False)]
+    assert s.upcoming_switches(100.0, 20) == [(110.0, False)]  # only within the horizon
+    s.override(False, 102.0)  # off by hand until the schedule's next switch (10 s)
+    assert s.upcoming_switches(102.0, 60) == [(130.0, True), (135.0, False)]
+    s.pause(104.0)
+    assert s.upcoming_switches(104.0, 60) == []
+    s.resume(200.0)  # 4 s of session time banked: the switches move with the pause
+    assert s.upcoming_switches(200.0, 60)[0] == (226.0, True)

@@ -72,3 +72,10 @@ def test_practice_session_is_saved_with_the_visit(qtbot, visit, main_window, cli
     box = w.history.practice_box
     assert box.table.rowCount() == 1 and box.table.item(0, 1).text() == "1"
     assert "spm" in box.table.item(0, 5).text()
+
+    # and in the visit's details on Patient & visits: one line for the session
+    w.tabs.setCurrentWidget(w.patient_view)
+    pv = w.patient_view
+    qtbot.waitUntil(lambda: pv.practice.count() == 1 and not pv.practice.isHidden(), timeout=5000)
+    line = pv.practice.item(0).text()
+    assert "target 170 ± 2 spm" in line and "without" in line and "recorded" in line

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QIODevice, QObject
+from PySide6.QtCore import QObject
 
-from app.prescription.metronome import MetronomeStream, detect_onsets
+from app.prescription.click_track import ClickTrack
+from app.prescription.metronome import detect_onsets
 from ui.metronome_widget import (
     AudioBackend,
     AudioUnavailable,
-    MetronomeDevice,
     MetronomeWidget,
     probe_audio,
 )
@@ -21,7 +22,8 @@ SR = 44100
 
 
 class FakeBackend(AudioBackend):
-    """Plays nothing; reports whatever position the test sets and can fail on demand."""
+    """Plays nothing; renders the track when the test pulls, reports whatever play position
+    the test sets and can fail on demand. Changes apply from what has been pulled."""
 
     instances: list[FakeBackend] = []
 
@@ -29,12 +31,14 @@ class FakeBackend(AudioBackend):
         super().__init__(parent)
         self.sr = sr
         self.position = 0
-        self.device: QIODevice | None = None
+        self.taken = 0
+        self.track: ClickTrack | None = None
+        self.lock: threading.Lock | None = None
         self.stopped = False
         FakeBackend.instances.append(self)
 
-    def start(self, device: QIODevice) -> None:
-        self.device = device
+    def start(self, track: ClickTrack, lock: threading.Lock) -> None:
+        self.track, self.lock = track, lock
 
     def stop(self) -> None:
         self.stopped = True
@@ -42,10 +46,15 @@ class FakeBackend(AudioBackend):
     def played_samples(self) -> int:
         return self.position
 
+    def change(self, fn) -> None:  # type: ignore[no-untyped-def]
+        assert self.track is not None
+        fn(self.track, self.taken)
+
     def pull(self, n_samples: int) -> bytes:
-        assert self.device is not None
-        data = bytes(self.device.read(n_samples * 2))
-        self.position += n_samples
+        assert self.track is not None
+        data = self.track.render(self.taken, self.taken + n_samples).astype("<i2").tobytes()
+        self.taken += n_samples
+        self.position = self.taken
         return data
 
 
@@ -133,7 +142,7 @@ def test_plus_minus_buttons_change_tempo_live(qtbot, fake_widget) -> None:
     w._minus.click()
     assert w.bpm() == 119
     # the next beat is one new interval after the last beat
-    nb = w._stream.next_beat()
+    nb = w._track.beats(30000, 30000 + SR)[0]
     assert nb.sample == 22050 + round(SR * 60 / 119)
 
 
@@ -166,19 +175,41 @@ def test_volume_and_accent_reach_the_stream(qtbot, fake_widget) -> None:
     w.start()
     w.set_volume(0.25)
     w.set_accent_every(4)
-    assert w._stream.volume == 0.25 and w._stream.accent_every == 4
+    assert w._track.volume_at(10**9) == 0.25 and w._track.accent_every_at(10**9) == 4
     w.set_volume(0)
     backend = FakeBackend.instances[-1]
     backend.pull(100)  # flush
     assert not np.frombuffer(backend.pull(SR), dtype="<i2").any()
 
 
-def test_device_reads_consecutive_blocks() -> None:
-    stream = MetronomeStream(150, SR)
-    dev = MetronomeDevice(stream, threading.Lock())
-    assert dev.open(QIODevice.OpenModeFlag.ReadOnly)
-    assert dev.isSequential() and dev.bytesAvailable() > 0
-    chunks = [bytes(dev.read(k)) for k in (2, 1000, 4410, 88200)]
-    got = np.frombuffer(b"".join(chunks), dtype="<i2")
-    assert np.array_equal(got, MetronomeStream(150, SR).read(len(got)))
-    dev.close()
+def test_held_open_stop_silences_from_the_next_beat_and_start_resumes(qtbot, fake_widget) -> None:
+    w = fake_widget
+    w.keep_audio_open(True)
+    w.start()
+    backend = FakeBackend.instances[-1]
+    backend.pull(30000)  # beats at 0 and 22050 taken
+    w.stop()
+    assert not w.is_running() and not backend.stopped  # the sound goes on, silent
+    assert not np.frombuffer(backend.pull(SR * 2), dtype="<i2").any()
+    w.start()
+    data = np.frombuffer(backend.pull(SR * 2), dtype="<i2")
+    onsets = detect_onsets(data, SR) * SR + 30000 + SR * 2
+    # back on the same grid (every 22050 samples) from the first beat not yet taken (118200)
+    assert np.abs(onsets - np.array([6, 7, 8, 9]) * 22050).max() < SR / 1000
+    w.keep_audio_open(False)
+    w.stop()
+    assert backend.stopped
+
+
+def test_planned_cue_switches_are_in_the_sound_ahead(qtbot, fake_widget) -> None:
+    w = fake_widget  # 120 bpm: a beat every 0.5 s
+    w.keep_audio_open(True)
+    w.start()
+    backend = FakeBackend.instances[-1]
+    now = time.monotonic()
+    w.plan_cue([(now + 1.25, False), (now + 2.25, True)])  # off for beats 3, 4
+    data = np.frombuffer(backend.pull(SR * 4), dtype="<i2")
+    onsets = np.rint(detect_onsets(data, SR) * SR / 22050).astype(int)
+    assert list(onsets) == [0, 1, 2, 5, 6, 7]
+    w.plan_cue([])
+    w.keep_audio_open(False)
