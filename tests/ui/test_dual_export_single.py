@@ -13,7 +13,9 @@ from app.records.patients import PatientData, create_patient
 from app.records.recordings import import_recording, replace_overlays
 from app.records.visits import VisitData, create_visit
 from app.video.synthetic import read_stamp, write_clip
+from tests.ui import marking_fixtures
 
+panel = marking_fixtures.panel  # the shared marking panel, on this module's `recording`
 N, FPS = 60, 30
 
 
@@ -27,19 +29,6 @@ def recording(clinic, tmp_path: Path) -> int:
     with clinic.db.session() as s:
         replace_overlays(s, rid, [{"kind": "vline", "points": [[200, 50]], "frame": -1}])
     return rid
-
-
-@pytest.fixture
-def panel(qtbot, clinic, recording):  # type: ignore[no-untyped-def]
-    from ui.annotation_panel import AnnotationPanel
-
-    p = AnnotationPanel(clinic)
-    qtbot.addWidget(p)
-    p.resize(1200, 800)
-    p.show()
-    assert p.open_recording(recording)
-    yield p
-    p.shutdown()
 
 
 def test_export_one_recording_from_the_marking_panel(qtbot, panel, clinic, tmp_path) -> None:  # type: ignore[no-untyped-def]
