@@ -228,9 +228,11 @@ class PracticePanel(PracticeSavingMixin, QWidget):
         return True
 
     def _camera_message(self, text: str) -> None:
+        """The whole message (what to check) beside the camera choice; on the picture only its
+        first sentence, so the two do not say the same paragraph twice."""
         self.camera_state.setText(text)
         self.camera_state.setVisible(bool(text))
-        self.preview.placeholder = text or "No picture"
+        self.preview.placeholder = text.split(". ", 1)[0].rstrip(".") if text else "No picture"
         self.preview.update()
 
     def _recording(self) -> bool:

@@ -130,3 +130,11 @@ def test_runner_view_states(qtbot) -> None:
     assert v.isFullScreen()
     qtbot.keyClick(v, Qt.Key.Key_Escape)
     assert not v.isFullScreen()
+
+
+def test_no_camera_message_is_said_once_in_full(qtbot, panel) -> None:  # type: ignore[no-untyped-def]
+    from app.capture.devices import NO_CAMERA_MESSAGE
+
+    panel.open_camera()  # nothing to open here: no camera is connected
+    assert panel.camera_state.text() == NO_CAMERA_MESSAGE  # what to check, beside the choice
+    assert panel.preview.placeholder == "No camera connected"  # the picture: the headline only
