@@ -110,7 +110,6 @@ def build(p: PracticePanel, audio_factory: AudioFactory | None) -> None:
     buttons.addWidget(p.stop_button, 1)
 
     p.metronome = MetronomeWidget(audio_factory=audio_factory)
-    p.metronome.setMaximumHeight(260)
 
     side = QVBoxLayout()
     side.addWidget(p.header)
@@ -136,8 +135,12 @@ def build(p: PracticePanel, audio_factory: AudioFactory | None) -> None:
     # Under the picture: the trend beside the metronome, so both fit at 720 px high.
     below = QHBoxLayout()
     # The metronome's wrapped status line is not counted in its minimum: reserve its height,
-    # or the beat light and the tempo row overlap on a short screen.
-    p.metronome.setMinimumHeight(p.metronome.sizeHint().height())
+    # or the beat light and the tempo row overlap on a short screen. Its size hint has the line
+    # at full width; in the narrow column at 1280x720 it wraps onto a second line (which was cut
+    # off), so one more line is reserved.
+    p.metronome.setMinimumHeight(
+        p.metronome.sizeHint().height() + p.metronome.fontMetrics().lineSpacing()
+    )
     below.addWidget(p.trend, 3)
     below.addWidget(p.metronome, 2)
     left = QVBoxLayout()

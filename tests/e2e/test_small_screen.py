@@ -140,3 +140,17 @@ def test_the_shortcuts_sheet_lists_only_keys_the_marking_panel_has(qtbot, demo_c
         for part in combo.split(" / "):
             assert QKeySequence(part).toString() in keys, part
     panel.shutdown()
+
+
+def test_practice_metronome_status_line_is_not_cut_at_720_px(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    window.tabs.setCurrentWidget(window._practice_tab)
+    qtbot.wait(50)
+    metronome = window.practice.metronome
+    # the line a clinic PC without speakers shows (set here: this machine may have a device)
+    metronome._set_status("No sound device found. Visual beat only.")
+    qtbot.wait(50)
+    label = metronome._status_label
+    assert label.isVisible()
+    # the column is narrow at 1280 px, so the line wraps: all of it must get its height
+    assert label.height() >= label.heightForWidth(label.width()), (label.size(), label.width())
+    assert _visible_inside(label, window.centralWidget())
