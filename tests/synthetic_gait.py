@@ -13,12 +13,15 @@ STEP_S = 0.3562  # 168.4 steps/min
 CONTACT_S = 0.22
 
 
-def alternating_events(fps: float, n_steps: int = 16) -> list[FootEvent]:
-    """Perfectly symmetric marks, each on the nearest frame: left, right, left, …"""
+def alternating_events(
+    fps: float, n_steps: int = 16, step: float = STEP_S, contact: float = CONTACT_S
+) -> list[FootEvent]:
+    """Perfectly symmetric marks, each on the nearest frame (as a clinician marks them):
+    left, right, left, …, a contact every ``step`` s and its toe-off ``contact`` s later."""
     out = []
     for k in range(n_steps):
         foot = Foot.LEFT if k % 2 == 0 else Foot.RIGHT
-        for kind, t in ((IC, k * STEP_S), (TO, k * STEP_S + CONTACT_S)):
+        for kind, t in ((IC, k * step), (TO, k * step + contact)):
             f = int(round(t * fps))
             out.append(FootEvent(foot, kind, f, f / fps))
     return out

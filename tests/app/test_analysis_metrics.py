@@ -13,6 +13,7 @@ from app.analysis.metrics import (
     symmetry_index,
     temporal_metrics,
 )
+from tests.synthetic_gait import alternating_events
 
 IC, TO = EventType.INITIAL_CONTACT, EventType.TOE_OFF
 
@@ -106,13 +107,7 @@ def test_landing_metrics_hand_computed() -> None:
 # -- uncertainty from the frame rate alone -------------------------------------------------------
 def _framed(fps: float, n_steps: int = 16, step: float = 0.35, contact: float = 0.22):
     """Events on whole frames at ``fps`` (as a clinician marks them)."""
-    ev = []
-    for k in range(n_steps):
-        foot = Foot.LEFT if k % 2 == 0 else Foot.RIGHT
-        for kind, t in ((IC, k * step), (TO, k * step + contact)):
-            f = int(round(t * fps))
-            ev.append(FootEvent(foot, kind, f, f / fps))
-    return ev
+    return alternating_events(fps, n_steps, step, contact)
 
 
 def test_frame_rate_uncertainty_of_durations_and_means() -> None:
