@@ -6,10 +6,10 @@ spm at 12.0 s) into a temporary MJPEG file (never the repository), then:
 
 * **offline**: ``stride-clinic analyze`` (pose model, contacts) on exactly the frames of each
   part (the clip, and the clip re-timed, each written alone as in the spliced file): its own
-  cadence of each part (``60 × steps / span`` over the initial contacts, a missed contact
-  counting two steps), the reference of ``live_error_spm`` and ``settle_s``; and analyze on the
-  spliced file, for the contacts (latency) and the local cadence over the same window of steps
-  the live view uses. (Before, the reference was ``(N − 1) / span`` over the spliced file's
+  cadence of each part (``60 / step time``, the step time fitted by least squares to the
+  initial contacts, a missed contact counting two steps: ``app.analysis.metrics``), the
+  reference of ``live_error_spm`` and ``settle_s``; and analyze on the spliced file, for the
+  contacts (latency) and the local cadence over the same window of steps the live view uses. (Before, the reference was ``(N − 1) / span`` over the spliced file's
   contacts of each part, ``offline_spliced_part_cadence_n_minus_1_spm``: a contact missed in
   the re-timed part took a step off, 179.65 where the truth is 180.7.)
 * **live**: the file played as a camera at its stored times (``RealRateFileSource``) through the
@@ -33,7 +33,9 @@ shows an estimate made after a contact − moment that contact's frame left the 
 its whole window lies in one part. Also the same errors against the
 local offline cadence, against the known truth (168.9 spm by two pixel methods, × factor) and
 against the clip's hand-marked contacts (``*_events.csv``: 33 contacts, 168.42 spm, × factor;
-``analyze`` reads this clip 1.35 spm faster), and every live estimate's time and value.
+least-squares step time as analyze; 168.57 spm; with ``60 × (N − 1) / span`` 168.42, and analyze,
+when it used that formula, read this clip 1.35 spm faster, from the contacts at the clip's ends),
+and every live estimate's time and value.
 
 Run: ``.venv/bin/python benchmarks/practice.py [--clip PATH] [--factor 1.07] [--audio-minutes 10]``
 (about ``--audio-minutes`` plus a few seconds; some 2½ minutes with ``--audio-minutes 0``)
@@ -79,7 +81,8 @@ def offline(path: Path, cache: Path) -> dict:
 
 def hand_marked_spm(clip: Path, fps: float = 30.0) -> float | None:
     """Cadence from the clip's hand-marked contacts (``<clip>_events.csv``, two raters,
-    ±1 frame; data/README.md): ``60 × (N − 1) / span`` over the initial contacts."""
+    ±1 frame; data/README.md): ``60 / step time`` over the initial contacts, the step time
+    fitted by least squares as ``analyze`` does (every contact is there: no gaps)."""
     import csv
 
     path = clip.with_name(clip.stem + "_events.csv")
@@ -88,7 +91,7 @@ def hand_marked_spm(clip: Path, fps: float = 30.0) -> float | None:
     with path.open() as f:
         rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
     ic = sorted(float(r["frame"]) / fps for r in rows if r["event"] == "IC")
-    return 60.0 * (len(ic) - 1) / (ic[-1] - ic[0]) if len(ic) >= 2 else None
+    return 60.0 / float(np.polyfit(np.arange(len(ic)), ic, 1)[0]) if len(ic) >= 2 else None
 
 
 def part_cadence(ics: list[float], lo: float, hi: float) -> float:

@@ -264,10 +264,14 @@ def temporal_metrics(
 ) -> TemporalMetrics:
     """Cadence, step/stride/contact/flight time, duty factor and symmetry from events alone.
 
-    Cadence is ``60 × steps / (t_last − t_first)`` over the initial contacts. Normally steps =
-    N − 1 (clinical.md); where a contact is missing (a gap of about two steps, e.g. a hidden
-    foot) the gap counts as ``round(gap / median step)`` steps instead of one, so a missed
-    contact does not lower the cadence. Every mean carries its frame-rate uncertainty
+    Cadence is ``60 / T``, ``T`` the step time fitted by least squares to the initial contacts'
+    times against their step numbers (0, 1, 2, …; where a contact is missing, a gap of about two
+    steps, e.g. a hidden foot, counts as ``round(gap / median step)`` steps, so a missed contact
+    does not lower the cadence). For evenly spaced contacts this is clinical.md's
+    ``60 × (N − 1) / (t_last − t_first)``; it differs in giving every contact its weight instead
+    of resting on the first and the last alone, whose one- or two-frame errors (an automatic
+    contact at a clip's end, a hurried mark) moved the cadence of an 8 s clip by over 1 spm.
+    ``steps`` is the number of steps from the first contact to the last. Every mean carries its frame-rate uncertainty
     (``fps`` given, else implied by the events' frames and times; see the module docstring).
 
     ``uncertainty=False`` leaves out the per-mean frame-rate uncertainties (every ``fps_u``
@@ -287,6 +291,7 @@ def temporal_metrics(
         k: {f.value: [] for f in Foot} for k in ("step", "stride", "contact", "flight")
     }
     cadence_u = None
+    cadence_coef: dict[int, float] = {}
     if len(ics) >= 2:
         gap_arr = np.diff([e.time_s for e in ics])
         alt = [a.foot is not b.foot for a, b in zip(ics[:-1], ics[1:], strict=True)]
@@ -297,10 +302,24 @@ def temporal_metrics(
         # overflows (found by the property test with denormal times).
         steps = int(sum(max(1, round(g / med)) if med >= MIN_GAP_S else 1 for g in gaps))
         span = ics[-1].time_s - ics[0].time_s
-        cadence = 60.0 * steps / span if span >= MIN_GAP_S else None
+        # Step numbers of the contacts and the least-squares step time (the slope of time on
+        # step number; with two contacts, span / steps).
+        ks = [0]
+        for g in gaps:
+            ks.append(ks[-1] + (max(1, round(g / med)) if med >= MIN_GAP_S else 1))
+        k_mean = math.fsum(ks) / len(ks)
+        sxx = math.fsum((k - k_mean) ** 2 for k in ks)
+        slope = math.fsum((k - k_mean) * e.time_s for k, e in zip(ks, ics, strict=True)) / sxx
+        cadence = 60.0 / slope if span >= MIN_GAP_S and slope >= MIN_GAP_S else None
         if cadence is not None and fps:
-            # Cadence = 60 · steps / (t_last − t_first): two events of different series.
-            cadence_u = cadence * (1.0 / fps) / math.sqrt(6.0) / span
+            # slope = Σ c_e·t_e with c_e = (k_e − k̄)/Sxx, and d cadence / d slope = −cadence/slope.
+            # Independent whole-frame errors: Δ/√12 at each contact. The exact phase model (module
+            # docstring) replaces this below where the uncertainties are wanted.
+            cadence_u = cadence / slope * (1.0 / fps) / math.sqrt(12.0 * sxx)
+            cadence_coef = {
+                id(e): (k - k_mean) / sxx * (1.0 / fps) * cadence / slope
+                for k, e in zip(ks, ics, strict=True)
+            }
         for a, b, g in zip(ics[:-1], ics[1:], gaps, strict=True):
             if a.foot is not b.foot and g < 1.5 * med:
                 side = b.foot.value
@@ -372,6 +391,9 @@ def temporal_metrics(
             st_.fps_u = combination_u(coefs[kind][k], pos) if (st_.n and u_fps) else None
         return out
 
+    if u_fps and cadence_coef:
+        # Locked phases do not average out (module docstring): the cadence's exact uncertainty.
+        cadence_u = combination_u(cadence_coef, pos)
     st = stats("step", step_t)
     ct = stats("contact", contact)
     strides = stats("stride", stride)

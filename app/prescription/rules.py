@@ -409,9 +409,11 @@ def cadence_noise_spm(
 
     * Sampling noise: ``1.96 × SD / √n`` when the step-to-step SD of cadence and the number of
       contacts are known (standard error of the mean).
-    * Timing noise: cadence = 60 (N − 1) / T over N contacts; a ±1 frame error at each end changes
-      T by at most 2/fps, so the cadence by ``cadence × (2 / fps) / T`` with
-      ``T = 60 (N − 1) / cadence``. Needs n and the capture frame rate.
+    * Timing noise: for cadence = 60 (N − 1) / T over N contacts a ±1 frame error at each end
+      changes T by at most 2/fps, so the cadence by ``cadence × (2 / fps) / T`` with
+      ``T = 60 (N − 1) / cadence``; the least-squares cadence the program measures
+      (``app.analysis.metrics``) weighs every contact and stays within that bound. Needs n and
+      the capture frame rate.
     * The two are combined as root-sum-of-squares and never reported below 0.5 spm (a target is a
       whole number). With nothing known, the clinic's default tolerance is used (a setting
       labelled as a clinical heuristic).

@@ -46,6 +46,29 @@ def test_missing_contact_keeps_cadence_and_warns_few_contacts() -> None:
     assert any("at least 7" in w for w in tm.warnings)
 
 
+def test_cadence_rests_on_every_contact_not_on_the_first_and_last() -> None:
+    # 24 contacts at 170 spm marked on whole frames at 30 fps; the first contact two frames late
+    # and the last two frames early (an automatic contact at a clip's end, a hurried mark).
+    fps, step = 30.0, 60.0 / 170.0
+    ev = [e for e in alternating_events(fps, 24, step=step) if e.type is IC]
+    ev[0] = FootEvent(ev[0].foot, IC, ev[0].frame + 2, (ev[0].frame + 2) / fps)
+    ev[-1] = FootEvent(ev[-1].foot, IC, ev[-1].frame - 2, (ev[-1].frame - 2) / fps)
+    endpoints = 60.0 * 23 / (ev[-1].time_s - ev[0].time_s)
+    assert endpoints - 170.0 > 2.0  # the (N − 1) / span formula reads 2.5 spm fast
+    fitted = temporal_metrics(ev).cadence_spm
+    assert fitted is not None and abs(fitted - 170.0) < (endpoints - 170.0) / 3  # 0.6 spm
+
+
+def test_cadence_of_evenly_spaced_contacts_is_n_minus_1_over_span() -> None:
+    ev = _events(16, 0.4, 0.25)
+    assert temporal_metrics(ev).cadence_spm == pytest.approx(60.0 * 15 / 6.0, rel=1e-12)
+    two = [e for e in ev if e.type is IC][:2]
+    tm = temporal_metrics(two, fps=25.0)
+    assert tm.cadence_spm == pytest.approx(150.0)
+    # Two contacts: the slope is the span, its uncertainty that of two independent marks.
+    assert tm.cadence_fps_u == pytest.approx(150.0 * (1 / 25.0) / math.sqrt(6.0) / 0.4, rel=0.05)
+
+
 def test_asymmetric_step_time_symmetry_index() -> None:
     ev = []
     t = 0.0
