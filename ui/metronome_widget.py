@@ -118,9 +118,13 @@ class MetronomeWidget(QWidget):
         audio_factory: AudioFactory | None = None,
         sample_rate: int = DEFAULT_SAMPLE_RATE,
         bpm: int = 170,
+        button_texts: tuple[str, str] = ("Start metronome", "Stop metronome"),
     ):
         super().__init__(parent)
         self._sr = sample_rate
+        # (off, on): what the button says while the metronome is stopped, and while it sounds.
+        # A plain "Start" beside another Start (Practice's session) read as the same button.
+        self._button_texts = button_texts
         self._factory: AudioFactory = audio_factory or (
             lambda sr, parent: PrerenderedAudio(sr, parent)
         )
@@ -136,7 +140,7 @@ class MetronomeWidget(QWidget):
         self._status = ""
 
         self._light = BeatLight(self)
-        self._start_btn = QPushButton("Start", self)
+        self._start_btn = QPushButton(button_texts[0], self)
         self._start_btn.setCheckable(True)
         self._start_btn.setMinimumHeight(44)
         self._start_btn.toggled.connect(self._on_toggle)
@@ -299,7 +303,7 @@ class MetronomeWidget(QWidget):
     def _sync_button(self, running: bool) -> None:
         self._start_btn.blockSignals(True)
         self._start_btn.setChecked(running)
-        self._start_btn.setText("Stop" if running else "Start")
+        self._start_btn.setText(self._button_texts[1 if running else 0])
         self._start_btn.blockSignals(False)
 
     def _on_toggle(self, checked: bool) -> None:

@@ -96,9 +96,10 @@ def build(p: PracticePanel, audio_factory: AudioFactory | None) -> None:
     p.band_label = p.readout.band_label
     p.analysis_label = p.readout.analysis_label
 
-    p.start_button = QPushButton("▶  Start  (Space)")
+    p.start_button = QPushButton("▶  Start session  (Space)")
     p.start_button.setMinimumHeight(40)
     p.stop_button = QPushButton("■  Stop  (End)")
+    p.stop_button.setToolTip("End the session and save it with the visit")
     p.runner_button = QPushButton("Runner view…")
     p.runner_button.setToolTip("A big window for a second screen by the treadmill (F11: full screen)")
     p.save_button = QPushButton("Save again")
@@ -109,7 +110,11 @@ def build(p: PracticePanel, audio_factory: AudioFactory | None) -> None:
     buttons.addWidget(p.start_button, 2)
     buttons.addWidget(p.stop_button, 1)
 
-    p.metronome = MetronomeWidget(audio_factory=audio_factory)
+    # Its own button switches the sound on or off at any moment (the clinician's override of
+    # the schedule); it says so, so that it is not read as a second session Start.
+    p.metronome = MetronomeWidget(
+        audio_factory=audio_factory, button_texts=("Metronome on  (M)", "Metronome off  (M)")
+    )
 
     side = QVBoxLayout()
     side.addWidget(p.header)

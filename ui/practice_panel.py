@@ -355,8 +355,9 @@ class PracticePanel(PracticeSavingMixin, QWidget):
         s = self.session
         running = s is not None and s.state is State.RUNNING
         paused = s is not None and s.state is State.PAUSED
-        self.start_button.setText("❚❚  Pause  (Space)" if running else
-                                  "▶  Resume  (Space)" if paused else "▶  Start  (Space)")  # fmt: skip
+        self.start_button.setText("❚❚  Pause session  (Space)" if running else
+                                  "▶  Resume session  (Space)" if paused else
+                                  "▶  Start session  (Space)")  # fmt: skip
         self.start_button.setEnabled(self.context is not None)
         self.stop_button.setEnabled(running or paused)
         busy = running or paused

@@ -165,9 +165,9 @@ def test_stop_stops_backend_and_timer(qtbot, fake_widget) -> None:
     backend = FakeBackend.instances[-1]
     w._start_btn.click()  # the Start button toggles to Stop
     assert backend.stopped and not w.is_running() and not w._timer.isActive()
-    assert w._start_btn.text() == "Start"
+    assert w._start_btn.text() == "Start metronome"
     w._start_btn.click()
-    assert w.is_running() and w._start_btn.text() == "Stop"
+    assert w.is_running() and w._start_btn.text() == "Stop metronome"
 
 
 def test_volume_and_accent_reach_the_stream(qtbot, fake_widget) -> None:

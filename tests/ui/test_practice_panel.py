@@ -138,3 +138,19 @@ def test_no_camera_message_is_said_once_in_full(qtbot, panel) -> None:  # type: 
     panel.open_camera()  # nothing to open here: no camera is connected
     assert panel.camera_state.text() == NO_CAMERA_MESSAGE  # what to check, beside the choice
     assert panel.preview.placeholder == "No camera connected"  # the picture: the headline only
+
+
+def test_the_metronome_button_is_not_a_second_session_start(qtbot, panel, visit) -> None:  # type: ignore[no-untyped-def]
+    """Practice shows the session's Start beside the metronome's own button: they must not both
+    say "Start" (a clinician read the metronome's as the session's)."""
+    panel.set_visit(visit)
+    session_text = panel.start_button.text()
+    metronome_text = panel.metronome._start_btn.text()
+    assert "session" in session_text.lower() and "metronome" in metronome_text.lower()
+    assert "session" not in metronome_text.lower()
+    panel.add_camera("test:busy", "busy", lambda: UnavailableSource(CameraBusyError()))
+    panel.start_or_pause()
+    qtbot.waitUntil(panel.metronome.is_running, timeout=5000)
+    assert panel.start_button.text() == "❚❚  Pause session  (Space)"
+    assert panel.metronome._start_btn.text() == "Metronome off  (M)"
+    panel.stop()
