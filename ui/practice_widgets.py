@@ -38,6 +38,13 @@ class PracticeTrend(pg.PlotWidget):
         self.setLabel("bottom", "session time", units="s")
         self.showGrid(y=True, alpha=0.3)
         self.setMouseEnabled(False, False)
+        # What the lines mean, said on the plot (before a session it was an empty grid).
+        self.setTitle(
+            "Cadence this session: <span style='color:#00803c'>with the metronome</span>, "
+            "<span style='color:#c2410c'>without</span>",
+            size="9pt",
+        )
+        self.setXRange(0, 60, padding=0)  # a minute, until there are samples
         self.curve_cue = self.plot(pen=pg.mkPen("#00803c", width=2), name="with metronome")
         self.curve_free = self.plot(pen=pg.mkPen("#c2410c", width=2), name="without metronome")
         self.target_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#444", width=1))
@@ -55,6 +62,10 @@ class PracticeTrend(pg.PlotWidget):
         free = [x.spm if (not x.cue and x.spm is not None) else math.nan for x in samples]
         self.curve_cue.setData(t, cue, connect="finite")
         self.curve_free.setData(t, free, connect="finite")
+        if t:
+            self.enableAutoRange(axis="x")
+        else:
+            self.setXRange(0, 60, padding=0)
 
 
 class LiveReadout(QWidget):
