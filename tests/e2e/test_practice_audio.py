@@ -69,9 +69,12 @@ print("ANALYSED", st.delivered, st.analysed, st.skipped, flush=True)
 
 @pytest.mark.skipif(
     os.environ.get("STRIDE_AUDIO_TEST") != "1",
-    reason="opt-in (STRIDE_AUDIO_TEST=1): on this shared 2-core machine about one 60 s run in six "
-    "still has a few beats shifted by up to 30 ms somewhere after the program (the samples it "
-    "renders are exact, tests/app/test_click_track.py); a CI run must not fail on that",
+    reason="opt-in (STRIDE_AUDIO_TEST=1): on this shared 2-core machine at load 6-10, 3 of 8 "
+    "60 s runs had the beats shifted late by 0.7-2.6 ms (2 beyond the 1 ms limit; samples "
+    "inserted, every beat after the moment moved) with no underrun in the sound server's debug log, while the same click track "
+    "played by pacat through the same server and recorder was exact in 3 of 3 runs at the same "
+    "load: the shift is in Qt's sound output path, not yet understood; a CI run must not fail "
+    "on it",
 )
 def test_metronome_beats_are_played_on_time(tmp_path: Path, shared_data) -> None:
     reason = unavailable_reason()
