@@ -47,7 +47,7 @@ MARGIN_S = 0.1  # a change starts this far after the read position (the sink rea
 SINK_BUFFER_S = 0.1
 SERVER_LATENCY_MS = 200
 FILE_HOURS = 3  # the sparse file's size (~950 MB, unwritten parts take no disk where the file
-# system is sparse): the longest one start can sound; after it, silence
+# system is sparse): the longest one start can sound; at its end the metronome says so
 
 Change = Callable[[ClickTrack, int], None]
 """A change to the track, given the first sample the sound output has not taken yet."""
@@ -184,7 +184,8 @@ class _Sink(QObject):
         if self._sink is None:
             return ""
         if self._sink.state().name == "StoppedState" and self._sink.error().name not in (
-            "NoError", "UnderrunError"
+            "NoError",
+            "UnderrunError",
         ):
             return "The sound device stopped working."
         return ""
@@ -214,6 +215,7 @@ class _Writer(threading.Thread):
         self._sr = track.sample_rate
         self.changes: queue.SimpleQueue[Change | None] = queue.SimpleQueue()
         self.end = 0  # rendered up to this sample
+        self.limit = FILE_HOURS * 3600 * self._sr  # the file's length in samples
         self.failed = ""
 
     def read_position(self) -> int:
@@ -247,7 +249,13 @@ class _Writer(threading.Thread):
                         fn(self._track, at)
                     if self.end > at:
                         self._write(at, self.end)
-                want = pos + int(AHEAD_S * self._sr)
+                if pos >= self.limit - int(REFILL_S * self._sr):
+                    # The end of the file: said, not a silent metronome (the widget goes on with
+                    # the visual beat and says why).
+                    self.failed = (f"The metronome has sounded for {FILE_HOURS} hours without a "
+                                   "stop, its longest stretch: stop it and start it again.")  # fmt: skip
+                    return
+                want = min(pos + int(AHEAD_S * self._sr), self.limit)
                 if self.end < want:
                     self._write(self.end, want)
                     self.end = want
@@ -293,7 +301,9 @@ class PrerenderedAudio(AudioBackend):
             writer.prime()
         except OSError as e:
             self.stop()
-            raise AudioUnavailable(f"The metronome sound could not be prepared ({e.strerror}).") from None
+            raise AudioUnavailable(
+                f"The metronome sound could not be prepared ({e.strerror})."
+            ) from None
         thread = QThread()
         thread.setObjectName("metronome-audio")
         sink = _Sink(self._sr, path)
