@@ -3,8 +3,6 @@ live cadence, the faded metronome switching itself off, a recording, and what wa
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from sqlalchemy import select
 
@@ -13,30 +11,20 @@ from app.db.models import Recording
 from app.practice.report import latest_sentence
 from app.practice.session import State, faded
 from app.practice.store import sessions_for_visit
-from app.records import measurements
-from app.records.patients import PatientData, create_patient
-from app.records.visits import VisitData, create_visit
 
 
-@pytest.fixture
-def visit(clinic):  # type: ignore[no-untyped-def]
-    with clinic.db.session() as s:
-        p = create_patient(s, PatientData(full_name="Ana Ruiz"))
-        v = create_visit(s, p.id, VisitData(visit_date=dt.date(2026, 3, 2)))
-        pid, vid = p.id, v.id
-    with clinic.db.session() as s:
-        measurements.save_prescription(s, vid, {"target_spm": 170, "baseline_spm": 162, "percent": 5})
-    return pid, vid
-
-
-def test_practice_session_is_saved_with_the_visit(qtbot, visit, main_window, clinic, shared_data) -> None:
-    pid, vid = visit
+def test_practice_session_is_saved_with_the_visit(
+    qtbot, practice_visit, main_window, clinic, shared_data
+) -> None:
+    pid, vid = practice_visit
     w = main_window
     w.patient_list.select(pid)
     qtbot.waitUntil(lambda: w.current_patient_id() == pid, timeout=3000)
     w.tabs.setCurrentWidget(w._practice_tab)
     panel = w.practice
-    qtbot.waitUntil(lambda: panel.context is not None and panel.context.visit_id == vid, timeout=3000)
+    qtbot.waitUntil(
+        lambda: panel.context is not None and panel.context.visit_id == vid, timeout=3000
+    )
     assert panel.target_spin.value() == 170
     clip = shared_data / "treadmill_run_side_30fps.mp4"
     panel.add_camera("test:clip", "Treadmill clip", lambda: RealRateFileSource(clip, loop=True))
