@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QGraphicsItem
+from PySide6.QtWidgets import QGraphicsGridLayout, QGraphicsItem, QSizePolicy
 
 from app.history.trends import PatientHistory, Series
 from ui.visit_labels import visit_labels
@@ -102,6 +102,95 @@ def error_bars(x: np.ndarray, y: np.ndarray, sd: np.ndarray, color: str) -> pg.P
     return bars
 
 
+class TrendPlot(pg.GraphicsWidget):
+    """One trend plot: a title, a value axis, a date axis and a view box, laid out as pyqtgraph's
+    ``PlotItem`` lays them out (same grid, margins and stretch), with the part of its API the
+    History uses (``addItem``, ``clear``, ``items``, ``getAxis``, ``getViewBox``, ``setTitle``,
+    ranges) and a ``legend``.
+
+    ``PlotItem`` also builds, for every plot, a context-menu form of some forty widgets, hidden
+    top and right axes and an auto-range button, none of which the History shows or uses: about
+    7 of the ~10 ms each plot cost to build, some 30 ms of the first opening of a history.
+    """
+
+    def __init__(self, pen: QColor | str, text_pen: QColor | str, font: QFont) -> None:
+        super().__init__()
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.layout = grid = QGraphicsGridLayout()
+        grid.setContentsMargins(1, 1, 1, 1)
+        grid.setHorizontalSpacing(0)
+        grid.setVerticalSpacing(0)
+        self.setLayout(grid)
+        self.vb = pg.ViewBox(parent=self, enableMenu=False)
+        grid.addItem(self.vb, 2, 1)
+        left = pg.AxisItem("left", pen=pen, textPen=text_pen, parent=self)
+        bottom = pg.DateAxisItem(orientation="bottom", pen=pen, textPen=text_pen, parent=self)
+        self.axes = {"left": left, "bottom": bottom}
+        for axis, row, col in ((left, 2, 0), (bottom, 3, 1)):
+            axis.setStyle(tickFont=font)
+            axis.linkToView(self.vb)
+            grid.addItem(axis, row, col)
+            axis.setZValue(0.5)  # as PlotItem: above images at 0, under items at 1 and more
+            axis.setFlag(QGraphicsItem.GraphicsItemFlag.ItemNegativeZStacksBehindParent)
+        self.titleLabel = pg.LabelItem("", size="11pt", parent=self)
+        grid.addItem(self.titleLabel, 0, 1)
+        self.setTitle(None)
+        for i in range(4):
+            grid.setRowPreferredHeight(i, 0)
+            grid.setRowMinimumHeight(i, 0)
+            grid.setRowSpacing(i, 0)
+            grid.setRowStretchFactor(i, 1)
+        for i in range(3):
+            grid.setColumnPreferredWidth(i, 0)
+            grid.setColumnMinimumWidth(i, 0)
+            grid.setColumnSpacing(i, 0)
+            grid.setColumnStretchFactor(i, 1)
+        grid.setRowStretchFactor(2, 100)
+        grid.setColumnStretchFactor(1, 100)
+        # PlotItem's hidden top axis and right axis hold these at zero; empty, they would share
+        # the spare space.
+        grid.setRowMaximumHeight(1, 0)
+        grid.setColumnMaximumWidth(2, 0)
+        self.items: list[QGraphicsItem] = []
+        self.legend: pg.LegendItem | None = None
+
+    def getViewBox(self) -> pg.ViewBox:  # noqa: N802 (PlotItem's names)
+        return self.vb
+
+    def getAxis(self, name: str) -> pg.AxisItem:  # noqa: N802
+        return self.axes[name]
+
+    def setTitle(self, title: str | None = None, **args: object) -> None:  # noqa: N802
+        """As ``PlotItem.setTitle``: None hides the title row."""
+        if title is None:
+            self.titleLabel.setVisible(False)
+            self.layout.setRowFixedHeight(0, 0)
+            self.titleLabel.setMaximumHeight(0)
+        else:
+            self.titleLabel.setMaximumHeight(30)
+            self.layout.setRowFixedHeight(0, 30)
+            self.titleLabel.setVisible(True)
+            self.titleLabel.setText(title, **args)
+
+    def addItem(self, item: QGraphicsItem) -> None:  # noqa: N802
+        self.items.append(item)
+        self.vb.addItem(item)
+
+    def clear(self) -> None:
+        for item in self.items:
+            self.vb.removeItem(item)
+        self.items = []
+
+    def setXRange(self, *args: object, **kwargs: object) -> None:  # noqa: N802
+        self.vb.setXRange(*args, **kwargs)
+
+    def setYRange(self, *args: object, **kwargs: object) -> None:  # noqa: N802
+        self.vb.setYRange(*args, **kwargs)
+
+    def enableAutoRange(self, *args: object, **kwargs: object) -> None:  # noqa: N802
+        self.vb.enableAutoRange(*args, **kwargs)
+
+
 class HistoryPlots(pg.GraphicsLayoutWidget):
     """All trend plots of one patient; :meth:`show_history` redraws everything."""
 
@@ -110,10 +199,10 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
         self.setBackground("w")
         self.ci.setSpacing(14)
         self.ci.setContentsMargins(6, 6, 12, 6)
-        self.plots: dict[str, pg.PlotItem] = {}
+        self.plots: dict[str, TrendPlot] = {}
         # One plot (with its legend and layout cell) per metric, kept between patients: building
-        # a PlotItem costs ~15 ms, about half of redrawing a history.
-        self._pool: dict[str, tuple[pg.GraphicsLayout, pg.PlotItem, pg.LegendItem]] = {}
+        # one costs a few ms (a PlotItem ~10), more than redrawing it.
+        self._pool: dict[str, tuple[pg.GraphicsLayout, TrendPlot, pg.LegendItem]] = {}
         #: What each pooled plot holds now (its data, title and ranges): a plot whose data did
         #: not change is kept as drawn, not rebuilt (reopening a patient, a refresh after an
         #: outcome entry, landing figures arriving after the first paint).
@@ -220,7 +309,7 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
         return tuple(parts)
 
     # --- drawing ------------------------------------------------------------------------------
-    def _plot_cell(self, key: str) -> pg.PlotItem:
+    def _plot_cell(self, key: str) -> TrendPlot:
         """The metric's plot, emptied for drawing."""
         _cell, plot, legend = self._cell(key)
         plot.clear()
@@ -228,25 +317,14 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
         plot.enableAutoRange(y=True)
         return plot
 
-    def _cell(self, key: str) -> tuple[pg.GraphicsLayout, pg.PlotItem, pg.LegendItem]:
+    def _cell(self, key: str) -> tuple[pg.GraphicsLayout, TrendPlot, pg.LegendItem]:
         """The metric's layout cell, plot and legend; built the first time it is needed."""
         if key in self._pool:
             return self._pool[key]
-        # No context menus: they cost ~10 ms a plot to build and a clinician never needs them.
-        plot = pg.PlotItem(
-            viewBox=pg.ViewBox(enableMenu=False),
-            axisItems={"bottom": pg.DateAxisItem(orientation="bottom")},
-            enableMenu=False,
-        )
-        plot.showGrid(x=False, y=True, alpha=0.15)
-        plot.hideButtons()
         font = QFont()
         font.setPointSize(9)
-        for name in ("left", "bottom"):
-            axis = plot.getAxis(name)
-            axis.setPen(pg.mkPen("#9aa5ad"))
-            axis.setTextPen(pg.mkPen(INK))
-            axis.setStyle(tickFont=font)
+        plot = TrendPlot(pg.mkPen("#9aa5ad"), pg.mkPen(INK), font)
+        plot.getAxis("left").setGrid(int(0.15 * 255))  # PlotItem.showGrid(y=True, alpha=0.15)
         plot.getAxis("left").setWidth(44)
         for name in ("left", "bottom"):
             # Painted from a pixmap until the axis changes: the grid lines and tick labels are
@@ -264,20 +342,20 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
         self._pool[key] = (cell, plot, legend)
         return self._pool[key]
 
-    def _set_up_plot(self, plot: pg.PlotItem, title: str, x: np.ndarray) -> None:
+    def _set_up_plot(self, plot: TrendPlot, title: str, x: np.ndarray) -> None:
         plot.setTitle(title, color=INK, size="11pt", bold=True)
         # limits first: the previous patient's limits must not clip this patient's range
         plot.getViewBox().setLimits(xMin=x.min() - 60 * DAY_S, xMax=x.max() + 60 * DAY_S)
         self._set_x_range(plot, x)
 
     @staticmethod
-    def _set_x_range(plot: pg.PlotItem, x: np.ndarray) -> None:
+    def _set_x_range(plot: TrendPlot, x: np.ndarray) -> None:
         pad = max(7 * DAY_S, 0.06 * (x.max() - x.min()))
         lo, hi = x.min() - pad, x.max() + pad
         if plot.getViewBox().viewRange()[0] != [lo, hi]:  # an unchanged range redraws nothing
             plot.setXRange(lo, hi, padding=0)
 
-    def _band(self, plot: pg.PlotItem, series: Series) -> None:
+    def _band(self, plot: TrendPlot, series: Series) -> None:
         b = series.baseline_index
         if b is None or series.band is None or not np.isfinite(series.band):
             return
@@ -304,7 +382,7 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
         base_line.setZValue(-19)
         plot.addItem(base_line)
 
-    def _targets(self, plot: pg.PlotItem, x: np.ndarray, targets: np.ndarray) -> None:
+    def _targets(self, plot: TrendPlot, x: np.ndarray, targets: np.ndarray) -> None:
         if not np.isfinite(targets).any():
             return
         # A step line: each target holds from its visit until the next visit.
@@ -317,7 +395,7 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
         plot.legend.addItem(line, "prescribed target")
 
     def _trend(
-        self, plot: pg.PlotItem, x: np.ndarray, series: Series, dates: list[dt.date], named: bool
+        self, plot: TrendPlot, x: np.ndarray, series: Series, dates: list[dt.date], named: bool
     ) -> None:
         color = COLORS.get(series.key, INK)
         hollow = series.key in HOLLOW

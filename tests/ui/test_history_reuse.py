@@ -103,3 +103,30 @@ def test_error_bars_are_one_sd_each_side_with_beams() -> None:
     assert segments[1] == ((-1.25 * DAY_S, 158.0), (1.25 * DAY_S, 158.0))  # the lower beam
     assert segments[3] == ((10 * DAY_S, 167.0), (10 * DAY_S, 173.0))
     assert bars.opts["connect"] == "pairs" and bars.opts["segmentedLineMode"] == "on"
+
+
+def test_trend_plot_lays_out_as_a_plot_item(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The light plot puts its title, axes and view box where pyqtgraph's PlotItem puts them,
+    so the History looks the same without PlotItem's menus and hidden axes."""
+    from PySide6.QtGui import QFont
+
+    from ui.history_plots import TrendPlot
+
+    widget = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(widget)
+    widget.resize(600, 500)
+    reference = pg.PlotItem(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+    light = TrendPlot(pg.mkPen("k"), pg.mkPen("k"), QFont())
+    for row, plot in enumerate((reference, light)):
+        plot.getAxis("left").setWidth(44)
+        plot.setTitle("Cadence (steps/min)")
+        widget.addItem(plot, row=row, col=0)
+    widget.show()
+    qtbot.waitExposed(widget)
+
+    def boxes(plot):  # type: ignore[no-untyped-def]
+        parts = (plot.titleLabel, plot.getViewBox(), plot.getAxis("left"), plot.getAxis("bottom"))
+        return [p.geometry().getRect() for p in parts]
+
+    assert reference.geometry().size() == light.geometry().size()
+    assert boxes(light) == boxes(reference)
