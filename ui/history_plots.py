@@ -280,7 +280,7 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
                 pen = pg.mkPen("#b03a2e", width=1, style=Qt.PenStyle.DotLine)
                 limit = pg.InfiniteLine(5.0, angle=0, pen=pen)
                 plot.addItem(limit)
-                plot.legend.addItem(pg.PlotDataItem([], [], pen=pen), "running pain > 5: too much")
+                plot.legend.addItem(pg.PlotCurveItem([], [], pen=pen), "running pain > 5: too much")
                 self.pain_limit = limit
                 plot.setYRange(0, 10, padding=0.05)
             if key == "disability":
@@ -375,7 +375,7 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
         label = f"± {_fmt(series.band, series.unit)} {unit} around first visit ({what})"
         # A legend entry for the band: an invisible curve with the band's colour.
         color.setAlpha(90)
-        proxy = pg.PlotDataItem([], [], pen=pg.mkPen(color, width=8))
+        proxy = pg.PlotCurveItem([], [], pen=pg.mkPen(color, width=8))
         plot.legend.addItem(proxy, label)
         base_line = pg.InfiniteLine(base, angle=0, pen=pg.mkPen(color.darker(110), width=1,
                                     style=Qt.PenStyle.DashLine))  # fmt: skip
@@ -389,7 +389,7 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
         end = x[-1] + max(7 * DAY_S, 0.04 * (x[-1] - x[0]))
         xs = np.repeat(np.append(x, end), 2)[1:-1]
         ys = np.repeat(targets, 2)
-        line = pg.PlotDataItem(xs, ys, connect="finite",
+        line = pg.PlotCurveItem(xs, ys, connect="finite",
                                pen=pg.mkPen(TARGET_COLOR, width=2, style=Qt.PenStyle.DashLine))  # fmt: skip
         plot.addItem(line)
         plot.legend.addItem(line, "prescribed target")
@@ -405,7 +405,7 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
             plot.addItem(error_bars(x[sd_ok], series.mean[sd_ok], series.sd[sd_ok], color))
         name = series.label.split(" (")[0] if named else None
         if ok.sum() > 1:
-            line = pg.PlotDataItem(
+            line = pg.PlotCurveItem(
                 x,
                 series.mean,
                 connect="finite",
