@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QGraphicsItem
+from PySide6.QtWidgets import QGraphicsGridLayout, QGraphicsItem, QSizePolicy
 
 from app.history.trends import PatientHistory, Series
 from ui.visit_labels import visit_labels
@@ -102,6 +102,121 @@ def error_bars(x: np.ndarray, y: np.ndarray, sd: np.ndarray, color: str) -> pg.P
     return bars
 
 
+class DateAxis(pg.DateAxisItem):
+    """A date axis whose ticks are worked out once for every plot of the History: the plots share
+    one date range and (two equal columns) one axis width, and ``DateAxisItem`` searches its
+    ticks with a time-zone look-up per candidate (~1.7 ms an axis at each first paint).
+
+    What the search depends on is the key: the range, the axis length, the tick font and the
+    zoom levels and UTC offset in use. A hit restores the zoom level and spacing the search
+    chose, which ``tickStrings`` then reads, as after the search itself."""
+
+    _memo: dict[tuple[object, ...], tuple[object, float, list[tuple[float, list[float]]]]] = {}
+
+    def tickValues(self, minVal, maxVal, size):  # type: ignore[no-untyped-def]  # noqa: N802, N803
+        font = self.style["tickFont"]
+        key = (minVal, maxVal, size, font.key() if font is not None else None, self.utcOffset,
+               tuple(self.zoomLevels.items()))  # fmt: skip
+        hit = self._memo.get(key)
+        if hit is None:
+            values = super().tickValues(minVal, maxVal, size)
+            if len(self._memo) > 256:
+                self._memo.clear()
+            hit = self._memo[key] = (self.zoomLevel, self.minSpacing, values)
+        self.zoomLevel, self.minSpacing, values = hit
+        self.zoomLevel.utcOffset = self.utcOffset
+        return [(spacing, list(ticks)) for spacing, ticks in values]
+
+
+class TrendPlot(pg.GraphicsWidget):
+    """One trend plot: a title, a value axis, a date axis and a view box, laid out as pyqtgraph's
+    ``PlotItem`` lays them out (same grid, margins and stretch), with the part of its API the
+    History uses (``addItem``, ``clear``, ``items``, ``getAxis``, ``getViewBox``, ``setTitle``,
+    ranges) and a ``legend``.
+
+    ``PlotItem`` also builds, for every plot, a context-menu form of some forty widgets, hidden
+    top and right axes and an auto-range button, none of which the History shows or uses: about
+    7 of the ~10 ms each plot cost to build, some 30 ms of the first opening of a history.
+    """
+
+    def __init__(self, pen: QColor | str, text_pen: QColor | str, font: QFont) -> None:
+        super().__init__()
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.layout = grid = QGraphicsGridLayout()
+        grid.setContentsMargins(1, 1, 1, 1)
+        grid.setHorizontalSpacing(0)
+        grid.setVerticalSpacing(0)
+        self.setLayout(grid)
+        self.vb = pg.ViewBox(parent=self, enableMenu=False)
+        grid.addItem(self.vb, 2, 1)
+        left = pg.AxisItem("left", pen=pen, textPen=text_pen, parent=self)
+        bottom = DateAxis(orientation="bottom", pen=pen, textPen=text_pen, parent=self)
+        self.axes = {"left": left, "bottom": bottom}
+        for axis, row, col in ((left, 2, 0), (bottom, 3, 1)):
+            axis.setStyle(tickFont=font)
+            axis.linkToView(self.vb)
+            grid.addItem(axis, row, col)
+            axis.setZValue(0.5)  # as PlotItem: above images at 0, under items at 1 and more
+            axis.setFlag(QGraphicsItem.GraphicsItemFlag.ItemNegativeZStacksBehindParent)
+        self.titleLabel = pg.LabelItem("", size="11pt", parent=self)
+        grid.addItem(self.titleLabel, 0, 1)
+        self.setTitle(None)
+        for i in range(4):
+            grid.setRowPreferredHeight(i, 0)
+            grid.setRowMinimumHeight(i, 0)
+            grid.setRowSpacing(i, 0)
+            grid.setRowStretchFactor(i, 1)
+        for i in range(3):
+            grid.setColumnPreferredWidth(i, 0)
+            grid.setColumnMinimumWidth(i, 0)
+            grid.setColumnSpacing(i, 0)
+            grid.setColumnStretchFactor(i, 1)
+        grid.setRowStretchFactor(2, 100)
+        grid.setColumnStretchFactor(1, 100)
+        # PlotItem's hidden top axis and right axis hold these at zero; empty, they would share
+        # the spare space.
+        grid.setRowMaximumHeight(1, 0)
+        grid.setColumnMaximumWidth(2, 0)
+        self.items: list[QGraphicsItem] = []
+        self.legend: pg.LegendItem | None = None
+
+    def getViewBox(self) -> pg.ViewBox:  # noqa: N802 (PlotItem's names)
+        return self.vb
+
+    def getAxis(self, name: str) -> pg.AxisItem:  # noqa: N802
+        return self.axes[name]
+
+    def setTitle(self, title: str | None = None, **args: object) -> None:  # noqa: N802
+        """As ``PlotItem.setTitle``: None hides the title row."""
+        if title is None:
+            self.titleLabel.setVisible(False)
+            self.layout.setRowFixedHeight(0, 0)
+            self.titleLabel.setMaximumHeight(0)
+        else:
+            self.titleLabel.setMaximumHeight(30)
+            self.layout.setRowFixedHeight(0, 30)
+            self.titleLabel.setVisible(True)
+            self.titleLabel.setText(title, **args)
+
+    def addItem(self, item: QGraphicsItem) -> None:  # noqa: N802
+        self.items.append(item)
+        self.vb.addItem(item)
+
+    def clear(self) -> None:
+        for item in self.items:
+            self.vb.removeItem(item)
+        self.items = []
+
+    def setXRange(self, *args: object, **kwargs: object) -> None:  # noqa: N802
+        self.vb.setXRange(*args, **kwargs)
+
+    def setYRange(self, *args: object, **kwargs: object) -> None:  # noqa: N802
+        self.vb.setYRange(*args, **kwargs)
+
+    def enableAutoRange(self, *args: object, **kwargs: object) -> None:  # noqa: N802
+        self.vb.enableAutoRange(*args, **kwargs)
+
+
 class HistoryPlots(pg.GraphicsLayoutWidget):
     """All trend plots of one patient; :meth:`show_history` redraws everything."""
 
@@ -110,10 +225,10 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
         self.setBackground("w")
         self.ci.setSpacing(14)
         self.ci.setContentsMargins(6, 6, 12, 6)
-        self.plots: dict[str, pg.PlotItem] = {}
+        self.plots: dict[str, TrendPlot] = {}
         # One plot (with its legend and layout cell) per metric, kept between patients: building
-        # a PlotItem costs ~15 ms, about half of redrawing a history.
-        self._pool: dict[str, tuple[pg.GraphicsLayout, pg.PlotItem, pg.LegendItem]] = {}
+        # one costs a few ms (a PlotItem ~10), more than redrawing it.
+        self._pool: dict[str, tuple[pg.GraphicsLayout, TrendPlot, pg.LegendItem]] = {}
         #: What each pooled plot holds now (its data, title and ranges): a plot whose data did
         #: not change is kept as drawn, not rebuilt (reopening a patient, a refresh after an
         #: outcome entry, landing figures arriving after the first paint).
@@ -191,7 +306,7 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
                 pen = pg.mkPen("#b03a2e", width=1, style=Qt.PenStyle.DotLine)
                 limit = pg.InfiniteLine(5.0, angle=0, pen=pen)
                 plot.addItem(limit)
-                plot.legend.addItem(pg.PlotDataItem([], [], pen=pen), "running pain > 5: too much")
+                plot.legend.addItem(pg.PlotCurveItem([], [], pen=pen), "running pain > 5: too much")
                 self.pain_limit = limit
                 plot.setYRange(0, 10, padding=0.05)
             if key == "disability":
@@ -220,7 +335,7 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
         return tuple(parts)
 
     # --- drawing ------------------------------------------------------------------------------
-    def _plot_cell(self, key: str) -> pg.PlotItem:
+    def _plot_cell(self, key: str) -> TrendPlot:
         """The metric's plot, emptied for drawing."""
         _cell, plot, legend = self._cell(key)
         plot.clear()
@@ -228,25 +343,14 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
         plot.enableAutoRange(y=True)
         return plot
 
-    def _cell(self, key: str) -> tuple[pg.GraphicsLayout, pg.PlotItem, pg.LegendItem]:
+    def _cell(self, key: str) -> tuple[pg.GraphicsLayout, TrendPlot, pg.LegendItem]:
         """The metric's layout cell, plot and legend; built the first time it is needed."""
         if key in self._pool:
             return self._pool[key]
-        # No context menus: they cost ~10 ms a plot to build and a clinician never needs them.
-        plot = pg.PlotItem(
-            viewBox=pg.ViewBox(enableMenu=False),
-            axisItems={"bottom": pg.DateAxisItem(orientation="bottom")},
-            enableMenu=False,
-        )
-        plot.showGrid(x=False, y=True, alpha=0.15)
-        plot.hideButtons()
         font = QFont()
         font.setPointSize(9)
-        for name in ("left", "bottom"):
-            axis = plot.getAxis(name)
-            axis.setPen(pg.mkPen("#9aa5ad"))
-            axis.setTextPen(pg.mkPen(INK))
-            axis.setStyle(tickFont=font)
+        plot = TrendPlot(pg.mkPen("#9aa5ad"), pg.mkPen(INK), font)
+        plot.getAxis("left").setGrid(int(0.15 * 255))  # PlotItem.showGrid(y=True, alpha=0.15)
         plot.getAxis("left").setWidth(44)
         for name in ("left", "bottom"):
             # Painted from a pixmap until the axis changes: the grid lines and tick labels are
@@ -264,20 +368,20 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
         self._pool[key] = (cell, plot, legend)
         return self._pool[key]
 
-    def _set_up_plot(self, plot: pg.PlotItem, title: str, x: np.ndarray) -> None:
+    def _set_up_plot(self, plot: TrendPlot, title: str, x: np.ndarray) -> None:
         plot.setTitle(title, color=INK, size="11pt", bold=True)
         # limits first: the previous patient's limits must not clip this patient's range
         plot.getViewBox().setLimits(xMin=x.min() - 60 * DAY_S, xMax=x.max() + 60 * DAY_S)
         self._set_x_range(plot, x)
 
     @staticmethod
-    def _set_x_range(plot: pg.PlotItem, x: np.ndarray) -> None:
+    def _set_x_range(plot: TrendPlot, x: np.ndarray) -> None:
         pad = max(7 * DAY_S, 0.06 * (x.max() - x.min()))
         lo, hi = x.min() - pad, x.max() + pad
         if plot.getViewBox().viewRange()[0] != [lo, hi]:  # an unchanged range redraws nothing
             plot.setXRange(lo, hi, padding=0)
 
-    def _band(self, plot: pg.PlotItem, series: Series) -> None:
+    def _band(self, plot: TrendPlot, series: Series) -> None:
         b = series.baseline_index
         if b is None or series.band is None or not np.isfinite(series.band):
             return
@@ -297,27 +401,27 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
         label = f"± {_fmt(series.band, series.unit)} {unit} around first visit ({what})"
         # A legend entry for the band: an invisible curve with the band's colour.
         color.setAlpha(90)
-        proxy = pg.PlotDataItem([], [], pen=pg.mkPen(color, width=8))
+        proxy = pg.PlotCurveItem([], [], pen=pg.mkPen(color, width=8))
         plot.legend.addItem(proxy, label)
         base_line = pg.InfiniteLine(base, angle=0, pen=pg.mkPen(color.darker(110), width=1,
                                     style=Qt.PenStyle.DashLine))  # fmt: skip
         base_line.setZValue(-19)
         plot.addItem(base_line)
 
-    def _targets(self, plot: pg.PlotItem, x: np.ndarray, targets: np.ndarray) -> None:
+    def _targets(self, plot: TrendPlot, x: np.ndarray, targets: np.ndarray) -> None:
         if not np.isfinite(targets).any():
             return
         # A step line: each target holds from its visit until the next visit.
         end = x[-1] + max(7 * DAY_S, 0.04 * (x[-1] - x[0]))
         xs = np.repeat(np.append(x, end), 2)[1:-1]
         ys = np.repeat(targets, 2)
-        line = pg.PlotDataItem(xs, ys, connect="finite",
+        line = pg.PlotCurveItem(xs, ys, connect="finite",
                                pen=pg.mkPen(TARGET_COLOR, width=2, style=Qt.PenStyle.DashLine))  # fmt: skip
         plot.addItem(line)
         plot.legend.addItem(line, "prescribed target")
 
     def _trend(
-        self, plot: pg.PlotItem, x: np.ndarray, series: Series, dates: list[dt.date], named: bool
+        self, plot: TrendPlot, x: np.ndarray, series: Series, dates: list[dt.date], named: bool
     ) -> None:
         color = COLORS.get(series.key, INK)
         hollow = series.key in HOLLOW
@@ -327,7 +431,7 @@ class HistoryPlots(pg.GraphicsLayoutWidget):
             plot.addItem(error_bars(x[sd_ok], series.mean[sd_ok], series.sd[sd_ok], color))
         name = series.label.split(" (")[0] if named else None
         if ok.sum() > 1:
-            line = pg.PlotDataItem(
+            line = pg.PlotCurveItem(
                 x,
                 series.mean,
                 connect="finite",

@@ -38,6 +38,7 @@ from app.history.trends import (
     pose_cache_landing,
 )
 from app.safety.audit import log_action
+from ui import gc_pin
 from ui.history_plots import HistoryPlots
 from ui.practice_history import PracticeHistoryBox  # practice sessions (issue 19), loaded here
 from ui.visit_labels import visit_labels
@@ -176,6 +177,9 @@ class HistoryView(QWidget):
         finally:
             if paused:
                 gc.enable()
+            # Nor should the program's collector (ui.gc_pin) run between this build and its
+            # first paint: its next check waits an interval.
+            gc_pin.postpone()
 
     def _refresh(self) -> None:
         self._stop_landing(wait=False)  # figures for an earlier load are not wanted any more

@@ -165,6 +165,7 @@ def analyze(args: argparse.Namespace) -> dict[str, object]:
     cm_per_px = _calibration(args.cm_per_px)
     notes: list[str] = []
     timebase: Timebase | None = None
+    crops = None
     if args.keypoints:
         track = read_csv(args.keypoints)
         playback_fps = fps_arg or track.fps
@@ -179,6 +180,7 @@ def analyze(args: argparse.Namespace) -> dict[str, object]:
                     f"The keypoint table's times cannot be rescaled to real time ({exc})."
                 ) from exc
     else:
+        from app.analysis.footcrops import FootCrops
         from app.analysis.pose import run_pose
         from app.video import VideoError
 
@@ -187,7 +189,8 @@ def analyze(args: argparse.Namespace) -> dict[str, object]:
             timebase = Timebase.from_file(video, capture_fps=capture_arg)
         except VideoError as exc:
             raise AnalysisError(exc.message) from exc
-        track = run_pose(video, cache_dir=args.cache_dir or _default_cache_dir())
+        crops = FootCrops()  # the pixel step's crops, kept while the pose pass decodes
+        track = run_pose(video, cache_dir=args.cache_dir or _default_cache_dir(), crops=crops)
         playback_fps = float(timebase.container_fps or track.meta.get("fps") or track.fps)  # type: ignore[arg-type]
         track = _with_file_times(track, timebase, notes)
         if timebase.capture_fps and not capture_arg:
@@ -199,7 +202,7 @@ def analyze(args: argparse.Namespace) -> dict[str, object]:
     if args.video:  # each proposal checked on the pixels around the foot (a few frames each)
         from app.analysis.footflow import refine_from_video
 
-        refine_from_video(result, track, args.video)
+        refine_from_video(result, track, args.video, crops=crops)
     temporal = temporal_metrics(result.events, fps=grid_track.fps)
     landing = landing_metrics(result.events, grid_track, result.direction, cm_per_px=cm_per_px)
     metrics = metrics_json(temporal, landing)

@@ -84,10 +84,12 @@ two raters' frame truth; markers = the two RBDS force-plate trials).
    only; contact where the foot's image velocity locks onto the stance's own belt velocity,
    toe-off where the toe's leaves it. The pose proposal is the prior (moved by at most 2 frames
    at 30 fps, confidence lowered where the two disagree). Pooled over the sample clip and its
-   mirrored, half-size and padded variants: IC within ±1 frame 86.4 -> 87.9 %, TO 89.0 ->
-   91.2 %, every mean nearer 0, high-confidence within ±1 97.4 -> 99.0 %; the 60 fps path
-   (pose every 2nd frame) simulated on the sample: IC 57.6 -> 78.8 %, with the dense pass
-   78.8 -> 81.8 %. Original clip alone: IC within ±1 frame 84.8 -> 81.8 %, largest 2.5 -> 1.5.
+   mirrored, half-size and padded variants: IC within ±1 frame 86.4 -> 90.2 %, TO 89.0 ->
+   89.7 %, every mean nearer 0, high-confidence within ±1 97.4 -> 98.0 %; the 60 fps path
+   (pose every 2nd frame) simulated on the sample, with the dense pass: IC 78.8 -> 87.9 %.
+   Original clip alone: IC within ±1 frame 84.8 -> 87.9 %, TO 88.2 -> 85.3 %. The crops it
+   reads are kept by the pose pass as it decodes (``app.analysis.footcrops``): no second
+   decoding of the clip.
 """
 
 from __future__ import annotations

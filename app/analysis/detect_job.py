@@ -46,8 +46,8 @@ def retime_track(
     return timebase.retime(track)
 
 
-#: Share of the progress bar for the pose pass; the pixel step (one more decoding pass over the
-#: clip, boxes around the feet only) takes most of the rest.
+#: Share of the progress bar for the pose pass; the pixel step takes most of the rest (it
+#: decodes the clip again only for a cached pose result, or the first frames otherwise).
 POSE_SHARE = 0.8
 
 
@@ -67,11 +67,14 @@ def detect(
     Proposals outside ``0..frame_count-1`` are dropped; every proposal is marked automatic.
     """
     from app.analysis.analyze import detect_on_own_clock
+    from app.analysis.footcrops import FootCrops
     from app.analysis.pose import run_pose
 
+    crops = FootCrops()  # the pixel step's crops, kept while the pose pass decodes
     track = run_pose(
-        path, progress=lambda f: progress(POSE_SHARE * f), cancelled=cancelled, cache_dir=cache_dir
-    )
+        path, progress=lambda f: progress(POSE_SHARE * f), cancelled=cancelled,
+        cache_dir=cache_dir, crops=crops,
+    )  # fmt: skip
     track = retime_track(track, container_fps, capture_fps, timebase)
     notes: list[str] = []
     result, _grid = detect_on_own_clock(track, notes)  # as ``analyze``: VFR on a uniform grid
@@ -79,8 +82,9 @@ def detect(
     from app.analysis.footflow import refine_from_video
 
     refine_from_video(
-        result, track, path, cancelled, lambda f: progress(POSE_SHARE + (0.99 - POSE_SHARE) * f)
-    )
+        result, track, path, cancelled, lambda f: progress(POSE_SHARE + (0.99 - POSE_SHARE) * f),
+        crops,
+    )  # fmt: skip
     track.meta["direction"] = result.direction
     proposals = [
         replace(e, source=EventSource.AUTOMATIC)

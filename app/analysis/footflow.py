@@ -34,34 +34,40 @@ at most ``MAX_SHIFT_S``. Where pixels and pose differ by one frame the pixel fra
 the confidence multiplied by ``ONE_FRAME_FACTOR``; by more, the confidence by
 ``DISAGREE_FACTOR`` (beyond ``MAX_SHIFT_S`` the pose frame is kept). Without clear evidence
 (a hidden foot, no belt texture or motion, a duplicated-frame clip) nothing changes. Nothing here
-decodes video itself: :func:`refine` takes a ``read_frames`` callable; :func:`video_reader`
-decodes the file once up to the last frame needed and keeps only the boxes asked for.
+decodes video itself: :func:`refine` reads grey crops at the working scale from a
+:class:`~app.analysis.footcrops.CropSource`, which the pose pass fills as it decodes (the clip
+is decoded again only for the frames it did not keep; see :mod:`app.analysis.footcrops`).
 
 Measured (``benchmarks/contacts.py``, sample clip and three variants of it with the same truth:
 mirrored = runner going the other way, half_size = 50 % downscale, padded = black border left
 and below; pose-only -> with pixels; IC / TO share within ±1 frame, mean error in frames):
 
-- original:  IC 84.8 -> 81.8 %, mean -0.24 -> -0.09, largest 2.5 -> 1.5;
-  TO 88.2 -> 88.2 %, mean +0.41 -> +0.24
-- mirrored:  IC 84.8 -> 90.9 %, mean -0.30 -> -0.15; TO 79.4 -> 82.4 %, +0.38 -> +0.15
-  (TO recall 97 -> 100 %)
-- half_size: IC 90.9 -> 90.9 %, mean -0.21 -> -0.03; TO 94.1 -> 97.1 %, +0.53 -> +0.27
-- padded:    IC 84.8 -> 87.9 %, largest 2.5 -> 1.5; TO 94.1 -> 97.1 %, +0.27 -> +0.09
-- pooled over the four: IC 86.4 -> 87.9 %, TO 89.0 -> 91.2 %; every mean nearer 0; high-
-  confidence proposals within ±1 frame 111/114 (97.4 %) -> 97/98 (99.0 %), at the cost of 16
-  more proposals to review over the four (170 instead of 154, 12 of them from the one-frame
-  factor; without it 107/110, 97.3 %).
+- original:  IC 84.8 -> 87.9 %, mean -0.24 -> +0.00, largest 2.5 -> 1.5;
+  TO 88.2 -> 85.3 %, mean +0.41 -> +0.15
+- mirrored:  IC 84.8 -> 90.9 %, mean -0.30 -> -0.09; TO 79.4 -> 82.4 %, +0.38 -> +0.23
+  (TO recall 97 -> 97 %)
+- half_size: IC 90.9 -> 90.9 %, mean -0.21 -> -0.15; TO 94.1 -> 94.1 %, +0.53 -> +0.29
+- padded:    IC 84.8 -> 90.9 %, largest 2.5 -> 1.5; TO 94.1 -> 97.1 %, +0.27 -> +0.03
+- pooled over the four: IC 86.4 -> 90.2 %, TO 89.0 -> 89.7 %; every mean nearer 0; high-
+  confidence proposals within ±1 frame 111/114 (97.4 %) -> 99/101 (98.0 %), 167 proposals to
+  review over the four instead of 154.
 - the 60 fps path simulated on the sample (pose on every 2nd frame): IC 57.6 -> 78.8 %,
-  TO 58.8 -> 67.6 %; with the dense pose pass (``app.analysis.dense``): IC 78.8 -> 81.8 %,
-  TO 64.7 -> 73.5 %, means -0.39 -> -0.21 and -0.68 -> -0.42 (the pixels see every frame),
-  but one toe-off moved out of the 0.1 s match window there (TO recall 100 -> 97.1 %).
+  TO 58.8 -> 73.5 %; with the dense pose pass (``app.analysis.dense``): IC 78.8 -> 87.9 %,
+  TO 64.7 -> 76.5 %, means -0.39 -> -0.15 and -0.68 -> -0.50 (the pixels see every frame).
+- These figures are from the crops of :mod:`app.analysis.footcrops` (one resampling of each
+  frame on a grid at a scale fixed from the first 1.5 s). With the earlier per-step resampling
+  at the whole clip's leg length the pooled figures were IC 87.9 %, TO 91.2 %, high confidence
+  97/98, 60 fps path IC 81.8 %, TO 73.5 % (TO recall 97 %): single events moved by one frame
+  either way, as below.
 - About 55-60 % of the proposals get a clear pixel estimate on the sample (a hidden far foot in
   mid-stance, the box over the near heel). Small changes of the implementation (box placement,
   feature count) move single events by one frame either way, so a change of one event
   (3 %) on one variant is within the method's own noise; the pooled figures are the measure.
   The RBDS marker trials have no pixels: unchanged by construction (every figure as before).
-- Cost: 12 s of generated 1080p 60 fps video, 68 proposals: 5.3 CPU-seconds (1.4 of them to
-  decode the file again), 0.44 CPU-s per clip second, on top of the pose pass's ~1.2-1.4.
+- Cost: 12 s of generated 1080p 60 fps video, 68 proposals, at load 5-8: 3.4-4.2 CPU-seconds
+  with the crops the pose pass kept (86 frames, the first 1.5 s, decoded again), against
+  5.4-6.7 when the step decoded the clip again (0.7 CPU-s of keeping them in the pose pass).
+  Velocities are measured once per foot and frame (windows of one stance overlap by ~20 %).
 
 Tried and not kept (same benchmark, pooled over the four variants, IC / TO within ±1 frame):
 the lock rule without the noise test (first locked step = first frame on the belt): 85.6 % IC,
@@ -94,6 +100,7 @@ from pathlib import Path
 import numpy as np
 
 from app.analysis.events import EventType, FootEvent
+from app.analysis.footcrops import Crop, CropSource, FootCrops
 from app.analysis.keypoints import JOINTS, KeypointTrack
 
 HIP, ANKLE, HEEL, TOE = (JOINTS.index(j) for j in ("hip", "ankle", "heel", "toe"))
@@ -129,9 +136,6 @@ ONE_FRAME_FACTOR = 0.8
 #: Confidence factor when pixels and pose disagree by more than a frame.
 DISAGREE_FACTOR = 0.6
 
-#: ``read_frames({frame: (x0, y0, x1, y1)}) -> {frame: gray crop}`` (crop of that box, uint8).
-FrameReader = Callable[[dict[int, tuple[int, int, int, int]]], dict[int, np.ndarray]]
-
 
 @dataclass
 class PixelStats:
@@ -142,6 +146,7 @@ class PixelStats:
     moved: int = 0  # ... and it moved the proposal
     agreed: int = 0  # ... within one frame of the pose proposal
     frames_read: int = 0
+    frames_decoded: int = 0  # ... of them decoded again (not kept by the pose pass)
 
     def to_json(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -242,7 +247,6 @@ class _Window:
     event: FootEvent
     frames: range
     feet: dict[int, np.ndarray]  # frame -> heel/toe (2, 2) in image pixels
-    box: tuple[int, int, int, int]
 
 
 def _step(fps: float) -> int:
@@ -252,7 +256,7 @@ def _step(fps: float) -> int:
     return max(1, int(round(fps / STEP_FPS))) if fps > 90 else 1
 
 
-def _windows(track: KeypointTrack, events: list[FootEvent], d: float, leg: float) -> list[_Window]:
+def _windows(track: KeypointTrack, events: list[FootEvent], d: float) -> list[_Window]:
     fps = track.fps
     w = max(3, int(round(WINDOW_S * fps)))
     step = _step(fps)
@@ -269,13 +273,9 @@ def _windows(track: KeypointTrack, events: list[FootEvent], d: float, leg: float
             frames = range(max(0, e.frame - w - 2), min(n, e.frame + w + step))
         feet = _follow(track, e.frame, lab, frames)
         pts = np.concatenate([p for p in feet.values()])
-        pts = pts[np.isfinite(pts).all(axis=1)]
-        if len(pts) < 4:
+        if np.isfinite(pts).all(axis=1).sum() < 4:
             continue
-        m = 0.35 * leg
-        x0, y0 = np.floor(pts.min(axis=0) - m).astype(int)
-        x1, y1 = np.ceil(pts.max(axis=0) + m).astype(int)
-        out.append(_Window(e, frames, feet, (int(x0), int(y0), int(x1), int(y1))))
+        out.append(_Window(e, frames, feet))
     return out
 
 
@@ -301,37 +301,46 @@ def _mismatch(v: np.ndarray, belt: np.ndarray) -> np.ndarray:
     return np.linalg.norm(v - belt, axis=-1) / max(float(np.linalg.norm(belt)), 1e-9)
 
 
-def _measure(win: _Window, crops: dict[int, np.ndarray], scale: float, fps: float) -> float | None:
-    """Pixel estimate of the event frame of ``win``, or None when the evidence is not clear."""
-    import cv2
-
-    x0, y0 = win.box[0], win.box[1]
+def _measure(
+    win: _Window,
+    crops: dict[int, Crop],
+    scale: float,
+    fps: float,
+    memo: dict[tuple[int, bytes], np.ndarray] | None = None,
+) -> float | None:
+    """Pixel estimate of the event frame of ``win``, or None when the evidence is not clear.
+    ``memo`` holds the velocities measured by other windows (the same foot at the same frame
+    gives the same velocity: windows of one stance overlap by about a fifth of their steps)."""
     step = _step(fps)
     frames = [i for i in win.frames if i in crops and i in win.feet]
     vel: dict[int, np.ndarray] = {}  # frame -> (2 halves, 2) velocity, working pixels
     # Each step is measured in a box around the foot at its first frame (a third of a leg
-    # around heel and toe: room for the band, the tracking window and the step's motion),
-    # cut from both frames at the same place and brought to the working scale.
-    margin = PAIR_MARGIN * LEG_PX / scale
+    # around heel and toe: room for the band, the tracking window and the step's motion), cut
+    # from both frames' crops (pieces of one grid at the working scale) at the same place.
+    margin = PAIR_MARGIN * LEG_PX
     for i in frames:
         if i + step not in crops:
             continue
-        feet = win.feet[i] - (x0, y0)
+        feet = win.feet[i]
         if not np.isfinite(feet).all():
             continue
-        h, w = crops[i].shape
-        bx0, by0 = np.maximum(0, np.floor(feet.min(axis=0) - margin)).astype(int)
-        bx1 = min(w, int(np.ceil(feet[:, 0].max() + margin)))
-        by1 = min(h, int(np.ceil(feet[:, 1].max() + margin)))
+        key = (i, feet.tobytes())
+        if memo is not None and key in memo:
+            vel[i] = memo[key]
+            continue
+        fw = (feet + 0.5) * scale - 0.5  # working pixels (pixel centres, as area resizing)
+        c0, c1 = crops[i], crops[i + step]
+        bx0 = max(c0.x0, c1.x0, int(np.floor(fw[:, 0].min() - margin)))
+        by0 = max(c0.y0, c1.y0, int(np.floor(fw[:, 1].min() - margin)))
+        bx1 = min(c0.x1, c1.x1, int(np.ceil(fw[:, 0].max() + margin)))
+        by1 = min(c0.y1, c1.y1, int(np.ceil(fw[:, 1].max() + margin)))
         if bx1 - bx0 < 16 or by1 - by0 < 16:
             continue
-        g0, g1 = (
-            cv2.resize(crops[k][by0:by1, bx0:bx1], None, fx=scale, fy=scale,
-                       interpolation=cv2.INTER_AREA)
-            for k in (i, i + step)
-        )  # fmt: skip
-        heel, toe = (feet - (bx0, by0)) * scale
+        g0, g1 = (c.image[by0 - c.y0 : by1 - c.y0, bx0 - c.x0 : bx1 - c.x0] for c in (c0, c1))
+        heel, toe = fw - (bx0, by0)
         vel[i] = _velocity(g0, g1, _half_points(g0, heel, toe, 0.16 * LEG_PX))
+        if memo is not None:
+            memo[key] = vel[i]
     if len(vel) < 5:
         return None
     e = win.event
@@ -391,50 +400,36 @@ def refine(
     track: KeypointTrack,
     events: list[FootEvent],
     direction: str,
-    read_frames: FrameReader,
+    crops: CropSource | None,
     *,
     only: Iterable[EventType] = (EventType.INITIAL_CONTACT, EventType.TOE_OFF),
 ) -> tuple[list[FootEvent], PixelStats]:
-    """The ``events`` (automatic proposals on ``track``'s frames) refined by the pixels."""
+    """The ``events`` (automatic proposals on ``track``'s frames) refined by the pixels of
+    ``crops`` (:func:`app.analysis.footcrops.source`; None: nothing to measure on)."""
     stats = PixelStats()
     only = set(only)
     leg = _leg(track)
     n = track.n_frames
-    if not np.isfinite(leg) or leg <= 0 or n < 4:
+    if not np.isfinite(leg) or leg <= 0 or n < 4 or crops is None:
         return list(events), stats
     d = 1.0 if direction == "right" else -1.0
     todo = [e for e in events if e.type in only and 0 <= e.frame < n]
-    wins = _windows(track, todo, d, leg)
+    wins = _windows(track, todo, d)
     stats.considered = len(todo)
-    boxes: dict[int, tuple[int, int, int, int]] = {}
-    for w in wins:
-        for i in w.frames:
-            b = boxes.get(i)
-            boxes[i] = w.box if b is None else (
-                min(b[0], w.box[0]), min(b[1], w.box[1]), max(b[2], w.box[2]), max(b[3], w.box[3])
-            )  # fmt: skip
-    width = int(track.meta.get("width") or 0) or None
-    height = int(track.meta.get("height") or 0) or None
-    # Inside the picture (a negative index would wrap round to the other side).
-    big = 1 << 30
-    boxes = {i: _clip(b, width or big, height or big) for i, b in boxes.items()}
-    wins = [replace(w, box=_clip(w.box, width or big, height or big)) for w in wins]
-    got = read_frames(boxes) if boxes else {}
+    wanted = sorted({i for w in wins for i in w.frames})
+    got = crops.read(wanted) if wanted else {}
     stats.frames_read = len(got)
-    scale = float(np.clip(LEG_PX / leg, 0.25, 2.0))
+    stats.frames_decoded = len(crops.decoded)
+    scale = crops.scale
     t0 = float(track.times[0])
     frames_axis = np.arange(n, dtype=float)
     max_shift = max(1, int(round(MAX_SHIFT_S * track.fps)))
     out = {id(e): e for e in events}
 
+    memo: dict[tuple[int, bytes], np.ndarray] = {}
+
     def measure(w: _Window) -> float | None:
-        crops = {}
-        for i in w.frames:
-            if i in got:
-                bx = boxes[i]
-                crops[i] = got[i][w.box[1] - bx[1] : w.box[3] - bx[1],
-                                  w.box[0] - bx[0] : w.box[2] - bx[0]]  # fmt: skip
-        return _measure(w, crops, scale, track.fps)
+        return _measure(w, got, scale, track.fps, memo)
 
     # OpenCV releases the interpreter lock: the windows are measured on both cores.
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
@@ -467,26 +462,25 @@ def refine(
     return refined, stats
 
 
-def _clip(b: tuple[int, int, int, int], width: int, height: int) -> tuple[int, int, int, int]:
-    return (max(0, b[0]), max(0, b[1]), min(width, b[2]), min(height, b[3]))
-
-
 def refine_from_video(
     result,  # type: ignore[no-untyped-def]  # app.analysis.contacts.ContactResult
     track: KeypointTrack,
     video: str | Path,
     cancelled: Callable[[], bool] | None = None,
     progress: Callable[[float], None] | None = None,
+    crops: FootCrops | None = None,
 ) -> PixelStats | None:
     """Refine ``result.events`` (automatic, on ``track``'s frames = the file's frames) in place
-    from the pixels of ``video``. A video that cannot be decoded again leaves the pose-based
-    proposals as they are (returns None): the pixel step only ever refines."""
+    from the pixels of ``video``: the crops the pose pass kept (``crops``, see
+    :mod:`app.analysis.footcrops`), the frames it did not keep decoded again. A video that
+    cannot be decoded again leaves the pose-based proposals as they are (returns None): the
+    pixel step only ever refines. ``progress`` gets the share of that decoding done."""
     from app.analysis.errors import AnalysisError
+    from app.analysis.footcrops import source
 
     try:
-        events, stats = refine(
-            track, result.events, result.direction, video_reader(video, cancelled, progress)
-        )
+        src = source(track, video, kept=crops, cancelled=cancelled, progress=progress)
+        events, stats = refine(track, result.events, result.direction, src)
     except Exception as exc:  # noqa: BLE001 - a refinement never costs the clinician the analysis
         if cancelled is not None and cancelled():
             raise AnalysisError("Analysis cancelled.") from exc
@@ -497,56 +491,3 @@ def refine_from_video(
         return None
     result.events = events
     return stats
-
-
-def video_reader(
-    video: str | Path,
-    cancelled: Callable[[], bool] | None = None,
-    progress: Callable[[float], None] | None = None,
-) -> FrameReader:
-    """A :data:`FrameReader` that decodes ``video`` once, up to the last frame asked for, and
-    keeps only the asked boxes (grey), turned like the pose pass turns the frames.
-    ``progress`` gets the share of that decoding done (a long slow-motion clip takes a while)."""
-
-    def read(boxes: dict[int, tuple[int, int, int, int]]) -> dict[int, np.ndarray]:
-        from app.analysis.errors import AnalysisError
-        from app.analysis.pose import _display_rotation, _open
-
-        if not boxes:
-            return {}
-        k_rot = (_display_rotation(Path(video)) // 90) % 4
-        last = max(boxes)
-        out: dict[int, np.ndarray] = {}
-        container = _open(Path(video))
-        try:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            for i, frame in enumerate(container.decode(stream)):
-                if i > last:
-                    break
-                if i % 30 == 0:
-                    if cancelled is not None and cancelled():
-                        raise AnalysisError("Analysis cancelled.")
-                    if progress is not None:
-                        progress(i / (last + 1))
-                b = boxes.get(i)
-                if b is None:
-                    continue
-                img = _luma(frame)
-                if k_rot:
-                    img = np.rot90(img, k=k_rot)
-                out[i] = np.ascontiguousarray(img[b[1] : b[3], b[0] : b[2]])
-        finally:
-            container.close()
-        return out
-
-    return read
-
-
-def _luma(frame) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """The grey image of a decoded frame: its Y plane when it has one (no conversion)."""
-    if frame.format.name in ("yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "nv12"):
-        plane = frame.planes[0]
-        buf = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
-        return buf[: frame.height, : frame.width]
-    return frame.to_ndarray(format="gray")

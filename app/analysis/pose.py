@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from app.analysis.errors import AnalysisError
+from app.analysis.footcrops import FootCrops, luma
 from app.analysis.keypoints import (
     JOINTS,
     KeypointTrack,
@@ -42,6 +43,10 @@ LANDMARKS: dict[str, tuple[int, int]] = {
     "heel": (29, 30),
     "toe": (31, 32),
 }
+
+#: Memory for model inputs the dense pass keeps from one round for the next (a 1080p 60 fps
+#: clip of 12 s kept 213 frames of 0.7 MB; past this the next round decodes the clip again).
+HELD_BYTES = 256 * 1024 * 1024
 
 #: Longest image side fed to the model. 640 px keeps a runner's leg at 150+ px in a full-body
 #: framing, far more than the 256 px landmark crop needs.
@@ -101,6 +106,7 @@ def run_pose(
     stride: int | None = None,
     dense: bool = True,
     stats: list[PoseStats] | None = None,
+    crops: FootCrops | None = None,
 ) -> KeypointTrack:
     """Pose-estimate every frame of ``video`` on the CPU.
 
@@ -115,7 +121,9 @@ def run_pose(
     on the skipped frames around every proposed contact and toe-off (:mod:`app.analysis.dense`).
     ``track.meta`` holds ``width``, ``height``, ``fps``, ``detected_fraction``, ``jumps``
     (frames where the detected person jumped position: usually a second person), ``stride`` and
-    ``dense_frames`` (frames run by the dense pass).
+    ``dense_frames`` (frames run by the dense pass). ``crops`` keeps, while the base pass
+    decodes, the grey crops around the feet that the pixel step reads
+    (:mod:`app.analysis.footcrops`); a result from the cache keeps none.
     """
     video = Path(video)
     if not video.is_file():
@@ -149,11 +157,16 @@ def run_pose(
     smooth = stride == 1
     share = 0.75 if (dense and stride > 1) else 1.0
     t0 = time.perf_counter()
+    if crops is not None:
+        crops.start(float(info["rate"]), stride, int(info["width"]), int(info["height"]))
     times, out = _model_pass(
         video, rotation, info, lambda i: i % stride == 0, smooth=smooth, max_side=max_side,
         last=(max_frames - 1) if max_frames else None, cancelled=cancelled,
         progress=(lambda f: progress(share * f)) if progress else None, total=total,
+        crops=crops,
     )  # fmt: skip
+    if crops is not None:
+        crops.finish()
     if not times:
         raise AnalysisError(f"No frames could be decoded from {video.name}.")
     n = len(times)
@@ -172,18 +185,38 @@ def run_pose(
          "model": MODEL_VERSION, "stride": stride, "dense_frames": 0}
     )  # fmt: skip
     if dense and stride > 1:
-        from app.analysis.dense import refine
+        from app.analysis.dense import DENSE_WINDOW, refine
 
         rounds = [0]
+        held: dict[int, np.ndarray] = {}  # model inputs kept for the next round
 
         def run_frames(frames: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
             rounds[0] += 1
             if progress:
                 progress(share + (1.0 - share) * (rounds[0] - 1) / 2)
             wanted = set(frames)
+            if wanted <= held.keys():
+                # Every frame this round asks for was kept by the last one: the model runs on
+                # them in the same order as a decoding pass would (the same results), and the
+                # clip is not decoded again.
+                got = _run_images([(i, held[i]) for i in sorted(wanted)], rotation, info)
+                held.clear()
+                return got
+            # The next round asks for frames near the events this round moves: keep the model
+            # inputs of the frames not run yet within 3 * DENSE_WINDOW of one run now (on the
+            # generated 1080p 60 fps clip, 2 * DENSE_WINDOW missed 2 of the 44 it asked for),
+            # as many as HELD_BYTES allow; if one is missing the clip is decoded again.
+            keep = {
+                j
+                for i in wanted
+                for j in range(i - 3 * DENSE_WINDOW, i + 3 * DENSE_WINDOW + 1)
+                if j % stride and j not in wanted and 0 <= j < n
+            }
+            held.clear()
             _, got = _model_pass(
                 video, rotation, info, wanted.__contains__, smooth=False, max_side=max_side,
-                last=max(frames), cancelled=cancelled, progress=None, total=total,
+                last=max(wanted | keep), cancelled=cancelled, progress=None, total=total,
+                keep=keep.__contains__, held=held,
             )  # fmt: skip
             return got
 
@@ -232,12 +265,15 @@ def _model_pass(
     cancelled: CancelCheck | None,
     progress: Callable[[float], None] | None,
     total: int,
+    crops: FootCrops | None = None,
+    keep: Callable[[int], bool] | None = None,
+    held: dict[int, np.ndarray] | None = None,
 ) -> tuple[list[float], dict[int, tuple[np.ndarray, np.ndarray]]]:
     """Decode ``video`` up to frame ``last`` (None = the end) and run the model on the frames
     ``want(i)`` selects, in order. Returns every decoded frame's time and, for the frames run
-    on which a person was found, keypoints in full-resolution pixels and their visibility."""
-    from mediapipe.python.solutions import pose as mp_pose
-
+    on which a person was found, keypoints in full-resolution pixels and their visibility.
+    Every frame (grey, full size) and its keypoints also go to ``crops`` when given; the
+    model inputs of the frames ``keep(i)`` selects (not run) go to ``held``."""
     k_rot = (rotation // 90) % 4
     width, height = int(info["width"]), int(info["height"])
     scale = min(1.0, max_side / max(width, height))
@@ -249,53 +285,93 @@ def _model_pass(
     size = (out_h, out_w) if k_rot % 2 else (out_w, out_h)
     times: list[float] = []
     out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    with (
-        _quiet_native_stderr(),
-        mp_pose.Pose(
-            static_image_mode=False,
-            model_complexity=1,
-            smooth_landmarks=smooth,
-            enable_segmentation=False,
-            min_detection_confidence=0.5,
-            min_tracking_confidence=0.5,
-        ) as model,
-    ):
-        for i, t, img in _decoded(video, want, last, size, rate):
+    decode = want if keep is None else (lambda i: want(i) or keep(i))
+    with _quiet_native_stderr(), _pose_model(smooth) as model:
+        for i, t, img, gray in _decoded(video, decode, last, size, rate, crops is not None):
             if cancelled is not None and cancelled():
                 raise AnalysisError("Analysis cancelled.")
             times.append(t)
-            if img is None:
-                continue
-            if k_rot:
-                # Same turn as the video engine (app.video.decoder.frame_to_rgb), so the
-                # skeleton and landing measures line up with the frames the clinician sees.
-                img = np.ascontiguousarray(np.rot90(img, k=k_rot))
-            res = model.process(img)
-            if res.pose_landmarks is not None:
-                xy = np.full((2, len(JOINTS), 2), np.nan)
-                cf = np.zeros((2, len(JOINTS)))
-                lm = res.pose_landmarks.landmark
-                for j, joint in enumerate(JOINTS):
-                    for s in range(2):
-                        p = lm[LANDMARKS[joint][s]]
-                        # Back to full-resolution pixels so calibrations done on the video apply.
-                        xy[s, j] = (p.x * width, p.y * height)
-                        cf[s, j] = float(np.clip(p.visibility, 0.0, 1.0))
-                out[i] = (xy, cf)
-            if progress and (i % 10 == 0) and total:
+            if img is not None and keep is not None and held is not None and not want(i):
+                if (len(held) + 1) * img.nbytes <= HELD_BYTES:
+                    held[i] = img
+                img = None
+            found = _run_model(model, img, k_rot, width, height) if img is not None else None
+            if found is not None:
+                out[i] = found
+            if crops is not None:
+                assert gray is not None
+                crops.push(i, np.rot90(gray, k=k_rot) if k_rot else gray,
+                           found[0] if found is not None else None)  # fmt: skip
+            if img is not None and progress and (i % 10 == 0) and total:
                 progress(min(1.0, (i + 1) / total))
     return times, out
+
+
+def _pose_model(smooth: bool):  # type: ignore[no-untyped-def]
+    """The pose model as every pass runs it (a context manager)."""
+    from mediapipe.python.solutions import pose as mp_pose
+
+    return mp_pose.Pose(
+        static_image_mode=False,
+        model_complexity=1,
+        smooth_landmarks=smooth,
+        enable_segmentation=False,
+        min_detection_confidence=0.5,
+        min_tracking_confidence=0.5,
+    )
+
+
+def _run_images(
+    images: list[tuple[int, np.ndarray]], rotation: int, info: dict[str, float | int]
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """The model (unfiltered, as the dense pass runs it) on decoded model inputs, in order."""
+    k_rot = (rotation // 90) % 4
+    width, height = int(info["width"]), int(info["height"])
+    out = {}
+    with _quiet_native_stderr(), _pose_model(False) as model:
+        for i, img in images:
+            found = _run_model(model, img, k_rot, width, height)
+            if found is not None:
+                out[i] = found
+    return out
+
+
+def _run_model(model, img: np.ndarray, k_rot: int, width: int, height: int):  # type: ignore[no-untyped-def]
+    """(xy (2, 5, 2) full-resolution pixels, visibility (2, 5)) of the person in ``img``, or
+    None."""
+    if k_rot:
+        # Same turn as the video engine (app.video.decoder.frame_to_rgb), so the skeleton and
+        # landing measures line up with the frames the clinician sees.
+        img = np.ascontiguousarray(np.rot90(img, k=k_rot))
+    res = model.process(img)
+    if res.pose_landmarks is None:
+        return None
+    xy = np.full((2, len(JOINTS), 2), np.nan)
+    cf = np.zeros((2, len(JOINTS)))
+    lm = res.pose_landmarks.landmark
+    for j, joint in enumerate(JOINTS):
+        for s in range(2):
+            p = lm[LANDMARKS[joint][s]]
+            xy[s, j] = (p.x * width, p.y * height)  # full-resolution pixels: calibrations apply
+            cf[s, j] = float(np.clip(p.visibility, 0.0, 1.0))
+    return xy, cf
 
 
 _END = object()
 
 
 def _decoded(
-    video: Path, want: Callable[[int], bool], last: int | None, size: tuple[int, int], rate: float
-) -> Iterator[tuple[int, float, np.ndarray | None]]:
-    """(index, time, RGB image shrunk to ``size`` or None when not wanted) for every frame up to
-    ``last``. Decoding runs in a thread a few frames ahead, so it overlaps the model (FFmpeg and
-    the model both release the GIL): on a 2-core PC the decode then costs no wall time."""
+    video: Path,
+    want: Callable[[int], bool],
+    last: int | None,
+    size: tuple[int, int],
+    rate: float,
+    with_gray: bool = False,
+) -> Iterator[tuple[int, float, np.ndarray | None, np.ndarray | None]]:
+    """(index, time, RGB image shrunk to ``size`` or None when not wanted, full-size grey image
+    or None unless ``with_gray``) for every frame up to ``last``. Decoding runs in a thread a
+    few frames ahead, so it overlaps the model (FFmpeg and the model both release the GIL): on
+    a 2-core PC the decode then costs no wall time."""
     frames: queue.Queue[object] = queue.Queue(maxsize=6)
     stop = threading.Event()
 
@@ -329,7 +405,8 @@ def _decoded(
                     if want(i)
                     else None
                 )
-                if not put((i, t, img)):
+                gray = luma(frame) if with_gray else None  # the Y plane: no conversion
+                if not put((i, t, img, gray)):
                     return
             put(_END)
         except BaseException as exc:  # a damaged stream: the consumer raises it

@@ -53,6 +53,7 @@ from app.history.outcomes import (
     psfs_mean,
     psfs_running,
 )
+from app.history.timing import VisitTiming, visit_timing
 from app.records.measurements import best_recording, cadence_sd_spm, reviewed_filter
 from app.video.timebase import Timebase
 
@@ -223,17 +224,24 @@ def _empty(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, int)
 
 
-_METRICS_CACHE: dict[tuple[Any, tuple[tuple[int, str, str], ...]], TemporalMetrics] = {}
+_METRICS_CACHE: dict[
+    tuple[Any, tuple[tuple[int, str, str], ...]], TemporalMetrics | VisitTiming
+] = {}
 _METRICS_CACHE_MAX = 4000
 
 
 def _metrics(
-    rec: RecordingInfo, evs: list[FootEvent], marks: tuple[Any, ...] | None = None
-) -> TemporalMetrics:
-    """temporal_metrics, memoised on the recording's clock and the marks themselves: reopening
-    a history (or refreshing it after an outcome entry) does not recompute unchanged visits.
-    Any edited mark or capture rate changes the key. ``marks``: the rows the events were built
-    from (frame, foot, type, source, confidence), a cheaper key than the events' enums."""
+    rec: RecordingInfo,
+    evs: list[FootEvent],
+    marks: tuple[Any, ...] | None = None,
+    times: np.ndarray | None = None,
+) -> TemporalMetrics | VisitTiming:
+    """The visit's timing figures, memoised on the recording's clock and the marks themselves:
+    reopening a history (or refreshing it after an outcome entry) does not recompute unchanged
+    visits. Any edited mark or capture rate changes the key. ``marks``: the rows the events were
+    built from (frame, foot, type, source, confidence), a cheaper key than the events' enums;
+    with ``times`` (the events' times) the figures come from :func:`visit_timing` (arrays), else
+    (or where it would warn) from ``temporal_metrics``."""
     clock = rec.timebase.key if rec.timebase is not None else rec.fps
     if marks is None:
         marks = tuple((e.frame, e.foot.value, e.type.value) for e in evs)
@@ -242,7 +250,13 @@ def _metrics(
     if m is None:
         if len(_METRICS_CACHE) >= _METRICS_CACHE_MAX:
             _METRICS_CACHE.clear()
-        m = _METRICS_CACHE[key] = temporal_metrics(evs, uncertainty=False)
+        fast = None
+        if times is not None and marks:
+            left = np.fromiter((r[1] == "left" for r in marks), bool, len(marks))
+            contact = np.fromiter((r[2] == "initial_contact" for r in marks), bool, len(marks))
+            fast = visit_timing(times, left, contact)
+        m = fast if fast is not None else temporal_metrics(evs, uncertainty=False)
+        _METRICS_CACHE[key] = m
     return m
 
 
@@ -250,14 +264,16 @@ def _best_recording(  # type: ignore[no-untyped-def]
     recs: list[RecordingInfo],
     events: dict[int, list[FootEvent]],
     marks: dict[int, tuple[Any, ...]] | None = None,
+    times: dict[int, np.ndarray] | None = None,
 ):
     """The visit's measured recording, by the one rule (:func:`measurements.best_recording`)."""
     rows = marks or {}
+    clocks = times or {}
     found = best_recording(
         recs,
         lambda r: r.id,
         lambda r: events.get(r.id, []),
-        lambda r, evs: _metrics(r, evs, rows.get(r.id)),
+        lambda r, evs: _metrics(r, evs, rows.get(r.id), clocks.get(r.id)),
     )
     return found if found is not None else (None, None)
 
@@ -350,6 +366,14 @@ def load_history(
         recordings.append(RecordingInfo(r[0], r[1], r[2], fps, r[4], r[5], r[6]))
         rows[r[0]] = r
     marks: dict[int, list[tuple[int, str, str, str, float]]] = defaultdict(list)
+    # The recordings as a sub-query: SQLite then reads the marks in order from the
+    # one-mark-per-frame index instead of sorting them; all rows at once (fetchall) rather than
+    # one fetch each. ~14 -> ~11 ms for the ~8,000 marks of 100 visits.
+    patient_recordings = (
+        select(Recording.id)
+        .join(Visit, Visit.id == Recording.visit_id)
+        .where(Visit.patient_id == patient_id)
+    )
     for rid, frame, foot, typ, source, conf in db.execute(
         select(
             FootEventRecord.recording_id,
@@ -359,14 +383,13 @@ def load_history(
             FootEventRecord.source,
             FootEventRecord.confidence,
         )
-        .join(Recording, Recording.id == FootEventRecord.recording_id)
-        .join(Visit, Visit.id == Recording.visit_id)
         # The review rule: figures use reviewed marks only (app.records.measurements).
-        .where(Visit.patient_id == patient_id, reviewed_filter())
+        .where(FootEventRecord.recording_id.in_(patient_recordings), reviewed_filter())
         .order_by(FootEventRecord.recording_id, FootEventRecord.frame)
-    ):
+    ).all():
         marks[rid].append((frame, foot, typ, source, conf))
     events: dict[int, list[FootEvent]] = defaultdict(list)
+    event_times: dict[int, np.ndarray] = {}
     for i, info in enumerate(recordings):
         row = rows[info.id]
         own = marks.get(info.id, [])
@@ -376,7 +399,8 @@ def load_history(
         )
         info = recordings[i] = replace(info, timebase=tb)
         recs_by_visit[info.visit_id].append(info)
-        times = tb.times_of([m[0] for m in own]).tolist()
+        event_times[info.id] = at = tb.times_of([m[0] for m in own])
+        times = at.tolist()
         # Enum members by dict look-up: calling the enum classes for each of some 8,000 marks
         # of a long history was a tenth of its loading time.
         events[info.id] = [
@@ -386,7 +410,7 @@ def load_history(
     mark_keys = {rid: tuple(rows) for rid, rows in marks.items()}
     return _build(
         patient, vrows, recs_by_visit, recordings, events, targets, printed, outcomes,
-        disability_scale, landing, mark_keys,
+        disability_scale, landing, mark_keys, event_times,
     )  # fmt: skip
 
 
@@ -421,6 +445,7 @@ def _build(
     scale: str,
     landing: LandingProvider | None,
     mark_keys: dict[int, tuple[Any, ...]] | None = None,
+    event_times: dict[int, np.ndarray] | None = None,
 ) -> PatientHistory:
     n = len(vrows)
     arrays: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {
@@ -434,7 +459,7 @@ def _build(
     visits: list[VisitRow] = []
     for i, (vid, date, clinician, speed, p_now, p_worst, p_run) in enumerate(vrows):
         recs = recs_by_visit.get(vid, [])
-        best, m = _best_recording(recs, events, mark_keys)
+        best, m = _best_recording(recs, events, mark_keys, event_times)
         warnings: list[str] = []
         if m is not None:
             steps = max(m.steps, 1)

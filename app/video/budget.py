@@ -14,14 +14,16 @@ memory back when the pool shrinks (its images are on disk too); one in memory on
 growing (:class:`app.video.store.FrameStore`).
 
 The user first. While a user-requested frame that needs a keyframe seek is being decoded
-(on any server), every server's background pass waits and no server starts prefetching: the
-seek gets the cores (:meth:`SharedBudget.interactive`).
+and stored (on any server), every server's background pass waits, its encoder threads start
+no new image and no server starts prefetching: the seek gets the cores
+(:meth:`SharedBudget.interactive`, :meth:`SharedBudget.wait_idle`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 # 1080p above store + working set for one server.
 OVERHEAD_FRAMES = 48
 LRU_SHARE = 0.3  # of a server's share kept for decoded RGB frames (when its store is JPEG)
+PAUSE_LIMIT_S = 2.0  # longest that background work waits for one user request
 
 
 class Member(Protocol):
@@ -146,6 +149,15 @@ class SharedBudget:
     def serving(self) -> bool:
         """True while a user request is decoded by a seek on any server."""
         return self._serving > 0
+
+    def wait_idle(self, cancel: threading.Event, limit_s: float = PAUSE_LIMIT_S) -> None:
+        """Background work waits here while a user request is decoded: bounded by
+        ``limit_s`` (a pause can never stall it for good), short waits so that ``cancel``
+        (the server closing) ends it at once."""
+        deadline = time.monotonic() + limit_s
+        while not self.idle.wait(timeout=0.05):
+            if cancel.is_set() or time.monotonic() > deadline:
+                return
 
 
 SHARED = SharedBudget()

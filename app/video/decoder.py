@@ -192,13 +192,17 @@ class SeekDecoder:
             return got
         lo = n if keep_from is None else min(keep_from, n)
         self._need_from = lo
-        if self._iter is not None and 0 <= n - self._next <= FORWARD_READ_LIMIT:
-            got = self._read_forward(n, lo, sink=sink)
-            if n in got:
-                return got
         target = int(self.index.pts[n])
         keys = self.index.keyframe_pts
         k = int(np.searchsorted(keys, target, side="right")) - 1
+        if self._iter is not None and n >= self._next:
+            # Reading on is cheaper than a seek when the target is near, or when the decoder
+            # is past the target's keyframe already (a seek would decode those frames again).
+            past_key = k >= 0 and self._next > int(np.searchsorted(self.index.pts, keys[k]))
+            if n - self._next <= FORWARD_READ_LIMIT or past_key:
+                got = self._read_forward(n, lo, sink=sink)
+                if n in got:
+                    return got
         # Keyframe flags may lie (open GOP) and timestamp seeks may land after the target:
         # step back a keyframe at a time, and finally start again from the very beginning.
         starts = [max(0, k - attempt) for attempt in range(3) if k - attempt >= 0] or [0]

@@ -79,13 +79,14 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+import av
 import numpy as np
 
 from app.video.budget import SHARED, BudgetMember
-from app.video.decoder import SeekDecoder, Sink
+from app.video.decoder import SeekDecoder, Sink, frame_to_rgb
 from app.video.errors import AbsurdFrameRate, VideoError
 from app.video.outward import ENCODE_THREADS, OutwardPass
-from app.video.probe import FrameIndex, VideoInfo, scan_index
+from app.video.probe import FrameIndex, VideoInfo, scan_with_first_picture
 from app.video.store import LOW_DISK_NOTE, DiskStore, FrameStore, WorkingSet, disk_margin
 from app.video.timebase import Timebase, real_time_s  # noqa: F401 - re-exported
 
@@ -127,7 +128,9 @@ class FrameServer(OutwardPass, BudgetMember):
         self.path = Path(path)
         self.info: VideoInfo
         self._index: FrameIndex
-        self.info, self._index = scan_index(self.path)
+        self.info, self._index, opening = scan_with_first_picture(self.path)
+        # Frame 0 as the scan decoded it: the first request for it needs no seek.
+        self._opening: av.VideoFrame | None = opening
         self.capture_fps = capture_fps if capture_fps else self.info.capture_fps_guess
         self.memory_budget_bytes = int(memory_budget_mb * 1024 * 1024)
         self.frame_bytes = frame_bytes = self.info.width * self.info.height * 3
@@ -173,14 +176,20 @@ class FrameServer(OutwardPass, BudgetMember):
         self._holds = 0
         self._builder_may_run = threading.Event()
         self._builder_may_run.set()
+        self._first_served = threading.Event()  # the pass waits for it (outward.py)
         self._pos, self._dir, self._step = 0, 1, 1
         self._closed = False
         # Two fetchers: JPEG decoding releases the GIL, so both cores can refill the working
         # set when the user holds a key down faster than one decoder keeps up.
+        # ... and one more that serves the user's requests only, so a jump never waits for a
+        # prefetch in hand (each a JPEG decode, 10-100 ms with the cores busy).
         self._fetchers = [
             threading.Thread(target=self._fetch_loop, name=f"video-fetch-{i}", daemon=True)
             for i in range(FETCH_THREADS)
         ]
+        user = threading.Thread(target=self._fetch_loop, args=(False,), name="video-user")
+        user.daemon = True
+        self._fetchers.append(user)
         # The outward pass needs timestamps (GOPs found by keyframe pts); a clip that fits in
         # memory raw, or has no timestamps, is read front to back (cheapest, and the only
         # way to learn that a damaged file ends early).
@@ -225,6 +234,7 @@ class FrameServer(OutwardPass, BudgetMember):
                 rgb = self._store.get(n)
             if rgb is not None:
                 self._lru.put(n, rgb)
+                self._first_served.set()
                 return rgb
         else:
             self._note_request(n)
@@ -439,15 +449,15 @@ class FrameServer(OutwardPass, BudgetMember):
                 out.append(n)
         return out[:limit]
 
-    def _next_job(self) -> tuple[int, bool] | None:
-        """Urgent requests first, then the first missing frame of the prefetch plan."""
+    def _next_job(self, prefetch: bool = True) -> tuple[int, bool] | None:
+        """Urgent requests first, then (``prefetch``) the first missing frame of the plan."""
         with self._lock:
             while not self._stop.is_set():
                 if self._urgent:
                     return self._urgent.pop(0), True
                 # While the user waits for a seek (here or on another server), no prefetch:
                 # the seek gets the cores (app.video.budget.SharedBudget.interactive).
-                plan = self._prefetch_plan() if SHARED.idle.is_set() else []
+                plan = self._prefetch_plan() if prefetch and SHARED.idle.is_set() else []
                 for n in plan:
                     # Prefetch never starts a GOP-long seek decode: that would hold the seeker
                     # when the user jumps. Stored frames, or a few frames forward, only; never
@@ -462,9 +472,9 @@ class FrameServer(OutwardPass, BudgetMember):
                 self._wake.wait(timeout=0.5)
         return None
 
-    def _fetch_loop(self) -> None:
+    def _fetch_loop(self, prefetch: bool = True) -> None:
         while True:
-            job = self._next_job()
+            job = self._next_job(prefetch)
             if job is None:
                 break
             n, urgent = job
@@ -497,6 +507,11 @@ class FrameServer(OutwardPass, BudgetMember):
             with contextlib.suppress(Exception):
                 pending.result(timeout=30)
         rgb = self._store.get(n)
+        opening, self._opening = self._opening, None  # of use once only
+        if rgb is None and n == 0 and opening is not None:
+            with SHARED.interactive() if urgent else contextlib.nullcontext():
+                self._store.put(0, frame_to_rgb(opening, self.info.rotation))
+                rgb = self._store.get(0)
         if rgb is None:
             # The user is waiting on a GOP decode: pause the background pass so the seek gets
             # both cores (measured: halves a 1080p long-GOP jump while the cache builds).
@@ -511,23 +526,26 @@ class FrameServer(OutwardPass, BudgetMember):
 
             self._hold_builder(+1)
             try:
-                # A frame the user asked for: every open server's background work waits.
+                # A frame the user asked for: every open server's background work waits until
+                # it is decoded *and* stored (its JPEG encode and decode are on the way too).
                 gate = SHARED.interactive() if urgent else contextlib.nullcontext()
-                with gate, self._seek_lock:
-                    if self._stop.is_set():
-                        raise VideoError("This video has been closed.", path=self.path)
-                    got = self._seek(n, start, keep)
+                with gate:
+                    with self._seek_lock:
+                        if self._stop.is_set():
+                            raise VideoError("This video has been closed.", path=self.path)
+                        got = self._seek(n, start, keep)
+                    self._store.put(n, got[n])
+                    rgb = self._store.get(n)
             finally:
                 self._hold_builder(-1)
-            self._store.put(n, got[n])
             # The frames just before the target (a step back) are encoded first.
             for i, frame in reversed(behind):
                 self._encode_later(i, frame)
-            rgb = self._store.get(n)
             if rgb is None:  # store full: serve the exact decode (never stored, so consistent)
                 rgb = got[n]
                 rgb.flags.writeable = False
         self._lru.put(n, rgb)
+        self._first_served.set()
         return rgb
 
     def _seek(self, n: int, start: int, keep: Sink) -> dict[int, np.ndarray]:
@@ -557,7 +575,7 @@ class FrameServer(OutwardPass, BudgetMember):
         with self._lock:
             if n in self._encoding or self._stop.is_set():
                 return
-            fut = self._encoder.submit(self._store.put_lazy, n, to_rgb)
+            fut = self._encoder.submit(self._background, self._store.put_lazy, n, to_rgb)
             self._encoding[n] = fut
         fut.add_done_callback(lambda _f, n=n: self._encoding.pop(n, None))
 
@@ -568,6 +586,7 @@ class FrameServer(OutwardPass, BudgetMember):
                 self._builder_may_run.clear()
             else:
                 self._builder_may_run.set()
+
 
 def open(  # noqa: A001 - mirrors builtins.open on purpose: video.open(path)
     path: str | Path,

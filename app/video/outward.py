@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from app.errors import ClinicError
-from app.video.budget import SHARED
+from app.video.budget import PAUSE_LIMIT_S, SHARED
 from app.video.decoder import SeekDecoder, SequentialReader
 from app.video.errors import VideoError
 from app.video.probe import FrameIndex
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from app.video.frame_server import FrameServer
 
 ENCODE_THREADS = 2
+FIRST_FRAME_WAIT_S = 0.5  # the pass starts this long after opening if no frame is asked for
 
 
 class _PassStop(ClinicError):
@@ -82,9 +83,20 @@ class OutwardPass:
     def _pause_point(self: FrameServer) -> None:
         """Wait while a user request is decoded by a seek, here or on another open server
         (bounded: a pause can never stall the pass for good)."""
-        self._builder_may_run.wait(timeout=2.0)
-        deadline = time.monotonic() + 2.0
-        while not SHARED.idle.wait(timeout=0.05):  # short waits: closing stops it at once
+        self._builder_may_run.wait(timeout=PAUSE_LIMIT_S)
+        SHARED.wait_idle(self._cancel_build)
+
+    def _background(self: FrameServer, work: Callable[..., bool], *args: object) -> bool:
+        """An encoder task of the pass or of a seek's kept frames: it starts once no user
+        request is being decoded, so the decode the user waits for has the cores."""
+        SHARED.wait_idle(self._stop)
+        return work(*args)
+
+    def _first_frame_wait(self: FrameServer) -> None:
+        """The pass starts once the first frame asked for is served (or after a moment if
+        none is asked for): decoding it alone is what makes the first picture quick."""
+        deadline = time.monotonic() + FIRST_FRAME_WAIT_S
+        while not self._first_served.wait(timeout=0.05):
             if self._cancel_build.is_set() or time.monotonic() > deadline:
                 return
 
@@ -95,6 +107,7 @@ class OutwardPass:
         pending: deque[Future[bool]] = deque()
         t0 = time.perf_counter()
         try:
+            self._first_frame_wait()
             dec = SeekDecoder(self.path, self._index, self.info.rotation, threads="AUTO")
             while not self._cancel_build.is_set():
                 self._pause_point()
@@ -115,7 +128,9 @@ class OutwardPass:
                     if i in self._store:
                         return
                     # Converted to RGB on the encoder thread too: the decoder only decodes.
-                    pending.append(self._encoder.submit(self._store.put_lazy, i, to_rgb))
+                    pending.append(
+                        self._encoder.submit(self._background, self._store.put_lazy, i, to_rgb)
+                    )
                     self._pass_frames += 1
                     while len(pending) > 2 * ENCODE_THREADS or (pending and pending[0].done()):
                         pending.popleft().result()
@@ -186,6 +201,7 @@ class OutwardPass:
         encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="video-encode")
         pending: deque[Future[bool]] = deque()
         try:
+            self._first_frame_wait()
             reader = SequentialReader(self.path, self.info.rotation, self._index)
             total = self.frame_count
             for n, _pts, rgb in reader.frames(max_frames=total + 1):

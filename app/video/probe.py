@@ -262,11 +262,21 @@ def guess_capture_fps(
 
 def scan_index(path: str | Path) -> tuple[VideoInfo, FrameIndex]:
     """Probe ``path`` and return its :class:`VideoInfo` and :class:`FrameIndex`."""
+    info, index, _first = scan_with_first_picture(path)
+    return info, index
+
+
+def scan_with_first_picture(
+    path: str | Path,
+) -> tuple[VideoInfo, FrameIndex, av.VideoFrame | None]:
+    """:func:`scan_index`, plus frame 0 as the scan decoded it (to prove the codec works):
+    a keyframe picture with frame 0's timestamp, or None. An intra picture decodes the same
+    whatever came before it, so a frame server can show it at once instead of seeking."""
     p = Path(path)
     before = _file_state(p)
     container = open_container(p)
     try:
-        info, index = _scan(container, p)
+        info, index, first = _scan(container, p)
     except VideoError:
         raise
     except (av.error.FFmpegError, OSError, ValueError, RuntimeError) as exc:
@@ -278,7 +288,7 @@ def scan_index(path: str | Path) -> tuple[VideoInfo, FrameIndex]:
         growing = _file_state(p) != before or _grows_within(p, GROWTH_WAIT_S)
         note = _incomplete_note(info, growing=growing)
         info = replace(info, incomplete_note=note, warnings=(*info.warnings, note))
-    return info, index
+    return info, index, first
 
 
 def probe(path: str | Path) -> VideoInfo:
@@ -321,7 +331,9 @@ def _incomplete_note(info: VideoInfo, *, growing: bool) -> str:
     return f"Only the first part of this video could be read: {read}. {why}"
 
 
-def _scan(container: av.container.InputContainer, p: Path) -> tuple[VideoInfo, FrameIndex]:
+def _scan(
+    container: av.container.InputContainer, p: Path
+) -> tuple[VideoInfo, FrameIndex, av.VideoFrame | None]:
     stream = video_stream(container, p)
     warnings: list[str] = []
     tb = stream.time_base or Fraction(1, 90000)
@@ -486,7 +498,9 @@ def _scan(container: av.container.InputContainer, p: Path) -> tuple[VideoInfo, F
         keyframe_pos=kpos if byte_seek else None,
         byte_seek=byte_seek,
     )
-    return info, index
+    key = first.key
+    frame0 = key if key is not None and not synthetic and key.pts == int(pts[0]) else None
+    return info, index, frame0
 
 
 def _iso_layout(p: Path) -> tuple[bool, bool]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.analysis import footflow
+from app.analysis import footcrops, footflow
 from app.analysis.events import EventSource, EventType, Foot, FootEvent
 from app.analysis.keypoints import JOINTS, KeypointTrack
 
@@ -92,14 +92,20 @@ def _track(
     return KeypointTrack(times, xy, np.ones((n, 2, len(JOINTS))), {"width": W, "height": H})
 
 
-def _reader(frames: np.ndarray):  # type: ignore[no-untyped-def]
-    asked: list[dict[int, tuple[int, int, int, int]]] = []
+def _reader(track: KeypointTrack, frames: np.ndarray):  # type: ignore[no-untyped-def]
+    """The crops of ``frames`` (as the pose pass keeps them) and the frames asked for."""
+    src = footcrops.source(track, frames=frames)
+    asked: list[list[int]] = []
+    got: list[dict[int, footcrops.Crop]] = []
+    read = src.read
 
-    def read(boxes):  # type: ignore[no-untyped-def]
-        asked.append(boxes)
-        return {i: frames[i, b[1] : b[3], b[0] : b[2]].copy() for i, b in boxes.items()}
+    def recording(wanted):  # type: ignore[no-untyped-def]
+        asked.append(list(wanted))
+        got.append(read(wanted))
+        return got[-1]
 
-    return read, asked
+    src.read = recording
+    return src, (asked, got)
 
 
 def _event(kind: EventType, frame: int, conf: float = 0.8) -> FootEvent:
@@ -112,7 +118,7 @@ def test_contact_found_from_pixels_when_the_pose_prior_is_two_frames_off(directi
     contact, toe_off = 16, 25
     frames, x, y = _clip(contact, toe_off, belt=9, direction=direction)
     track = _track(x, y, direction)
-    read, asked = _reader(frames)
+    read, asked = _reader(track, frames)
     events = [_event(EventType.INITIAL_CONTACT, contact + offset)]
     out, stats = footflow.refine(track, events, direction, read)
     assert out[0].frame == contact
@@ -120,10 +126,11 @@ def test_contact_found_from_pixels_when_the_pose_prior_is_two_frames_off(directi
     assert stats.measured == 1 and stats.moved == 1
     assert out[0].confidence < events[0].confidence  # pose and pixels disagreed by 2 frames
     # Only the window around the proposal was read, in a box around the foot.
-    frames_read = sorted(asked[0])
+    wanted, got = asked
+    frames_read = sorted(wanted[0])
     assert frames_read[0] >= contact + offset - 6 and frames_read[-1] <= contact + offset + 10
-    box = asked[0][frames_read[0]]
-    assert box[2] - box[0] < W and box[3] - box[1] < H
+    crop = got[0][frames_read[0]]  # the feet's rows only (both feet, as wide as they are)
+    assert crop.y0 > 0 and crop.image.shape[0] < H * read.scale
 
 
 @pytest.mark.parametrize("direction", ["left", "right"])
@@ -132,7 +139,7 @@ def test_toe_off_found_from_pixels(direction, offset):
     contact, toe_off = 10, 20
     frames, x, y = _clip(contact, toe_off, belt=9, direction=direction)
     track = _track(x, y, direction, other_ahead=True)
-    read, _ = _reader(frames)
+    read, _ = _reader(track, frames)
     events = [_event(EventType.TOE_OFF, toe_off + offset)]
     out, stats = footflow.refine(track, events, direction, read)
     assert out[0].frame == toe_off
@@ -142,7 +149,7 @@ def test_toe_off_found_from_pixels(direction, offset):
 def test_agreeing_proposal_keeps_its_confidence():
     frames, x, y = _clip(16, 25, belt=9, direction="left")
     track = _track(x, y, "left")
-    read, _ = _reader(frames)
+    read, _ = _reader(track, frames)
     events = [_event(EventType.INITIAL_CONTACT, 16)]
     out, stats = footflow.refine(track, events, "left", read)
     assert out[0].frame == 16 and out[0].confidence == pytest.approx(0.8)
@@ -154,7 +161,7 @@ def test_no_pixel_evidence_leaves_the_proposal_alone():
     frames, x, y = _clip(16, 25, belt=9, direction="left")
     still = np.repeat(frames[16:17], len(frames), axis=0)
     track = _track(x, y, "left")
-    read, _ = _reader(still)
+    read, _ = _reader(track, still)
     events = [_event(EventType.INITIAL_CONTACT, 18), _event(EventType.TOE_OFF, 23)]
     out, stats = footflow.refine(track, events, "left", read)
     assert stats.considered == 2
@@ -169,7 +176,7 @@ def test_far_off_pixel_estimate_only_lowers_the_confidence():
     contact = 14
     frames, x, y = _clip(contact, 24, belt=9, direction="left")
     track = _track(x, y, "left")
-    read, _ = _reader(frames)
+    read, _ = _reader(track, frames)
     events = [_event(EventType.INITIAL_CONTACT, contact + 3)]
     out, stats = footflow.refine(track, events, "left", read)
     assert out[0].frame == contact + 3
@@ -179,7 +186,7 @@ def test_far_off_pixel_estimate_only_lowers_the_confidence():
 def test_manual_events_and_other_types_are_passed_through():
     frames, x, y = _clip(16, 25, belt=9, direction="left")
     track = _track(x, y, "left")
-    read, _ = _reader(frames)
+    read, _ = _reader(track, frames)
     ic = _event(EventType.INITIAL_CONTACT, 18)
     to = _event(EventType.TOE_OFF, 23)
     out, stats = footflow.refine(track, [ic, to], "left", read, only=(EventType.TOE_OFF,))
@@ -192,7 +199,7 @@ def test_luma_of_a_decoded_frame_is_its_grey_image():
     rgb = np.zeros((24, 36, 3), np.uint8)
     rgb[:, :18] = 200
     frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
-    grey = footflow._luma(frame)
+    grey = footcrops.luma(frame)
     assert grey.shape == (24, 36)
     assert grey[:, :16].mean() > 150 and grey[:, 20:].mean() < 40
 
@@ -255,7 +262,7 @@ def test_high_frame_rate_clip_measured_over_longer_steps(kind):
     fps, contact, toe_off = 240.0, 40, 100
     frames, x, y = _clip(contact, toe_off, belt=2, direction="left", n=150, drop=2, rise=2)
     track = _track(x, y, "left", other_ahead=kind is EventType.TOE_OFF, fps=fps)
-    read, _ = _reader(frames)
+    read, _ = _reader(track, frames)
     truth = contact if kind is EventType.INITIAL_CONTACT else toe_off
     ev = FootEvent(Foot.LEFT, kind, truth + 8, (truth + 8) / fps, EventSource.AUTOMATIC, 0.8)
     out, stats = footflow.refine(track, [ev], "left", read)
@@ -294,3 +301,33 @@ def test_the_pixel_step_reports_its_decoding_progress(tmp_path):
     seen: list[float] = []
     footflow.refine_from_video(result, _track(x, y, "left"), video, progress=seen.append)
     assert len(seen) >= 2 and seen == sorted(seen) and 0 <= seen[0] < seen[-1] < 1
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_crops_kept_while_decoding_are_the_crops_made_again(stride, monkeypatch):
+    """The pose pass keeps the crops as it decodes (keypoints known only up to the frame being
+    decoded, on its own frames); the crops made later from the finished track are the very
+    same, so the events do not depend on which way they came. Frames the pass did not keep
+    (past the memory budget, before the scale is known) are made again from the video."""
+    contact, toe_off = 16, 25
+    monkeypatch.setattr(footcrops, "WARM_S", 0.3)  # the scale known after 10 frames
+    frames, x, y = _clip(contact, toe_off, belt=9, direction="left")
+    track = _track(x, y, "left")
+    track.meta["stride"] = stride
+    kept = footcrops.FootCrops(budget_bytes=600 * 1024)
+    kept.start(FPS, stride, W, H)
+    for i in range(len(frames)):
+        kept.push(i, frames[i], track.xy[i] if i % stride == 0 else None)
+    kept.finish()
+    assert 0 < len(kept.kept) < len(frames) - 10  # the budget stopped it
+    offline = footcrops.source(track, frames=frames)
+    made = offline.read(list(range(len(frames))))
+    for i, (_box, crop) in kept.kept.items():
+        assert (crop.x0, crop.y0) == (made[i].x0, made[i].y0)
+        assert np.array_equal(crop.image, made[i].image)
+    mixed = footcrops.source(track, kept=kept, frames=frames)
+    events = [_event(EventType.INITIAL_CONTACT, contact + 2)]
+    a, _ = footflow.refine(track, events, "left", mixed)
+    b, _ = footflow.refine(track, events, "left", offline)
+    assert a == b and a[0].frame == contact
+    assert set(mixed.decoded).isdisjoint(kept.kept)

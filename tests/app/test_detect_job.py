@@ -17,7 +17,7 @@ def test_the_job_runs_pose_then_contacts_and_retimes(monkeypatch, tmp_path: Path
     track = KeypointTrack(np.arange(10) / 30.0, np.zeros((10, 2, 5, 2)), np.ones((10, 2, 5)))
     seen: dict[str, object] = {}
 
-    def fake_pose(path, progress, cancelled, cache_dir):  # type: ignore[no-untyped-def]
+    def fake_pose(path, progress, cancelled, cache_dir, crops=None):  # type: ignore[no-untyped-def]
         seen["path"], seen["cache"] = path, cache_dir
         progress(0.5)
         return track

@@ -234,3 +234,32 @@ def test_seek_passes_over_unneeded_pictures_without_changing_any(long_gop: Path)
         decoder.SKIP_UNNEEDED = True
         full.close()
         fast.close()
+
+
+def test_a_jump_ahead_in_the_same_gop_reads_on_without_seeking(tmp_path: Path) -> None:
+    """Scrubbing forward inside one long GOP: the decoder goes on from where it is (a seek back
+    to the keyframe would decode those frames again), and the frames are the same."""
+    from app.video import decoder
+    from app.video.probe import scan_index
+
+    clip = write_clip(tmp_path / "g.mp4", n_frames=200, width=320, height=240, gop=200)
+    info, index = scan_index(clip)
+    dec = decoder.SeekDecoder(clip, index, info.rotation)
+    fresh = decoder.SeekDecoder(clip, index, info.rotation)
+    seeks: list[int | None] = []
+    seek = dec._seek
+    dec._seek = lambda key: seeks.append(key) or seek(key)  # type: ignore[method-assign]
+    try:
+        dec.decode(5)
+        got = dec.decode(
+            5 + 2 * decoder.FORWARD_READ_LIMIT, keep_from=5 + decoder.FORWARD_READ_LIMIT
+        )
+        assert seeks == [0]  # only the first request sought (the old decoder sought twice)
+        n = 5 + 2 * decoder.FORWARD_READ_LIMIT
+        want = fresh.decode(n, keep_from=n - decoder.FORWARD_READ_LIMIT)
+        assert sorted(got) == sorted(want)
+        for i in got:
+            assert np.array_equal(got[i], want[i]) and read_stamp(got[i]) == i
+    finally:
+        dec.close()
+        fresh.close()

@@ -75,3 +75,34 @@ def test_start_up_heap_is_frozen_and_full_collections_follow_the_long_lived_rule
     finally:
         gc_pin.gc = real
         collector.long_lived = len(gc.get_objects(2))
+
+
+def test_postponing_moves_the_next_check_once_between_checks(qapp) -> None:  # type: ignore[no-untyped-def]
+    collector = gc_pin.install(qapp)
+    collector.check()  # a check clears any earlier postponement
+    timer = collector._timer
+    assert collector.postpone()
+    assert timer.remainingTime() > timer.interval() - 100  # a whole interval from now
+    assert not collector.postpone()  # not again before the next check: never starved
+    collector.check()
+    assert collector.postpone()
+    collector.check()
+
+
+def test_the_history_postpones_collection_past_its_first_paint(
+    qtbot, qapp, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from app.clinic import open_clinic
+    from ui.history_view import HistoryView
+
+    clinic = open_clinic()
+    collector = gc_pin.install(qapp)
+    try:
+        view = HistoryView(clinic)
+        qtbot.addWidget(view)
+        collector.check()
+        view.set_patient(None)
+        assert not collector.postpone()  # the view's refresh has postponed the next check
+    finally:
+        collector.check()
+        clinic.close()

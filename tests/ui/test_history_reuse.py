@@ -103,3 +103,65 @@ def test_error_bars_are_one_sd_each_side_with_beams() -> None:
     assert segments[1] == ((-1.25 * DAY_S, 158.0), (1.25 * DAY_S, 158.0))  # the lower beam
     assert segments[3] == ((10 * DAY_S, 167.0), (10 * DAY_S, 173.0))
     assert bars.opts["connect"] == "pairs" and bars.opts["segmentedLineMode"] == "on"
+
+
+def test_trend_plot_lays_out_as_a_plot_item(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The light plot puts its title, axes and view box where pyqtgraph's PlotItem puts them,
+    so the History looks the same without PlotItem's menus and hidden axes."""
+    from PySide6.QtGui import QFont
+
+    from ui.history_plots import TrendPlot
+
+    widget = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(widget)
+    widget.resize(600, 500)
+    reference = pg.PlotItem(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+    light = TrendPlot(pg.mkPen("k"), pg.mkPen("k"), QFont())
+    for row, plot in enumerate((reference, light)):
+        plot.getAxis("left").setWidth(44)
+        plot.setTitle("Cadence (steps/min)")
+        widget.addItem(plot, row=row, col=0)
+    widget.show()
+    qtbot.waitExposed(widget)
+
+    def boxes(plot):  # type: ignore[no-untyped-def]
+        parts = (plot.titleLabel, plot.getViewBox(), plot.getAxis("left"), plot.getAxis("bottom"))
+        return [p.geometry().getRect() for p in parts]
+
+    assert reference.geometry().size() == light.geometry().size()
+    assert boxes(light) == boxes(reference)
+
+
+def test_date_axes_share_one_tick_search(qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """DateAxis gives DateAxisItem's ticks and labels at any zoom, searching them once for
+    axes of one range and length (the History's plots)."""
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    from ui.history_plots import DAY_S, DateAxis
+
+    font = QFont()
+    font.setPointSize(9)
+    DateAxis._memo.clear()
+    calls: list[float] = []
+    search = pg.DateAxisItem.tickValues
+    monkeypatch.setattr(
+        pg.DateAxisItem, "tickValues", lambda s, a, b, n: calls.append(a) or search(s, a, b, n)
+    )
+    for lo, span, size in ((1.70e9, 700 * DAY_S, 557.0), (1.70e9, 40 * DAY_S, 300.0),
+                           (1.75e9, 2 * DAY_S, 557.0), (1.60e9, 4000 * DAY_S, 120.0)):  # fmt: skip
+        axes = [DateAxis(orientation="bottom"), DateAxis(orientation="bottom")]
+        reference = pg.DateAxisItem(orientation="bottom")
+        for axis in (*axes, reference):
+            axis.setStyle(tickFont=font)
+            axis.fontMetrics = QFontMetrics(font)  # set from the painter when drawn
+        calls.clear()
+        expected = reference.tickValues(lo, lo + span, size)
+        assert len(calls) == 1
+        for axis in axes:
+            assert axis.tickValues(lo, lo + span, size) == expected
+            assert axis.zoomLevel is reference.zoomLevel
+            for spacing, ticks in expected:
+                assert axis.tickStrings(ticks, 1.0, spacing) == reference.tickStrings(
+                    ticks, 1.0, spacing
+                )
+        assert len(calls) == 2  # the reference's, and one for both DateAxis

@@ -76,7 +76,7 @@ def test_single_visit_draws_points_without_lines(view, clinic) -> None:  # type:
     pid, _ = _patient(clinic, 1, True)
     view.set_patient(pid)
     plot = view.plots.plots["cadence"]
-    curves = [i for i in plot.items if isinstance(i, pg.PlotDataItem) and i.xData is not None
+    curves = [i for i in plot.items if isinstance(i, pg.PlotCurveItem) and i.xData is not None
               and len(i.xData) and i.opts["pen"] is not None and i.name() is None]  # fmt: skip
     scatters = [i for i in plot.items if isinstance(i, pg.ScatterPlotItem)]
     assert len(scatters) == 1 and len(scatters[0].data) == 1
@@ -224,7 +224,10 @@ def test_landing_figures_follow_the_first_paint(demo_clinic, qtbot) -> None:  # 
     w.show()
     w.set_patient(jonas)
     assert w.landing_computing and not w.landing_state.isHidden()
-    assert "Computing landing figures" in w.landing_state.text() and "4 visits" in w.landing_state.text()
+    assert (
+        "Computing landing figures" in w.landing_state.text()
+        and "4 visits" in w.landing_state.text()
+    )
     assert "cadence" in w.plots.plots and "overstride" not in w.plots.plots
     cadence = w.history.series["cadence"].mean.copy()
     assert np.isfinite(cadence).all()
@@ -242,7 +245,9 @@ def test_landing_figures_follow_the_first_paint(demo_clinic, qtbot) -> None:  # 
     w.shutdown()
 
 
-def test_switching_patient_while_landing_is_computed_drops_the_old_result(demo_clinic, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_switching_patient_while_landing_is_computed_drops_the_old_result(
+    demo_clinic, qtbot
+) -> None:  # type: ignore[no-untyped-def]
     from app.history import landing as landing_mod
     from ui.history_view import HistoryView
 
