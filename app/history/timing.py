@@ -15,6 +15,7 @@ caller uses ``temporal_metrics`` itself, so the warnings are written in one plac
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,11 +57,21 @@ def visit_timing(times: np.ndarray, left: np.ndarray, contact: np.ndarray) -> Vi
     med = float(np.median(gaps[alt])) if alt.any() else float(np.median(gaps) / 2)
     # A gap of about k median steps counts k steps (a missed contact); rint rounds half to
     # even, as Python's round does.
-    steps = int(np.maximum(1.0, np.rint(gaps / med)).sum()) if med >= MIN_GAP_S else len(gaps)
+    k_steps = np.maximum(1.0, np.rint(gaps / med)) if med >= MIN_GAP_S else np.ones(len(gaps))
+    steps = int(k_steps.sum())
     span = float(t_ic[-1] - t_ic[0])
     if span < MIN_GAP_S:
         return None
-    cadence = 60.0 * steps / span
+    # 60 / the step time fitted by least squares to the contacts' times on their step numbers,
+    # as temporal_metrics does.
+    # (the same sums in the same order, so the same figure to the last bit)
+    ks = [0, *np.cumsum(k_steps).astype(int).tolist()]
+    k_mean = math.fsum(ks) / len(ks)
+    sxx = math.fsum((k - k_mean) ** 2 for k in ks)
+    slope = math.fsum((k - k_mean) * ti for k, ti in zip(ks, t_ic.tolist(), strict=True)) / sxx
+    if slope < MIN_GAP_S:
+        return None
+    cadence = 60.0 / slope
     if not 140 <= cadence <= 200:
         return None
     step = alt & (gaps < 1.5 * med)
