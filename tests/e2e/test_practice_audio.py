@@ -69,7 +69,7 @@ print("ANALYSED", st.delivered, st.analysed, st.skipped, flush=True)
 
 @pytest.mark.skipif(
     os.environ.get("STRIDE_AUDIO_TEST") != "1",
-    reason="opt-in (STRIDE_AUDIO_TEST=1): on this shared 2-core machine at load 6-10, 3 of 8 "
+    reason="opt-in (STRIDE_AUDIO_TEST=1): on this shared 2-core machine at load 6-10, 3 of 10 "
     "60 s runs had the beats shifted late by 0.7-2.6 ms (2 beyond the 1 ms limit; samples "
     "inserted, every beat after the moment moved) with no underrun in the sound server's debug log, while the same click track "
     "played by pacat through the same server and recorder was exact in 3 of 3 runs at the same "
