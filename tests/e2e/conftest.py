@@ -31,3 +31,18 @@ def practice_visit(clinic):  # type: ignore[no-untyped-def]  # noqa: F811
             s, vid, {"target_spm": 170, "baseline_spm": 162, "percent": 5}
         )
     return pid, vid
+
+
+@pytest.fixture
+def practice_panel(qtbot, practice_visit, main_window):  # type: ignore[no-untyped-def]  # noqa: F811
+    """The main window's Practice tab opened on :func:`practice_visit`'s patient and visit."""
+    pid, vid = practice_visit
+    w = main_window
+    w.patient_list.select(pid)
+    qtbot.waitUntil(lambda: w.current_patient_id() == pid, timeout=3000)
+    w.tabs.setCurrentWidget(w._practice_tab)
+    panel = w.practice
+    qtbot.waitUntil(
+        lambda: panel.context is not None and panel.context.visit_id == vid, timeout=3000
+    )
+    return panel

@@ -45,16 +45,9 @@ def _click(qtbot, widget) -> None:  # type: ignore[no-untyped-def]
         qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
-def test_practice_by_keys(qtbot, practice_visit, main_window, clinic) -> None:  # type: ignore[no-untyped-def]
-    pid, vid = practice_visit
-    w = main_window
-    w.patient_list.select(pid)
-    qtbot.waitUntil(lambda: w.current_patient_id() == pid, timeout=3000)
-    w.tabs.setCurrentWidget(w._practice_tab)
-    panel = w.practice
-    qtbot.waitUntil(
-        lambda: panel.context is not None and panel.context.visit_id == vid, timeout=3000
-    )
+def test_practice_by_keys(qtbot, practice_visit, practice_panel, main_window, clinic) -> None:  # type: ignore[no-untyped-def]
+    _pid, vid = practice_visit
+    w, panel = main_window, practice_panel
     # no real camera here: a busy one, the session goes on with the metronome
     panel.add_camera("test:busy", "busy", lambda: UnavailableSource(CameraBusyError()))
     w.activateWindow()

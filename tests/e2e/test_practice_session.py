@@ -14,17 +14,10 @@ from app.practice.store import sessions_for_visit
 
 
 def test_practice_session_is_saved_with_the_visit(
-    qtbot, practice_visit, main_window, clinic, shared_data
+    qtbot, practice_visit, practice_panel, main_window, clinic, shared_data
 ) -> None:
     pid, vid = practice_visit
-    w = main_window
-    w.patient_list.select(pid)
-    qtbot.waitUntil(lambda: w.current_patient_id() == pid, timeout=3000)
-    w.tabs.setCurrentWidget(w._practice_tab)
-    panel = w.practice
-    qtbot.waitUntil(
-        lambda: panel.context is not None and panel.context.visit_id == vid, timeout=3000
-    )
+    w, panel = main_window, practice_panel
     assert panel.target_spin.value() == 170
     clip = shared_data / "treadmill_run_side_30fps.mp4"
     panel.add_camera("test:clip", "Treadmill clip", lambda: RealRateFileSource(clip, loop=True))
