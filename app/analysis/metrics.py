@@ -253,6 +253,16 @@ class TemporalMetrics:
         }
 
 
+def fitted_step_time(ks: list[int], times: list[float]) -> tuple[float, float, float]:
+    """(step time, mean step number, Sxx): the least-squares slope of the contacts' ``times``
+    on their step numbers ``ks`` (the cadence is 60 / step time). Exact sums (``math.fsum``)
+    in one order, so every caller gets the same figure to the last bit."""
+    k_mean = math.fsum(ks) / len(ks)
+    sxx = math.fsum((k - k_mean) ** 2 for k in ks)
+    slope = math.fsum((k - k_mean) * t for k, t in zip(ks, times, strict=True)) / sxx
+    return slope, k_mean, sxx
+
+
 def _ics(events: list[FootEvent]) -> list[FootEvent]:
     return sorted(
         (e for e in events if e.type is EventType.INITIAL_CONTACT), key=lambda e: e.time_s
@@ -307,9 +317,7 @@ def temporal_metrics(
         ks = [0]
         for g in gaps:
             ks.append(ks[-1] + (max(1, round(g / med)) if med >= MIN_GAP_S else 1))
-        k_mean = math.fsum(ks) / len(ks)
-        sxx = math.fsum((k - k_mean) ** 2 for k in ks)
-        slope = math.fsum((k - k_mean) * e.time_s for k, e in zip(ks, ics, strict=True)) / sxx
+        slope, k_mean, sxx = fitted_step_time(ks, [e.time_s for e in ics])
         cadence = 60.0 / slope if span >= MIN_GAP_S and slope >= MIN_GAP_S else None
         if cadence is not None and fps:
             # slope = Σ c_e·t_e with c_e = (k_e − k̄)/Sxx, and d cadence / d slope = −cadence/slope.

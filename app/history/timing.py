@@ -15,12 +15,11 @@ caller uses ``temporal_metrics`` itself, so the warnings are written in one plac
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.analysis.metrics import MIN_CONTACTS_PER_SIDE, MIN_GAP_S, Stat
+from app.analysis.metrics import MIN_CONTACTS_PER_SIDE, MIN_GAP_S, Stat, fitted_step_time
 
 
 @dataclass(frozen=True)
@@ -66,9 +65,7 @@ def visit_timing(times: np.ndarray, left: np.ndarray, contact: np.ndarray) -> Vi
     # as temporal_metrics does.
     # (the same sums in the same order, so the same figure to the last bit)
     ks = [0, *np.cumsum(k_steps).astype(int).tolist()]
-    k_mean = math.fsum(ks) / len(ks)
-    sxx = math.fsum((k - k_mean) ** 2 for k in ks)
-    slope = math.fsum((k - k_mean) * ti for k, ti in zip(ks, t_ic.tolist(), strict=True)) / sxx
+    slope = fitted_step_time(ks, t_ic.tolist())[0]
     if slope < MIN_GAP_S:
         return None
     cadence = 60.0 / slope
