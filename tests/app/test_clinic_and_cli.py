@@ -129,3 +129,19 @@ def test_gui_without_a_screen_explains(
         monkeypatch.delenv(var, raising=False)
     assert launcher_main([]) == 2
     assert "no screen found" in capsys.readouterr().err
+
+
+def test_opening_the_clinic_configures_the_orm_mappers(tmp_path: Path) -> None:
+    """The one-time mapper configuration (40-50 ms) is paid when the database opens, in a fresh
+    process, not at the clinician's first History or visit click."""
+    code = (
+        "import sys; from pathlib import Path; from app.clinic import open_clinic; "
+        "from app.paths import DataFolder; from app.db.models import Base; "
+        "c = open_clinic(folder=DataFolder(Path(sys.argv[1]))); "
+        "print(all(m.configured for m in Base.registry.mappers)); c.close()"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "clinic")],
+        capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[2],
+    ).stdout  # fmt: skip
+    assert out.strip().splitlines()[-1] == "True"
