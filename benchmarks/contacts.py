@@ -15,7 +15,7 @@
 - ``markers``: the RBDS marker trials (force-plate truth): recall/precision within 60 ms and IC /
   toe-off timing error, for the clean trial, for the trial with injected single-frame glitches
   (one keypoint thrown two leg lengths away for one frame, fixed seed), and linearly resampled
-  to camera rates.
+  to camera rates (IC and toe-off).
 - ``speed``: pose + detection + pixel step on a 60 fps 1080p clip made by upscaling the sample
   (each frame twice, so the pixel step finds no motion on every 2nd step and measures nothing:
   a cost figure only), never cached (real-time factor > 1 means faster than real time), and
@@ -149,11 +149,16 @@ def resampled_accuracy(data: Path, stem: str) -> dict[str, object]:
     for fps in (30, 60, 120, 240):
         res = detect_contacts(resample_track(track, fps, source_fps=150.0))
         ics = [e.time_s for e in res.events if e.type is EventType.INITIAL_CONTACT]
+        tos = [e.time_s for e in res.events if e.type is EventType.TOE_OFF]
         rec, prec, err = match(ics, list(truth["strike_time_s"]))
+        trec, tprec, terr = match(tos, list(truth["toe_off_time_s"]))
         out[f"{fps}Hz"] = {
             "ic_recall": round(rec, 4),
             "ic_precision": round(prec, 4),
             **_stats(err),
+            "toe_off_recall": round(trec, 4),
+            "toe_off_precision": round(tprec, 4),
+            "toe_off_error": _stats(terr),
         }
     # The pose pass above 40 fps runs the model on every 2nd frame: what that costs, and what
     # the dense pass around each proposed event (app/analysis/dense.py) wins back.
